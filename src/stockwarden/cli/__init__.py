@@ -1,0 +1,35 @@
+"""The ``stockwarden`` command line. Thin: parse arguments, call the pipeline or store, print.
+
+Each command group lives in its own module and registers itself on :data:`app`
+(``cli/ingest.py``: import, template, rejects, demo; ``cli/forecast.py``: forecast, leadtimes; ...).
+Errors from stockwarden become a one-line message and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+from stockwarden.cli.app import app, console, err_console
+
+_COMMAND_MODULES = ("ingest", "forecast", "risk", "anomaly", "alerts", "orders", "run")
+
+
+def _register() -> None:
+    for name in _COMMAND_MODULES:
+        try:
+            importlib.import_module(f"stockwarden.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"stockwarden.cli.{name}":
+                raise
+
+
+_register()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(app())
+
+
+__all__ = ["app", "console", "err_console", "main"]

@@ -1,0 +1,90 @@
+"""Configuration: infrastructure settings (environment) and business rules (rules.toml).
+
+* :class:`Settings` holds infrastructure only: the database URL, the execution backend.
+  Read from ``STOCKWARDEN_*`` environment variables; command-line options override them.
+* :class:`RulesConfig` holds business rules (service levels, review periods, thresholds, ...), one
+  section per pipeline step, parsed from ``rules.toml`` with unknown keys refused. Its
+  :meth:`RulesConfig.version` hash is stored with every run so results can be reproduced.
+
+Each section is owned by the step that uses it; every field has a default and a description
+(a test fails on an undocumented one).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from stockwarden.errors import ConfigError
+
+DEFAULT_DATABASE_URL = "sqlite:///stockwarden.db"
+
+
+class Settings(BaseSettings):
+    """Infrastructure settings, from the environment (``STOCKWARDEN_DATABASE_URL``, ...)."""
+
+    model_config = SettingsConfigDict(env_prefix="STOCKWARDEN_", extra="ignore")
+
+    database_url: str = Field(DEFAULT_DATABASE_URL, description="SQLAlchemy URL of the database")
+    exec_backend: Literal["local", "dask", "ray", "spark"] = Field(
+        "local", description="where forecasting runs: this machine or a distributed engine"
+    )
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HealthRules(_Section):
+    """Data-health checks run after every import."""
+
+    stale_count_days: int = Field(14, ge=0, description="warn when the newest stock count is older than this")
+    overdue_po_days: int = Field(14, ge=0, description="warn when a PO is open this many days past its promise")
+
+
+class ForecastRules(_Section):
+    """Demand forecasting."""
+
+    horizon_days: int = Field(56, ge=1, description="days forecast ahead by the daily run")
+    default_lead_time_days: float = Field(14.0, ge=0, description="lead time used when nothing else is known")
+
+
+class RulesConfig(_Section):
+    """Business rules, from ``rules.toml``: one section per pipeline step."""
+
+    health: HealthRules = Field(default_factory=HealthRules, description="data-health checks")
+    forecast: ForecastRules = Field(default_factory=ForecastRules, description="demand forecasting")
+
+    def version(self) -> str:
+        """A short hash of the effective rules, stored with every run, alert and order."""
+        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:12]
+
+
+def load_rules(path: Path | None) -> RulesConfig:
+    """Read ``rules.toml`` (defaults when ``path`` is None or the file is absent... only if None).
+
+    Raises:
+        ConfigError: when the file is missing, not TOML, or has unknown or invalid keys.
+    """
+    if path is None:
+        return RulesConfig()
+    if not path.is_file():
+        raise ConfigError(f"rules file {path} does not exist")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"rules file {path} is not valid TOML: {exc}") from exc
+    try:
+        return RulesConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"rules file {path}: {problems}") from exc

@@ -1,0 +1,80 @@
+"""The exception hierarchy of stockwarden.
+
+::
+
+    StockwardenError                  every error stockwarden raises on purpose
+    ├── InputError                    the input cannot be used at all (a bad row never raises)
+    │   ├── DatasetNotFound           the dataset folder does not exist
+    │   ├── SchemaError               a required table or column is missing, or a file cannot be read
+    │   └── MappingError              a --mapping file is malformed
+    ├── ConfigError                   a settings or rules file is malformed
+    ├── ForecastError                 forecasting cannot run (no series, bad horizon)
+    ├── RuleError                     a business rule is inconsistent
+    ├── ApprovalError                 an approval action is not allowed
+    │   └── InvalidTransition         the state machine refuses this transition
+    ├── NotifyError                   a notification could not be delivered
+    └── StoreError                    the database cannot be reached or is inconsistent
+
+Boundaries (CLI commands, API handlers, the pipeline) catch ``StockwardenError`` and turn it into a
+one-line message; nothing else is caught broadly.
+"""
+
+from __future__ import annotations
+
+
+class StockwardenError(Exception):
+    """Base class: raised only through one of the subclasses below."""
+
+
+class InputError(StockwardenError):
+    """Raised when input data cannot be used at all (bad rows are put aside, never raised)."""
+
+
+class DatasetNotFound(InputError):
+    """Raised when the dataset folder (or a file named on the command line) does not exist."""
+
+
+class SchemaError(InputError):
+    """Raised when a required table or column is absent, or a file cannot be read or decoded.
+
+    Attributes:
+        table: the dataset table concerned, when known.
+        source: the file concerned, when known.
+    """
+
+    def __init__(self, message: str, *, table: str | None = None, source: str | None = None) -> None:
+        super().__init__(message)
+        self.table = table
+        self.source = source
+
+
+class MappingError(InputError):
+    """Raised when a user column-mapping file is malformed."""
+
+
+class ConfigError(StockwardenError):
+    """Raised when stockwarden.toml or rules.toml is malformed or has unknown keys."""
+
+
+class ForecastError(StockwardenError):
+    """Raised when forecasting cannot run at all (empty history, non-positive horizon)."""
+
+
+class RuleError(StockwardenError):
+    """Raised when business rules contradict each other (e.g. thresholds out of order)."""
+
+
+class ApprovalError(StockwardenError):
+    """Raised when an approval action is not allowed for this user or proposal."""
+
+
+class InvalidTransition(ApprovalError):
+    """Raised when a state machine (alert, proposal) refuses a transition."""
+
+
+class NotifyError(StockwardenError):
+    """Raised when a notification channel is misconfigured or a delivery fails."""
+
+
+class StoreError(StockwardenError):
+    """Raised when the database cannot be reached, or is not at the expected schema version."""

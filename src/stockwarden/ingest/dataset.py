@@ -1,0 +1,175 @@
+"""A dataset in memory: the validated tables of one company, and the as-of view of it.
+
+``load_dataset(folder)`` is the one call the engine needs: it reads every table file present, validates
+it row by row, and returns a :class:`Dataset` (typed frames, canonical columns) together with an
+:class:`ImportResult` (counts and rejects per table). ``Dataset.as_of(date)`` applies the spec's as-of
+semantics so no later row can leak into a computation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from stockwarden.errors import DatasetNotFound, SchemaError
+from stockwarden.ingest.read import ColumnMapping, find_table_file, read_raw_table
+from stockwarden.ingest.schema import TABLE_ORDER, TABLES
+from stockwarden.ingest.validate import REJECT_COLUMNS, References, ValidationResult, validate_table
+
+
+def empty_frame(table: str) -> pd.DataFrame:
+    """An empty frame with the canonical columns and dtypes of ``table``."""
+    from stockwarden.ingest.schema import Kind
+
+    cols: dict[str, pd.Series] = {}
+    for c in TABLES[table].columns:
+        dtype = {Kind.STR: object, Kind.DATE: "datetime64[ns]"}.get(c.kind, "float64")
+        cols[c.name] = pd.Series([], dtype=dtype)
+    return pd.DataFrame(cols)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The validated tables of one company (canonical columns; absent optional tables are empty).
+
+    Attributes:
+        items, locations, suppliers, sales, inventory, purchase_orders, promotions, events: one frame
+            per table, columns as in ``ingest.schema`` (plus ``line`` and any extra attribute columns).
+        present: the tables that had a file.
+    """
+
+    items: pd.DataFrame = field(default_factory=lambda: empty_frame("items"))
+    locations: pd.DataFrame = field(default_factory=lambda: empty_frame("locations"))
+    suppliers: pd.DataFrame = field(default_factory=lambda: empty_frame("suppliers"))
+    sales: pd.DataFrame = field(default_factory=lambda: empty_frame("sales"))
+    inventory: pd.DataFrame = field(default_factory=lambda: empty_frame("inventory"))
+    purchase_orders: pd.DataFrame = field(default_factory=lambda: empty_frame("purchase_orders"))
+    promotions: pd.DataFrame = field(default_factory=lambda: empty_frame("promotions"))
+    events: pd.DataFrame = field(default_factory=lambda: empty_frame("events"))
+    present: frozenset[str] = frozenset()
+
+    def table(self, name: str) -> pd.DataFrame:
+        """The frame of table ``name``."""
+        return getattr(self, name)  # type: ignore[no-any-return]
+
+    @property
+    def last_date(self) -> pd.Timestamp | None:
+        """The newest sales or inventory date (the natural default for --as-of)."""
+        dates = [d for d in (self.sales["date"].max(), self.inventory["date"].max()) if pd.notna(d)]
+        return max(dates) if dates else None
+
+    def as_of(self, as_of: pd.Timestamp | str) -> Dataset:
+        """What was known at the end of ``as_of`` (docs/dataset.md, "As-of semantics").
+
+        Sales and inventory dated after ``as_of`` are dropped; purchase orders ordered after it are
+        dropped, and those received after it become open again (receipt date and quantity unknown).
+        Events and promotions are planned ahead and kept whole.
+        """
+        d = pd.Timestamp(as_of).normalize()
+        po = self.purchase_orders
+        po = po.loc[po["order_date"] <= d].copy()
+        later = po["received_date"] > d
+        if later.any():
+            po.loc[later, "received_date"] = pd.NaT
+            po.loc[later, "received_qty"] = np.nan
+            po.loc[later, "status"] = "open"
+        return replace(
+            self,
+            sales=self.sales.loc[self.sales["date"] <= d],
+            inventory=self.inventory.loc[self.inventory["date"] <= d],
+            purchase_orders=po,
+        )
+
+    def series_keys(self) -> pd.DataFrame:
+        """Every (sku, location_id) pair seen in sales, inventory or purchase orders, sorted."""
+        parts = [self.sales[["sku", "location_id"]], self.inventory[["sku", "location_id"]],
+                 self.purchase_orders[["sku", "location_id"]]]
+        keys = pd.concat(parts, ignore_index=True).drop_duplicates()
+        return keys.sort_values(["sku", "location_id"]).reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What reading and validating a dataset folder produced (before any database write).
+
+    Attributes:
+        results: per table present, its validation result.
+        files: per table present, the file it was read from.
+    """
+
+    results: dict[str, ValidationResult]
+    files: dict[str, Path]
+
+    @property
+    def rejects(self) -> pd.DataFrame:
+        """All rejected rows of all tables: ``table, file, line, column, value, reason``."""
+        frames = [r.rejected for r in self.results.values() if len(r.rejected)]
+        if not frames:
+            return pd.DataFrame(columns=list(REJECT_COLUMNS))
+        return pd.concat(frames, ignore_index=True)
+
+
+def read_dataset(folder: Path | str, *, mapping: ColumnMapping | None = None) -> tuple[Dataset, ImportResult]:
+    """Read and validate every table file in ``folder``.
+
+    Reference tables (items, locations, suppliers) are read first so that rows naming an unknown SKU,
+    location or supplier can be put aside.
+
+    Raises:
+        DatasetNotFound: when the folder does not exist.
+        SchemaError: when sales or inventory is absent, a required column is missing, or a file is unreadable.
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        raise DatasetNotFound(f"dataset folder {root} does not exist or is not a folder")
+    files: dict[str, Path] = {}
+    for name in TABLE_ORDER:
+        path = find_table_file(root, name)
+        if path is not None:
+            files[name] = path
+    missing = [n for n in TABLE_ORDER if TABLES[n].required_file and n not in files]
+    if missing:
+        raise SchemaError(
+            f"{root}: required table {', '.join(missing)} is missing "
+            f"(expected {missing[0]}.csv, .csv.gz, .parquet or .xlsx)",
+            table=missing[0],
+        )
+    results: dict[str, ValidationResult] = {}
+    refs = References()
+    frames: dict[str, pd.DataFrame] = {}
+    for name in TABLE_ORDER:
+        if name not in files:
+            continue
+        raw = read_raw_table(files[name], name, mapping=mapping)
+        res = validate_table(raw, refs)
+        results[name] = res
+        frames[name] = res.accepted
+        if name == "items":
+            refs = replace(refs, skus=frozenset(res.accepted["sku"]))
+        elif name == "locations":
+            refs = replace(refs, locations=frozenset(res.accepted["location_id"]))
+        elif name == "suppliers":
+            refs = replace(refs, suppliers=frozenset(res.accepted["supplier_id"]))
+    frames = _fill_defaults(frames)
+    ds = Dataset(**frames, present=frozenset(files))
+    return ds, ImportResult(results, files)
+
+
+def load_dataset(folder: Path | str, *, mapping: ColumnMapping | None = None) -> Dataset:
+    """Read and validate a dataset folder; return only the usable data (see :func:`read_dataset`)."""
+    return read_dataset(folder, mapping=mapping)[0]
+
+
+def _fill_defaults(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Apply the spec's cross-table defaults: a PO line's missing supplier is the item's."""
+    po = frames.get("purchase_orders")
+    items = frames.get("items")
+    if po is not None and items is not None and len(po) and po["supplier_id"].isna().any():
+        by_item = items.set_index("sku")["supplier_id"]
+        po = po.copy()
+        po["supplier_id"] = po["supplier_id"].fillna(po["sku"].map(by_item))
+        frames["purchase_orders"] = po
+    return frames
