@@ -55,11 +55,34 @@ class ForecastRules(_Section):
     default_lead_time_days: float = Field(14.0, ge=0, description="lead time used when nothing else is known")
 
 
+class LeadTimeRules(_Section):
+    """Lead-time model estimated from purchase-order history (owner: forecast/leadtime.py)."""
+
+    min_pos_supplier: int = Field(3, ge=1, description="received POs needed to use a supplier's own history")
+    min_pos_supplier_sku: int = Field(8, ge=1, description="received POs needed for a supplier x SKU estimate")
+    prior_strength_pos: float = Field(
+        5.0, ge=0, description="weight, in POs, of the broader estimate a thin history is shrunk toward"
+    )
+    half_life_days: float = Field(
+        90.0, gt=0, description="age at which a delivery counts half as much as one received today"
+    )
+    default_lead_time_days: float = Field(14.0, ge=0, description="lead time used when nothing else is known")
+    fallback_cv: float = Field(0.3, ge=0, description="relative spread of a nominal (fallback) lead time")
+    max_days: int = Field(120, ge=1, description="longest lead time / arrival delay represented, in days")
+    late_tail_mass: float = Field(
+        0.02, ge=0, lt=1, description="probability kept for a delivery later than anything seen so far"
+    )
+    late_tail_mean_days: float = Field(
+        7.0, gt=0, description="mean extra wait of a PO later than anything seen (memoryless tail)"
+    )
+
+
 class RulesConfig(_Section):
     """Business rules, from ``rules.toml``: one section per pipeline step."""
 
     health: HealthRules = Field(default_factory=HealthRules, description="data-health checks")
     forecast: ForecastRules = Field(default_factory=ForecastRules, description="demand forecasting")
+    leadtime: LeadTimeRules = Field(default_factory=LeadTimeRules, description="lead-time model")
 
     def version(self) -> str:
         """A short hash of the effective rules, stored with every run, alert and order."""
