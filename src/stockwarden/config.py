@@ -77,11 +77,69 @@ class LeadTimeRules(_Section):
     )
 
 
+class RiskThresholds(_Section):
+    """Probability thresholds that turn a stockout probability into a level (one set per category)."""
+
+    critical_probability: float = Field(
+        0.5, ge=0, le=1, description="critical when P(stockout before an expedited order could arrive) reaches this"
+    )
+    warning_probability: float = Field(
+        0.5, ge=0, le=1, description="warning when P(stockout within the protection interval) reaches this"
+    )
+    watch_probability: float = Field(
+        0.2, ge=0, le=1, description="watch when P(stockout within the protection interval) reaches this"
+    )
+
+
+class RiskRules(_Section):
+    """Stockout risk assessment (risk/): protection interval, service levels, levels and reasons."""
+
+    review_period_days: int = Field(7, ge=0, description="days between order reviews (added to the lead time)")
+    review_period_days_by_category: dict[str, int] = Field(
+        default_factory=dict, description="review period per item category (overrides review_period_days)"
+    )
+    expedite_lead_time_days: float = Field(
+        2.0, ge=0, description="days an expedited (rush) order needs to arrive; risk inside it is critical"
+    )
+    n_paths: int = Field(400, ge=20, description="Monte Carlo sample paths of demand and arrivals per SKU-location")
+    seed: int = Field(0, description="random seed of the Monte Carlo projection")
+    chunk_series: int = Field(1000, ge=1, description="SKU-locations simulated at once (bounds memory)")
+    service_measure: Literal["cycle", "fill_rate"] = Field(
+        "cycle", description="cycle: P(no stockout per cycle); fill_rate: share of demand served from stock"
+    )
+    service_level: float = Field(0.95, gt=0, lt=1, description="target service level when no class or category sets one")
+    service_level_by_abc: dict[str, float] = Field(
+        default_factory=lambda: {"A": 0.98, "B": 0.95, "C": 0.90},
+        description="target service level per ABC class (value share of the forecast's .series abc column)",
+    )
+    service_level_by_category: dict[str, float] = Field(
+        default_factory=dict, description="target service level per item category (overrides the ABC class)"
+    )
+    thresholds: RiskThresholds = Field(default_factory=RiskThresholds, description="level thresholds (default)")
+    thresholds_by_category: dict[str, RiskThresholds] = Field(
+        default_factory=dict, description="level thresholds per item category"
+    )
+    stale_count_days: int = Field(14, ge=0, description="reason stale_count when the newest count is older than this")
+    demand_surge_ratio: float = Field(
+        1.5, gt=1, description="reason demand_surge when the forecast exceeds recent sales by this factor"
+    )
+    forecast_uncertain_cv: float = Field(
+        1.0, gt=0, description="reason forecast_uncertain when the protection-interval demand CV exceeds this"
+    )
+    short_delivery_probability: float = Field(
+        0.2, ge=0, le=1, description="reason short_delivery_risk when an open PO is short this often"
+    )
+    learned_model: Literal["auto", "never", "always"] = Field(
+        "auto", description="learned classifier: use where it wins in backtest (auto), never, or always"
+    )
+
+
 class RulesConfig(_Section):
     """Business rules, from ``rules.toml``: one section per pipeline step."""
 
     health: HealthRules = Field(default_factory=HealthRules, description="data-health checks")
     forecast: ForecastRules = Field(default_factory=ForecastRules, description="demand forecasting")
+    risk: RiskRules = Field(default_factory=RiskRules, description="stockout risk assessment")
     leadtime: LeadTimeRules = Field(default_factory=LeadTimeRules, description="lead-time model")
 
     def version(self) -> str:
