@@ -134,6 +134,72 @@ class RiskRules(_Section):
     )
 
 
+class AlertRules(_Section):
+    """Alert lifecycle: when an alert opens, when it clears (hysteresis), when it escalates."""
+
+    open_level: Literal["watch", "warning", "critical"] = Field(
+        "warning", description="lowest assessed level that opens an alert"
+    )
+    clear_after_runs: int = Field(
+        2, ge=1, description="auto-resolve after this many consecutive runs below open_level (hysteresis)"
+    )
+    clear_probability: float = Field(
+        0.05, ge=0, le=1, description="auto-resolve at once when below open_level and P(stockout) is under this"
+    )
+    escalate_after_hours: float = Field(
+        24.0, gt=0, description="escalate a critical alert left unacknowledged this long"
+    )
+
+
+class NotifyChannel(_Section):
+    """One notification channel (``[[notify.channels]]``): an apprise URL plus routing filters."""
+
+    name: str = Field(description="channel name, shown in the outbox and logs")
+    url: str = Field(description="any apprise URL (mailto://, wecombot://, dingtalk://, feishu://, json://, file://)")
+    levels: list[Literal["critical", "warning", "watch"]] = Field(
+        default_factory=lambda: ["critical", "warning"], description="alert levels this channel hears about"
+    )
+    categories: list[str] = Field(default_factory=list, description="item categories (empty: all)")
+    locations: list[str] = Field(default_factory=list, description="location ids (empty: all)")
+    roles: list[str] = Field(
+        default_factory=list, description="roles (planner, buyer, store_manager, supplier_manager; empty: all)"
+    )
+    language: Literal["zh", "en"] = Field("en", description="language of the messages")
+    immediate_critical: bool = Field(True, description="send new critical alerts at once, not only in the digest")
+    quiet_hours: str | None = Field(
+        None, description="HH:MM-HH:MM local time when digests are held (overrides notify.quiet_hours)"
+    )
+
+
+def _default_channels() -> list[NotifyChannel]:
+    return [NotifyChannel(name="local-file", url="file://stockwarden-notifications.log")]
+
+
+class NotifyRules(_Section):
+    """Notifications: channels, quiet hours and outbox retries (not part of the rules hash)."""
+
+    channels: list[NotifyChannel] = Field(
+        default_factory=_default_channels, description="where messages go; default: a local file channel"
+    )
+    web_base_url: str | None = Field(None, description="base URL of the web UI; adds a link to every alert")
+    quiet_hours: str | None = Field(None, description="HH:MM-HH:MM local time when digests are held")
+    timezone: str = Field("UTC", description="IANA time zone of quiet hours and the schedule")
+    max_attempts: int = Field(8, ge=1, description="delivery attempts before a message is parked as dead")
+    retry_base_seconds: float = Field(60.0, gt=0, description="first retry delay; doubles on every failure")
+    retry_max_seconds: float = Field(6 * 3600.0, gt=0, description="longest delay between retries")
+    sending_lease_seconds: float = Field(
+        300.0, gt=0, description="a message left 'sending' this long (a crash) is retried"
+    )
+    digest_max_alerts: int = Field(50, ge=1, description="alerts listed in one digest (the rest are counted)")
+
+
+class RunRules(_Section):
+    """The daily run and its schedule (not part of the rules hash)."""
+
+    daily_at: str = Field("06:00", description="HH:MM local time of the daily run (stockwarden schedule)")
+    seed: int = Field(0, description="random seed of forecasts and simulations")
+
+
 class RulesConfig(_Section):
     """Business rules, from ``rules.toml``: one section per pipeline step."""
 
@@ -141,10 +207,14 @@ class RulesConfig(_Section):
     forecast: ForecastRules = Field(default_factory=ForecastRules, description="demand forecasting")
     risk: RiskRules = Field(default_factory=RiskRules, description="stockout risk assessment")
     leadtime: LeadTimeRules = Field(default_factory=LeadTimeRules, description="lead-time model")
+    alerts: AlertRules = Field(default_factory=AlertRules, description="alert lifecycle")
+    notify: NotifyRules = Field(default_factory=NotifyRules, description="notification channels and outbox")
+    run: RunRules = Field(default_factory=RunRules, description="daily run and schedule")
 
     def version(self) -> str:
         """A short hash of the effective rules, stored with every run, alert and order."""
-        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
+        # notify/run only route messages and schedule runs: they do not change results.
+        blob = json.dumps(self.model_dump(mode="json", exclude={"notify", "run"}), sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:12]
 
 
