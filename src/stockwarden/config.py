@@ -200,6 +200,46 @@ class RunRules(_Section):
     seed: int = Field(0, description="random seed of forecasts and simulations")
 
 
+class OrderRules(_Section):
+    """Order proposals, approval limits and export (actions/)."""
+
+    review_period_days: int | None = Field(
+        None, ge=0, description="days until the next order review (None: the risk section's review period)"
+    )
+    use_eoq: bool = Field(False, description="order at least the economic order quantity (EOQ) when it is larger")
+    ordering_cost: float = Field(50.0, ge=0, description="fixed cost of placing one order line, for the EOQ")
+    holding_rate: float = Field(
+        0.25, gt=0, description="yearly holding cost as a fraction of the unit cost, for the EOQ"
+    )
+    demand_window_days: int = Field(
+        90, ge=7, description="days of recent sales used for the daily demand (EOQ, cover cap) when not assessed"
+    )
+    max_cover_days: float | None = Field(
+        None, gt=0, description="cap on days of demand an order may bring the position to (None: no cap)"
+    )
+    supplier_min_order_value: dict[str, float] = Field(
+        default_factory=dict, description="minimum order value per supplier id (orders below are topped up)"
+    )
+    default_min_order_value: float = Field(0.0, ge=0, description="minimum order value of other suppliers (0: none)")
+    budget: float | None = Field(
+        None, ge=0, description="cash budget for one proposal run; lines ranked by avoided stockout cost per money"
+    )
+    stockout_cost_per_unit: float | None = Field(
+        None, ge=0, description="cost of one unit short (None: the margin from sales prices, else margin_rate)"
+    )
+    margin_rate: float = Field(
+        0.3, ge=0, description="margin as a fraction of unit cost when no sales price is known"
+    )
+    auto_approve_max_value: float = Field(
+        0.0, ge=0, description="draft lines worth at most this are approved automatically (0: off)"
+    )
+    approver_roles: dict[str, float] = Field(
+        default_factory=lambda: {"buyer": 5000.0, "manager": 50000.0, "director": 1e12},
+        description="role -> largest line value that role may approve",
+    )
+    po_prefix: str = Field("SW", min_length=1, description="prefix of proposed purchase order numbers")
+
+
 class RulesConfig(_Section):
     """Business rules, from ``rules.toml``: one section per pipeline step."""
 
@@ -210,6 +250,7 @@ class RulesConfig(_Section):
     alerts: AlertRules = Field(default_factory=AlertRules, description="alert lifecycle")
     notify: NotifyRules = Field(default_factory=NotifyRules, description="notification channels and outbox")
     run: RunRules = Field(default_factory=RunRules, description="daily run and schedule")
+    orders: OrderRules = Field(default_factory=OrderRules, description="order proposals and approval")
 
     def version(self) -> str:
         """A short hash of the effective rules, stored with every run, alert and order."""
