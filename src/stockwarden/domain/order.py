@@ -94,6 +94,7 @@ class ProposalLine:
         expected_arrival_date: arrival if ordered on the proposal date.
         expected_units_short: units expected to be short if nothing is ordered.
         avoided_stockout_cost: money of lost margin the order avoids (for budget ranking).
+        avoided_cost_per_money: ``avoided_stockout_cost / value``, the budget ranking key (inf at no cost).
         reasons: the assessment's reason codes.
         explanation: how the quantity was computed, in words and numbers.
         status: lifecycle status.
@@ -126,6 +127,7 @@ class ProposalLine:
     avoided_stockout_cost: float
     reasons: tuple[str, ...]
     explanation: str
+    avoided_cost_per_money: float = 0.0
     status: ProposalStatus = ProposalStatus.DRAFT
     proposal_id: int | None = None
 

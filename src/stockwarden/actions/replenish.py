@@ -1,0 +1,357 @@
+"""Order proposals from a risk assessment (pure): how much to order, from whom, by when.
+
+For every SKU-location at or below its reorder point::
+
+    position = on hand + on order - backorders (+ exported orders not yet in the data)
+    need     = order-up-to - position
+    lot      = max(need, EOQ)                      (when rules.orders.use_eoq)
+    lot      = min(lot, max(need, cover cap))      (when rules.orders.max_cover_days)
+    qty      = ceil(lot / pack) * pack, at least MOQ rounded up to a pack
+
+with EOQ = sqrt(2 * D * S / (h * c)) (Harris 1913; D yearly demand, S ordering cost, h holding rate,
+c unit cost). Lines are grouped per supplier and receiving location into draft purchase orders,
+topped up to the supplier's minimum order value (``actions/budget.py``) and, with a cash budget, ranked
+by the stockout cost they avoid per unit of money and cut at the budget. A SKU-location whose position
+is above its reorder point (for instance thanks to open or exported orders) gets nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pandas as pd
+
+from stockwarden.actions.budget import apply_budget, per_money, top_up_to_minimum
+from stockwarden.config import RulesConfig
+from stockwarden.domain.order import DraftPurchaseOrder, ProposalLine, ProposalSet
+from stockwarden.errors import InputError
+from stockwarden.ingest.dataset import Dataset
+
+ASSESSMENT_COLUMNS: tuple[str, ...] = (
+    "sku", "location_id", "level", "stockout_probability", "expected_stockout_date",
+    "days_of_cover", "on_hand", "on_order", "reorder_point", "order_up_to",
+)
+# Optional extra columns of the assessment, first name found wins.
+_BACKORDER_COLS = ("backorders", "backorder_qty", "qty_backordered")
+_SHORT_COLS = ("expected_units_short", "expected_shortage", "units_short")
+_LEAD_COLS = ("lead_time_days", "stated_lead_time_days")
+_DEMAND_COLS = ("daily_demand", "mean_daily_demand", "demand_mean_daily", "forecast_daily_mean")
+
+SKIP_COVERED = "covered_by_open_orders"
+SKIP_ABOVE_ROP = "above_reorder_point"
+SKIP_NO_ROP = "no_reorder_point"
+
+
+def compute_eoq(*, annual_demand: float, ordering_cost: float, holding_rate: float, unit_cost: float) -> float:
+    """Economic order quantity sqrt(2 D S / (h c)); 0 when any input makes it undefined.
+
+    Args:
+        annual_demand: units per year (D).
+        ordering_cost: money per order (S).
+        holding_rate: yearly holding cost as a fraction of the unit cost (h).
+        unit_cost: money per unit (c).
+
+    Example:
+        >>> round(compute_eoq(annual_demand=1000, ordering_cost=10, holding_rate=0.5, unit_cost=1), 2)
+        200.0
+    """
+    if not (annual_demand > 0 and ordering_cost > 0 and holding_rate > 0 and unit_cost > 0):
+        return 0.0
+    return math.sqrt(2.0 * annual_demand * ordering_cost / (holding_rate * unit_cost))
+
+
+def round_to_pack(qty: np.ndarray, pack: np.ndarray) -> np.ndarray:
+    """Round quantities UP to whole packs (a tolerance absorbs float noise: 24.0000001 / 12 is 2 packs)."""
+    return np.ceil(qty / pack - 1e-9) * pack
+
+
+def propose_orders(
+    assessment: pd.DataFrame,
+    ds: Dataset,
+    *,
+    as_of: dt.date | pd.Timestamp | str,
+    rules: RulesConfig,
+    exported: pd.DataFrame | None = None,
+) -> ProposalSet:
+    """Propose orders for the SKU-locations at or below their reorder point.
+
+    Args:
+        assessment: the risk assessment (issue-4 columns; optional extras ``backorders``,
+            ``expected_units_short``, ``lead_time_days``, ``daily_demand``).
+        ds: the dataset the assessment was made from (items, suppliers, sales, purchase orders).
+        as_of: the assessment date (the proposal date).
+        rules: business rules (``rules.orders``; review period and default lead time from other sections).
+        exported: orders already exported from stockwarden, in the ``purchase_orders`` layout
+            (:func:`stockwarden.actions.export.exported_orders_as_pos`). Lines whose ``po_id`` is not in
+            ``ds.purchase_orders`` yet count as on order, so nothing is ordered twice.
+
+    Returns:
+        The draft purchase orders, budget-cut lines and the reason every other SKU-location was skipped.
+
+    Raises:
+        InputError: when the assessment lacks a required column.
+    """
+    day = pd.Timestamp(as_of).normalize()
+    missing = [c for c in ASSESSMENT_COLUMNS if c not in assessment.columns]
+    if missing:
+        raise InputError(f"assessment lacks column(s) {', '.join(missing)} needed for order proposals")
+    o = rules.orders
+    frame = _enrich(assessment, ds, day=day, rules=rules, exported=exported)
+    skipped = _skips(frame)
+    todo = frame.loc[frame["_trigger"] & (frame["need_qty"] > 1e-9)].copy()
+    lines = _size_lines(todo, rules=rules)
+    orders = _group(lines, day=day, rules=rules)
+    orders = [top_up_to_minimum(order, rules=o, cover_caps=_cover_caps(todo, rules)) for order in orders]
+    orders_kept, cut = apply_budget(orders, budget=o.budget)
+    return ProposalSet(
+        as_of=day.date(), orders=tuple(orders_kept), cut_lines=tuple(cut), skipped=skipped,
+        budget=o.budget, rules_version=rules.version(),
+    )
+
+
+def _first(frame: pd.DataFrame, names: tuple[str, ...], default: float) -> pd.Series:
+    for name in names:
+        if name in frame.columns:
+            return pd.to_numeric(frame[name], errors="coerce").astype(float)
+    return pd.Series(default, index=frame.index, dtype=float)
+
+
+def _enrich(
+    assessment: pd.DataFrame, ds: Dataset, *, day: pd.Timestamp, rules: RulesConfig, exported: pd.DataFrame | None
+) -> pd.DataFrame:
+    """The assessment plus item attributes, lead time, demand, margin and the position."""
+    a = assessment.reset_index(drop=True).copy()
+    a["sku"] = a["sku"].astype(str)
+    a["location_id"] = a["location_id"].astype(str)
+    for c in ("stockout_probability", "days_of_cover", "on_hand", "on_order", "reorder_point", "order_up_to"):
+        a[c] = pd.to_numeric(a[c], errors="coerce").astype(float)
+    a["expected_stockout_date"] = pd.to_datetime(a["expected_stockout_date"], errors="coerce")
+    a["backorders"] = _first(a, _BACKORDER_COLS, 0.0).fillna(0.0).clip(lower=0)
+    items = ds.items.drop_duplicates("sku").set_index("sku")
+    for col, default in (("pack_size", 1.0), ("moq", 0.0), ("unit_cost", np.nan)):
+        vals = a["sku"].map(items[col]) if col in items else pd.Series(np.nan, index=a.index)
+        a[col] = pd.to_numeric(vals, errors="coerce").astype(float).fillna(default)
+    a.loc[a["pack_size"] <= 0, "pack_size"] = 1.0
+    a["supplier_id"] = a["sku"].map(items["supplier_id"]) if "supplier_id" in items else None
+    a["supplier_id"] = a["supplier_id"].where(a["supplier_id"].notna(), None)
+    a["lead_time_days"] = _lead_time(a, ds, rules)
+    demand, price = _recent_sales(ds, day=day, window_days=rules.orders.demand_window_days)
+    keys = pd.MultiIndex.from_frame(a[["sku", "location_id"]])
+    daily = _first(a, _DEMAND_COLS, np.nan)
+    a["daily_demand"] = daily.fillna(pd.Series(demand.reindex(keys).to_numpy(), index=a.index)).fillna(0.0)
+    a["price"] = price.reindex(keys).to_numpy()
+    a["exported_qty"] = _exported_open_qty(exported, ds, day=day).reindex(keys).fillna(0.0).to_numpy()
+    a["inventory_position"] = a["on_hand"].fillna(0) + a["on_order"].fillna(0) - a["backorders"] + a["exported_qty"]
+    review = rules.orders.review_period_days
+    review = rules.risk.review_period_days if review is None else review
+    up_to = a["order_up_to"].fillna(a["reorder_point"] + a["daily_demand"] * review)
+    a["order_up_to"] = up_to
+    a["need_qty"] = (up_to - a["inventory_position"]).fillna(0.0)
+    a["_trigger"] = a["inventory_position"] <= a["reorder_point"] + 1e-9
+    a["_net_stock"] = a["on_hand"].fillna(0) - a["backorders"]
+    shorts = _first(a, _SHORT_COLS, np.nan)
+    a["expected_units_short"] = shorts.fillna(a["stockout_probability"].fillna(0) * a["need_qty"].clip(lower=0))
+    o = rules.orders
+    if o.stockout_cost_per_unit is not None:
+        a["cost_per_unit_short"] = o.stockout_cost_per_unit
+    else:
+        margin = (a["price"] - a["unit_cost"]).where(a["price"] > a["unit_cost"])
+        a["cost_per_unit_short"] = margin.fillna(o.margin_rate * a["unit_cost"]).fillna(0.0)
+    return a
+
+
+def _lead_time(a: pd.DataFrame, ds: Dataset, rules: RulesConfig) -> pd.Series:
+    """Lead time per row: the assessment's, else the item's, else the supplier's, else the default."""
+    lt = _first(a, _LEAD_COLS, np.nan)
+    items = ds.items.drop_duplicates("sku").set_index("sku")
+    if "lead_time_days" in items:
+        lt = lt.fillna(a["sku"].map(items["lead_time_days"]).astype(float))
+    sup = ds.suppliers.drop_duplicates("supplier_id").set_index("supplier_id")
+    if "lead_time_days" in sup and len(sup):
+        lt = lt.fillna(a["supplier_id"].map(sup["lead_time_days"]).astype(float))
+    return lt.fillna(rules.forecast.default_lead_time_days).clip(lower=0)
+
+
+def _recent_sales(ds: Dataset, *, day: pd.Timestamp, window_days: int) -> tuple[pd.Series, pd.Series]:
+    """Mean daily demand and mean selling price per (sku, location_id) over the window ending at ``day``."""
+    s = ds.sales
+    s = s.loc[(s["date"] <= day) & (s["date"] > day - pd.Timedelta(days=window_days))]
+    if s.empty:
+        empty = pd.Series(dtype=float, index=pd.MultiIndex.from_tuples([], names=["sku", "location_id"]))
+        return empty, empty
+    g = s.groupby(["sku", "location_id"])
+    demand = g["qty"].sum().clip(lower=0) / float(window_days)
+    price = g["price"].mean() if "price" in s else pd.Series(np.nan, index=demand.index)
+    return demand, price
+
+
+def _exported_open_qty(exported: pd.DataFrame | None, ds: Dataset, *, day: pd.Timestamp) -> pd.Series:
+    """Open exported quantity per (sku, location_id) that the dataset's own POs do not hold yet."""
+    idx = pd.MultiIndex.from_tuples([], names=["sku", "location_id"])
+    if exported is None or exported.empty:
+        return pd.Series(dtype=float, index=idx)
+    e = exported.loc[~exported["po_id"].astype(str).isin(set(ds.purchase_orders["po_id"].astype(str)))]
+    e = e.loc[pd.to_datetime(e["order_date"]) <= day]
+    if "received_date" in e:
+        e = e.loc[pd.to_datetime(e["received_date"]).isna()]
+    if e.empty:
+        return pd.Series(dtype=float, index=idx)
+    return e.assign(qty=pd.to_numeric(e["qty"], errors="coerce")).groupby(["sku", "location_id"])["qty"].sum()
+
+
+def _skips(a: pd.DataFrame) -> dict[tuple[str, str], str]:
+    out: dict[tuple[str, str], str] = {}
+    no_rop = a["reorder_point"].isna()
+    covered = ~a["_trigger"] & (a["_net_stock"] <= a["reorder_point"])
+    covered |= a["_trigger"] & (a["need_qty"] <= 1e-9)
+    for (sku, loc), flag_no, flag_cov, trig in zip(
+        zip(a["sku"], a["location_id"], strict=True), no_rop, covered, a["_trigger"], strict=True
+    ):
+        if flag_no:
+            out[(sku, loc)] = SKIP_NO_ROP
+        elif flag_cov:
+            out[(sku, loc)] = SKIP_COVERED
+        elif not trig:
+            out[(sku, loc)] = SKIP_ABOVE_ROP
+    return out
+
+
+def _cover_caps(a: pd.DataFrame, rules: RulesConfig) -> dict[tuple[str, str], float]:
+    """Largest quantity per SKU-location allowed by the maximum cover (absent: no cap)."""
+    days = rules.orders.max_cover_days
+    if days is None or a.empty:
+        return {}
+    cap = (a["daily_demand"] * days - a["inventory_position"]).clip(lower=0)
+    return dict(zip(zip(a["sku"], a["location_id"], strict=True), cap, strict=True))
+
+
+def _size_lines(a: pd.DataFrame, *, rules: RulesConfig) -> pd.DataFrame:
+    """Quantity and explanation per line (vectorised arithmetic, one string per line)."""
+    o = rules.orders
+    need = a["need_qty"].to_numpy(float)
+    pack = a["pack_size"].to_numpy(float)
+    moq = a["moq"].to_numpy(float)
+    lot = need.copy()
+    eoq = np.zeros_like(need)
+    if o.use_eoq:
+        eoq = np.array([
+            compute_eoq(annual_demand=d * 365.0, ordering_cost=o.ordering_cost, holding_rate=o.holding_rate,
+                        unit_cost=c)
+            for d, c in zip(a["daily_demand"], a["unit_cost"], strict=True)
+        ])
+        lot = np.maximum(lot, eoq)
+    cap = np.full_like(need, np.inf)
+    if o.max_cover_days is not None:
+        cap = np.maximum(a["daily_demand"].to_numpy(float) * o.max_cover_days - a["inventory_position"].to_numpy(), 0)
+        lot = np.minimum(lot, np.maximum(need, cap))
+    packed = round_to_pack(lot, pack)
+    moq_packed = round_to_pack(moq, pack)
+    qty = np.maximum(packed, moq_packed)
+    a = a.assign(qty=qty, eoq=eoq, cover_cap=cap)
+    a["explanation"] = [
+        _explain(r, lot=lt, packed=pk, moq_packed=mp, rules=rules)
+        for r, lt, pk, mp in zip(a.itertuples(index=False), lot, packed, moq_packed, strict=True)
+    ]
+    return a
+
+
+def fmt_qty(x: float) -> str:
+    """A quantity for explanations: whole numbers without decimals, others with up to two."""
+    if x != x:
+        return "?"
+    if abs(x - round(x)) < 1e-9:
+        return str(round(x))
+    return f"{x:.2f}".rstrip("0").rstrip(".")
+
+
+def _explain(r: object, *, lot: float, packed: float, moq_packed: float, rules: RulesConfig) -> str:
+    def g(name: str) -> float:
+        return float(getattr(r, name))
+
+    pos = g("inventory_position")
+    parts = [
+        f"position {fmt_qty(pos)} (on hand {fmt_qty(g('on_hand'))} + on order {fmt_qty(g('on_order'))}"
+        + (f" + exported {fmt_qty(g('exported_qty'))}" if g("exported_qty") else "")
+        + f" − backorders {fmt_qty(g('backorders'))}) ≤ reorder point {fmt_qty(g('reorder_point'))}",
+    ]
+    need = g("need_qty")
+    step = f"order-up-to {fmt_qty(g('order_up_to'))} − position {fmt_qty(pos)} = {fmt_qty(need)}"
+    if rules.orders.use_eoq and g("eoq") > need:
+        step += f"; EOQ {fmt_qty(g('eoq'))} (demand {fmt_qty(g('daily_demand') * 365)}/yr) is larger"
+    if rules.orders.max_cover_days is not None and lot < max(need, g("eoq")) - 1e-9:
+        step += f"; capped at {fmt_qty(lot)} by {fmt_qty(rules.orders.max_cover_days)} days of cover"
+    step += f" → {fmt_qty(packed)} (pack {fmt_qty(g('pack_size'))})"
+    parts.append(step)
+    moq = g("moq")
+    if moq > 0:
+        if packed + 1e-9 >= moq:
+            parts.append(f"MOQ {fmt_qty(moq)} ok")
+        else:
+            parts.append(f"raised to MOQ {fmt_qty(moq)} → {fmt_qty(moq_packed)}")
+    return "; ".join(parts)
+
+
+def _order_by(r: pd.Series, day: pd.Timestamp) -> pd.Timestamp:
+    out_date = r["expected_stockout_date"]
+    if pd.isna(out_date) and np.isfinite(r["days_of_cover"]):
+        out_date = day + pd.Timedelta(days=float(r["days_of_cover"]))
+    if pd.isna(out_date):
+        return day
+    return max(day, (out_date - pd.Timedelta(days=float(r["lead_time_days"]))).normalize())
+
+
+def _po_id(prefix: str, day: pd.Timestamp, supplier: str | None, location: str) -> str:
+    clean = [("".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in str(x))) for x in (supplier or "NOSUP",
+                                                                                               location)]
+    return f"{prefix}-{day:%Y%m%d}-{clean[0]}-{clean[1]}"
+
+
+def _group(a: pd.DataFrame, *, day: pd.Timestamp, rules: RulesConfig) -> list[DraftPurchaseOrder]:
+    """Lines grouped per (supplier, location) into draft POs, most at-risk lines first."""
+    if a.empty:
+        return []
+    a = a.assign(_sup=a["supplier_id"].fillna(""), _risk=-a["stockout_probability"].fillna(0),
+                 _cover=a["days_of_cover"].fillna(np.inf))
+    a = a.sort_values(["_sup", "location_id", "_risk", "_cover", "sku"], kind="mergesort")
+    orders = []
+    o = rules.orders
+    for (sup, loc), grp in a.groupby(["_sup", "location_id"], sort=True):
+        supplier = sup or None
+        po_id = _po_id(o.po_prefix, day, supplier, str(loc))
+        lines = tuple(_line(r, po_id=po_id, line_no=i + 1, day=day) for i, (_, r) in enumerate(grp.iterrows()))
+        min_value = o.supplier_min_order_value.get(sup, o.default_min_order_value) if supplier else 0.0
+        orders.append(DraftPurchaseOrder(
+            po_id=po_id, supplier_id=supplier, location_id=str(loc), order_date=day.date(),
+            order_by_date=min(line.order_by_date for line in lines),
+            expected_arrival_date=max(line.expected_arrival_date for line in lines),
+            lines=lines, min_order_value=float(min_value),
+        ))
+    return orders
+
+
+def _line(r: pd.Series, *, po_id: str, line_no: int, day: pd.Timestamp) -> ProposalLine:
+    reasons = r.get("reasons")
+    reason_codes = tuple(x.strip() for x in str(reasons).split(";") if x.strip()) if isinstance(reasons, str) else ()
+    stockout = r["expected_stockout_date"]
+    qty = float(r["qty"])
+    units_short = float(r["expected_units_short"])
+    avoided = min(units_short, qty) * float(r["cost_per_unit_short"])
+    return ProposalLine(
+        sku=str(r["sku"]), location_id=str(r["location_id"]), supplier_id=r["supplier_id"],
+        po_id=po_id, line_no=line_no, qty=qty, need_qty=float(r["need_qty"]),
+        inventory_position=float(r["inventory_position"]), on_hand=float(r["on_hand"]),
+        on_order=float(r["on_order"]) + float(r["exported_qty"]), backorders=float(r["backorders"]),
+        reorder_point=float(r["reorder_point"]), order_up_to=float(r["order_up_to"]),
+        pack_size=float(r["pack_size"]), moq=float(r["moq"]), unit_cost=float(r["unit_cost"]),
+        lead_time_days=float(r["lead_time_days"]),
+        stockout_probability=float(np.nan_to_num(r["stockout_probability"])), level=str(r["level"]),
+        expected_stockout_date=None if pd.isna(stockout) else stockout.date(),
+        order_by_date=_order_by(r, day).date(),
+        expected_arrival_date=(day + pd.Timedelta(days=math.ceil(float(r["lead_time_days"])))).date(),
+        expected_units_short=units_short,
+        avoided_stockout_cost=avoided,
+        avoided_cost_per_money=per_money(avoided, qty * float(r["unit_cost"])),
+        reasons=reason_codes, explanation=str(r["explanation"]),
+    )
