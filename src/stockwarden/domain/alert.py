@@ -71,6 +71,7 @@ class NotifyReason(StrEnum):
     NEW = "new"
     WORSENED = "worsened"
     ESCALATED = "escalated"
+    WOKEN = "woken"
 
 
 class FeedbackVerdict(StrEnum):
