@@ -240,6 +240,41 @@ class OrderRules(_Section):
     po_prefix: str = Field("SW", min_length=1, description="prefix of proposed purchase order numbers")
 
 
+class AnomalyRules(_Section):
+    """Anomaly detectors: supply, demand and stock records (owner: anomaly/)."""
+
+    overdue_grace_days: int = Field(0, ge=0, description="days past its promise before an open PO is overdue")
+    overdue_warning_days: int = Field(3, ge=0, description="days late from which an overdue PO is a warning")
+    overdue_critical_days: int = Field(10, ge=0, description="days late from which an overdue PO is critical")
+    short_fill_ratio: float = Field(0.9, ge=0, le=1, description="received/ordered below this is a short delivery")
+    short_warning_fill_ratio: float = Field(0.5, ge=0, le=1, description="fill ratio below which it is a warning")
+    recent_days: int = Field(14, ge=1, description="receipts and counts this recent are reported (short, mismatch)")
+    drift_baseline_min_n: int = Field(20, ge=3, description="deliveries needed before drift is monitored")
+    drift_baseline_max_n: int = Field(300, ge=10, description="most recent in-control deliveries kept as baseline")
+    drift_min_shift_days: float = Field(2.0, gt=0, description="smallest delay shift worth detecting, in days")
+    drift_min_shift_sd: float = Field(
+        0.5, ge=0, description="smallest shift worth detecting, in baseline standard deviations"
+    )
+    drift_threshold: float = Field(
+        12.0, gt=0, description="CUSUM log-likelihood-ratio alarm threshold (false alarm about 1 in e^h deliveries)"
+    )
+    drift_llr_clip: float = Field(3.0, gt=0, description="largest evidence one delivery can add (outlier guard)")
+    drift_report_days: int = Field(90, ge=1, description="a detected shift is reported this long after its alarm")
+    drift_critical_shift_days: float = Field(7.0, ge=0, description="an upward shift this large is critical")
+    unreliable_window_n: int = Field(20, ge=5, description="recent deliveries compared with the past and others")
+    unreliable_min_gap: float = Field(0.25, ge=0, le=1, description="on-time rate drop that counts as unreliable")
+    unreliable_alpha: float = Field(1e-3, gt=0, lt=1, description="significance of the on-time rate drop")
+    demand_baseline_days: int = Field(56, ge=14, description="days of history behind the demand baseline")
+    demand_alpha: float = Field(1e-4, gt=0, lt=1, description="tail probability below which demand is anomalous")
+    demand_min_units: float = Field(5.0, ge=0, description="smallest excess (or shortfall) in units reported")
+    phantom_alpha: float = Field(1e-3, gt=0, lt=1, description="P(that many zero-sale days) below which stock is phantom")
+    phantom_min_days: int = Field(7, ge=1, description="fewest zero-sale days before phantom stock is considered")
+    phantom_baseline_days: int = Field(90, ge=14, description="days of sales behind the zero-sale probability")
+    stale_count_days: int = Field(14, ge=1, description="no count for this many days while selling is stale")
+    mismatch_tolerance_units: float = Field(2.0, ge=0, description="count difference tolerated, in units")
+    mismatch_tolerance_ratio: float = Field(0.1, ge=0, description="count difference tolerated, relative to stock")
+
+
 class RulesConfig(_Section):
     """Business rules, from ``rules.toml``: one section per pipeline step."""
 
@@ -247,6 +282,7 @@ class RulesConfig(_Section):
     forecast: ForecastRules = Field(default_factory=ForecastRules, description="demand forecasting")
     risk: RiskRules = Field(default_factory=RiskRules, description="stockout risk assessment")
     leadtime: LeadTimeRules = Field(default_factory=LeadTimeRules, description="lead-time model")
+    anomalies: AnomalyRules = Field(default_factory=AnomalyRules, description="anomaly detectors")
     alerts: AlertRules = Field(default_factory=AlertRules, description="alert lifecycle")
     notify: NotifyRules = Field(default_factory=NotifyRules, description="notification channels and outbox")
     run: RunRules = Field(default_factory=RunRules, description="daily run and schedule")
