@@ -8,6 +8,7 @@ semantics so no later row can leak into a computation.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -112,8 +113,18 @@ class ImportResult:
         return pd.concat(frames, ignore_index=True)
 
 
-def read_dataset(folder: Path | str, *, mapping: ColumnMapping | None = None) -> tuple[Dataset, ImportResult]:
+def read_dataset(
+    folder: Path | str,
+    *,
+    mapping: ColumnMapping | None = None,
+    on_table: Callable[[str], None] | None = None,
+) -> tuple[Dataset, ImportResult]:
     """Read and validate every table file in ``folder``.
+
+    Args:
+        folder: the dataset folder.
+        mapping: user column mapping (``ingest.read.load_mapping``).
+        on_table: called with each table name before it is read (for progress display).
 
     Reference tables (items, locations, suppliers) are read first so that rows naming an unknown SKU,
     location or supplier can be put aside.
@@ -143,6 +154,8 @@ def read_dataset(folder: Path | str, *, mapping: ColumnMapping | None = None) ->
     for name in TABLE_ORDER:
         if name not in files:
             continue
+        if on_table is not None:
+            on_table(name)
         raw = read_raw_table(files[name], name, mapping=mapping)
         res = validate_table(raw, refs)
         results[name] = res

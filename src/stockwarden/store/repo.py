@@ -1,0 +1,269 @@
+"""The dataset repository: import a dataset folder into the database, load it back, list rejects.
+
+``import_dataset(engine, folder)`` reads and validates the folder (``ingest.read_dataset``), then, in
+one transaction, records an import batch, upserts every table by its storage key (see
+``store/tables.py`` and ``store/upsert.py``) and puts the rejected rows in the ``import_rejects``
+quarantine. Importing the same folder twice inserts nothing and changes nothing.
+
+``load_dataset_from_db(engine)`` returns the same :class:`~stockwarden.ingest.Dataset` a folder read
+gives (same columns, dtypes and row order for a single import).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from stockwarden.errors import StoreError
+from stockwarden.ingest import Dataset, ImportResult, read_dataset
+from stockwarden.ingest.dataset import empty_frame
+from stockwarden.ingest.read import ColumnMapping
+from stockwarden.ingest.schema import TABLE_ORDER, TABLES, Kind
+from stockwarden.ingest.validate import REJECT_COLUMNS
+from stockwarden.store.db import describe
+from stockwarden.store.tables import DATASET_TABLES, ImportBatchRow, RejectRow
+from stockwarden.store.upsert import UpsertCounts, build_records, upsert_records, write_rows
+
+# progress(description, completed, total): called as the import moves through its steps.
+Progress = Callable[[str, int, int], None]
+COUNT_KEYS: tuple[str, ...] = ("read", "accepted", "rejected", "duplicates", "inserted", "updated", "unchanged")
+
+
+@dataclass(frozen=True, slots=True)
+class TableReport:
+    """Counts of one table of an import; ``read == accepted + rejected + duplicates``."""
+
+    table: str
+    file: str
+    read: int
+    accepted: int
+    rejected: int
+    duplicates: int
+    inserted: int
+    updated: int
+    unchanged: int
+
+    def counts(self) -> dict[str, int]:
+        """The seven counts of the JSON report, in contract order."""
+        return {k: int(getattr(self, k)) for k in COUNT_KEYS}
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import did.
+
+    Attributes:
+        batch_id: the ``import_batches`` record of this import.
+        source: the folder imported.
+        tables: per table present, its counts (in dataset table order).
+        rejects: the rows put aside: ``table, file, line, column, value, reason``.
+        dataset: the validated dataset as read (for the data-health checks).
+        seconds: wall time of the whole import.
+    """
+
+    batch_id: int
+    source: str
+    tables: dict[str, TableReport]
+    rejects: pd.DataFrame
+    dataset: Dataset
+    seconds: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def rows_read(self) -> int:
+        """Data rows read over all files."""
+        return sum(t.read for t in self.tables.values())
+
+    def to_json(self, warnings: list[Any] | None = None) -> dict[str, Any]:
+        """The report in the documented JSON shape (``stockwarden import --json``)."""
+        rejects = [
+            {"table": r.table, "file": r.file, "line": int(r.line), "column": r.column, "value": r.value,
+             "reason": r.reason}
+            for r in self.rejects.itertuples(index=False)
+        ]
+        return {
+            "tables": {name: t.counts() for name, t in self.tables.items()},
+            "rejects": rejects,
+            "warnings": list(warnings or []),
+        }
+
+
+def import_dataset(
+    engine: Engine,
+    folder: Path | str,
+    *,
+    mapping: ColumnMapping | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Read, validate and upsert a dataset folder into the database (idempotent).
+
+    Args:
+        engine: a database at the newest schema (see ``store.db.upgrade_database``).
+        folder: the dataset folder.
+        mapping: user column mapping (``ingest.read.load_mapping``).
+        progress: optional callback ``(description, completed, total)``.
+
+    Returns:
+        The per-table counts, the rejects and the dataset read.
+
+    Raises:
+        DatasetNotFound, SchemaError, MappingError: when the folder cannot be imported at all.
+        StoreError: when the database cannot be written.
+    """
+    started = time.perf_counter()
+    note = progress or (lambda _d, _c, _t: None)
+    note("reading files", 0, 1)
+    ds, result = read_dataset(folder, mapping=mapping, on_table=lambda name: note(f"reading {name}", 0, 1))
+    names = [n for n in TABLE_ORDER if n in result.results]
+    note("storing", 0, len(names))
+    try:
+        with engine.begin() as conn:
+            batches = ImportBatchRow.__table__  # type: ignore[attr-defined]
+            new_batch = batches.insert().values(source=str(Path(folder).resolve()), started_at=_now(), status="running")
+            batch_id = int(conn.execute(new_batch.returning(batches.c.id)).scalar_one())
+            tables: dict[str, TableReport] = {}
+            for i, name in enumerate(names):
+                note(f"storing {name}", i, len(names))
+                res = result.results[name]
+                records = build_records(ds.table(name), name, res.extra_columns)
+                counts = upsert_records(conn, name, records, batch_id=batch_id)
+                tables[name] = _table_report(name, result, counts)
+            rejects = result.rejects
+            if len(rejects):
+                cols = ["batch_id", "table_name", "file", "line", "column_name", "value", "reason"]
+                rows = zip([batch_id] * len(rejects), rejects["table"], rejects["file"],
+                           rejects["line"].astype(int).tolist(), rejects["column"], rejects["value"],
+                           rejects["reason"], strict=True)
+                write_rows(conn, RejectRow.__tablename__, cols, rows)
+            conn.execute(
+                batches.update()
+                .where(batches.c.id == batch_id)
+                .values(finished_at=_now(), status="done",
+                        counts_json=json.dumps({n: t.counts() for n, t in tables.items()}))
+            )
+    except (OperationalError, DBAPIError) as exc:
+        raise StoreError(f"cannot write to the database {describe(engine)}: {_first_line(exc)}") from exc
+    note("done", len(names), len(names))
+    return ImportReport(batch_id, str(folder), tables, rejects, ds, time.perf_counter() - started)
+
+
+def _table_report(name: str, result: ImportResult, counts: UpsertCounts) -> TableReport:
+    res = result.results[name]
+    return TableReport(
+        table=name,
+        file=result.files[name].name,
+        read=res.n_read,
+        accepted=len(res.accepted),
+        rejected=len(res.rejected),
+        duplicates=res.n_duplicates,
+        inserted=counts.inserted,
+        updated=counts.updated,
+        unchanged=counts.unchanged,
+    )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    lines = [ln.strip() for ln in str(orig).splitlines() if ln.strip()]
+    return lines[0] if lines else type(orig).__name__
+
+
+def load_dataset_from_db(engine: Engine, *, require_data: bool = True) -> Dataset:
+    """The stored dataset, exactly as a folder read would give it (columns, dtypes, row order).
+
+    Args:
+        engine: a database at the newest schema.
+        require_data: raise when nothing was ever imported (otherwise return an empty dataset).
+
+    Raises:
+        StoreError: when the database cannot be read, or holds no data and ``require_data``.
+    """
+    frames: dict[str, pd.DataFrame] = {}
+    try:
+        with engine.connect() as conn:
+            for name in TABLE_ORDER:
+                frames[name] = _read_table(conn, name)
+    except (OperationalError, DBAPIError) as exc:
+        raise StoreError(f"cannot read the dataset from {describe(engine)}: {_first_line(exc)}") from exc
+    present = frozenset(n for n, f in frames.items() if len(f))
+    if require_data and not ({"sales", "inventory"} & present):
+        raise StoreError(
+            f"the database {describe(engine)} holds no imported data; run 'stockwarden import DATASET' first"
+        )
+    return Dataset(**frames, present=present)
+
+
+def _read_table(conn: Any, name: str) -> pd.DataFrame:
+    spec = TABLES[name]
+    table = DATASET_TABLES[name]
+    cols = list(spec.column_names)
+    stmt = select(*(table.c[c] for c in cols), table.c.attrs_json, table.c.line).order_by(table.c.id)
+    cur = conn.connection.driver_connection.cursor()
+    try:
+        cur.execute(str(stmt.compile(dialect=conn.dialect)))
+        rows = cur.fetchall()
+    finally:
+        cur.close()
+    if not rows:
+        return empty_frame(name)
+    columns = list(zip(*rows, strict=True))
+    data: dict[str, Any] = {}
+    for i, c in enumerate(cols):
+        kind = spec.column(c).kind
+        vals = columns[i]
+        if kind is Kind.DATE:
+            data[c] = pd.to_datetime(pd.Series(vals, dtype=object).astype(str).where(
+                pd.notna(pd.Series(vals, dtype=object)), None), format="%Y-%m-%d").astype("datetime64[ns]")
+        elif kind is Kind.STR:
+            data[c] = pd.Series(vals, dtype=object)
+        else:
+            data[c] = pd.Series(np.array(vals, dtype=float), dtype="float64")
+    frame = pd.DataFrame(data)
+    attrs = columns[len(cols)]
+    if any(a is not None for a in attrs):
+        parsed = pd.DataFrame([json.loads(a) if a else {} for a in attrs])
+        for c in parsed.columns:
+            frame[c] = parsed[c].astype(object).where(parsed[c].notna(), None).to_numpy()
+    frame["line"] = np.array(columns[len(cols) + 1], dtype=np.int64)
+    return frame
+
+
+def list_rejects(
+    engine: Engine, *, table: str | None = None, batch_id: int | None = None, all_batches: bool = False
+) -> pd.DataFrame:
+    """The rows put aside: ``batch_id, table, file, line, column, value, reason``.
+
+    Args:
+        engine: the database.
+        table: only this dataset table.
+        batch_id: only this import batch (default: the latest batch, unless ``all_batches``).
+        all_batches: every batch ever imported.
+    """
+    r = RejectRow.__table__  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        if batch_id is None and not all_batches:
+            batch_id = conn.execute(select(func.max(ImportBatchRow.__table__.c.id))).scalar()  # type: ignore[attr-defined]
+        stmt = select(r.c.batch_id, r.c.table_name, r.c.file, r.c.line, r.c.column_name, r.c.value, r.c.reason)
+        if batch_id is not None and not all_batches:
+            stmt = stmt.where(r.c.batch_id == batch_id)
+        if table:
+            stmt = stmt.where(r.c.table_name == table)
+        rows = conn.execute(stmt.order_by(r.c.id)).all()
+    return pd.DataFrame(rows, columns=["batch_id", *REJECT_COLUMNS])
+
+
+__all__ = ["COUNT_KEYS", "ImportReport", "TableReport", "import_dataset", "list_rejects", "load_dataset_from_db"]
