@@ -7,13 +7,13 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from tests.receivers import http_receiver, smtp_receiver
 
 from stockwarden.alerts.notify.base import AppriseNotifier, MockNotifier, OutboxMessage
 from stockwarden.alerts.notify.outbox import deliver_due
 from stockwarden.config import NotifyChannel, NotifyRules
 from stockwarden.store.alerts import OutboxRow
 from stockwarden.store.outbox import SqlOutbox, count_by_status, enqueue_messages, requeue_dead
-from tests.receivers import http_receiver, smtp_receiver
 
 NOW = dt.datetime(2024, 5, 1, 6, 0, tzinfo=dt.UTC)
 
