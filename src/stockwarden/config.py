@@ -46,6 +46,12 @@ class HealthRules(_Section):
 
     stale_count_days: int = Field(14, ge=0, description="warn when the newest stock count is older than this")
     overdue_po_days: int = Field(14, ge=0, description="warn when a PO is open this many days past its promise")
+    stale_feed_days: int = Field(
+        7, ge=0, description="warn when a location's newest sales lag the as-of date by more than this"
+    )
+    stale_po_feed_days: int = Field(
+        45, ge=0, description="warn when no purchase order was placed or received for this many days"
+    )
 
 
 class ForecastRules(_Section):
@@ -194,10 +200,13 @@ class NotifyRules(_Section):
 
 
 class RunRules(_Section):
-    """The daily run and its schedule (not part of the rules hash)."""
+    """The daily run (``stockwarden run``) and its schedule (``stockwarden schedule``)."""
 
-    daily_at: str = Field("06:00", description="HH:MM local time of the daily run (stockwarden schedule)")
+    daily_at: str = Field("06:00", description="HH:MM local time (notify.timezone) of the scheduled daily run")
     seed: int = Field(0, description="random seed of forecasts and simulations")
+    forecast_mode: Literal["auto", "fast", "stats"] = Field(
+        "auto", description="forecast mode of the daily run (see stockwarden forecast --mode)"
+    )
 
 
 class OrderRules(_Section):
@@ -290,8 +299,8 @@ class RulesConfig(_Section):
 
     def version(self) -> str:
         """A short hash of the effective rules, stored with every run, alert and order."""
-        # notify/run only route messages and schedule runs: they do not change results.
-        blob = json.dumps(self.model_dump(mode="json", exclude={"notify", "run"}), sort_keys=True).encode()
+        # notify only routes messages (and holds channel URLs with secrets): it does not change results.
+        blob = json.dumps(self.model_dump(mode="json", exclude={"notify"}), sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:12]
 
 
