@@ -142,7 +142,7 @@ def _enrich(
     daily = _first(a, _DEMAND_COLS, np.nan)
     a["daily_demand"] = daily.fillna(pd.Series(demand.reindex(keys).to_numpy(), index=a.index)).fillna(0.0)
     a["price"] = price.reindex(keys).to_numpy()
-    a["exported_qty"] = _exported_open_qty(exported, ds, day=day).reindex(keys).fillna(0.0).to_numpy()
+    a["exported_qty"] = _exported_open_qty(exported, ds).reindex(keys).fillna(0.0).to_numpy()
     a["inventory_position"] = a["on_hand"].fillna(0) + a["on_order"].fillna(0) - a["backorders"] + a["exported_qty"]
     review = rules.orders.review_period_days
     review = rules.risk.review_period_days if review is None else review
@@ -187,13 +187,15 @@ def _recent_sales(ds: Dataset, *, day: pd.Timestamp, window_days: int) -> tuple[
     return demand, price
 
 
-def _exported_open_qty(exported: pd.DataFrame | None, ds: Dataset, *, day: pd.Timestamp) -> pd.Series:
-    """Open exported quantity per (sku, location_id) that the dataset's own POs do not hold yet."""
+def _exported_open_qty(exported: pd.DataFrame | None, ds: Dataset) -> pd.Series:
+    """Open exported quantity per (sku, location_id) that the dataset's own POs do not hold yet.
+
+    Every exported line counts, whatever its order date: it is known to any run made after the export.
+    """
     idx = pd.MultiIndex.from_tuples([], names=["sku", "location_id"])
     if exported is None or exported.empty:
         return pd.Series(dtype=float, index=idx)
     e = exported.loc[~exported["po_id"].astype(str).isin(set(ds.purchase_orders["po_id"].astype(str)))]
-    e = e.loc[pd.to_datetime(e["order_date"]) <= day]
     if "received_date" in e:
         e = e.loc[pd.to_datetime(e["received_date"]).isna()]
     if e.empty:

@@ -394,8 +394,11 @@ def exported_orders_as_pos(
 
     Args:
         engine: the database.
-        as_of: when given, lines ordered after it are left out, and so are lines whose expected date is
-            more than ``grace_days`` before it (the ERP should have them by then, under their number).
+        as_of: the date of the assessment they are merged into. An exported order is known to every run
+            made after the export, even one assessing an earlier data date (the demo, a late run), so an
+            ``order_date`` after ``as_of`` is set back to ``as_of`` (``Dataset.as_of`` would drop it
+            otherwise); lines whose expected date is more than ``grace_days`` before ``as_of`` are left
+            out (the ERP should hold them by then, under their number).
         grace_days: see ``as_of``.
     """
     with Session(engine) as s:
@@ -407,7 +410,7 @@ def exported_orders_as_pos(
     frame = pd.concat(parts, ignore_index=True)
     if as_of is not None:
         day = pd.Timestamp(as_of)
-        order_day = pd.to_datetime(frame["order_date"])
         expected = pd.to_datetime(frame["expected_date"])
-        frame = frame.loc[(order_day <= day) & (expected + pd.Timedelta(days=grace_days) >= day)]
+        frame = frame.loc[expected + pd.Timedelta(days=grace_days) >= day].copy()
+        frame["order_date"] = pd.to_datetime(frame["order_date"]).clip(upper=day)
     return _as_pos(frame.reset_index(drop=True))

@@ -1,0 +1,313 @@
+"""``stockwarden proposals ...``: list, show, approve, reject, change and export order proposals.
+
+Thin: parse arguments, call the order repository (``store/order_repo.py``), print. Proposals are made by
+``stockwarden run`` (or ``proposals create`` from an assessment file); ids are proposal-line ids as shown
+by ``proposals list``; ``approve`` also accepts a draft purchase-order number for all its draft lines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import math
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.table import Table
+from sqlalchemy import Engine
+
+from stockwarden.cli.app import app, console, guarded
+from stockwarden.cli.common import open_dataset, resolve_db_url
+from stockwarden.config import RulesConfig, load_rules
+from stockwarden.domain.order import ProposalEvent, ProposalLine, ProposalStatus
+from stockwarden.errors import InputError
+
+proposals_app = typer.Typer(help="Order proposals: list, show, approve, reject, change, export.", no_args_is_help=True)
+app.add_typer(proposals_app, name="proposals")
+
+DbOpt = Annotated[str | None, typer.Option("--db", help="database URL (default: STOCKWARDEN_DATABASE_URL or sqlite)")]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="rules file (rules.toml / stockwarden.toml)")]
+UserOpt = Annotated[str | None, typer.Option("--user", help="who acts (default: the login name)")]
+CommentOpt = Annotated[str | None, typer.Option("--comment", help="free-text comment for the approval log")]
+
+
+def _engine(db: str | None) -> Engine:
+    from stockwarden.store.db import make_engine, upgrade_database
+
+    engine = make_engine(resolve_db_url(db))
+    upgrade_database(engine)
+    return engine
+
+
+def _rules(config: Path | None) -> RulesConfig:
+    return load_rules(config)
+
+
+def _user(user: str | None) -> str:
+    if user and user.strip():
+        return user.strip()
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "cli"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _money(x: float) -> str:
+    return "?" if x != x else f"{x:,.2f}"
+
+
+def _qty(x: float) -> str:
+    return str(round(x)) if abs(x - round(x)) < 1e-9 else f"{x:g}"
+
+
+def _lines_table(lines: list[ProposalLine], title: str) -> Table:
+    table = Table(title=title, show_lines=False)
+    for col in ("id", "po_id", "ln", "sku", "location", "supplier", "status", "qty", "value", "level", "P(out)",
+                "order by", "arrives"):
+        table.add_column(col, justify="right" if col in ("id", "ln", "qty", "value", "P(out)") else "left")
+    for ln in lines:
+        table.add_row(
+            str(ln.proposal_id), ln.po_id, str(ln.line_no), ln.sku, ln.location_id, ln.supplier_id or "-",
+            ln.status.value, _qty(ln.qty), _money(ln.value if ln.unit_cost == ln.unit_cost else math.nan), ln.level,
+            f"{ln.stockout_probability:.2f}", ln.order_by_date.isoformat(), ln.expected_arrival_date.isoformat(),
+        )
+    return table
+
+
+@proposals_app.command("list")
+@guarded
+def list_cmd(
+    status: Annotated[str | None, typer.Option("--status", help="draft, approved, rejected, changed, exported")] = None,
+    supplier: Annotated[str | None, typer.Option("--supplier", help="only this supplier id")] = None,
+    po: Annotated[str | None, typer.Option("--po", help="only this purchase order number")] = None,
+    db: DbOpt = None,
+) -> None:
+    """List proposal lines (most recent orders first within each purchase order)."""
+    from stockwarden.store.order_repo import list_proposal_lines
+
+    engine = _engine(db)
+    try:
+        lines = list_proposal_lines(engine, status=status, supplier=supplier, po_id=po)
+    finally:
+        engine.dispose()
+    if not lines:
+        console.print("no proposals match")
+        return
+    total = sum(ln.value for ln in lines)
+    console.print(_lines_table(lines, f"{len(lines)} proposal line(s), value {_money(total)}"))
+
+
+@proposals_app.command("show")
+@guarded
+def show_cmd(proposal_id: Annotated[int, typer.Argument(help="proposal id")], db: DbOpt = None) -> None:
+    """Show one proposal: its numbers, how its quantity was computed, and its approval log."""
+    from stockwarden.store.order_repo import get_approval_log, get_proposal_line
+
+    engine = _engine(db)
+    try:
+        ln = get_proposal_line(engine, proposal_id)
+        log = get_approval_log(engine, proposal_id)
+    finally:
+        engine.dispose()
+    console.print(f"[bold]proposal {ln.proposal_id}[/]: {ln.sku} @ {ln.location_id} from {ln.supplier_id or '-'}, "
+                  f"{ln.po_id} line {ln.line_no}, [bold]{ln.status.value}[/]", highlight=False)
+    console.print(f"qty {_qty(ln.qty)} × {_money(ln.unit_cost)} = {_money(ln.value)}; level {ln.level}, "
+                  f"P(stockout) {ln.stockout_probability:.2f}, expected stockout "
+                  f"{ln.expected_stockout_date or '-'}; order by {ln.order_by_date}, "
+                  f"arrives {ln.expected_arrival_date} (lead time {_qty(ln.lead_time_days)} d)", highlight=False)
+    console.print(f"reasons: {', '.join(ln.reasons) or '-'}", highlight=False)
+    console.print(f"how: {ln.explanation}", highlight=False, soft_wrap=True)
+    table = Table(title="approval log")
+    for col in ("at", "event", "who", "from", "to", "qty", "reason", "comment"):
+        table.add_column(col)
+    for e in log:
+        qty = _qty(e.qty_after)
+        if e.qty_before not in (None, e.qty_after):
+            qty = f"{_qty(e.qty_before)} → {_qty(e.qty_after)}"
+        comment = "see how: above" if e.event is ProposalEvent.CREATED else (e.comment or "")
+        who = e.user + (f" ({e.role})" if e.role else "")
+        table.add_row(e.at.strftime("%Y-%m-%d %H:%M"), e.event.value, who, e.from_status or "-", e.to_status.value,
+                      qty, e.reason_code or "", comment[:80])
+    console.print(table)
+
+
+def _resolve_ids(engine: Engine, ids: list[str]) -> list[int]:
+    from stockwarden.store.order_repo import list_proposal_lines
+
+    out: list[int] = []
+    for token in ids:
+        if token.strip().isdigit():
+            out.append(int(token))
+            continue
+        drafts = list_proposal_lines(engine, status=ProposalStatus.DRAFT.value, po_id=token.strip())
+        if not drafts:
+            raise InputError(f"'{token}' is neither a proposal id nor a purchase order with draft lines")
+        out.extend(int(d.proposal_id) for d in drafts if d.proposal_id is not None)
+    return out
+
+
+@proposals_app.command("approve")
+@guarded
+def approve_cmd(
+    ids: Annotated[list[str], typer.Argument(help="proposal ids, or purchase order numbers (all their drafts)")],
+    role: Annotated[str | None, typer.Option("--as", help="role acted as (limits in rules: orders.approver_roles)")]
+    = None,
+    user: UserOpt = None,
+    comment: CommentOpt = None,
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Approve draft proposals at their proposed quantity (all or none)."""
+    from stockwarden.actions.approval import Actor
+    from stockwarden.store.order_repo import approve_proposals
+
+    rules = _rules(config)
+    engine = _engine(db)
+    try:
+        done = approve_proposals(engine, _resolve_ids(engine, ids), actor=Actor(_user(user), role), now=_now(),
+                                 rules=rules.orders, comment=comment)
+    finally:
+        engine.dispose()
+    value = sum(ln.value for ln in done)
+    console.print(f"approved {len(done)} proposal(s), value {_money(value)}: "
+                  + ", ".join(f"{ln.proposal_id} ({ln.sku} × {_qty(ln.qty)})" for ln in done), highlight=False)
+
+
+@proposals_app.command("reject")
+@guarded
+def reject_cmd(
+    proposal_id: Annotated[int, typer.Argument(help="proposal id")],
+    reason: Annotated[str, typer.Option("--reason", help="reason code (e.g. overstock, supplier_issue, other)")],
+    user: UserOpt = None,
+    comment: CommentOpt = None,
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Reject a draft proposal with a reason code."""
+    from stockwarden.actions.approval import Actor
+    from stockwarden.store.order_repo import reject_proposal
+
+    rules = _rules(config)
+    engine = _engine(db)
+    try:
+        ln = reject_proposal(engine, proposal_id, reason=reason, actor=Actor(_user(user)), now=_now(),
+                             rules=rules.orders, comment=comment)
+    finally:
+        engine.dispose()
+    console.print(f"rejected proposal {ln.proposal_id} ({ln.sku} @ {ln.location_id}): {reason}", highlight=False)
+
+
+@proposals_app.command("change")
+@guarded
+def change_cmd(
+    proposal_id: Annotated[int, typer.Argument(help="proposal id")],
+    qty: Annotated[float, typer.Option("--qty", help="the quantity to order instead (whole packs, >= MOQ)")],
+    reason: Annotated[str, typer.Option("--reason", help="reason code (e.g. demand_knowledge, budget, other)")],
+    role: Annotated[str | None, typer.Option("--as", help="role acted as")] = None,
+    user: UserOpt = None,
+    comment: CommentOpt = None,
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Approve a draft with a different quantity (status ``changed``); a reason code is required."""
+    from stockwarden.actions.approval import Actor
+    from stockwarden.store.order_repo import change_proposal
+
+    rules = _rules(config)
+    engine = _engine(db)
+    try:
+        ln = change_proposal(engine, proposal_id, qty=qty, reason=reason, actor=Actor(_user(user), role), now=_now(),
+                             rules=rules.orders, comment=comment)
+    finally:
+        engine.dispose()
+    console.print(f"changed proposal {ln.proposal_id} ({ln.sku}) to {_qty(ln.qty)}, value {_money(ln.value)}: "
+                  f"{reason}", highlight=False)
+
+
+@proposals_app.command("export")
+@guarded
+def export_cmd(
+    out: Annotated[Path | None, typer.Option("--out", help="file to write (.csv, .xlsx or .json)")] = None,
+    include_all: Annotated[bool, typer.Option("--all", help="every open line (drafts too), not only approved")]
+    = False,
+    fmt: Annotated[str | None, typer.Option("--format", help="csv, xlsx or json (default: from --out)")] = None,
+    chinese: Annotated[bool, typer.Option("--chinese-headers", help="Chinese column headers (csv/xlsx)")] = False,
+    webhook: Annotated[str | None, typer.Option("--webhook", help="also POST the orders as JSON to this URL")]
+    = None,
+    user: UserOpt = None,
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Export approved proposals in the ERP import layout; exported lines then count as on order."""
+    from stockwarden.actions.approval import Actor
+    from stockwarden.actions.export import post_webhook, webhook_payload, write_export
+    from stockwarden.store.order_repo import export_proposals
+
+    if out is None and webhook is None:
+        raise InputError("nothing to do: give --out FILE and/or --webhook URL")
+    if fmt is not None and fmt not in ("csv", "xlsx", "json"):
+        raise InputError(f"--format must be csv, xlsx or json, got '{fmt}'")
+    rules = _rules(config)
+    now = _now()
+
+    def deliver(frame: pd.DataFrame) -> None:
+        if out is not None:
+            write_export(frame, out, fmt=fmt, chinese=chinese, generated_at=now)  # type: ignore[arg-type]
+        if webhook is not None and len(frame):
+            post_webhook(webhook, webhook_payload(frame, generated_at=now))
+
+    engine = _engine(db)
+    try:
+        result = export_proposals(engine, order_date=now.date(), now=now, actor=Actor(_user(user)),
+                                  rules=rules.orders, deliver=deliver, include_drafts=include_all)
+    finally:
+        engine.dispose()
+    where = " and ".join(x for x in (str(out) if out else "", webhook or "") if x)
+    console.print(f"exported {len(result.frame)} line(s) to {where}: {result.n_exported} marked exported"
+                  + (f", {result.n_drafts} draft(s) included for review" if result.n_drafts else ""), highlight=False)
+
+
+@proposals_app.command("create")
+@guarded
+def create_cmd(
+    assessment: Annotated[Path, typer.Option("--assessment", help="assessment file from `stockwarden assess --out`")],
+    dataset: Annotated[str | None, typer.Argument(help="dataset folder (default: the database)")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="proposal date (default: the assessment's)")] = None,
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Make and store proposals from an assessment file (what ``stockwarden run`` does after assessing)."""
+    from stockwarden.actions.replenish import propose_orders
+    from stockwarden.store.order_repo import exported_orders_as_pos, save_proposals
+
+    if not assessment.is_file():
+        raise InputError(f"assessment file {assessment} does not exist")
+    try:
+        frame = pd.read_csv(assessment, dtype={"sku": str, "location_id": str}, keep_default_na=True)
+    except (ValueError, OSError) as exc:
+        raise InputError(f"{assessment}: cannot read the assessment ({exc})") from exc
+    day = as_of or (str(frame["as_of"].iloc[0]) if "as_of" in frame and len(frame) else None)
+    if day is None:
+        raise InputError("no --as-of given and the assessment has no as_of column")
+    try:
+        day_ts = pd.Timestamp(day)
+    except ValueError as exc:
+        raise InputError(f"--as-of '{day}' is not a date (YYYY-MM-DD)") from exc
+    rules = _rules(config)
+    ds = open_dataset(dataset, db).as_of(day_ts)
+    engine = _engine(db)
+    try:
+        exported = exported_orders_as_pos(engine, as_of=day_ts.date())
+        ps = propose_orders(frame, ds, as_of=day_ts, rules=rules, exported=exported)
+        summary = save_proposals(engine, ps, now=_now(), rules=rules.orders)
+    finally:
+        engine.dispose()
+    console.print(f"{len(ps.lines)} line(s) in {len(ps.orders)} draft order(s), value {_money(ps.total_value)}"
+                  + (f"; {len(ps.cut_lines)} cut by the budget" if ps.cut_lines else "")
+                  + f"; stored: {summary.as_dict()}", highlight=False)
