@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from stockwarden.ingest import read_dataset
+from stockwarden.ingest.health import check_health
 from stockwarden.ingest.sample import SampleCompany, build_company, generate_company
 
 SMALL = {"n_skus": 60, "n_locations": 3, "days": 400}
@@ -40,6 +41,8 @@ def test_the_generated_folder_imports_with_no_rejected_or_duplicate_row(tmp_path
         assert res.n_read == len(res.accepted), name
     assert len(ds.sales) > 10_000
     assert ds.last_date == pd.Timestamp("2025-10-26")
+    # Healthy data apart from the overdue purchase orders a planner should chase.
+    assert check_health(ds).codes() == ["po_overdue"]
 
 
 @pytest.mark.parametrize("fmt", ["csv.gz", "parquet"])
