@@ -51,6 +51,17 @@ class OpenSupply:
         z = np.zeros(0)
         return cls(np.zeros(0, dtype=np.int64), z, np.zeros((0, days)), z, z)
 
+    def rows(self, start: int, stop: int) -> OpenSupply:
+        """The lines of SKU-location rows ``start..stop-1``, re-indexed from 0."""
+        sel = np.flatnonzero((self.series_index >= start) & (self.series_index < stop))
+        return OpenSupply(
+            series_index=self.series_index[sel] - start,
+            qty=self.qty[sel],
+            arrival_pmf=self.arrival_pmf[sel],
+            short_probability=self.short_probability[sel],
+            short_fill_ratio=self.short_fill_ratio[sel],
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class CoverageResult:
@@ -182,8 +193,7 @@ def project_stock(
             them for a chunk of rows on demand (keeps memory bounded for 30,000 SKU-locations).
         supply: open lines (``series_index`` into 0..n-1).
         horizon_days: (n,) horizon per SKU-location.
-        seed: seed of the arrival draws; each chunk derives its own stream, so results do not depend
-            on how other chunks were drawn.
+        seed: seed of the arrival draws; each chunk derives its own stream from ``(seed, first row)``.
         chunk_series: SKU-locations per chunk.
 
     Returns:
@@ -192,28 +202,30 @@ def project_stock(
     on_hand = np.asarray(on_hand, dtype=np.float64)
     horizon_days = np.asarray(horizon_days)
     n = len(on_hand)
-    order = np.argsort(supply.series_index, kind="stable")
-    sidx = supply.series_index[order]
     parts: list[CoverageResult] = []
-    for c, start in enumerate(range(0, max(n, 1), chunk_series)):
+    for start in range(0, n, chunk_series):
         rows = np.arange(start, min(start + chunk_series, n))
         if callable(demand_paths):
             paths = np.asarray(demand_paths(rows), dtype=np.float64)
         else:
             paths = np.asarray(demand_paths[rows], dtype=np.float64)
-        lo, hi = np.searchsorted(sidx, [start, start + len(rows)])
-        sel = order[lo:hi]
-        sub = OpenSupply(
-            series_index=supply.series_index[sel] - start,
-            qty=supply.qty[sel],
-            arrival_pmf=supply.arrival_pmf[sel],
-            short_probability=supply.short_probability[sel],
-            short_fill_ratio=supply.short_fill_ratio[sel],
-        )
-        rng = np.random.default_rng([seed, c])
         parts.append(
-            project_chunk(on_hand=on_hand[rows], demand_paths=paths, supply=sub, horizon_days=horizon_days[rows], rng=rng)
+            project_chunk(
+                on_hand=on_hand[rows],
+                demand_paths=paths,
+                supply=supply.rows(start, start + len(rows)),
+                horizon_days=horizon_days[rows],
+                rng=np.random.default_rng([seed, start]),
+            )
         )
+    return concat_coverage(parts)
+
+
+def concat_coverage(parts: list[CoverageResult]) -> CoverageResult:
+    """Stitch chunk results back together in row order."""
+    if not parts:
+        z = np.zeros(0)
+        return CoverageResult(np.zeros((0, 1)), z, z, z, z, z, z, z, z)
     return CoverageResult(*(np.concatenate([getattr(p, f) for p in parts]) for f in CoverageResult.__slots__))
 
 

@@ -1,0 +1,229 @@
+"""Assess stockout risk of every SKU-location as of a date: the issue-4 assessment frame.
+
+``assess_risk`` wires the pure pieces: inventory position (:mod:`.position`), Monte Carlo stock
+projection with the forecast's demand paths and the open POs' arrival distributions
+(:mod:`.coverage`), simulated safety stock / reorder point / order-up-to (:mod:`.policy`), levels
+(:mod:`.levels`) and reason codes (:mod:`.reasons`). It takes the forecast and the lead-time model as
+values, so it never refits anything itself.
+
+``stockout_probability`` = P(stockout within H days if nothing new is ordered), with
+H = the stated lead time (``items.lead_time_days``, else the supplier's, else the learned median)
++ the review period (per category), or one ``horizon_days`` for all when given.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+
+from stockwarden.config import RiskRules, RulesConfig
+from stockwarden.domain.risk import ASSESSMENT_COLUMNS
+from stockwarden.ingest.dataset import Dataset
+from stockwarden.risk.coverage import OpenSupply, concat_coverage, days_of_cover, project_chunk
+from stockwarden.risk.inputs import (
+    DemandSource,
+    LeadTimeModelLike,
+    build_frame,
+    demand_paths_for,
+    recent_daily_sales,
+)
+from stockwarden.risk.levels import assign_levels, thresholds_for
+from stockwarden.risk.policy import round_order_qty, simulated_policy
+from stockwarden.risk.position import open_purchase_orders
+from stockwarden.risk.reasons import build_reasons
+
+KEYS = ["sku", "location_id"]
+
+EXTRA_COLUMNS: tuple[str, ...] = (
+    "horizon_days",
+    "lead_time_days",
+    "lead_time_source",
+    "learned_lead_time_days",
+    "review_period_days",
+    "service_level",
+    "expected_short",
+    "stockout_date_p10",
+    "stockout_date_p90",
+    "p_before_expedite",
+    "p_stockout_learned_interval",
+    "projection_probability",
+    "inventory_position",
+    "backorders",
+    "mean_daily_forecast",
+    "count_age_days",
+    "category",
+    "supplier_id",
+    "abc",
+    "demand_class",
+    "reason_details",
+)
+"""Explanation columns that follow the contract columns."""
+
+
+class RiskAdjuster(Protocol):
+    """Something that refines the projection's probability (the learned model of :mod:`.learned`)."""
+
+    def adjust(self, frame: pd.DataFrame) -> np.ndarray:
+        """Return the refined stockout probability per row of the assessment frame."""
+        ...
+
+
+def assess_risk(
+    ds: Dataset,
+    *,
+    as_of: pd.Timestamp | str,
+    forecast: DemandSource,
+    lead_times: LeadTimeModelLike,
+    anomalies: pd.DataFrame | None = None,
+    rules: RulesConfig | RiskRules | None = None,
+    horizon_days: int | None = None,
+    adjuster: RiskAdjuster | None = None,
+) -> pd.DataFrame:
+    """The risk assessment of every forecast SKU-location at the end of ``as_of``.
+
+    Args:
+        ds: the dataset (rows after ``as_of`` are ignored).
+        as_of: the assessment date.
+        forecast: the demand forecast made as of ``as_of`` (``.series``, ``.dates``, ``.sample_paths``).
+        lead_times: the lead-time model estimated as of ``as_of``.
+        anomalies: anomaly records (issue 5), turned into reason codes.
+        rules: the rules config or its ``risk`` section (defaults when None).
+        horizon_days: one H for every SKU-location instead of lead time + review period.
+        adjuster: optional learned model that refines ``stockout_probability``.
+
+    Returns:
+        One row per SKU-location: :data:`ASSESSMENT_COLUMNS` then :data:`EXTRA_COLUMNS`, sorted by
+        urgency (level, then probability).
+
+    Example:
+        >>> fc = forecast_demand(ds, as_of="2016-03-01", horizon_days=28)  # doctest: +SKIP
+        >>> lt = estimate_lead_times(ds, as_of="2016-03-01")  # doctest: +SKIP
+        >>> assess_risk(ds, as_of="2016-03-01", forecast=fc, lead_times=lt).head()  # doctest: +SKIP
+    """
+    r = rules.risk if isinstance(rules, RulesConfig) else (rules or RiskRules())
+    d = pd.Timestamp(as_of).normalize()
+    known = ds.as_of(d)
+    f, lt_pmf = build_frame(known, as_of=d, forecast=forecast, lead_times=lead_times, rules=r,
+                            horizon_days=horizon_days)
+    n = len(f)
+    days = len(forecast.dates)
+    h = np.clip(f["horizon_days"].to_numpy(np.int64), 1, days)
+    h_learned = np.clip(f["learned_lead_time_days"].to_numpy(float).round().astype(np.int64)
+                        + f["review_period_days"].to_numpy(np.int64), 1, days)
+
+    open_po, supply = _open_supply(known, f, lead_times, as_of=d, days=days)
+    paths_of = demand_paths_for(forecast, f["forecast_row"].to_numpy(), n_paths=r.n_paths, seed=r.seed)
+    usable = (f["on_hand"] - f["backorders"]).to_numpy(float)
+    review = f["review_period_days"].to_numpy(np.int64)
+    service = f["service_level"].to_numpy(float)
+    cov_parts, pol_parts = [], []
+    for start in range(0, n, r.chunk_series):
+        rows = np.arange(start, min(start + r.chunk_series, n))
+        paths = paths_of(rows)
+        cov_parts.append(project_chunk(on_hand=usable[rows], demand_paths=paths,
+                                       supply=supply.rows(start, start + len(rows)), horizon_days=h[rows],
+                                       rng=np.random.default_rng([r.seed, start])))
+        pol_parts.append(simulated_policy(demand_paths=paths, lead_time_pmf=lt_pmf[rows],
+                                          review_period_days=review[rows], service_level=service[rows],
+                                          service_measure=r.service_measure, seed=r.seed + start))
+    cov = concat_coverage(cov_parts)
+    pol = {k: np.concatenate([getattr(p, k) for p in pol_parts]) if n else np.zeros(0)
+           for k in ("reorder_point", "safety_stock", "order_up_to", "mean_protection_demand")}
+
+    expedite = int(np.clip(np.ceil(r.expedite_lead_time_days), 1, days))
+    f["expedite_days"] = expedite
+    f["p_before_expedite"] = cov.stockout_curve[:, expedite - 1] if n else np.zeros(0)
+    f["p_stockout_learned_interval"] = cov.stockout_curve[np.arange(n), h_learned - 1] if n else np.zeros(0)
+    f["projection_probability"] = cov.p_stockout
+    f["expected_short"] = cov.expected_short
+    f["mean_daily_forecast"] = cov.mean_demand / h
+    f["protection_cv"] = np.where(cov.mean_demand > 0, cov.sd_demand / np.maximum(cov.mean_demand, 1e-9), 0.0)
+    f["reorder_point"] = pol["reorder_point"]
+    f["safety_stock"] = pol["safety_stock"]
+    f["order_up_to"] = pol["order_up_to"]
+    f["days_of_cover"] = days_of_cover(usable, f["mean_daily_forecast"].to_numpy())
+    f["recent_daily_sales"] = recent_daily_sales(known, f[KEYS], as_of=d)
+    prob = cov.p_stockout
+    if adjuster is not None and n:
+        f["stockout_probability"] = prob
+        prob = np.clip(adjuster.adjust(f), 0.0, 1.0)
+    f["stockout_probability"] = prob
+
+    def day_to_date(x: np.ndarray) -> pd.Series:
+        return pd.Series(pd.NaT, index=f.index).where(np.isnan(x), d + pd.to_timedelta(np.nan_to_num(x), unit="D"))
+
+    expected = np.where(cov.p_stockout >= 0.5, cov.stockout_day_p50, np.nan)
+    f["expected_stockout_date"] = day_to_date(expected)
+    f["stockout_date_p10"] = day_to_date(np.where(np.isnan(expected), np.nan, cov.stockout_day_p10))
+    f["stockout_date_p90"] = day_to_date(np.where(np.isnan(expected), np.nan, cov.stockout_day_p90))
+
+    th = thresholds_for(f["category"], r)
+    f["critical_probability"] = th["critical_probability"].to_numpy()
+    oos = (usable <= 0) & (f["mean_daily_forecast"].to_numpy() > 0)
+    f["level"] = assign_levels(stockout_probability=f["stockout_probability"].to_numpy(),
+                               p_before_expedite=f["p_before_expedite"].to_numpy(), is_out_of_stock=oos,
+                               thresholds=th)
+    want = f["order_up_to"] - f["inventory_position"]
+    needs = (f["inventory_position"] <= f["reorder_point"]) | f["level"].isin(["critical", "warning"])
+    f["suggested_order_qty"] = round_order_qty(np.where(needs, want, 0.0), pack_size=f["pack_size"].to_numpy(float),
+                                               moq=f["moq"].to_numpy(float))
+
+    promos = _promotions_within(known, d, int(h.max()) if n else 0)
+    events = _events_within(known, d, int(h.max()) if n else 0)
+    reasons, details = build_reasons(f, open_pos=open_po, promotions=promos, events=events, anomalies=anomalies,
+                                     rules=r)
+    f["reasons"] = reasons
+    f["reason_details"] = details
+    f["as_of"] = d
+    for c in ("on_hand", "on_order", "reorder_point", "safety_stock", "order_up_to", "days_of_cover",
+              "expected_short", "mean_daily_forecast", "inventory_position"):
+        f[c] = f[c].astype(float).round(2)
+    out = f.loc[:, [*ASSESSMENT_COLUMNS, *EXTRA_COLUMNS]]
+    return sort_by_urgency(out)
+
+
+def sort_by_urgency(frame: pd.DataFrame) -> pd.DataFrame:
+    """Most urgent first: level (critical..ok), then probability, then the earliest date."""
+    from stockwarden.domain.risk import LEVEL_RANK
+
+    rank = frame["level"].map(LEVEL_RANK).fillna(9)
+    return (frame.assign(_r=rank, _p=-frame["stockout_probability"])
+            .sort_values(["_r", "_p", "expected_stockout_date", "sku", "location_id"], kind="stable")
+            .drop(columns=["_r", "_p"]).reset_index(drop=True))
+
+
+def _open_supply(
+    ds: Dataset, f: pd.DataFrame, lead_times: LeadTimeModelLike, *, as_of: pd.Timestamp, days: int
+) -> tuple[pd.DataFrame, OpenSupply]:
+    """Open PO lines of the assessed rows, with arrival pmfs (days 1..) and short-delivery risk."""
+    open_po = open_purchase_orders(ds, as_of=as_of)
+    row_of = pd.Series(np.arange(len(f)), index=pd.MultiIndex.from_frame(f[KEYS]))
+    po_rows = row_of.reindex(pd.MultiIndex.from_frame(open_po[KEYS])).to_numpy(float)
+    keep = ~np.isnan(po_rows)
+    open_po = open_po.loc[keep].reset_index(drop=True)
+    if open_po.empty:
+        return open_po.assign(p_short=pd.Series(dtype=float)), OpenSupply.empty(days)
+    arrival = lead_times.arrival_pmfs(open_po, as_of)[:, 1:]
+    short = lead_times.short_delivery_frame(open_po.loc[:, ["supplier_id", "sku"]])
+    open_po = open_po.assign(p_short=short["p_short"].to_numpy(float))
+    supply = OpenSupply(
+        series_index=po_rows[keep].astype(np.int64),
+        qty=open_po["qty"].to_numpy(float),
+        arrival_pmf=arrival,
+        short_probability=short["p_short"].to_numpy(float),
+        short_fill_ratio=short["fill_ratio_when_short"].to_numpy(float),
+    )
+    return open_po, supply
+
+
+def _promotions_within(ds: Dataset, as_of: pd.Timestamp, days: int) -> pd.DataFrame:
+    p = ds.promotions
+    end = as_of + pd.Timedelta(days=days)
+    return p.loc[(p["start_date"] <= end) & (p["end_date"] > as_of)].reset_index(drop=True)
+
+
+def _events_within(ds: Dataset, as_of: pd.Timestamp, days: int) -> pd.DataFrame:
+    e = ds.events
+    return e.loc[(e["date"] > as_of) & (e["date"] <= as_of + pd.Timedelta(days=days))].reset_index(drop=True)

@@ -1,0 +1,216 @@
+"""Assemble the per-SKU-location inputs of the assessment: position, item facts, lead times, horizon.
+
+The forecast and the lead-time model are consumed through small protocols (what the assessment
+reads from them), so tests can pass hand-made doubles and the real objects come from
+``stockwarden.forecast`` (issue 3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+
+from stockwarden.config import RiskRules
+from stockwarden.ingest.dataset import Dataset
+from stockwarden.risk.position import compute_positions
+
+KEYS = ["sku", "location_id"]
+RECENT_SALES_DAYS = 28
+
+
+class DemandSource(Protocol):
+    """What the assessment reads from a demand forecast (``stockwarden.domain.demand.DemandForecast``)."""
+
+    @property
+    def series(self) -> pd.DataFrame:
+        """One row per series: ``sku, location_id`` (+ ``abc``, ``demand_class``...)."""
+        ...
+
+    @property
+    def dates(self) -> pd.DatetimeIndex:
+        """Forecast dates, the day after ``as_of`` onwards."""
+        ...
+
+    def sample_paths(self, n_paths: int, *, seed: int) -> np.ndarray:
+        """(n_series, n_paths, horizon_days) demand sample paths."""
+        ...
+
+
+class LeadTimeModelLike(Protocol):
+    """What the assessment reads from ``stockwarden.forecast.leadtime.LeadTimeModel``."""
+
+    table: pd.DataFrame
+
+    def lead_time_pmfs(self, keys: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """(pmfs over 0..max days, sources) of a new order for ``supplier_id, sku`` rows."""
+        ...
+
+    def arrival_pmfs(self, open_pos: pd.DataFrame, as_of: pd.Timestamp | str | None = None) -> np.ndarray:
+        """Arrival pmfs of open POs over days 0..max after ``as_of`` (column 0 is zero)."""
+        ...
+
+    def short_delivery_frame(self, keys: pd.DataFrame) -> pd.DataFrame:
+        """``p_short, fill_ratio_when_short, ...`` per ``supplier_id, sku`` row."""
+        ...
+
+
+LeadTimeSource = LeadTimeModelLike
+
+
+def demand_paths_for(
+    forecast: DemandSource, forecast_rows: np.ndarray, *, n_paths: int, seed: int
+) -> Callable[[np.ndarray], np.ndarray]:
+    """A function ``rows -> (len(rows), n_paths, D)`` giving demand paths for assessment rows.
+
+    Rows with ``forecast_row == -1`` (no forecast) get zero demand. When the forecast is the
+    negative-binomial ``DemandForecast`` (it has ``mean``, ``size`` and ``level_shape`` arrays), paths
+    are drawn chunk by chunk from the sub-forecast of those rows, so memory stays bounded; otherwise
+    all paths are drawn once and sliced. The result for a given chunk is deterministic in ``seed``.
+    """
+    days = len(forecast.dates)
+    chunked = all(hasattr(forecast, a) for a in ("mean", "size", "level_shape", "daily"))
+    cache: dict[str, np.ndarray] = {}
+
+    def paths(rows: np.ndarray) -> np.ndarray:
+        fr = forecast_rows[rows]
+        out = np.zeros((len(rows), n_paths, days))
+        has = fr >= 0
+        if not has.any():
+            return out
+        if chunked:
+            sub = replace(  # type: ignore[type-var]
+                forecast,
+                series=forecast.series.iloc[fr[has]].reset_index(drop=True),
+                mean=forecast.mean[fr[has]],  # type: ignore[attr-defined]
+                size=forecast.size[fr[has]],  # type: ignore[attr-defined]
+                level_shape=forecast.level_shape[fr[has]],  # type: ignore[attr-defined]
+                daily=forecast.daily.iloc[:0],  # type: ignore[attr-defined]
+            )
+            out[has] = sub.sample_paths(n_paths, seed=int(seed) * 1_000_003 + int(rows[0]))
+        else:
+            if "all" not in cache:
+                cache["all"] = np.asarray(forecast.sample_paths(n_paths, seed=seed), dtype=np.float64)
+            out[has] = cache["all"][fr[has]]
+        return out
+
+    return paths
+
+
+def learned_median_days(pmf: np.ndarray) -> np.ndarray:
+    """Median of each row's lead-time pmf over 0..K-1 days."""
+    if pmf.size == 0:
+        return np.zeros(len(pmf))
+    cdf = np.cumsum(pmf, axis=1) / np.maximum(pmf.sum(axis=1, keepdims=True), 1e-12)
+    return (cdf < 0.5).sum(axis=1).astype(float)
+
+
+def service_levels(frame: pd.DataFrame, rules: RiskRules) -> np.ndarray:
+    """Target service level per row: item's own > category > ABC class > default."""
+    level = pd.Series(rules.service_level, index=frame.index, dtype=float)
+    if "abc" in frame.columns:
+        level = frame["abc"].map(rules.service_level_by_abc).fillna(level)
+    level = frame["category"].map(rules.service_level_by_category).fillna(level)
+    if "item_service_level" in frame.columns:
+        level = frame["item_service_level"].where(frame["item_service_level"].between(0, 1, inclusive="neither"),
+                                                  level)
+    return level.to_numpy(float)
+
+
+def recent_daily_sales(ds: Dataset, keys: pd.DataFrame, *, as_of: pd.Timestamp, days: int = RECENT_SALES_DAYS
+                       ) -> np.ndarray:
+    """Mean daily units sold over the ``days`` days up to ``as_of`` (returns excluded)."""
+    s = ds.sales
+    s = s.loc[(s["date"] > as_of - pd.Timedelta(days=days)) & (s["date"] <= as_of) & (s["qty"] > 0)]
+    tot = s.groupby(KEYS)["qty"].sum() / days
+    return keys.merge(tot.rename("r").reset_index(), on=KEYS, how="left")["r"].fillna(0.0).to_numpy()
+
+
+def build_frame(
+    ds: Dataset,
+    *,
+    as_of: pd.Timestamp,
+    forecast: DemandSource,
+    lead_times: LeadTimeModelLike,
+    rules: RiskRules,
+    horizon_days: int | None,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Per SKU-location facts the assessment needs, and the lead-time pmf of a new order.
+
+    Args:
+        ds: the dataset as of ``as_of``.
+        as_of: the assessment date.
+        forecast: the demand forecast (its series define the rows, plus any SKU-location with stock
+            or open orders but no forecast, which gets zero demand).
+        lead_times: the lead-time model.
+        rules: the ``risk`` rules section.
+        horizon_days: one horizon for all rows (None: stated lead time + review period).
+
+    Returns:
+        ``(frame, lead_time_pmf)``: the frame has position columns, ``forecast_row``, ``category,
+        supplier_id, pack_size, moq, lead_time_days, lead_time_source, learned_lead_time_days,
+        review_period_days, horizon_days, service_level, abc, demand_class, supplier_on_time_rate,
+        supplier_mean_delay_days``; the pmf array is ``(n, K)`` over 0..K-1 days.
+    """
+    fs = forecast.series.reset_index(drop=True)
+    fkeys = fs.loc[:, KEYS].assign(forecast_row=np.arange(len(fs)))
+    pos_all = compute_positions(ds, as_of=as_of)
+    extra = pos_all.loc[(pos_all["on_hand"] > 0) | (pos_all["on_order"] > 0), KEYS]
+    keys = pd.concat([fkeys, extra.merge(fkeys[KEYS], on=KEYS, how="left", indicator=True)
+                      .query("_merge == 'left_only'").drop(columns="_merge").assign(forecast_row=-1)],
+                     ignore_index=True)
+    f = keys.merge(pos_all, on=KEYS, how="left")
+    for c in ("on_hand", "on_hand_recorded", "sales_since_count", "receipts_since_count", "backorders", "on_order",
+              "inventory_position"):
+        f[c] = f[c].fillna(0.0)
+    f["open_po_count"] = f["open_po_count"].fillna(0).astype(int)
+    f["has_count"] = f["has_count"].fillna(False).astype(bool)
+    for c in ("abc", "demand_class"):
+        f[c] = fs[c].reindex(f["forecast_row"].where(f["forecast_row"] >= 0)).to_numpy() if c in fs else None
+
+    items = ds.items.loc[:, ["sku", "category", "supplier_id", "lead_time_days", "pack_size", "moq", "service_level"]]
+    items = items.rename(columns={"lead_time_days": "item_lead_time_days", "service_level": "item_service_level"})
+    f = f.merge(items.drop_duplicates("sku"), on="sku", how="left")
+    po = ds.purchase_orders.sort_values("order_date", kind="stable")
+    last_sup = po.dropna(subset=["supplier_id"]).groupby(KEYS)["supplier_id"].last().rename("_po_sup")
+    f = f.merge(last_sup.reset_index(), on=KEYS, how="left")
+    f["supplier_id"] = f["supplier_id"].fillna(f["_po_sup"])
+    sup_lt = ds.suppliers.drop_duplicates("supplier_id").set_index("supplier_id")["lead_time_days"]
+    f["supplier_lead_time_days"] = f["supplier_id"].map(sup_lt)
+
+    pmf, sources = lead_times.lead_time_pmfs(f.loc[:, ["supplier_id", "sku"]])
+    f["learned_lead_time_days"] = learned_median_days(pmf)
+    stated = f["item_lead_time_days"].fillna(f["supplier_lead_time_days"])
+    f["lead_time_source"] = np.where(f["item_lead_time_days"].notna(), "item",
+                                     np.where(f["supplier_lead_time_days"].notna(), "supplier", sources.astype(str)))
+    f["lead_time_days"] = stated.fillna(f["learned_lead_time_days"]).astype(float)
+    review = f["category"].map(rules.review_period_days_by_category).fillna(rules.review_period_days)
+    f["review_period_days"] = review.astype(np.int64)
+    if horizon_days is not None:
+        f["horizon_days"] = int(horizon_days)
+    else:
+        f["horizon_days"] = (np.ceil(f["lead_time_days"]) + f["review_period_days"]).astype(np.int64)
+    f["service_level"] = service_levels(f, rules)
+    f["pack_size"] = f["pack_size"].fillna(1.0)
+    f["moq"] = f["moq"].fillna(0.0)
+
+    tab = lead_times.table
+    sup_tab = tab.loc[tab["level"] == "supplier"].drop_duplicates("supplier_id").set_index("supplier_id")
+    f["supplier_on_time_rate"] = f["supplier_id"].map(sup_tab.get("on_time_rate", pd.Series(dtype=float)))
+    f["supplier_mean_delay_days"] = f["supplier_id"].map(sup_tab.get("mean_delay_days", pd.Series(dtype=float)))
+    f = f.drop(columns=["_po_sup"])
+    return f, pmf
+
+
+def required_horizon_days(ds: Dataset, rules: RiskRules, *, horizon_days: int | None = None,
+                          extra_days: int = 0) -> int:
+    """Forecast days the assessment needs: the longest stated lead time + review period (+ slack)."""
+    if horizon_days is not None:
+        return int(horizon_days) + extra_days
+    lts = pd.concat([ds.items["lead_time_days"], ds.suppliers["lead_time_days"]]).dropna()
+    longest_lt = float(lts.max()) if len(lts) else 28.0
+    reviews = [rules.review_period_days, *rules.review_period_days_by_category.values()]
+    return int(np.ceil(longest_lt)) + max(reviews) + extra_days
