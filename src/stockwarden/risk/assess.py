@@ -52,6 +52,11 @@ EXTRA_COLUMNS: tuple[str, ...] = (
     "inventory_position",
     "backorders",
     "mean_daily_forecast",
+    "recent_daily_sales",
+    "protection_cv",
+    "supplier_on_time_rate",
+    "supplier_mean_delay_days",
+    "max_days_overdue",
     "count_age_days",
     "category",
     "supplier_id",
@@ -145,6 +150,8 @@ def assess_risk(
     f["order_up_to"] = pol["order_up_to"]
     f["days_of_cover"] = days_of_cover(usable, f["mean_daily_forecast"].to_numpy())
     f["recent_daily_sales"] = recent_daily_sales(known, f[KEYS], as_of=d)
+    overdue = open_po.groupby(KEYS)["days_overdue"].max().rename("max_days_overdue").reset_index()
+    f["max_days_overdue"] = f[KEYS].merge(overdue, on=KEYS, how="left")["max_days_overdue"].fillna(0.0).to_numpy()
     prob = cov.p_stockout
     if adjuster is not None and n:
         f["stockout_probability"] = prob
@@ -161,7 +168,8 @@ def assess_risk(
 
     th = thresholds_for(f["category"], r)
     f["critical_probability"] = th["critical_probability"].to_numpy()
-    oos = (usable <= 0) & (f["mean_daily_forecast"].to_numpy() > 0)
+    oos = (usable <= 0) & (f["mean_daily_forecast"].to_numpy() > 0) & (
+        f["stockout_probability"].to_numpy() >= th["watch_probability"].to_numpy())
     f["level"] = assign_levels(stockout_probability=f["stockout_probability"].to_numpy(),
                                p_before_expedite=f["p_before_expedite"].to_numpy(), is_out_of_stock=oos,
                                thresholds=th)

@@ -38,7 +38,9 @@ def normal_loss(z: np.ndarray | float) -> np.ndarray:
     return np.asarray(np.exp(-0.5 * z * z) / _SQRT_2PI - z * (1.0 - ndtr(z)))
 
 
-def fill_rate_factor(fill_rate: np.ndarray | float, *, order_qty: np.ndarray | float, sigma: np.ndarray | float) -> np.ndarray:
+def fill_rate_factor(
+    fill_rate: np.ndarray | float, *, order_qty: np.ndarray | float, sigma: np.ndarray | float
+) -> np.ndarray:
     """The safety factor k with sigma * G(k) = (1 - fill rate) * Q (vectorised bisection on [-4, 6]).
 
     Args:

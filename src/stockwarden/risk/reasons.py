@@ -19,17 +19,6 @@ from stockwarden.domain.risk import RiskLevel
 
 KEYS = ["sku", "location_id"]
 
-_ANOMALY_REASON: dict[str, RC] = {
-    "lead_time_drift": RC.LEAD_TIME_DRIFT,
-    "supplier_unreliable": RC.SUPPLIER_LATE,
-    "phantom_stock": RC.PHANTOM_STOCK,
-    "stale_count": RC.STALE_COUNT,
-    "demand_spike": RC.DEMAND_SURGE,
-    "short_delivery": RC.SHORT_DELIVERY_RISK,
-    "overdue_po": RC.OPEN_PO_OVERDUE,
-}
-
-
 def _r(x: object, nd: int = 2) -> object:
     if isinstance(x, float | np.floating):
         return None if not np.isfinite(x) else round(float(x), nd)
@@ -48,7 +37,9 @@ def _records(frame: pd.DataFrame, mask: np.ndarray, cols: Mapping[str, str]) -> 
     }
 
 
-def _per_key(frame: pd.DataFrame, rows: pd.DataFrame, cols: list[str], limit: int = 3) -> dict[int, list[dict[str, object]]]:
+def _per_key(
+    frame: pd.DataFrame, rows: pd.DataFrame, cols: list[str], limit: int = 3
+) -> dict[int, list[dict[str, object]]]:
     """Rows of ``rows`` (keyed by sku, location_id) grouped onto the assessment row numbers."""
     if rows.empty:
         return {}
@@ -60,27 +51,6 @@ def _per_key(frame: pd.DataFrame, rows: pd.DataFrame, cols: list[str], limit: in
         if len(lst) < limit:
             lst.append({c: _r(v) for c, v in zip(cols, vals, strict=True)})
     return out
-
-
-def _affected_rows(frame: pd.DataFrame, anomalies: pd.DataFrame) -> pd.DataFrame:
-    """One row per (anomaly, sku, location_id) it concerns: its own key, its ``affected`` list, its supplier."""
-    parts = []
-    a = anomalies.reset_index(drop=True).assign(_aid=lambda f: np.arange(len(f)))
-    own = a.loc[a["sku"].notna() & a["location_id"].notna()]
-    parts.append(own)
-    if "affected" in a.columns:
-        aff = a.loc[a["affected"].notna() & (a["affected"].astype(str) != "")]
-        if len(aff):
-            ex = aff.drop(columns=["sku", "location_id"]).assign(_k=aff["affected"].astype(str).str.split(";"))
-            ex = ex.explode("_k")
-            kk = ex["_k"].str.split("@", n=1, expand=True)
-            if kk.shape[1] == 2:
-                parts.append(ex.assign(sku=kk[0].to_numpy(), location_id=kk[1].to_numpy()).drop(columns="_k"))
-    sup_only = a.loc[a["supplier_id"].notna() & a["sku"].isna()]
-    if len(sup_only) and "supplier_id" in frame.columns:
-        parts.append(sup_only.drop(columns=["sku", "location_id"]).merge(frame[[*KEYS, "supplier_id"]], on="supplier_id"))
-    out = pd.concat(parts, ignore_index=True)
-    return out.drop_duplicates(subset=["_aid", *KEYS])
 
 
 def build_reasons(
@@ -104,7 +74,8 @@ def build_reasons(
         promotions: planned promotions overlapping the horizon, with ``sku, location_id, start_date,
             end_date, discount`` (``location_id`` NaN = every location).
         events: calendar events within the horizon, ``date, name, location_id``.
-        anomalies: issue-5 anomaly records (optional).
+        anomalies: issue-5 anomaly records (optional), mapped to reasons by
+            :func:`stockwarden.anomaly.reasons.anomaly_reasons` (the SKU-locations each one affects).
         rules: the ``risk`` rules section.
 
     Returns:
@@ -159,13 +130,13 @@ def build_reasons(
         loc = ev.loc[ev["location_id"].notna()].merge(risky, on="location_id")
         add(RC.EVENT_AHEAD, _per_key(frame, pd.concat([glob, loc], ignore_index=True), ["date", "name"]))
     if anomalies is not None and len(anomalies):
-        aff = _affected_rows(frame, anomalies)
-        for kind, code in _ANOMALY_REASON.items():
-            sub = aff.loc[aff["kind"] == kind]
+        from stockwarden.anomaly.reasons import anomaly_reasons
+
+        by_reason = anomaly_reasons(anomalies)
+        for code in RC:
+            sub = by_reason.loc[by_reason["reason_code"] == code.value]
             if len(sub):
-                cols = [c for c in ("severity", "supplier_id", "po_id", "metric", "expected", "observed", "detail")
-                        if c in sub.columns]
-                add(code, _per_key(frame, sub, cols, limit=2))
+                add(code, _per_key(frame, sub, ["kind", "severity", "detail"], limit=2))
     no_po = (frame["on_order"] <= 0).to_numpy() & at_risk
     add(RC.NO_OPEN_ORDER, _records(frame, no_po, {"on_order": "on_order"}))
 

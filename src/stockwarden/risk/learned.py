@@ -1,0 +1,178 @@
+"""Learned stockout-risk classifier: LightGBM on the company's own checkpoint history.
+
+Features are what the assessment already knows at a checkpoint (position, cover, the forecast and its
+spread, lead-time facts, supplier lateness, recent trend, promotions, and the projection's own
+probability); the label is whether a stockout happened within the protection interval, known only
+once that interval has passed (:func:`stockwarden.risk.backtest.realised_stockouts`), so training never
+looks ahead. Probabilities are calibrated with isotonic regression on out-of-fold predictions, and
+each row's top contributing factors come from LightGBM's ``pred_contrib`` (TreeSHAP values).
+
+The model is used only where it wins: :meth:`LearnedRiskModel.fit` holds out the latest checkpoints
+of the training history, compares average precision and Brier score of the learned probability and of
+the projection there, and sets :attr:`LearnedRiskModel.is_useful` accordingly (``mode="auto"``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+FEATURES: tuple[str, ...] = (
+    "projection_probability",
+    "p_before_expedite",
+    "p_stockout_learned_interval",
+    "cover_ratio",
+    "position_ratio",
+    "on_hand",
+    "on_order",
+    "mean_daily_forecast",
+    "trend_ratio",
+    "protection_cv",
+    "horizon_days",
+    "lead_time_days",
+    "learned_lead_time_days",
+    "supplier_on_time_rate",
+    "supplier_mean_delay_days",
+    "max_days_overdue",
+    "expected_short_ratio",
+    "is_out_of_stock",
+    "has_promotion",
+)
+"""Model inputs, derived from assessment columns by :func:`feature_frame`."""
+
+MIN_ROWS = 200
+MIN_POSITIVES = 20
+
+
+def feature_frame(a: pd.DataFrame) -> pd.DataFrame:
+    """The model's features from assessment rows (see :data:`FEATURES`)."""
+    dem_h = (a["mean_daily_forecast"] * a["horizon_days"]).to_numpy(float)
+    safe = np.maximum(dem_h, 1e-3)
+    out = pd.DataFrame(index=a.index)
+    for c in ("projection_probability", "p_before_expedite", "p_stockout_learned_interval", "on_hand", "on_order",
+              "mean_daily_forecast", "protection_cv", "horizon_days", "lead_time_days", "learned_lead_time_days",
+              "supplier_on_time_rate", "supplier_mean_delay_days"):
+        out[c] = pd.to_numeric(a[c], errors="coerce") if c in a.columns else np.nan
+    out["cover_ratio"] = np.minimum(a["days_of_cover"].to_numpy(float) / np.maximum(a["horizon_days"], 1), 50.0)
+    out["position_ratio"] = np.minimum(a["inventory_position"].to_numpy(float) / safe, 50.0)
+    rec = a["recent_daily_sales"].to_numpy(float) if "recent_daily_sales" in a.columns else np.full(len(a), np.nan)
+    out["trend_ratio"] = np.minimum(a["mean_daily_forecast"].to_numpy(float) / np.maximum(rec, 1e-2), 20.0)
+    out["max_days_overdue"] = a["max_days_overdue"] if "max_days_overdue" in a.columns else 0.0
+    out["expected_short_ratio"] = np.minimum(a["expected_short"].to_numpy(float) / safe, 5.0)
+    out["is_out_of_stock"] = (a["on_hand"].to_numpy(float) <= 0).astype(float)
+    reasons = a["reasons"].astype(str) if "reasons" in a.columns else pd.Series("", index=a.index)
+    out["has_promotion"] = reasons.str.contains("promotion_ahead").astype(float)
+    return out.loc[:, list(FEATURES)].astype(float)
+
+
+def _average_precision(y: np.ndarray, s: np.ndarray) -> float:
+    from sklearn.metrics import average_precision_score
+
+    return float(average_precision_score(y, s)) if 0 < y.sum() < len(y) else float("nan")
+
+
+@dataclass
+class LearnedRiskModel:
+    """A fitted, calibrated classifier (or an unfitted placeholder when history is too thin).
+
+    Attributes:
+        booster: the LightGBM model on all training rows (None when not fitted).
+        calibrator: isotonic map from raw score to probability.
+        is_useful: True when it beat the projection on the held-out latest checkpoints.
+        holdout: the comparison figures (AP and Brier of both, rows, positives).
+    """
+
+    booster: object | None = None
+    calibrator: object | None = None
+    is_useful: bool = False
+    holdout: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def fit(cls, train: pd.DataFrame, *, seed: int = 0, mode: str = "auto", holdout_share: float = 0.3
+            ) -> LearnedRiskModel:
+        """Fit on labelled checkpoint rows (``label`` + assessment columns).
+
+        Args:
+            train: rows from :func:`stockwarden.risk.backtest.realised_stockouts`.
+            seed: LightGBM seed.
+            mode: ``"auto"`` (useful only if it wins on the holdout), ``"always"``, ``"never"``.
+            holdout_share: share of the latest checkpoints held out for the comparison.
+        """
+        if mode == "never" or len(train) < MIN_ROWS or train["label"].sum() < MIN_POSITIVES:
+            return cls()
+        x = feature_frame(train)
+        y = train["label"].to_numpy(int)
+        days = np.sort(pd.to_datetime(train["as_of"]).unique())
+        cut = days[max(int(len(days) * (1 - holdout_share)), 1) - 1]
+        early = (pd.to_datetime(train["as_of"]) <= cut).to_numpy()
+        holdout: dict[str, float] = {}
+        useful = mode == "always"
+        if early.sum() >= MIN_ROWS and (~early).sum() > 0 and 0 < y[early].sum() < early.sum():
+            booster, cal = _fit_calibrated(x[early], y[early], seed)
+            p = _predict(booster, cal, x[~early])
+            base = x.loc[~early, "projection_probability"].to_numpy()
+            yh = y[~early]
+            holdout = {"rows": float(len(yh)), "positives": float(yh.sum()),
+                       "ap_learned": _average_precision(yh, p), "ap_projection": _average_precision(yh, base),
+                       "brier_learned": float(np.mean((p - yh) ** 2)),
+                       "brier_projection": float(np.mean((base - yh) ** 2))}
+            if mode == "auto":
+                useful = bool(holdout["ap_learned"] > holdout["ap_projection"]
+                              and holdout["brier_learned"] <= holdout["brier_projection"])
+        booster, cal = _fit_calibrated(x, y, seed)
+        return cls(booster=booster, calibrator=cal, is_useful=useful, holdout=holdout)
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        """Calibrated P(stockout within the interval) for assessment rows."""
+        if self.booster is None:
+            return frame["projection_probability"].to_numpy(float)
+        return _predict(self.booster, self.calibrator, feature_frame(frame))
+
+    def adjust(self, frame: pd.DataFrame) -> np.ndarray:
+        """The :class:`~stockwarden.risk.assess.RiskAdjuster` hook: the learned probability."""
+        return self.predict(frame)
+
+    def top_factors(self, frame: pd.DataFrame, k: int = 3) -> list[str]:
+        """Per row, the ``k`` features that pushed the risk up most (SHAP via ``pred_contrib``)."""
+        if self.booster is None:
+            return [""] * len(frame)
+        x = feature_frame(frame)
+        contrib = np.asarray(self.booster.predict(x, pred_contrib=True))[:, :-1]  # type: ignore[attr-defined]
+        order = np.argsort(-contrib, axis=1)[:, :k]
+        names = np.array(FEATURES)
+        return [";".join(f"{names[j]}:{contrib[i, j]:+.2f}" for j in order[i] if contrib[i, j] > 0)
+                for i in range(len(x))]
+
+
+def _fit_calibrated(x: pd.DataFrame, y: np.ndarray, seed: int) -> tuple[object, object]:
+    """LightGBM on all rows + isotonic calibration fitted on 3-fold out-of-fold scores."""
+    import lightgbm as lgb
+    from sklearn.isotonic import IsotonicRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    params = {"objective": "binary", "learning_rate": 0.05, "num_leaves": 15, "min_data_in_leaf": 20,
+              "feature_fraction": 0.8, "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 1.0,
+              "verbose": -1, "seed": seed, "num_threads": 1, "deterministic": True}
+    rounds = 200
+    oof = np.zeros(len(y))
+    folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=seed)
+    for tr, te in folds.split(x, y):
+        b = lgb.train(params, lgb.Dataset(x.iloc[tr], y[tr]), num_boost_round=rounds)
+        oof[te] = b.predict(x.iloc[te])
+    cal = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(oof, y)
+    booster = lgb.train(params, lgb.Dataset(x, y), num_boost_round=rounds)
+    return booster, cal
+
+
+def _predict(booster: object, cal: object, x: pd.DataFrame) -> np.ndarray:
+    raw = booster.predict(x)  # type: ignore[attr-defined]
+    return np.asarray(cal.predict(raw), dtype=float)  # type: ignore[attr-defined]
+
+
+def build_training_set(ds: object, history: pd.DataFrame, *, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Labelled rows of earlier checkpoints whose outcome is known at ``as_of`` (no look-ahead)."""
+    from stockwarden.risk.backtest import realised_stockouts
+
+    return realised_stockouts(ds, history, as_of=as_of)  # type: ignore[arg-type]
