@@ -251,7 +251,7 @@ def run_pipeline(
         reports.append(delivered)
         return RunReport(run_id=run_id, as_of=day, status="already_completed", rules_version=rules_version,
                          data_hash=data_hash, attempts=record.attempts, steps=tuple(reports),
-                         counts={**record.counts, **delivered.counts})
+                         counts=dict(delivered.counts))
 
     done = dict(record.steps)
     results: dict[str, Any] = {}

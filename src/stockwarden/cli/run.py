@@ -1,0 +1,162 @@
+"""``stockwarden run`` (the daily job on the database) and ``stockwarden schedule`` (run it daily).
+
+Cron instead of ``schedule``::
+
+    0 6 * * *  cd /srv/stockwarden && .venv/bin/stockwarden run --config stockwarden.toml >> var/run.log 2>&1
+    */5 * * * * cd /srv/stockwarden && .venv/bin/stockwarden alerts deliver --config stockwarden.toml
+
+(the second line retries failed notifications between daily runs).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from stockwarden.cli.app import app, console, err_console, fail, guarded
+from stockwarden.cli.common import resolve_db_url
+from stockwarden.config import RulesConfig, load_rules
+from stockwarden.errors import ConfigError, StockwardenError
+
+DbOpt = Annotated[str | None, typer.Option("--db", help="database URL (default: STOCKWARDEN_DATABASE_URL or sqlite)")]
+ConfigOpt = Annotated[Path | None, typer.Option(
+    "--config", help="stockwarden.toml with rules and [[notify.channels]] (default: ./stockwarden.toml if present)")]
+DEFAULT_CONFIG = Path("stockwarden.toml")
+
+
+def load_config(config: Path | None) -> RulesConfig:
+    """The rules: ``--config``, else ``./stockwarden.toml`` when it exists, else the defaults."""
+    if config is None and DEFAULT_CONFIG.is_file():
+        config = DEFAULT_CONFIG
+    return load_rules(config)
+
+
+def parse_date(value: str | None, *, option: str) -> dt.date | None:
+    """Parse ``YYYY-MM-DD``.
+
+    Raises:
+        ConfigError: naming the option when the value is not a date.
+    """
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise ConfigError(f"{option} {value!r} is not a date (expected YYYY-MM-DD)") from exc
+
+
+def execute_run(db: str | None, rules: RulesConfig, as_of: dt.date | None) -> None:
+    """Run the pipeline once and print its summary (shared by ``run`` and ``schedule``)."""
+    from stockwarden.pipeline import run_pipeline
+    from stockwarden.store.db import make_engine, upgrade_database
+
+    engine = make_engine(resolve_db_url(db))
+    try:
+        upgrade_database(engine)
+        report = run_pipeline(engine, as_of=as_of, config=rules, now=dt.datetime.now(dt.UTC))
+    finally:
+        engine.dispose()
+    table = Table(title=f"run {report.run_id} as of {report.as_of} ({report.status}, rules {report.rules_version})")
+    table.add_column("step")
+    table.add_column("seconds", justify="right")
+    table.add_column("counts")
+    for step in report.steps:
+        note = " (done before)" if step.is_resumed else ""
+        counts = ", ".join(f"{k}={v}" for k, v in step.counts.items() if v)
+        table.add_row(step.name, f"{step.seconds:.2f}", counts + note)
+    console.print(table)
+    c = report.counts
+    if report.status == "already_completed":
+        console.print(f"nothing new: as of {report.as_of} with this data and these rules was already run "
+                      f"(run {report.run_id}); messages sent now: {c.get('messages_sent', 0)}", highlight=False)
+    else:
+        console.print(
+            f"alerts: {c.get('alerts_opened', 0)} opened, {c.get('alerts_updated', 0)} updated, "
+            f"{c.get('alerts_resolved', 0)} resolved, {c.get('alerts_escalated', 0)} escalated; "
+            f"messages: {c.get('messages_enqueued', 0)} queued, {c.get('messages_sent', 0)} sent, "
+            f"{c.get('messages_retrying', 0)} to retry, {c.get('messages_dead', 0)} dead", highlight=False)
+    for warning in report.warnings:
+        err_console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+
+
+@app.command("run")
+@guarded
+def run_cmd(
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="assessment date YYYY-MM-DD (default: last data day)")]
+    = None,
+) -> None:
+    """Run the daily job: health, forecasts, anomalies, risk, alerts, order proposals, notifications."""
+    rules = load_config(config)
+    day = parse_date(as_of, option="--as-of")
+    try:
+        execute_run(db, rules, day)
+    except StockwardenError:
+        raise
+    except Exception as exc:  # the daily job's boundary: one line, never a traceback
+        raise fail(f"run failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from exc
+
+
+@app.command("schedule")
+@guarded
+def schedule_cmd(
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    at: Annotated[str | None, typer.Option("--at", help="HH:MM local time (default: run.daily_at)")] = None,
+) -> None:
+    """Run the daily job every day at a fixed time (APScheduler); retry due notifications every minute."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+    from apscheduler.triggers.cron import CronTrigger
+
+    from stockwarden.alerts.notify.compose import parse_clock
+
+    rules = load_config(config)
+    clock = parse_clock(at or rules.run.daily_at, what="--at")
+    try:
+        trigger = CronTrigger(hour=clock.hour, minute=clock.minute, timezone=rules.notify.timezone)
+    except Exception as exc:  # APScheduler raises plain errors for bad time zones
+        raise ConfigError(f"notify.timezone {rules.notify.timezone!r}: {exc}") from exc
+
+    def daily() -> None:
+        try:
+            execute_run(db, load_config(config), None)
+        except Exception as exc:  # keep the scheduler alive; the run record says what failed
+            err_console.print(f"[bold red]error:[/] {str(exc).splitlines()[0] if str(exc) else exc!r}")
+
+    def deliver() -> None:
+        try:
+            deliver_outbox(db, load_config(config))
+        except Exception as exc:  # a bad network minute must not stop the scheduler
+            err_console.print(f"[bold red]error:[/] delivery: {exc}")
+
+    scheduler = BlockingScheduler(timezone=rules.notify.timezone)
+    scheduler.add_job(daily, trigger, id="daily-run", max_instances=1, coalesce=True)
+    scheduler.add_job(deliver, "interval", minutes=1, id="deliver", max_instances=1, coalesce=True)
+    console.print(f"stockwarden will run daily at {clock:%H:%M} ({rules.notify.timezone}); Ctrl-C to stop")
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        console.print("stopped")
+
+
+def deliver_outbox(db: str | None, rules: RulesConfig) -> int:
+    """Deliver the outbox messages that are due; returns how many were sent."""
+    from stockwarden.alerts.notify.base import AppriseNotifier
+    from stockwarden.alerts.notify.outbox import deliver_due
+    from stockwarden.store.db import make_engine, upgrade_database
+    from stockwarden.store.outbox import SqlOutbox
+
+    engine = make_engine(resolve_db_url(db))
+    try:
+        upgrade_database(engine)
+        report = deliver_due(SqlOutbox(engine), AppriseNotifier(), rules=rules.notify, now=dt.datetime.now(dt.UTC))
+    finally:
+        engine.dispose()
+    if report.sent or report.retrying or report.dead:
+        console.print(f"messages: {len(report.sent)} sent, {len(report.retrying)} to retry, {len(report.dead)} dead")
+    return len(report.sent)
