@@ -1,0 +1,175 @@
+"""``stockwarden assess`` and ``stockwarden backtest``: stockout risk as of a date, and over past checkpoints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from stockwarden.cli.app import app, console, err_console, fail, guarded
+from stockwarden.cli.common import open_dataset
+from stockwarden.config import RulesConfig, load_rules
+from stockwarden.errors import InputError
+from stockwarden.ingest.dataset import Dataset
+
+DatasetArg = Annotated[str | None, typer.Argument(help="dataset folder; omit to use the database")]
+DbOpt = Annotated[str | None, typer.Option("--db", help="database URL (default: STOCKWARDEN_DATABASE_URL)")]
+RulesOpt = Annotated[Path | None, typer.Option("--rules", help="rules.toml (section [risk])")]
+HorizonOpt = Annotated[
+    int | None,
+    typer.Option("--horizon", min=1, help="one horizon H in days for every SKU (default: lead time + review period)"),
+]
+
+
+def _date(value: str | None, default: pd.Timestamp | None, option: str) -> pd.Timestamp:
+    if value is None:
+        if default is None:
+            raise InputError(f"the dataset has no sales or inventory dates; give {option} YYYY-MM-DD")
+        return pd.Timestamp(default).normalize()
+    try:
+        return pd.Timestamp(value).normalize()
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"{option} {value!r} is not a date (expected YYYY-MM-DD)") from exc
+
+
+def _write(frame: pd.DataFrame, out: Path) -> None:
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        suffix = out.suffix.lower()
+        if suffix == ".parquet":
+            frame.to_parquet(out, index=False)
+        elif suffix == ".json":
+            frame.to_json(out, orient="records", date_format="iso", indent=1)
+        else:
+            frame.to_csv(out, index=False, date_format="%Y-%m-%d")
+    except OSError as exc:
+        raise fail(f"cannot write {out}: {exc.strerror or exc}") from None
+
+
+def assess_dataset(ds: Dataset, *, as_of: pd.Timestamp, rules: RulesConfig, horizon_days: int | None = None,
+                   with_anomalies: bool = True) -> pd.DataFrame:
+    """Forecast, lead times, anomalies and the risk assessment of one dataset as of one date."""
+    from stockwarden.forecast.engine import forecast_demand
+    from stockwarden.forecast.leadtime import estimate_lead_times
+    from stockwarden.risk.assess import assess_risk
+    from stockwarden.risk.inputs import required_horizon_days
+
+    need = required_horizon_days(ds, rules.risk, horizon_days=horizon_days)
+    fc = forecast_demand(ds, as_of=as_of, horizon_days=need)
+    lt = estimate_lead_times(ds, as_of=as_of, rules=rules)
+    anomalies = None
+    if with_anomalies:
+        from stockwarden.anomaly.detect import detect_anomalies
+
+        anomalies = detect_anomalies(ds, as_of=as_of, forecast=fc, rules=rules)
+    return assess_risk(ds, as_of=as_of, forecast=fc, lead_times=lt, anomalies=anomalies, rules=rules,
+                       horizon_days=horizon_days)
+
+
+def print_risk_table(frame: pd.DataFrame, *, title: str, limit: int = 20) -> None:
+    """The most urgent rows as a Rich table."""
+    view = Table(title=title)
+    for c in ("level", "sku", "location", "P(stockout)", "stockout date", "cover d", "on hand", "on order",
+              "order", "reasons"):
+        view.add_column(c)
+    colour = {"critical": "bold red", "warning": "yellow", "watch": "cyan", "ok": "green"}
+    for row in frame.head(limit).itertuples(index=False):
+        date = "" if pd.isna(row.expected_stockout_date) else pd.Timestamp(row.expected_stockout_date).date().isoformat()
+        view.add_row(f"[{colour.get(row.level, '')}]{row.level}[/]", str(row.sku), str(row.location_id),
+                     f"{row.stockout_probability:.0%}", date, f"{row.days_of_cover:.1f}", f"{row.on_hand:g}",
+                     f"{row.on_order:g}", f"{row.suggested_order_qty:g}", str(row.reasons).replace(";", ", "))
+    console.print(view)
+
+
+@app.command("assess")
+@guarded
+def assess_command(
+    out: Annotated[Path, typer.Option("--out", help="output file (.csv, .parquet or .json)")],
+    dataset: DatasetArg = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="assessment date (default: newest data)")] = None,
+    horizon: HorizonOpt = None,
+    db: DbOpt = None,
+    rules: RulesOpt = None,
+) -> None:
+    """Stockout risk of every SKU-location as of a date: level, P(stockout), expected date, cover,
+    reorder point, safety stock, order-up-to, suggested order and reasons."""
+    cfg = load_rules(rules)
+    ds = open_dataset(dataset, db)
+    day = _date(as_of, ds.last_date, "--as-of")
+    with console.status(f"assessing risk as of {day.date()}..."):
+        frame = assess_dataset(ds, as_of=day, rules=cfg, horizon_days=horizon)
+    _write(frame, out)
+    print_risk_table(frame, title=f"Stockout risk as of {day.date()} (most urgent first)")
+    counts = frame["level"].value_counts()
+    console.print(", ".join(f"{lvl}: {int(counts.get(lvl, 0))}" for lvl in ("critical", "warning", "watch", "ok"))
+                  + f" — {len(frame)} rows written to {out}")
+
+
+@app.command("backtest")
+@guarded
+def backtest_command(
+    out: Annotated[Path, typer.Option("--out", help="output file (.csv, .parquet or .json)")],
+    start: Annotated[str, typer.Option("--start", help="first checkpoint YYYY-MM-DD")],
+    end: Annotated[str, typer.Option("--end", help="last checkpoint (inclusive) YYYY-MM-DD")],
+    dataset: DatasetArg = None,
+    every: Annotated[int, typer.Option("--every", min=1, help="days between checkpoints")] = 7,
+    horizon: HorizonOpt = None,
+    refit_every: Annotated[
+        int, typer.Option("--refit-every", min=1, help="refit the demand forecast every N checkpoints")
+    ] = 1,
+    learned: Annotated[
+        str | None, typer.Option("--learned", help="learned classifier: auto|always|never (default: rules)")
+    ] = None,
+    db: DbOpt = None,
+    rules: RulesOpt = None,
+) -> None:
+    """Assess every checkpoint start, start+every, ... up to end, using only what was known at each."""
+    cfg = load_rules(rules)
+    if learned is not None:
+        if learned not in ("auto", "always", "never"):
+            raise fail(f"--learned must be auto, always or never, got {learned!r}")
+        cfg = cfg.model_copy(update={"risk": cfg.risk.model_copy(update={"learned_model": learned})})
+    s, e = _date(start, None, "--start"), _date(end, None, "--end")
+    if e < s:
+        raise fail(f"--end {e.date()} is before --start {s.date()}")
+    ds = open_dataset(dataset, db)
+    frame = run_backtest_on(ds, start=s, end=e, every_days=every, rules=cfg, horizon_days=horizon,
+                            refit_every=refit_every)
+    _write(frame, out)
+    n_cp = frame["as_of"].nunique() if len(frame) else 0
+    console.print(f"{len(frame)} rows ({n_cp} checkpoints) written to {out}")
+
+
+def run_backtest_on(ds: Dataset, *, start: pd.Timestamp, end: pd.Timestamp, every_days: int, rules: RulesConfig,
+                    horizon_days: int | None = None, refit_every: int = 1, mode: str = "fast") -> pd.DataFrame:
+    """The backtest with the project's forecast and lead-time models, with a Rich progress bar."""
+    from stockwarden.forecast.engine import forecast_demand
+    from stockwarden.forecast.history import build_demand_history
+    from stockwarden.forecast.leadtime import estimate_lead_times
+    from stockwarden.risk.backtest import checkpoints, run_backtest
+
+    # The demand history is built once: it is trailing-only by construction (censored days are imputed
+    # from earlier days), and forecast_demand drops the rows after each checkpoint.
+    history = build_demand_history(ds, as_of=end)
+
+    def forecast_fn(d: Dataset, *, as_of: pd.Timestamp, horizon_days: int) -> object:
+        return forecast_demand(d, as_of=as_of, horizon_days=horizon_days, mode=mode, history=history)
+
+    def lead_time_fn(d: Dataset, *, as_of: pd.Timestamp) -> object:
+        return estimate_lead_times(d, as_of=as_of, rules=rules)
+
+    total = len(checkpoints(start, end, every_days))
+    with Progress(TextColumn("backtest"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+                  TimeElapsedColumn(), console=err_console, transient=True) as bar:
+        task = bar.add_task("", total=total)
+
+        def progress(done: int, _total: int, as_of: pd.Timestamp) -> None:
+            bar.update(task, completed=done, description=str(as_of.date()))
+
+        return run_backtest(ds, start=start, end=end, every_days=every_days, forecast_fn=forecast_fn,
+                            lead_time_fn=lead_time_fn, rules=rules, horizon_days=horizon_days,
+                            refit_every=refit_every, progress=progress)

@@ -1,0 +1,101 @@
+"""Safety stock, reorder point and order-up-to: golden textbook figures and properties."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from stockwarden.risk.policy import (
+    fill_rate_factor,
+    normal_loss,
+    normal_safety_stock,
+    round_order_qty,
+    service_factor,
+    simulated_policy,
+)
+
+
+def test_golden_safety_stock_with_lead_time_variability() -> None:
+    # Chopra & Meindl, "Supply Chain Management", safety inventory with uncertain lead time:
+    # weekly demand 2,500 (sd 500), lead time 7 weeks (sd 7 weeks), CSL 90% -> sigma_L = 17,550, SS = 22,491.
+    ss = normal_safety_stock(service_level=0.90, mean_daily_demand=2500, sd_daily_demand=500, lead_time_days=7,
+                             sd_lead_time_days=7)
+    assert float(ss) == pytest.approx(22_491, abs=1)
+
+
+def test_golden_safety_stock_with_fixed_lead_time() -> None:
+    # Chopra & Meindl: weekly demand 2,500 (sd 500), lead time 2 weeks, CSL 90% -> SS = 1.2816 * 707 = 906.
+    ss = normal_safety_stock(service_level=0.90, mean_daily_demand=2500, sd_daily_demand=500, lead_time_days=2)
+    assert float(ss) == pytest.approx(906, abs=1)
+
+
+def test_golden_fill_rate_safety_stock() -> None:
+    # Chopra & Meindl: sigma_L = 707 (500 * sqrt(2)), Q = 10,000, fill rate 97.5% -> ESC = 250, SS = 67.
+    sigma = 500 * np.sqrt(2)
+    k = fill_rate_factor(0.975, order_qty=10_000, sigma=sigma)
+    assert float(k * sigma) == pytest.approx(67, abs=1)
+    assert float(sigma * normal_loss(k)) == pytest.approx(250, rel=1e-6)
+
+
+def test_golden_newsvendor_base_stock_level() -> None:
+    # Snyder & Shen, "Fundamentals of Supply Chain Theory", Example 4.3 (stockpyl newsvendor_normal):
+    # h = 0.18, p = 0.70, demand N(50, 8) -> S* = 56.60.
+    s = 50 + 8 * service_factor(0.70 / (0.70 + 0.18))
+    assert float(s) == pytest.approx(56.60, abs=0.01)
+
+
+def test_the_loss_function_matches_its_definition() -> None:
+    z = np.random.default_rng(0).standard_normal(400_000)
+    for k in (-1.0, 0.0, 0.5, 1.5):
+        assert float(normal_loss(k)) == pytest.approx(np.maximum(z - k, 0).mean(), abs=5e-3)
+
+
+def test_simulated_policy_agrees_with_the_normal_formula_for_normal_demand() -> None:
+    rng = np.random.default_rng(0)
+    paths = rng.normal(100.0, 20.0, (1, 20_000, 14))
+    pmf = np.zeros((1, 15))
+    pmf[0, 7] = 1.0
+    pol = simulated_policy(demand_paths=paths, lead_time_pmf=pmf, review_period_days=np.array([7]),
+                           service_level=np.array([0.95]))
+    expect_ss = normal_safety_stock(service_level=0.95, mean_daily_demand=100, sd_daily_demand=20, lead_time_days=14)
+    assert pol.safety_stock[0] == pytest.approx(float(expect_ss), rel=0.08)
+    assert pol.reorder_point[0] == pytest.approx(700 + float(service_factor(0.95)) * 20 * np.sqrt(7), rel=0.02)
+    assert pol.mean_protection_demand[0] == pytest.approx(1400, rel=0.01)
+
+
+def test_random_lead_times_need_more_safety_stock() -> None:
+    paths = np.random.default_rng(1).poisson(5.0, (1, 4000, 30)).astype(float)
+    fixed = np.zeros((1, 15))
+    fixed[0, 7] = 1.0
+    spread = np.zeros((1, 15))
+    spread[0, [4, 7, 10]] = 1 / 3
+    a = simulated_policy(demand_paths=paths, lead_time_pmf=fixed, review_period_days=np.array([7]),
+                         service_level=np.array([0.95]))
+    b = simulated_policy(demand_paths=paths, lead_time_pmf=spread, review_period_days=np.array([7]),
+                         service_level=np.array([0.95]))
+    assert b.safety_stock[0] > a.safety_stock[0]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.floats(0.5, 0.99), st.floats(0.5, 0.99), st.sampled_from(["cycle", "fill_rate"]))
+def test_safety_stock_is_non_decreasing_in_the_service_level(a: float, b: float, measure: str) -> None:
+    lo, hi = sorted((a, b))
+    paths = np.random.default_rng(2).poisson(3.0, (1, 300, 21)).astype(float)
+    paths = np.concatenate([paths, paths])
+    pmf = np.zeros((2, 10))
+    pmf[:, 5] = 1.0
+    pol = simulated_policy(demand_paths=paths, lead_time_pmf=pmf, review_period_days=np.array([7, 7]),
+                           service_level=np.array([lo, hi]), service_measure=measure)
+    assert pol.safety_stock[1] >= pol.safety_stock[0]
+    assert pol.order_up_to[1] >= pol.order_up_to[0]
+    ss = normal_safety_stock(service_level=np.array([lo, hi]), mean_daily_demand=3, sd_daily_demand=2,
+                             lead_time_days=5, sd_lead_time_days=1)
+    assert ss[1] >= ss[0]
+
+
+def test_orders_are_rounded_up_to_packs_and_the_moq() -> None:
+    got = round_order_qty(np.array([0.0, 1.0, 13.0, -4.0]), pack_size=np.array([6.0, 6.0, 6.0, 6.0]),
+                          moq=np.array([12.0, 12.0, 0.0, 0.0]))
+    assert got.tolist() == [0.0, 12.0, 18.0, 0.0]
