@@ -102,7 +102,7 @@ def detect_shifts(values: np.ndarray, *, rules: AnomalyRules | None = None) -> l
             fresh_n = 0
             b = np.fromiter(baseline, dtype=np.int64)
             f0, sd = _density(b, lo, width)
-            logf0 = np.log(f0)
+            logf0 = np.log(np.maximum(f0, 1e-300))
             base = max(r.drift_min_shift_days, r.drift_min_shift_sd * sd)
             pos = np.unique(np.maximum(1, np.rint(base * np.array(_SHIFT_STEPS)).astype(np.int64)))
             new_shifts = np.concatenate([pos, -pos])

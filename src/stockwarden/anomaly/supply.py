@@ -128,11 +128,13 @@ def detect_lead_time_drift(
     out: list[Record] = []
     for sup, g in history.groupby("supplier_id", sort=True):
         values, dates, what = _stream(g)
-        for d in detect_shifts(values, rules=rules):
+        found = detect_shifts(values, rules=rules)
+        for n, d in enumerate(found):
             alarm_on = dates.iloc[d.alarm_index]
             if alarm_on < as_of - rules.drift_report_days * _DAY:
                 continue
-            after = values[d.start_index:]
+            # The new regime runs until the next change (if any).
+            after = values[d.start_index : found[n + 1].start_index if n + 1 < len(found) else len(values)]
             n_after = len(after)
             med_after, mean_after = float(np.median(after)), float(after.mean())
             use_median = med_after != d.baseline_median
