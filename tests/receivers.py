@@ -28,11 +28,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def http_receiver(*, fail_first: int = 0, hang_seconds: float = 0.0) -> Iterator[tuple[str, Received]]:
+def http_receiver(*, fail_first: int = 0, hold_first: threading.Event | None = None
+                  ) -> Iterator[tuple[str, Received]]:
     """A webhook on 127.0.0.1 answering 500 to the first ``fail_first`` requests, then 200.
 
     Yields ``("host:port", received)``; ``received.accepted`` holds the JSON bodies and headers of
-    the requests answered 200.
+    the requests answered 200. With ``hold_first``, the first request is read and then held
+    unanswered until the event is set (a sender killed in flight).
     """
     got = Received()
 
@@ -43,8 +45,11 @@ def http_receiver(*, fail_first: int = 0, hang_seconds: float = 0.0) -> Iterator
             with got.lock:
                 got.attempts.append(record)
                 refuse = len(got.attempts) <= fail_first
-            if hang_seconds:
-                threading.Event().wait(hang_seconds)
+                is_held = hold_first is not None and len(got.attempts) == 1
+            if is_held:
+                assert hold_first is not None
+                hold_first.wait(60)
+                return
             self.send_response(500 if refuse else 200)
             self.end_headers()
             self.wfile.write(b"{}")

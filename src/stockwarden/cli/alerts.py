@@ -110,8 +110,9 @@ def list_cmd(
         console.print("no alerts match")
         return
     table = Table()
-    for col in ("id", "level", "state", "sku", "location", "P(stockout)", "expected", "cover d", "order", "reasons",
-                "since"):
+    for col in ("id", "level", "state", "sku", "location"):
+        table.add_column(col, no_wrap=True)
+    for col in ("P(stockout)", "expected", "cover d", "order", "reasons", "since"):
         table.add_column(col, overflow="fold")
     for a in alerts:
         table.add_row(
