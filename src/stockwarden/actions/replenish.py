@@ -35,9 +35,9 @@ ASSESSMENT_COLUMNS: tuple[str, ...] = (
 )
 # Optional extra columns of the assessment, first name found wins.
 _BACKORDER_COLS = ("backorders", "backorder_qty", "qty_backordered")
-_SHORT_COLS = ("expected_units_short", "expected_shortage", "units_short")
+_SHORT_COLS = ("expected_short", "expected_units_short", "expected_shortage", "units_short")
 _LEAD_COLS = ("lead_time_days", "stated_lead_time_days")
-_DEMAND_COLS = ("daily_demand", "mean_daily_demand", "demand_mean_daily", "forecast_daily_mean")
+_DEMAND_COLS = ("mean_daily_forecast", "daily_demand", "mean_daily_demand", "demand_mean_daily")
 
 SKIP_COVERED = "covered_by_open_orders"
 SKIP_ABOVE_ROP = "above_reorder_point"
@@ -78,8 +78,9 @@ def propose_orders(
     """Propose orders for the SKU-locations at or below their reorder point.
 
     Args:
-        assessment: the risk assessment (issue-4 columns; optional extras ``backorders``,
-            ``expected_units_short``, ``lead_time_days``, ``daily_demand``).
+        assessment: the risk assessment (issue-4 columns; optional extras of ``assess_risk`` used when
+            present: ``backorders``, ``expected_short``, ``lead_time_days``, ``mean_daily_forecast``,
+            ``supplier_id`` when the item names none).
         ds: the dataset the assessment was made from (items, suppliers, sales, purchase orders).
         as_of: the assessment date (the proposal date).
         rules: business rules (``rules.orders``; review period and default lead time from other sections).
@@ -134,8 +135,10 @@ def _enrich(
         vals = a["sku"].map(items[col]) if col in items else pd.Series(np.nan, index=a.index)
         a[col] = pd.to_numeric(vals, errors="coerce").astype(float).fillna(default)
     a.loc[a["pack_size"] <= 0, "pack_size"] = 1.0
-    a["supplier_id"] = a["sku"].map(items["supplier_id"]) if "supplier_id" in items else None
-    a["supplier_id"] = a["supplier_id"].where(a["supplier_id"].notna(), None)
+    assessed_supplier = a["supplier_id"] if "supplier_id" in a else pd.Series(None, index=a.index, dtype=object)
+    supplier = a["sku"].map(items["supplier_id"]) if "supplier_id" in items else assessed_supplier
+    supplier = supplier.fillna(assessed_supplier)
+    a["supplier_id"] = supplier.astype(object).where(supplier.notna(), None)
     a["lead_time_days"] = _lead_time(a, ds, rules)
     demand, price = _recent_sales(ds, day=day, window_days=rules.orders.demand_window_days)
     keys = pd.MultiIndex.from_frame(a[["sku", "location_id"]])
