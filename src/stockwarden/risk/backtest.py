@@ -11,7 +11,7 @@ known (the protection interval had passed).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -43,16 +43,36 @@ def checkpoints(start: pd.Timestamp | str, end: pd.Timestamp | str, every_days: 
     return list(pd.date_range(s, e, freq=f"{int(every_days)}D"))
 
 
+@dataclass(frozen=True)
+class _RolledForecast:
+    """Any forecast seen from a later date: its paths without the days already past."""
+
+    base: DemandSource
+    shift: int
+
+    @property
+    def series(self) -> pd.DataFrame:
+        return self.base.series
+
+    @property
+    def dates(self) -> pd.DatetimeIndex:
+        return self.base.dates[self.shift :]
+
+    def sample_paths(self, n_paths: int, *, seed: int) -> np.ndarray:
+        return self.base.sample_paths(n_paths, seed=seed)[:, :, self.shift :]
+
+
 def roll_forecast(forecast: Any, as_of: pd.Timestamp) -> Any:
     """The part of a forecast made earlier that lies after ``as_of`` (dates re-based, nothing refit)."""
     shift = int((as_of - forecast.dates[0]).days) + 1
     if shift <= 0:
         return forecast
-    dates = forecast.dates[shift:]
+    if not all(hasattr(forecast, a) for a in ("mean", "daily", "as_of")):
+        return _RolledForecast(forecast, shift)
     daily = forecast.daily
     if len(daily) and "date" in daily.columns:
         daily = daily.loc[daily["date"] > as_of]
-    return replace(forecast, mean=forecast.mean[:, shift:], dates=dates, daily=daily, as_of=as_of)
+    return replace(forecast, mean=forecast.mean[:, shift:], dates=forecast.dates[shift:], daily=daily, as_of=as_of)
 
 
 def run_backtest(
