@@ -78,7 +78,8 @@ def print_risk_table(frame: pd.DataFrame, *, title: str, limit: int = 20) -> Non
         view.add_column(c)
     colour = {"critical": "bold red", "warning": "yellow", "watch": "cyan", "ok": "green"}
     for row in frame.head(limit).itertuples(index=False):
-        date = "" if pd.isna(row.expected_stockout_date) else pd.Timestamp(row.expected_stockout_date).date().isoformat()
+        when = row.expected_stockout_date
+        date = "" if pd.isna(when) else pd.Timestamp(when).date().isoformat()
         view.add_row(f"[{colour.get(row.level, '')}]{row.level}[/]", str(row.sku), str(row.location_id),
                      f"{row.stockout_probability:.0%}", date, f"{row.days_of_cover:.1f}", f"{row.on_hand:g}",
                      f"{row.on_order:g}", f"{row.suggested_order_qty:g}", str(row.reasons).replace(";", ", "))

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
 import pandas as pd
 import pytest
+from tests.factories_risk import AS_OF, FakeLeadTimes, fake_forecast, make_risk_dataset, open_po
 
 from stockwarden.config import RiskRules, RiskThresholds, RulesConfig
 from stockwarden.domain.risk import ASSESSMENT_COLUMNS
 from stockwarden.risk.assess import assess_risk
-from tests.factories_risk import AS_OF, FakeLeadTimes, fake_forecast, make_risk_dataset, open_po
 
 KEY = [("SKU-1", "WH1")]
 
@@ -72,14 +73,14 @@ def test_the_same_input_gives_the_same_result() -> None:
 
 def test_probability_does_not_rise_with_more_stock() -> None:
     probs = [_assess(make_risk_dataset(on_hand=x)).iloc[0]["stockout_probability"] for x in (0, 10, 20, 30, 60)]
-    assert all(b <= a for a, b in zip(probs, probs[1:], strict=False))
+    assert all(b <= a for a, b in itertools.pairwise(probs))
     assert probs[0] > probs[-1]
 
 
 def test_probability_does_not_fall_with_a_longer_lead_time() -> None:
     probs = [_assess(make_risk_dataset(on_hand=25.0, lead_time_days=lt)).iloc[0]["stockout_probability"]
              for lt in (1, 5, 10, 20)]
-    assert all(b >= a for a, b in zip(probs, probs[1:], strict=False))
+    assert all(b >= a for a, b in itertools.pairwise(probs))
 
 
 def test_one_horizon_for_all_overrides_the_lead_time() -> None:

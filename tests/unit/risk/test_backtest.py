@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from tests.factories_risk import FakeLeadTimes, fake_forecast, make_risk_dataset
 
 from stockwarden.config import RiskRules, RulesConfig
 from stockwarden.risk.backtest import checkpoints, realised_stockouts, roll_forecast, run_backtest
-from tests.factories_risk import FakeLeadTimes, fake_forecast, make_risk_dataset
 
 KEY = [("SKU-1", "WH1")]
 NO_LEARNING = RulesConfig(risk=RiskRules(learned_model="never"))

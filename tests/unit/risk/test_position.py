@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pandas as pd
+from tests.factories_risk import AS_OF, make_risk_dataset, open_po
 
 from stockwarden.risk.position import compute_positions, open_purchase_orders
-from tests.factories_risk import AS_OF, make_risk_dataset, open_po
 
 
 def test_an_older_count_is_rolled_forward_by_sales_and_receipts() -> None:
