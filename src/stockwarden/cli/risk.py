@@ -146,7 +146,8 @@ def backtest_command(
 
 
 def run_backtest_on(ds: Dataset, *, start: pd.Timestamp, end: pd.Timestamp, every_days: int, rules: RulesConfig,
-                    horizon_days: int | None = None, refit_every: int = 1, mode: str = "fast") -> pd.DataFrame:
+                    horizon_days: int | None = None, refit_every: int = 1, mode: str = "fast",
+                    warmup_days: int = 0) -> pd.DataFrame:
     """The backtest with the project's forecast and lead-time models, with a Rich progress bar."""
     from stockwarden.forecast.engine import forecast_demand
     from stockwarden.forecast.history import build_demand_history
@@ -163,7 +164,7 @@ def run_backtest_on(ds: Dataset, *, start: pd.Timestamp, end: pd.Timestamp, ever
     def lead_time_fn(d: Dataset, *, as_of: pd.Timestamp) -> object:
         return estimate_lead_times(d, as_of=as_of, rules=rules)
 
-    total = len(checkpoints(start, end, every_days))
+    total = len(checkpoints(start - pd.Timedelta(days=warmup_days // every_days * every_days), end, every_days))
     with Progress(TextColumn("backtest"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
                   TimeElapsedColumn(), console=err_console, transient=True) as bar:
         task = bar.add_task("", total=total)
@@ -173,4 +174,4 @@ def run_backtest_on(ds: Dataset, *, start: pd.Timestamp, end: pd.Timestamp, ever
 
         return run_backtest(ds, start=start, end=end, every_days=every_days, forecast_fn=forecast_fn,
                             lead_time_fn=lead_time_fn, rules=rules, horizon_days=horizon_days,
-                            refit_every=refit_every, progress=progress)
+                            refit_every=refit_every, warmup_days=warmup_days, progress=progress)

@@ -88,6 +88,8 @@ def run_backtest(
     horizon_days: int | None = None,
     refit_every: int = 1,
     learned: bool | None = None,
+    learned_refit_every: int = 4,
+    warmup_days: int = 0,
     progress: Progress | None = None,
 ) -> pd.DataFrame:
     """Assess every checkpoint and stack the rows (a row per checkpoint and SKU-location).
@@ -103,6 +105,9 @@ def run_backtest(
         refit_every: refit the demand forecast every this many checkpoints (1 = at every one).
         learned: use the learned classifier (None: follow ``rules.risk.learned_model``; "auto" keeps it
             only when it beat the projection on the earlier checkpoints).
+        learned_refit_every: retrain the learned classifier every this many checkpoints.
+        warmup_days: also assess checkpoints up to this many days before ``start`` (same cadence), only
+            as training history for the learned classifier; they are not in the output.
         progress: optional callback.
 
     Returns:
@@ -110,14 +115,18 @@ def run_backtest(
     """
     cfg = rules or RulesConfig()
     r: RiskRules = cfg.risk
-    dates = checkpoints(start, end, every_days)
+    first = pd.Timestamp(start).normalize()
+    n_warm = int(warmup_days) // int(every_days)
+    dates = checkpoints(first - pd.Timedelta(days=n_warm * every_days), end, every_days)
     need = required_horizon_days(ds, r, horizon_days=horizon_days)
     fc_days = need + every_days * (max(refit_every, 1) - 1)
     frames: list[pd.DataFrame] = []
     fc: Any = None
     use_learned = r.learned_model != "never" if learned is None else learned
+    mode = r.learned_model if learned is None else ("always" if learned else "never")
     from stockwarden.risk.learned import LearnedRiskModel, build_training_set
 
+    model: LearnedRiskModel | None = None
     for i, day in enumerate(dates):
         if fc is None or i % max(refit_every, 1) == 0:
             fc = forecast_fn(ds, as_of=day, horizon_days=fc_days)
@@ -126,11 +135,10 @@ def run_backtest(
             current = roll_forecast(fc, day)
         lt = lead_time_fn(ds, as_of=day)
         an = anomaly_fn(ds, as_of=day) if anomaly_fn is not None else None
-        adjuster = None
-        if use_learned and frames:
+        if use_learned and frames and (model is None or i % max(learned_refit_every, 1) == 0):
             train = build_training_set(ds, pd.concat(frames, ignore_index=True), as_of=day)
-            model = LearnedRiskModel.fit(train, seed=r.seed, mode=r.learned_model if learned is None else "always")
-            adjuster = model if model.is_useful else None
+            model = LearnedRiskModel.fit(train, seed=r.seed, mode=mode)
+        adjuster = model if model is not None and model.is_useful else None
         a = assess_risk(ds, as_of=day, forecast=current, lead_times=lt, anomalies=an, rules=cfg,
                         horizon_days=horizon_days, adjuster=adjuster)
         a["model_source"] = "learned" if adjuster is not None else "projection"
@@ -141,7 +149,7 @@ def run_backtest(
         return pd.DataFrame()
     out = pd.concat(frames, ignore_index=True)
     out["as_of"] = pd.to_datetime(out["as_of"])
-    return out
+    return out.loc[out["as_of"] >= first].reset_index(drop=True)
 
 
 def realised_stockouts(ds: Dataset, assessments: pd.DataFrame, *, as_of: pd.Timestamp) -> pd.DataFrame:

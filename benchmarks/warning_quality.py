@@ -1,0 +1,84 @@
+"""Warning quality on replay_dev: backtest 2015-04-03..2016-03-25 every 7 days, scored by score_warnings.py.
+
+Usage: python benchmarks/warning_quality.py [--refit-every N] [--mode fast|stats|auto] [--learned auto|always|never]
+                                            [--warmup-days D] [--out benchmarks/out/warning_quality.json]
+
+Writes the warnings CSV and the scorer's JSON to benchmarks/out/ and prints the scorer's table plus
+the targets (AP >= 0.75 all, >= 0.72 in stock; precision >= 0.70 and lead-time recall >= 0.65 at
+warning+critical; Brier below a constant base rate).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from stockwarden.cli.risk import run_backtest_on
+from stockwarden.config import RiskRules, RulesConfig
+from stockwarden.ingest.dataset import load_dataset
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+DATA = SHARED / "data" / "replay_dev"
+SCORER = SHARED / "tools" / "score_warnings.py"
+OUT = ROOT / "benchmarks" / "out"
+START, END, EVERY = "2015-04-03", "2016-03-25", 7
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--refit-every", type=int, default=1)
+    ap.add_argument("--mode", default="fast")
+    ap.add_argument("--learned", default="auto", choices=["auto", "always", "never"])
+    ap.add_argument("--warmup-days", type=int, default=182)
+    ap.add_argument("--out", type=Path, default=OUT / "warning_quality.json")
+    args = ap.parse_args()
+    if not DATA.is_dir():
+        sys.exit(f"replay_dev not found at {DATA}")
+    OUT.mkdir(parents=True, exist_ok=True)
+    rules = RulesConfig(risk=RiskRules(learned_model=args.learned))
+    t0 = time.perf_counter()
+    ds = load_dataset(DATA)
+    frame = run_backtest_on(ds, start=pd.Timestamp(START), end=pd.Timestamp(END), every_days=EVERY, rules=rules,
+                            refit_every=args.refit_every, mode=args.mode,
+                            warmup_days=args.warmup_days if args.learned != "never" else 0)
+    seconds = time.perf_counter() - t0
+    warnings_csv = OUT / "warning_quality_warnings.csv"
+    frame.to_csv(warnings_csv, index=False, date_format="%Y-%m-%d")
+    score_json = OUT / "warning_quality_score.json"
+    res = subprocess.run([sys.executable, str(SCORER), str(DATA), str(DATA / "truth.csv"), str(warnings_csv),
+                          "--json", str(score_json)], capture_output=True, text=True, check=True)
+    print(res.stdout)
+    score = json.loads(score_json.read_text())
+    sw = score["stockwarden"]
+    truth = pd.read_csv(DATA / "truth.csv")
+    base_rate = truth["stockout"].mean()
+    brier_const = float(((base_rate - truth["stockout"]) ** 2).mean())
+    targets = {
+        "average_precision_all>=0.75": sw["average_precision"] >= 0.75,
+        "average_precision_in_stock>=0.72": sw["in_stock"]["average_precision"] >= 0.72,
+        "precision>=0.70": sw["precision"] >= 0.70,
+        "lead_time_recall>=0.65": sw["lead_time_recall"] >= 0.65,
+        "brier<constant": sw["brier"] < brier_const,
+    }
+    used = frame["model_source"].value_counts().to_dict() if "model_source" in frame else {}
+    summary = {"seconds": round(seconds, 1), "rows": len(frame), "checkpoints": int(frame["as_of"].nunique()),
+               "refit_every": args.refit_every, "forecast_mode": args.mode, "learned": args.learned,
+               "warmup_days": args.warmup_days, "model_source_rows": used,
+               "brier_constant_base_rate": round(brier_const, 4), "score": score, "targets_met": targets}
+    args.out.write_text(json.dumps(summary, indent=2))
+    print(f"backtest: {len(frame)} rows, {summary['checkpoints']} checkpoints in {seconds:.0f} s "
+          f"(forecast mode {args.mode}, refit every {args.refit_every}, learned {args.learned}: {used})")
+    print(f"Brier {sw['brier']:.4f} vs constant base rate {brier_const:.4f}")
+    for k, ok in targets.items():
+        print(f"  {'PASS' if ok else 'FAIL'}  {k}")
+
+
+if __name__ == "__main__":
+    main()
