@@ -183,6 +183,17 @@ def _format_of(path: Path) -> ExportFormat:
     return "csv"
 
 
+def validate_webhook_url(url: str) -> None:
+    """Check that ``url`` can be posted to.
+
+    Raises:
+        NotifyError: when it is not an http(s) URL with a host.
+    """
+    parsed = httpx.URL(url) if url.startswith(("http://", "https://")) else None
+    if parsed is None or not parsed.host:
+        raise NotifyError(f"webhook URL {url!r} must start with http:// or https:// and name a host")
+
+
 def post_webhook(
     url: str, payload: Mapping[str, object], *, timeout_s: float = 10.0, transport: httpx.BaseTransport | None = None
 ) -> int:
@@ -191,8 +202,7 @@ def post_webhook(
     Raises:
         NotifyError: when the URL is not http(s), the receiver cannot be reached, or answers with an error.
     """
-    if not url.startswith(("http://", "https://")):
-        raise NotifyError(f"webhook URL {url!r} must start with http:// or https://")
+    validate_webhook_url(url)
     try:
         with httpx.Client(timeout=timeout_s, transport=transport) as client:
             resp = client.post(url, json=payload, headers={"User-Agent": "stockwarden"})

@@ -66,18 +66,26 @@ def _qty(x: float) -> str:
     return str(round(x)) if abs(x - round(x)) < 1e-9 else f"{x:g}"
 
 
-def _lines_table(lines: list[ProposalLine], title: str) -> Table:
-    table = Table(title=title, show_lines=False)
-    for col in ("id", "po_id", "ln", "sku", "location", "supplier", "status", "qty", "value", "level", "P(out)",
-                "order by", "arrives"):
-        table.add_column(col, justify="right" if col in ("id", "ln", "qty", "value", "P(out)") else "left")
+def _print_lines(lines: list[ProposalLine]) -> None:
+    """One compact table per purchase order (fits an 80-column terminal)."""
+    by_po: dict[str, list[ProposalLine]] = {}
     for ln in lines:
-        table.add_row(
-            str(ln.proposal_id), ln.po_id, str(ln.line_no), ln.sku, ln.location_id, ln.supplier_id or "-",
-            ln.status.value, _qty(ln.qty), _money(ln.value if ln.unit_cost == ln.unit_cost else math.nan), ln.level,
-            f"{ln.stockout_probability:.2f}", ln.order_by_date.isoformat(), ln.expected_arrival_date.isoformat(),
-        )
-    return table
+        by_po.setdefault(ln.po_id, []).append(ln)
+    for po_id, group in by_po.items():
+        first = group[0]
+        value = sum(ln.value for ln in group)
+        table = Table(title=f"{po_id}: {first.supplier_id or '-'} → {first.location_id}, value {_money(value)}",
+                      title_justify="left")
+        for col in ("id", "ln", "sku", "status", "qty", "value", "level", "P(out)", "order by"):
+            table.add_column(col, justify="right" if col in ("id", "ln", "qty", "value", "P(out)") else "left",
+                             no_wrap=True)
+        for ln in group:
+            table.add_row(
+                str(ln.proposal_id), str(ln.line_no), ln.sku, ln.status.value, _qty(ln.qty),
+                _money(ln.value if ln.unit_cost == ln.unit_cost else math.nan), ln.level,
+                f"{ln.stockout_probability:.2f}", ln.order_by_date.isoformat(),
+            )
+        console.print(table)
 
 
 @proposals_app.command("list")
@@ -100,7 +108,8 @@ def list_cmd(
         console.print("no proposals match")
         return
     total = sum(ln.value for ln in lines)
-    console.print(_lines_table(lines, f"{len(lines)} proposal line(s), value {_money(total)}"))
+    _print_lines(lines)
+    console.print(f"{len(lines)} proposal line(s), value {_money(total)}", highlight=False)
 
 
 @proposals_app.command("show")
@@ -123,18 +132,18 @@ def show_cmd(proposal_id: Annotated[int, typer.Argument(help="proposal id")], db
                   f"arrives {ln.expected_arrival_date} (lead time {_qty(ln.lead_time_days)} d)", highlight=False)
     console.print(f"reasons: {', '.join(ln.reasons) or '-'}", highlight=False)
     console.print(f"how: {ln.explanation}", highlight=False, soft_wrap=True)
-    table = Table(title="approval log")
-    for col in ("at", "event", "who", "from", "to", "qty", "reason", "comment"):
-        table.add_column(col)
+    console.print("[bold]approval log[/]")
     for e in log:
         qty = _qty(e.qty_after)
         if e.qty_before not in (None, e.qty_after):
             qty = f"{_qty(e.qty_before)} → {_qty(e.qty_after)}"
-        comment = "see how: above" if e.event is ProposalEvent.CREATED else (e.comment or "")
         who = e.user + (f" ({e.role})" if e.role else "")
-        table.add_row(e.at.strftime("%Y-%m-%d %H:%M"), e.event.value, who, e.from_status or "-", e.to_status.value,
-                      qty, e.reason_code or "", comment[:80])
-    console.print(table)
+        status = f"{e.from_status or '-'} → {e.to_status.value}"
+        extra = "".join(
+            f"; {x}" for x in (e.reason_code, None if e.event is ProposalEvent.CREATED else e.comment) if x
+        )
+        console.print(f"  {e.at:%Y-%m-%d %H:%M} {e.event.value} by {who}: {status}, qty {qty}{extra}",
+                      highlight=False, soft_wrap=True)
 
 
 def _resolve_ids(engine: Engine, ids: list[str]) -> list[int]:
@@ -246,13 +255,15 @@ def export_cmd(
 ) -> None:
     """Export approved proposals in the ERP import layout; exported lines then count as on order."""
     from stockwarden.actions.approval import Actor
-    from stockwarden.actions.export import post_webhook, webhook_payload, write_export
+    from stockwarden.actions.export import post_webhook, validate_webhook_url, webhook_payload, write_export
     from stockwarden.store.order_repo import export_proposals
 
     if out is None and webhook is None:
         raise InputError("nothing to do: give --out FILE and/or --webhook URL")
     if fmt is not None and fmt not in ("csv", "xlsx", "json"):
         raise InputError(f"--format must be csv, xlsx or json, got '{fmt}'")
+    if webhook is not None:
+        validate_webhook_url(webhook)
     rules = _rules(config)
     now = _now()
 
