@@ -1,0 +1,270 @@
+"""The forecasting entry point: history -> models -> per-series choice -> distribution.
+
+``forecast_demand(ds, as_of=..., horizon_days=...)`` is the one call the rest of stockwarden makes.
+
+1. demand history (censored days imputed) and per-series profile (demand class, ABC);
+2. rolling-origin backtest of the candidate models on each series' own history (``n_windows``
+   windows of ``min(horizon, 28)`` days ending at ``as_of``);
+3. per series, the candidate with the lowest backtest squared error (``mode="auto"``), or a fixed
+   model (``mode="fast"``);
+4. final fit on the whole history; a series whose model fails (or is too short to fit) gets the
+   fallback model, recorded in ``.series`` (``is_fallback``, ``fallback_reason``);
+5. negative-binomial dispersion and level uncertainty from the chosen model's backtest residuals.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from stockwarden.domain.demand import DAILY_COLUMNS, QUANTILE_LEVELS, SERIES_COLUMNS, DemandForecast
+from stockwarden.errors import ForecastError
+from stockwarden.forecast.classify import compute_series_profile
+from stockwarden.forecast.distribution import compute_quantiles, fit_dispersion
+from stockwarden.forecast.features import add_event_features, build_future_exog, build_panel
+from stockwarden.forecast.history import build_demand_history
+from stockwarden.forecast.models import forecast_global, forecast_stats
+from stockwarden.ingest.dataset import Dataset
+
+BACKENDS = ("local",)
+MIN_HISTORY_DAYS = 14
+BACKTEST_DAYS = 28
+FALLBACK_MODEL = "ma28"
+
+
+@dataclass(frozen=True)
+class ModeSpec:
+    """What a mode runs: candidate models (``a+b`` = mean of a and b), backtest windows, boosting rounds."""
+
+    candidates: tuple[str, ...]
+    n_windows: int
+    n_estimators: int
+    max_train_rows: int
+
+
+MODES: dict[str, ModeSpec] = {
+    "auto": ModeSpec(
+        candidates=("lgbm+ets", "lgbm", "ets", "lgbm+seso", "seso", "tsb", "imapa", "ma28"),
+        n_windows=2, n_estimators=300, max_train_rows=1_000_000),
+    "fast": ModeSpec(candidates=("lgbm+seso",), n_windows=1, n_estimators=100, max_train_rows=100_000),
+    "stats": ModeSpec(candidates=("seso", "tsb", "imapa", "ma28"), n_windows=1, n_estimators=0, max_train_rows=0),
+}
+
+
+def forecast_demand(
+    ds: Dataset | None,
+    *,
+    as_of: pd.Timestamp | str,
+    horizon_days: int,
+    backend: str = "local",
+    seed: int = 0,
+    mode: str = "auto",
+    history: pd.DataFrame | None = None,
+    n_jobs: int | None = None,
+) -> DemandForecast:
+    """Forecast daily demand of every active SKU-location for ``horizon_days`` after ``as_of``.
+
+    Args:
+        ds: the dataset (only what was known at the end of ``as_of`` is used). May be None when
+            ``history`` is given (then no events or planned promotions are used).
+        as_of: last day of known data.
+        horizon_days: days to forecast (> 0).
+        backend: execution backend; ``"local"`` (distributed backends come with the scale issue).
+        seed: seed of the global model (results are deterministic for a given seed).
+        mode: ``"auto"`` (backtest choice among several models, best accuracy), ``"fast"`` (one
+            combination, one backtest window, fewer boosting rounds: for risk backtests), or
+            ``"stats"`` (statistical models only, no LightGBM).
+        history: a prebuilt :func:`build_demand_history` frame (rows after ``as_of`` are dropped),
+            to skip rebuilding it at every checkpoint of a backtest.
+        n_jobs: worker threads/processes (default: all cores).
+
+    Returns:
+        The :class:`~stockwarden.domain.demand.DemandForecast`.
+
+    Raises:
+        ForecastError: bad horizon, mode or backend, or nothing to forecast from.
+    """
+    if not isinstance(horizon_days, int | np.integer) or horizon_days <= 0:
+        raise ForecastError(f"horizon_days must be a positive whole number of days, got {horizon_days!r}")
+    if mode not in MODES:
+        raise ForecastError(f"unknown forecast mode {mode!r}; choose one of {', '.join(MODES)}")
+    if backend not in BACKENDS:
+        raise ForecastError(f"unknown or unavailable backend {backend!r}; available: {', '.join(BACKENDS)}")
+    day = pd.Timestamp(as_of).normalize()
+    if history is None:
+        if ds is None:
+            raise ForecastError("give a dataset or a prebuilt history")
+        history = build_demand_history(ds, as_of=day)
+    else:
+        history = history.loc[history["date"] <= day]
+        if history.empty:
+            raise ForecastError(f"the given history has no rows on or before {day.date()}")
+    jobs = n_jobs or os.cpu_count() or 1
+    spec = MODES[mode]
+    h = int(horizon_days)
+    profile = compute_series_profile(history)
+    events = ds.events if ds is not None else pd.DataFrame(columns=["date", "kind", "location_id"])
+    promotions = ds.promotions if ds is not None else pd.DataFrame(
+        columns=["sku", "location_id", "start_date", "end_date"])
+    panel = add_event_features(build_panel(history, profile), events, profile)
+    dates = pd.date_range(day + pd.Timedelta(days=1), periods=h, freq="D")
+    n = len(profile)
+    fit_ok = (profile["history_days"].to_numpy() >= MIN_HISTORY_DAYS) & (profile["mean_daily_demand"].to_numpy() > 0)
+    fit_ids = np.flatnonzero(fit_ok)
+    fit_panel = panel.loc[panel["unique_id"].isin(fit_ids)]
+
+    models = _models_needed(spec.candidates)
+    bt = _backtest(fit_panel, models, spec=spec, h=min(h, BACKTEST_DAYS), seed=seed, n_jobs=jobs)
+    choice = _choose(bt, spec.candidates, n)
+
+    future = add_event_features(build_future_exog(fit_panel, profile, promotions, dates), events, profile)
+    future = future.loc[future["unique_id"].isin(fit_ids)]
+    final = _run_models(fit_panel, future, models, spec=spec, h=h, seed=seed, n_jobs=jobs)
+    mean, model_name, is_fallback, reason = _assemble(final, choice, fit_ok, panel, profile, h)
+
+    resid = _chosen_residuals(bt, choice)
+    disp = fit_dispersion(resid, n, profile["demand_class"].to_numpy())
+    quant = compute_quantiles(mean, disp)
+    series = profile.assign(model=model_name, is_fallback=is_fallback, fallback_reason=reason,
+                            dispersion=1.0 / disp.size, level_cv=1.0 / np.sqrt(disp.level_shape))
+    daily = _daily_frame(profile, dates, mean, quant, model_name)
+    return DemandForecast(daily=daily, series=series[list(SERIES_COLUMNS)].reset_index(drop=True), dates=dates,
+                          mean=mean, size=disp.size, level_shape=disp.level_shape, as_of=day)
+
+
+def _models_needed(candidates: tuple[str, ...]) -> tuple[str, ...]:
+    names = {part for c in candidates for part in c.split("+")}
+    names.add(FALLBACK_MODEL)
+    return tuple(sorted(names))
+
+
+def _run_models(panel: pd.DataFrame, future: pd.DataFrame, models: tuple[str, ...], *, spec: ModeSpec, h: int,
+                seed: int, n_jobs: int) -> pd.DataFrame:
+    """Point forecasts of every model in ``models`` (``unique_id, ds, <model>...``)."""
+    stat_names = [m for m in models if m != "lgbm"]
+    stat_jobs = n_jobs if panel["unique_id"].nunique() >= 2000 else 1
+    out = forecast_stats(panel, h=h, names=stat_names, n_jobs=stat_jobs)
+    if "lgbm" in models:
+        g = forecast_global(panel, future, h=h, seed=seed, n_jobs=n_jobs, n_estimators=spec.n_estimators,
+                            max_train_rows=spec.max_train_rows)
+        out = out.merge(g, on=["unique_id", "ds"], how="left")
+    return out
+
+
+def _backtest(panel: pd.DataFrame, models: tuple[str, ...], *, spec: ModeSpec, h: int,
+              seed: int, n_jobs: int) -> pd.DataFrame:
+    """Rolling-origin windows ending at the last date: rows ``unique_id, cutoff, ds, y, <model>...``."""
+    if panel.empty:
+        return pd.DataFrame(columns=["unique_id", "cutoff", "ds", "y", *models])
+    end = panel["ds"].max()
+    frames = []
+    for w in range(spec.n_windows, 0, -1):
+        cutoff = end - pd.Timedelta(days=w * h)
+        train = panel.loc[panel["ds"] <= cutoff]
+        sizes = train.groupby("unique_id").size()
+        ok = sizes.index[sizes >= MIN_HISTORY_DAYS]
+        train = train.loc[train["unique_id"].isin(ok)]
+        if train.empty:
+            continue
+        test = panel.loc[(panel["ds"] > cutoff) & (panel["ds"] <= cutoff + pd.Timedelta(days=h))
+                         & panel["unique_id"].isin(ok)]
+        last_ratio = train.groupby("unique_id")["price_ratio"].last()
+        future = test.drop(columns=["y"]).assign(price_ratio=test["unique_id"].map(last_ratio).to_numpy())
+        fc = _run_models(train, future, models, spec=spec, h=h, seed=seed, n_jobs=n_jobs)
+        fc = fc.merge(test[["unique_id", "ds", "y"]], on=["unique_id", "ds"], how="inner")
+        frames.append(fc.assign(cutoff=cutoff))
+    if not frames:
+        return pd.DataFrame(columns=["unique_id", "cutoff", "ds", "y", *models])
+    return pd.concat(frames, ignore_index=True)
+
+
+def _candidate_values(frame: pd.DataFrame, cand: str) -> np.ndarray:
+    parts = cand.split("+")
+    return np.mean(np.column_stack([frame[p].to_numpy(dtype=float) for p in parts]), axis=1)
+
+
+def _choose(bt: pd.DataFrame, candidates: tuple[str, ...], n: int) -> np.ndarray:
+    """Per series, the candidate with the lowest backtest mean squared error (first candidate on ties)."""
+    choice = np.full(n, candidates[0], dtype=object)
+    if len(candidates) == 1 or bt.empty:
+        return choice
+    errs = pd.DataFrame({c: (_candidate_values(bt, c) - bt["y"].to_numpy()) ** 2 for c in candidates})
+    errs["unique_id"] = bt["unique_id"].to_numpy()
+    mse = errs.groupby("unique_id")[list(candidates)].mean()  # NaN (failed) forecasts are skipped...
+    rows = errs.groupby("unique_id").size().to_numpy()[:, None]
+    complete = errs.groupby("unique_id")[list(candidates)].count() == rows
+    mse = mse.where(complete)
+    best = mse.fillna(np.inf).to_numpy().argmin(axis=1)
+    choice[mse.index.to_numpy()] = np.asarray(candidates, dtype=object)[best]
+    return choice
+
+
+def _chosen_residuals(bt: pd.DataFrame, choice: np.ndarray) -> pd.DataFrame:
+    """Backtest rows ``unique_id, cutoff, y, f`` with ``f`` = the chosen candidate's forecast."""
+    if bt.empty:
+        return pd.DataFrame(columns=["unique_id", "cutoff", "y", "f"])
+    uid = bt["unique_id"].to_numpy()
+    f = np.full(len(bt), np.nan)
+    for cand in np.unique(choice):
+        m = choice[uid] == cand
+        if m.any():
+            f[m] = _candidate_values(bt.loc[m], cand)
+    out = pd.DataFrame({"unique_id": uid, "cutoff": bt["cutoff"].to_numpy(), "y": bt["y"].to_numpy(), "f": f})
+    return out.loc[np.isfinite(out["f"])]
+
+
+def _assemble(final: pd.DataFrame, choice: np.ndarray, fit_ok: np.ndarray, panel: pd.DataFrame,
+              profile: pd.DataFrame, h: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Mean matrix (n_series, h), model names, fallback flags and reasons."""
+    n = len(profile)
+    mean = np.zeros((n, h))
+    model = np.asarray(choice, dtype=object).copy()
+    is_fb = np.zeros(n, dtype=bool)
+    reason = np.full(n, "", dtype=object)
+    last28 = panel.loc[panel["ds"] > panel["ds"].max() - pd.Timedelta(days=28)].groupby("unique_id")["y"].mean()
+    simple = last28.reindex(np.arange(n)).fillna(0.0).to_numpy()
+    if len(final):
+        uid = final["unique_id"].to_numpy().reshape(-1, h)[:, 0]
+        for cand in np.unique(choice[uid]):
+            rows = np.flatnonzero(choice[uid] == cand)
+            vals = _candidate_values(final, cand).reshape(-1, h)[rows]
+            mean[uid[rows]] = vals
+        fb_vals = final[FALLBACK_MODEL].to_numpy(dtype=float).reshape(-1, h)
+        bad = ~np.isfinite(mean[uid]).all(axis=1)
+        for r in np.flatnonzero(bad):
+            i = uid[r]
+            reason[i] = f"{model[i]} failed"
+            ok = np.isfinite(fb_vals[r]).all()
+            mean[i] = fb_vals[r] if ok else simple[i]
+            model[i] = FALLBACK_MODEL if ok else "mean28"
+            is_fb[i] = True
+    no_demand = profile["mean_daily_demand"].to_numpy() <= 0
+    short = ~fit_ok & ~no_demand
+    mean[short] = simple[short][:, None]
+    model[short] = "mean28"
+    is_fb[short] = True
+    reason[short] = f"history shorter than {MIN_HISTORY_DAYS} days"
+    mean[no_demand] = 0.0
+    model[no_demand] = "zero"
+    return np.maximum(mean, 0.0), model, is_fb, reason
+
+
+def _daily_frame(profile: pd.DataFrame, dates: pd.DatetimeIndex, mean: np.ndarray, quant: np.ndarray,
+                 model: np.ndarray) -> pd.DataFrame:
+    n, h = mean.shape
+    rep = np.repeat(np.arange(n), h)
+    data = {
+        "sku": profile["sku"].to_numpy()[rep],
+        "location_id": profile["location_id"].to_numpy()[rep],
+        "date": np.tile(dates.to_numpy(), n),
+        "mean": mean.ravel(),
+    }
+    for i, q in enumerate(QUANTILE_LEVELS):
+        data[f"p{round(q * 100)}"] = quant[i].ravel()
+    data["model"] = model[rep]
+    frame = pd.DataFrame(data)
+    frame["demand_class"] = profile["demand_class"].to_numpy()[rep]
+    return frame[[*DAILY_COLUMNS, "demand_class"]]

@@ -1,0 +1,202 @@
+"""The forecasting models: statistical ones (statsforecast) and a global LightGBM (mlforecast).
+
+Every function takes the long panel of :mod:`stockwarden.forecast.features` (``unique_id, ds, y`` +
+exogenous columns) and returns point forecasts ``unique_id, ds, <model>...`` for ``h`` days after
+each series' last date. Non-finite or failed forecasts are reported back as NaN so the engine can
+replace them by a fallback and record it per series.
+
+Statistical models (Hyndman & Athanasopoulos, *FPP3*; Syntetos & Boylan 2005; Teunter, Syntetos &
+Babai 2011; Nikolopoulos et al. 2011; Petropoulos & Kourentzes 2015):
+
+=================  =================================================================
+``ets``            AutoETS, weekly season (smooth and erratic series)
+``seso``           seasonal exponential smoothing, one level per weekday (fast)
+``mstl``           MSTL with weekly season and AutoETS trend (long smooth series)
+``croston_sba``    Croston with the Syntetos-Boylan bias correction
+``tsb``            Teunter-Syntetos-Babai (probability of demand decays when none)
+``adida``          ADIDA: temporal aggregation + SES
+``imapa``          IMAPA: multiple temporal aggregation levels, averaged
+``snaive``         seasonal naive (baseline), ``ma28`` 28-day window average (baseline)
+=================  =================================================================
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from stockwarden.forecast.features import EXOG_COLUMNS
+
+SEASON_DAYS = 7
+STAT_INPUT_DAYS = 365
+"""Statistical models see only the last year: faster (AutoETS on 5 years of days is slow) and adaptive."""
+
+
+def _stat_factories() -> dict[str, Callable[[], Any]]:
+    from statsforecast.models import (
+        ADIDA,
+        IMAPA,
+        MSTL,
+        TSB,
+        AutoETS,
+        CrostonSBA,
+        SeasonalExponentialSmoothingOptimized,
+        SeasonalNaive,
+        WindowAverage,
+    )
+
+    return {
+        "ets": lambda: AutoETS(season_length=SEASON_DAYS, alias="ets"),
+        "seso": lambda: SeasonalExponentialSmoothingOptimized(season_length=SEASON_DAYS, alias="seso"),
+        "mstl": lambda: MSTL(season_length=SEASON_DAYS, trend_forecaster=AutoETS(model="ZZN"), alias="mstl"),
+        "croston_sba": lambda: CrostonSBA(alias="croston_sba"),
+        "tsb": lambda: TSB(alpha_d=0.1, alpha_p=0.1, alias="tsb"),
+        "adida": lambda: ADIDA(alias="adida"),
+        "imapa": lambda: IMAPA(alias="imapa"),
+        "snaive": lambda: SeasonalNaive(season_length=SEASON_DAYS, alias="snaive"),
+        "ma28": lambda: WindowAverage(window_size=28, alias="ma28"),
+    }
+
+
+STAT_MODELS = ("ets", "seso", "mstl", "croston_sba", "tsb", "adida", "imapa", "snaive", "ma28")
+GLOBAL_MODELS = ("lgbm",)
+
+
+def forecast_stats(
+    panel: pd.DataFrame, *, h: int, names: Sequence[str], n_jobs: int = 1, input_days: int = STAT_INPUT_DAYS,
+) -> pd.DataFrame:
+    """Point forecasts of the statistical models ``names`` for every series of ``panel``.
+
+    Each model runs over all series (statsforecast, ``n_jobs`` processes). A model that raises on
+    some series is retried series by series so that only the failing series get NaN.
+    """
+    from statsforecast import StatsForecast
+
+    factories = _stat_factories()
+    unknown = [n for n in names if n not in factories]
+    if unknown:
+        raise ValueError(f"unknown statistical model(s) {unknown}; choose from {sorted(factories)}")
+    last = panel.groupby("unique_id")["ds"].transform("max")
+    df = panel.loc[panel["ds"] > last - pd.Timedelta(days=input_days), ["unique_id", "ds", "y"]]
+    out = _horizon_frame(panel, h)
+    for name in names:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                fc = StatsForecast(models=[factories[name]()], freq="D", n_jobs=n_jobs).forecast(df=df, h=h)
+            vals = fc.sort_values(["unique_id", "ds"])[name].to_numpy(dtype=float)
+        except Exception:  # a model failing on some series must not stop the others
+            vals = _forecast_one_by_one(df, h, factories[name])
+        out[name] = np.where(np.isfinite(vals), np.maximum(vals, 0.0), np.nan)
+    return out
+
+
+def _forecast_one_by_one(df: pd.DataFrame, h: int, factory: Callable[[], Any]) -> np.ndarray:
+    """Forecast each series separately; NaN for the series where the model raises."""
+    parts = []
+    for _, y in df.groupby("unique_id", sort=True)["y"]:
+        try:
+            model = factory()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                parts.append(np.asarray(model.forecast(y=y.to_numpy(dtype=float), h=h)["mean"], dtype=float))
+        except Exception:  # recorded as a fallback by the engine
+            parts.append(np.full(h, np.nan))
+    return np.concatenate(parts) if parts else np.empty(0)
+
+
+def _horizon_frame(panel: pd.DataFrame, h: int) -> pd.DataFrame:
+    """``unique_id, ds`` for ``h`` days after each series' last date, sorted."""
+    last = panel.groupby("unique_id", sort=True)["ds"].max()
+    uid = np.repeat(last.index.to_numpy(), h)
+    ds = np.repeat(last.to_numpy(), h) + np.tile(np.arange(1, h + 1), len(last)).astype("timedelta64[D]")
+    return pd.DataFrame({"unique_id": uid, "ds": ds})
+
+
+LGBM_PARAMS: dict[str, Any] = {
+    "objective": "tweedie",
+    "tweedie_variance_power": 1.2,
+    "learning_rate": 0.05,
+    "n_estimators": 300,
+    "num_leaves": 31,
+    "max_bin": 127,
+    "min_child_samples": 50,
+    "subsample": 0.8,
+    "subsample_freq": 1,
+    "colsample_bytree": 0.8,
+    "reg_lambda": 1.0,
+    "verbosity": -1,
+}
+LAGS = (1, 2, 3, 7, 14, 21, 28)
+
+
+def forecast_global(
+    panel: pd.DataFrame,
+    future_exog: pd.DataFrame,
+    *,
+    h: int,
+    seed: int = 0,
+    n_jobs: int = 1,
+    n_estimators: int | None = None,
+    max_train_rows: int = 3_000_000,
+    train_days: int | None = None,
+) -> pd.DataFrame:
+    """One LightGBM model across all series (mlforecast, recursive, tweedie objective).
+
+    Features: lags 1-3, 7, 14, 21, 28; rolling means/std of the lag-1 and lag-7 series over 7 and 28
+    days; day of week, month and day of month; and the exogenous columns (promotions, price ratio,
+    events). The model trains once per call; with more than ``max_train_rows`` training rows, the
+    most recent days are kept (``train_days`` forces a window).
+
+    Args:
+        panel: training panel (``unique_id, ds, y`` + :data:`EXOG_COLUMNS`).
+        future_exog: the exogenous columns for the ``h`` days after each series' end.
+        h: horizon in days.
+        seed: LightGBM seed (deterministic: ``deterministic=True``, ``force_row_wise``).
+        n_jobs: mlforecast feature threads. LightGBM itself runs on one thread: on a shared 2-core
+            machine its OpenMP threads spin against other processes and run ~10x slower.
+        n_estimators: boosting rounds (default :data:`LGBM_PARAMS`).
+        max_train_rows: cap on the rows LightGBM sees.
+        train_days: keep only this many last days per series for training.
+
+    Returns:
+        ``unique_id, ds, lgbm`` sorted.
+    """
+    import lightgbm as lgb
+    from mlforecast import MLForecast
+    from mlforecast.lag_transforms import RollingMean, RollingStd
+
+    params = dict(LGBM_PARAMS, random_state=seed, n_jobs=1, deterministic=True, force_row_wise=True)
+    if n_estimators is not None:
+        params["n_estimators"] = n_estimators
+        # fewer rounds, bigger steps: keep rounds x learning rate about constant
+        params["learning_rate"] = min(0.15, LGBM_PARAMS["learning_rate"] * LGBM_PARAMS["n_estimators"] / n_estimators)
+    n_series = panel["unique_id"].nunique()
+    keep_days = train_days or max(90, int(max_train_rows / max(n_series, 1)) + max(LAGS) + 28)
+    last = panel.groupby("unique_id")["ds"].transform("max")
+    train = panel.loc[panel["ds"] > last - pd.Timedelta(days=keep_days)]
+    cols = ["unique_id", "ds", "y", *EXOG_COLUMNS]
+    fcst = MLForecast(
+        models={"lgbm": lgb.LGBMRegressor(**params)},
+        freq="D",
+        lags=list(LAGS),
+        lag_transforms={
+            1: [RollingMean(window_size=7), RollingMean(window_size=28), RollingStd(window_size=28)],
+            7: [RollingMean(window_size=7), RollingMean(window_size=28)],
+        },
+        date_features=["dayofweek", "month", "day"],
+        num_threads=n_jobs,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fcst.fit(train[cols], static_features=[], dropna=True)
+        x_df = future_exog[["unique_id", "ds", *EXOG_COLUMNS]]
+        pred = fcst.predict(h=h, X_df=x_df)
+    pred = pred.sort_values(["unique_id", "ds"]).reset_index(drop=True)
+    vals = pred["lgbm"].to_numpy(dtype=float)
+    pred["lgbm"] = np.where(np.isfinite(vals), np.maximum(vals, 0.0), np.nan)
+    return pred[["unique_id", "ds", "lgbm"]]
