@@ -80,3 +80,18 @@ def supply_dataset(
         events=frame("events", events),
         present=frozenset({"purchase_orders", "sales", "inventory"}),
     )
+
+
+def daily_rows(
+    *, sku: str, location_id: str = "WH1", start: str, qty: Sequence[float], counts: Sequence[float] | None = None,
+    promo: Sequence[int] | None = None,
+) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """Sales rows (non-zero days) and end-of-day count rows (when ``counts`` is given) of one series."""
+    dates = pd.date_range(start, periods=len(qty), freq="D")
+    sales = [{"date": d, "sku": sku, "location_id": location_id, "qty": float(q),
+              "on_promotion": (promo[i] if promo is not None else 0)}
+             for i, (d, q) in enumerate(zip(dates, qty, strict=True)) if q]
+    inv = [] if counts is None else [
+        {"date": d, "sku": sku, "location_id": location_id, "on_hand": float(c)}
+        for d, c in zip(dates, counts, strict=True) if c is not None and c == c]
+    return sales, inv

@@ -86,7 +86,11 @@ def detect_demand_shocks(
     n_ok = (~np.isnan(base)).sum(axis=1)
     mean = np.nanmean(np.where(n_ok[:, None] > 0, base, 0.0), axis=1)
     var = np.nanvar(np.where(n_ok[:, None] > 0, base, 0.0), axis=1, ddof=1)
-    mean = _forecast_mean(forecast, keys, as_of, mean)
+    # A forecast (when it covers the last week) sets the mean; the baseline keeps the dispersion index.
+    f_mean = _forecast_mean(forecast, keys, as_of, mean)
+    dispersion = np.where(mean > 0, np.nan_to_num(var, nan=0.0) / np.maximum(mean, 1e-9), 1.0)
+    var = np.where(f_mean != mean, f_mean * np.maximum(dispersion, 1.0), var)
+    mean = f_mean
     week = Y[:, b_days:].sum(axis=1)
     day = Y[:, -1]
     week_hi, week_lo = _nb_tails(week, mean, var, _WEEK)

@@ -39,7 +39,7 @@ def detect_phantom_stock(
     inv = ds.inventory
     zero_counts = inv.loc[inv["on_hand"] <= 0]
     last_zero = zero_counts.groupby(KEYS)["date"].max().rename("last_zero")
-    c = position.set_index(KEYS).join([last_sale, first_sale, last_zero], how="inner")
+    c = position.set_index(KEYS).join([last_sale, first_sale], how="inner").join(last_zero, how="left")
     c = c.loc[(c["on_hand"] > 0) & (c["last_count"] > 0)]
     c["run_from"] = c[["last_sale", "last_zero"]].max(axis=1)
     c["zero_days"] = (as_of - c["run_from"]) / _DAY

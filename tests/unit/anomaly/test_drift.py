@@ -1,0 +1,92 @@
+"""Lead-time drift: the sequential detector on hand-made delivery streams."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from tests.factories_supply import po_rows, supply_dataset
+
+from stockwarden.anomaly import detect_anomalies, detect_shifts
+from stockwarden.anomaly.supply import detect_lead_time_drift
+from stockwarden.config import AnomalyRules
+from stockwarden.forecast.leadtime import received_po_history
+
+
+def _noisy_late(n: int, seed: int) -> np.ndarray:
+    """Often late (35% of deliveries 4-12 days late), otherwise on time or a day early: noisy, stationary."""
+    rng = np.random.default_rng(seed)
+    late = rng.random(n) < 0.35
+    return np.where(late, rng.integers(4, 13, n), rng.choice([-1, 0, 0, 0], n)).astype(float)
+
+
+def test_a_noisy_but_stationary_supplier_never_fires() -> None:
+    for seed in range(5):
+        assert detect_shifts(_noisy_late(2000, seed)) == []
+
+
+def test_a_four_day_shift_is_found_quickly_with_its_start() -> None:
+    x = _noisy_late(600, 1)
+    x[400:] += 4
+    found = detect_shifts(x)
+    assert len(found) == 1
+    d = found[0]
+    assert d.tested_shift_days > 0
+    assert 400 <= d.alarm_index <= 412
+    assert 390 <= d.start_index <= 405
+
+
+def test_a_supplier_that_gets_faster_is_a_downward_shift() -> None:
+    x = np.zeros(300)
+    x[:150] = 6 + np.tile([0, 1, -1], 50)
+    found = detect_shifts(x)
+    assert found and found[0].tested_shift_days < 0
+
+
+def test_a_single_outlier_does_not_fire() -> None:
+    x = np.tile([0.0, 0.0, 1.0, -1.0, 0.0], 100)
+    x[250] = 40
+    assert detect_shifts(x) == []
+
+
+def test_too_short_a_history_is_not_monitored() -> None:
+    assert detect_shifts(np.array([0, 0, 9, 9, 9, 9, 9], dtype=float)) == []
+
+
+def _two_suppliers() -> list[dict[str, object]]:
+    rng = np.random.default_rng(3)
+    steady = list(_noisy_late(120, 7).astype(int))
+    drifting = [int(v) for v in rng.choice([0, 0, 0, 1, -1], 80)] + [4, 4, 5] * 14
+    pos = po_rows(supplier_id="SUP-NOISY", sku="A", start="2023-01-01", delays_days=steady, every_days=3)
+    pos += po_rows(supplier_id="SUP-DRY", sku="B", start="2023-01-01", delays_days=drifting, every_days=3)
+    return pos
+
+
+def test_only_the_drifting_supplier_is_reported_with_a_buyer_sentence_and_its_skus() -> None:
+    ds = supply_dataset(_two_suppliers())
+    found = detect_anomalies(ds, as_of="2023-11-01", kinds=frozenset({"lead_time_drift"}))
+    assert list(found["supplier_id"]) == ["SUP-DRY"]
+    row = found.iloc[0]
+    assert row["severity"] == "warning"
+    assert row["detail"].startswith("SUP-DRY: median delay rose from 0 to 4 days over the last")
+    assert row["expected"] == 0 and row["observed"] == 4
+    assert row["affected"] == "B@WH1"
+    assert pd.Timestamp("2023-08-10") <= row["started_on"] <= pd.Timestamp("2023-09-10")
+
+
+def test_drift_is_not_seen_before_it_happens_and_later_rows_change_nothing() -> None:
+    pos = _two_suppliers()
+    ds = supply_dataset(pos)
+    early = detect_anomalies(ds, as_of="2023-08-01", kinds=frozenset({"lead_time_drift"}))
+    assert early.empty
+    mid = pd.Timestamp("2023-12-01")
+    changed = [dict(r, received_date=pd.Timestamp(r["received_date"]) + pd.Timedelta(days=30))
+               if pd.Timestamp(r["received_date"]) > mid else r for r in pos]
+    a = detect_anomalies(ds, as_of=mid, kinds=frozenset({"lead_time_drift"}))
+    b = detect_anomalies(supply_dataset(changed), as_of=mid, kinds=frozenset({"lead_time_drift"}))
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_an_old_shift_is_no_longer_reported() -> None:
+    ds = supply_dataset(_two_suppliers())
+    history = received_po_history(ds, as_of="2025-06-01")
+    assert detect_lead_time_drift(history, as_of=pd.Timestamp("2025-06-01"), rules=AnomalyRules(), affected={}) == []
