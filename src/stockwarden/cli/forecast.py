@@ -1,0 +1,75 @@
+"""``stockwarden forecast``: daily demand forecast with quantiles per SKU-location."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from stockwarden.cli.app import app, console, fail, guarded
+from stockwarden.cli.common import open_dataset
+from stockwarden.errors import ForecastError, InputError
+from stockwarden.forecast.engine import MODES, forecast_demand
+
+
+def _parse_date(value: str | None, default: pd.Timestamp | None) -> pd.Timestamp:
+    """The ``--as-of`` date (default: the newest sales or inventory date)."""
+    if value is None:
+        if default is None:
+            raise InputError("the dataset has no sales or inventory dates; give --as-of YYYY-MM-DD")
+        return pd.Timestamp(default).normalize()
+    try:
+        return pd.Timestamp(value).normalize()
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"--as-of {value!r} is not a date (expected YYYY-MM-DD)") from exc
+
+
+def _write(frame: pd.DataFrame, out: Path) -> None:
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.suffix.lower() == ".parquet":
+            frame.to_parquet(out, index=False)
+        else:
+            frame.to_csv(out, index=False, date_format="%Y-%m-%d")
+    except OSError as exc:
+        raise fail(f"cannot write {out}: {exc.strerror or exc}") from None
+
+
+@app.command("forecast")
+@guarded
+def forecast_command(
+    out: Annotated[Path, typer.Option("--out", help="output file (.csv or .parquet)")],
+    dataset: Annotated[str | None, typer.Argument(help="dataset folder; omit to use the database")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="last day of known data (default: newest)")] = None,
+    horizon: Annotated[int, typer.Option("--horizon", help="days to forecast after --as-of")] = 28,
+    mode: Annotated[str, typer.Option("--mode", help="auto (best), fast, or stats (no LightGBM)")] = "auto",
+    seed: Annotated[int, typer.Option("--seed", help="random seed (same seed, same forecast)")] = 0,
+    db: Annotated[str | None, typer.Option("--db", help="database URL (default: STOCKWARDEN_DATABASE_URL)")] = None,
+) -> None:
+    """Forecast daily demand per SKU-location: mean and p5/p25/p50/p75/p95, using only what was known
+    at the end of --as-of. Writes sku, location_id, date, mean, p5, p25, p50, p75, p95, model, demand_class."""
+    if horizon <= 0:
+        raise ForecastError(f"--horizon must be a positive number of days, got {horizon}")
+    if mode not in MODES:
+        raise ForecastError(f"--mode {mode!r} is not one of {', '.join(MODES)}")
+    day = _parse_date(as_of, None) if as_of is not None else None
+    ds = open_dataset(dataset, db)
+    day = day if day is not None else _parse_date(None, ds.last_date)
+    fc = forecast_demand(ds, as_of=day, horizon_days=horizon, mode=mode, seed=seed)
+    daily = fc.daily.copy()
+    daily["mean"] = daily["mean"].round(4)
+    _write(daily, out)
+    s = fc.series
+    view = Table(title=f"Demand forecast as of {day.date()}, {horizon} days")
+    for c in ("demand class", "series", "fallbacks", "mean/day", "models"):
+        view.add_column(c)
+    mean_day = pd.Series(fc.mean.mean(axis=1), index=s.index)
+    for cls, grp in s.groupby("demand_class"):
+        models = ", ".join(f"{m} {n}" for m, n in grp["model"].value_counts().items())
+        view.add_row(str(cls), str(len(grp)), str(int(grp["is_fallback"].sum())),
+                     f"{mean_day[grp.index].sum():.1f}", models)
+    console.print(view)
+    console.print(f"{len(daily)} rows ({len(s)} series x {horizon} days) written to {out}")
