@@ -105,3 +105,67 @@ def test_a_failed_step_is_recorded_and_the_next_run_resumes_without_repeating_ef
     assert next(s for s in resumed.steps if s.name == "alerts").is_resumed
     assert table_counts(db)["alerts"] == after_failure["alerts"] == 1
     assert [m.kind for _, m in notifier.sent] == ["immediate", "digest"]
+
+
+def test_a_critical_alert_left_unacknowledged_escalates_on_a_later_run_with_an_immediate_message(db):
+    from stockwarden.config import AlertRules
+
+    risk = ScriptedRisk({"SKU-000": ("critical", 0.9)})
+    notifier = MockNotifier()
+    cfg = rules_with(HOOK).model_copy(update={"alerts": AlertRules(escalate_after_hours=20)})
+    run_pipeline(db, as_of=LAST_DAY, config=cfg, now=NOW, notifier=notifier, steps=scripted_steps(risk))
+    report = run_pipeline(db, as_of=LAST_DAY + DAY, config=cfg, now=NOW + DAY, notifier=notifier,
+                          steps=scripted_steps(risk))
+    assert report.counts["alerts_escalated"] == 1
+    assert notifier.sent[-2][1].title == "stockwarden ESCALATED: critical stockout risk SKU-000 @ WH1"
+    with Session(db) as s:
+        (alert,) = alert_repo.list_alerts(s)
+        story = [e.action for e in alert_repo.get_handling_log(s, alert.alert_id)]
+    assert alert.state == "escalated" and story == ["opened", "updated", "escalated"]  # the date moved on
+    third = run_pipeline(db, as_of=LAST_DAY + 2 * DAY, config=cfg, now=NOW + 2 * DAY, notifier=notifier,
+                         steps=scripted_steps(risk))
+    assert third.counts["alerts_escalated"] == 0 and third.counts["messages_enqueued"] == 0
+
+
+def test_snooze_until_worse_survives_storage_and_wakes_only_when_worse(db):
+    from stockwarden.alerts.lifecycle import snooze_alert
+
+    risk = ScriptedRisk({"SKU-001": ("warning", 0.5)})
+    notifier = MockNotifier()
+    cfg = rules_with(HOOK)
+    run_pipeline(db, as_of=LAST_DAY, config=cfg, now=NOW, notifier=notifier, steps=scripted_steps(risk))
+    with Session(db) as s, s.begin():
+        alert_repo.save_alert_change(s, snooze_alert(alert_repo.get_alert(s, 1), actor="li", now=NOW,
+                                                     until_worse=True))
+    risk.levels["SKU-001"] = ("warning", 0.65)
+    quiet = run_pipeline(db, as_of=LAST_DAY + DAY, config=cfg, now=NOW + DAY, notifier=notifier,
+                         steps=scripted_steps(risk))
+    assert quiet.counts["messages_enqueued"] == 0
+    risk.levels["SKU-001"] = ("critical", 0.95)
+    woken = run_pipeline(db, as_of=LAST_DAY + 2 * DAY, config=cfg, now=NOW + 2 * DAY, notifier=notifier,
+                         steps=scripted_steps(risk))
+    assert woken.counts["messages_enqueued"] == 2
+    with Session(db) as s:
+        assert alert_repo.get_alert(s, 1).state == "open"
+        story = [(e.action, e.actor) for e in alert_repo.get_handling_log(s, 1)]
+    assert story == [("opened", "system"), ("snoozed", "li"), ("updated", "system"), ("worsened", "system"),
+                     ("woken", "system")]
+
+
+def test_hysteresis_resolves_after_two_quiet_runs_and_a_relapse_opens_a_new_alert(db):
+    risk = ScriptedRisk({"SKU-001": ("warning", 0.5)})
+    notifier = MockNotifier()
+    cfg = rules_with(HOOK)
+    run_pipeline(db, as_of=LAST_DAY, config=cfg, now=NOW, notifier=notifier, steps=scripted_steps(risk))
+    risk.levels["SKU-001"] = ("watch", 0.3)
+    states = []
+    for day in (1, 2):
+        run_pipeline(db, as_of=LAST_DAY + day * DAY, config=cfg, now=NOW + day * DAY, notifier=notifier,
+                     steps=scripted_steps(risk))
+        with Session(db) as s:
+            states.append(alert_repo.get_alert(s, 1).state)
+    assert states == ["open", "resolved"]
+    risk.levels["SKU-001"] = ("warning", 0.5)
+    again = run_pipeline(db, as_of=LAST_DAY + 3 * DAY, config=cfg, now=NOW + 3 * DAY, notifier=notifier,
+                         steps=scripted_steps(risk))
+    assert again.counts["alerts_opened"] == 1
