@@ -185,5 +185,5 @@ def get_notify_items(session: Session, run_id: int) -> list[NotifyItem]:
     query = (sa.select(AlertLogRow.id, AlertLogRow.notify, AlertRow)
              .join(AlertRow, AlertRow.id == AlertLogRow.alert_id)
              .where(AlertLogRow.run_id == run_id, AlertLogRow.notify.is_not(None)).order_by(AlertLogRow.id))
-    return [NotifyItem(alert=_to_alert(row), reason=NotifyReason(reason), log_id=log_id)
+    return [NotifyItem(alert=_to_alert(row), reason=NotifyReason(str(reason)), log_id=log_id)
             for log_id, reason, row in session.execute(query)]
