@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -110,6 +110,23 @@ def schedule_cmd(
     at: Annotated[str | None, typer.Option("--at", help="HH:MM local time (default: run.daily_at)")] = None,
 ) -> None:
     """Run the daily job every day at a fixed time (APScheduler); retry due notifications every minute."""
+    scheduler = build_scheduler(db, config, at=at)
+    rules = load_config(config)
+    console.print(f"stockwarden will run daily at {at or rules.run.daily_at} ({rules.notify.timezone}); "
+                  "Ctrl-C to stop", highlight=False)
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        console.print("stopped")
+
+
+def build_scheduler(db: str | None, config: Path | None, *, at: str | None = None) -> Any:
+    """A blocking APScheduler with two jobs: ``daily-run`` at ``at`` (or ``run.daily_at``) in
+    ``notify.timezone``, and ``deliver`` (due outbox messages) every minute.
+
+    Raises:
+        ConfigError: the time or the time zone is malformed.
+    """
     from apscheduler.schedulers.blocking import BlockingScheduler
     from apscheduler.triggers.cron import CronTrigger
 
@@ -135,13 +152,9 @@ def schedule_cmd(
             err_console.print(f"[bold red]error:[/] delivery: {exc}")
 
     scheduler = BlockingScheduler(timezone=rules.notify.timezone)
-    scheduler.add_job(daily, trigger, id="daily-run", max_instances=1, coalesce=True)
+    scheduler.add_job(daily, trigger, id="daily-run", max_instances=1, coalesce=True, misfire_grace_time=3600)
     scheduler.add_job(deliver, "interval", minutes=1, id="deliver", max_instances=1, coalesce=True)
-    console.print(f"stockwarden will run daily at {clock:%H:%M} ({rules.notify.timezone}); Ctrl-C to stop")
-    try:
-        scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        console.print("stopped")
+    return scheduler
 
 
 def deliver_outbox(db: str | None, rules: RulesConfig) -> int:
