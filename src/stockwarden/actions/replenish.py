@@ -23,7 +23,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from stockwarden.actions.budget import apply_budget, per_money, top_up_to_minimum
+from stockwarden.actions.budget import apply_budget, top_up_to_minimum
 from stockwarden.config import RulesConfig
 from stockwarden.domain.order import DraftPurchaseOrder, ProposalLine, ProposalSet
 from stockwarden.errors import InputError
@@ -102,7 +102,7 @@ def propose_orders(
     frame = _enrich(assessment, ds, day=day, rules=rules, exported=exported)
     skipped = _skips(frame)
     todo = frame.loc[frame["_trigger"] & (frame["need_qty"] > 1e-9)].copy()
-    lines = _size_lines(todo, rules=rules)
+    lines = _line_dates_and_value(_size_lines(todo, rules=rules), day=day)
     orders = _group(lines, day=day, rules=rules)
     orders = [top_up_to_minimum(order, rules=o, cover_caps=_cover_caps(todo, rules)) for order in orders]
     orders_kept, cut = apply_budget(orders, budget=o.budget)
@@ -298,13 +298,25 @@ def _explain(r: object, *, lot: float, packed: float, moq_packed: float, rules: 
     return "; ".join(parts)
 
 
-def _order_by(r: pd.Series, day: pd.Timestamp) -> pd.Timestamp:
-    out_date = r["expected_stockout_date"]
-    if pd.isna(out_date) and np.isfinite(r["days_of_cover"]):
-        out_date = day + pd.Timedelta(days=float(r["days_of_cover"]))
-    if pd.isna(out_date):
-        return day
-    return max(day, (out_date - pd.Timedelta(days=float(r["lead_time_days"]))).normalize())
+def _line_dates_and_value(a: pd.DataFrame, *, day: pd.Timestamp) -> pd.DataFrame:
+    """Order-by and arrival dates, avoided stockout cost and its ratio to the money spent (vectorised).
+
+    The order-by date is the expected stockout (else today + days of cover) minus the lead time, never
+    before today; the arrival is today + the lead time rounded up to whole days.
+    """
+    if a.empty:
+        return a.assign(order_by=pd.Series(dtype="datetime64[ns]"), arrival=pd.Series(dtype="datetime64[ns]"),
+                        avoided=pd.Series(dtype=float), per_money=pd.Series(dtype=float))
+    lead = pd.to_timedelta(a["lead_time_days"], unit="D")
+    cover = a["days_of_cover"].where(np.isfinite(a["days_of_cover"]))
+    out_date = a["expected_stockout_date"].fillna(day + pd.to_timedelta(cover, unit="D"))
+    order_by = (out_date - lead).dt.normalize().clip(lower=day).fillna(day)
+    arrival = day + pd.to_timedelta(np.ceil(a["lead_time_days"].to_numpy(float)), unit="D")
+    avoided = np.minimum(a["expected_units_short"], a["qty"]) * a["cost_per_unit_short"]
+    value = a["qty"] * a["unit_cost"]
+    per_money = (avoided / value.where(value > 0)).fillna(np.inf)
+    return a.assign(order_by=order_by, arrival=arrival, avoided=avoided, per_money=per_money,
+                    stockout_probability=a["stockout_probability"].fillna(0.0))
 
 
 def _po_id(prefix: str, day: pd.Timestamp, supplier: str | None, location: str) -> str:
@@ -325,7 +337,7 @@ def _group(a: pd.DataFrame, *, day: pd.Timestamp, rules: RulesConfig) -> list[Dr
     for (sup, loc), grp in a.groupby(["_sup", "location_id"], sort=True):
         supplier = sup or None
         po_id = _po_id(o.po_prefix, day, supplier, str(loc))
-        lines = tuple(_line(r, po_id=po_id, line_no=i + 1, day=day) for i, (_, r) in enumerate(grp.iterrows()))
+        lines = tuple(_line(r, po_id=po_id, line_no=i + 1) for i, r in enumerate(grp.to_dict("records")))
         min_value = o.supplier_min_order_value.get(sup, o.default_min_order_value) if supplier else 0.0
         orders.append(DraftPurchaseOrder(
             po_id=po_id, supplier_id=supplier, location_id=str(loc), order_date=day.date(),
@@ -336,27 +348,28 @@ def _group(a: pd.DataFrame, *, day: pd.Timestamp, rules: RulesConfig) -> list[Dr
     return orders
 
 
-def _line(r: pd.Series, *, po_id: str, line_no: int, day: pd.Timestamp) -> ProposalLine:
+def _date_or_none(x: object) -> dt.date | None:
+    return None if x is None or pd.isna(x) else pd.Timestamp(x).date()  # type: ignore[arg-type]
+
+
+def _line(r: dict[str, object], *, po_id: str, line_no: int) -> ProposalLine:
     reasons = r.get("reasons")
-    reason_codes = tuple(x.strip() for x in str(reasons).split(";") if x.strip()) if isinstance(reasons, str) else ()
-    stockout = r["expected_stockout_date"]
-    qty = float(r["qty"])
-    units_short = float(r["expected_units_short"])
-    avoided = min(units_short, qty) * float(r["cost_per_unit_short"])
+    reason_codes = tuple(x.strip() for x in reasons.split(";") if x.strip()) if isinstance(reasons, str) else ()
+    f = {k: float(r[k]) for k in (  # type: ignore[arg-type]
+        "qty", "need_qty", "inventory_position", "on_hand", "on_order", "exported_qty", "backorders", "reorder_point",
+        "order_up_to", "pack_size", "moq", "unit_cost", "lead_time_days", "stockout_probability",
+        "expected_units_short", "avoided", "per_money")}
+    supplier = r["supplier_id"]
     return ProposalLine(
-        sku=str(r["sku"]), location_id=str(r["location_id"]), supplier_id=r["supplier_id"],
-        po_id=po_id, line_no=line_no, qty=qty, need_qty=float(r["need_qty"]),
-        inventory_position=float(r["inventory_position"]), on_hand=float(r["on_hand"]),
-        on_order=float(r["on_order"]) + float(r["exported_qty"]), backorders=float(r["backorders"]),
-        reorder_point=float(r["reorder_point"]), order_up_to=float(r["order_up_to"]),
-        pack_size=float(r["pack_size"]), moq=float(r["moq"]), unit_cost=float(r["unit_cost"]),
-        lead_time_days=float(r["lead_time_days"]),
-        stockout_probability=float(np.nan_to_num(r["stockout_probability"])), level=str(r["level"]),
-        expected_stockout_date=None if pd.isna(stockout) else stockout.date(),
-        order_by_date=_order_by(r, day).date(),
-        expected_arrival_date=(day + pd.Timedelta(days=math.ceil(float(r["lead_time_days"])))).date(),
-        expected_units_short=units_short,
-        avoided_stockout_cost=avoided,
-        avoided_cost_per_money=per_money(avoided, qty * float(r["unit_cost"])),
-        reasons=reason_codes, explanation=str(r["explanation"]),
+        sku=str(r["sku"]), location_id=str(r["location_id"]), supplier_id=None if supplier is None else str(supplier),
+        po_id=po_id, line_no=line_no, qty=f["qty"], need_qty=f["need_qty"],
+        inventory_position=f["inventory_position"], on_hand=f["on_hand"], on_order=f["on_order"] + f["exported_qty"],
+        backorders=f["backorders"], reorder_point=f["reorder_point"], order_up_to=f["order_up_to"],
+        pack_size=f["pack_size"], moq=f["moq"], unit_cost=f["unit_cost"], lead_time_days=f["lead_time_days"],
+        stockout_probability=f["stockout_probability"], level=str(r["level"]),
+        expected_stockout_date=_date_or_none(r["expected_stockout_date"]),
+        order_by_date=_date_or_none(r["order_by"]) or dt.date.min,
+        expected_arrival_date=_date_or_none(r["arrival"]) or dt.date.min,
+        expected_units_short=f["expected_units_short"], avoided_stockout_cost=f["avoided"],
+        avoided_cost_per_money=f["per_money"], reasons=reason_codes, explanation=str(r["explanation"]),
     )
