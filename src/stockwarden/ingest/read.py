@@ -7,14 +7,15 @@ file's own line numbers, so validation can report exactly where a bad value sits
 from __future__ import annotations
 
 import gzip
-import io
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from stockwarden.errors import DatasetNotFound, MappingError, SchemaError
+from stockwarden.ingest.csvfile import TEXT, Malformed, NotUtf8, parse_csv
 from stockwarden.ingest.schema import ALIASES, TABLES
 
 EXTENSIONS: tuple[str, ...] = (".csv", ".csv.gz", ".parquet", ".xlsx")
@@ -35,6 +36,7 @@ class RawTable:
         line_numbers: for each row, its line in the file (header = line 1).
         encoding: the text encoding detected (``None`` for binary formats).
         renamed: {header as written: canonical column} for every header that was mapped.
+        malformed: lines that could not be split into the header's fields (bad rows, not in ``frame``).
     """
 
     table: str
@@ -43,6 +45,7 @@ class RawTable:
     line_numbers: pd.Series
     encoding: str | None
     renamed: dict[str, str]
+    malformed: tuple[Malformed, ...] = ()
 
 
 def find_table_file(folder: Path, table: str) -> Path | None:
@@ -144,33 +147,55 @@ def read_raw_table(path: Path, table: str, *, mapping: ColumnMapping | None = No
     source = str(path)
     name = path.name
     encoding: str | None = None
+    malformed: tuple[Malformed, ...] = ()
     try:
         if name.endswith(".parquet"):
-            frame = pd.read_parquet(path)
-            first_line = 1
+            frame = _as_text(pd.read_parquet(path)).astype(TEXT)
+            lines = np.arange(1, 1 + len(frame), dtype=np.int64)  # parquet has no header line: row number
         elif name.endswith(".xlsx"):
-            frame = pd.read_excel(path, sheet_name=0, dtype=object, engine="openpyxl")
-            first_line = 2
+            frame = _as_text(pd.read_excel(path, sheet_name=0, dtype=object, engine="openpyxl")).astype(TEXT)
+            lines = np.arange(2, 2 + len(frame), dtype=np.int64)
         else:
             raw = path.read_bytes()
             if name.endswith(".gz"):
                 raw = gzip.decompress(raw)
-            text, encoding = decode_bytes(raw, source=source)
-            frame = pd.read_csv(
-                io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=False, on_bad_lines="error"
-            )
-            first_line = 2
-    except SchemaError:
-        raise
+            if raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            try:
+                parsed, encoding = parse_csv(raw, source=source), "utf-8"
+            except NotUtf8:
+                raw, encoding = utf8_bytes(raw, source=source)
+                parsed = parse_csv(raw, source=source)
+            frame, lines, malformed = parsed.frame, parsed.line_numbers, parsed.malformed
+    except SchemaError as exc:
+        raise SchemaError(str(exc), table=table, source=source) from exc
     except (OSError, ValueError, ImportError, EOFError, pd.errors.ParserError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise SchemaError(f"{source}: cannot read the file ({reason})", table=table, source=source) from exc
-    frame = _as_text(frame)
+    frame.columns = [str(c).replace("\ufeff", "").strip() for c in frame.columns]
     renamed = _canonical_headers(list(frame.columns), table, mapping or {}, source=source)
     frame = frame.rename(columns=renamed)
     frame.index = pd.RangeIndex(len(frame))
-    lines = pd.Series(range(first_line, first_line + len(frame)), dtype="int64")
-    return RawTable(table, path, frame, lines, encoding, {k: v for k, v in renamed.items() if k != v})
+    return RawTable(
+        table, path, frame, pd.Series(lines, dtype="int64"), encoding,
+        {k: v for k, v in renamed.items() if k != v}, malformed,
+    )
+
+
+def utf8_bytes(data: bytes, *, source: str) -> tuple[bytes, str]:
+    """CSV bytes as UTF-8 without BOM, and the encoding detected (UTF-8, else GBK/GB18030).
+
+    Raises:
+        SchemaError: when neither encoding decodes the file.
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        data.decode("utf-8")
+        return data, "utf-8"
+    except UnicodeDecodeError:
+        text, encoding = decode_bytes(data, source=source)
+        return text.encode("utf-8"), encoding
 
 
 def _as_text(frame: pd.DataFrame) -> pd.DataFrame:

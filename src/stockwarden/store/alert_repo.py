@@ -78,37 +78,49 @@ def get_live_alerts(session: Session) -> list[Alert]:
     return [_to_alert(r) for r in rows]
 
 
-def save_alert_change(session: Session, change: AlertChange, *, run_id: int | None = None) -> tuple[Alert, list[int]]:
-    """Insert or update the alert of ``change`` and append its handling-log lines.
+def save_alert_change(session: Session, change: AlertChange, *, run_id: int | None = None) -> Alert:
+    """Insert or update the alert of one change and append its handling-log lines; returns the stored alert."""
+    return save_alert_changes(session, [change], run_id=run_id)[0]
+
+
+def save_alert_changes(session: Session, changes: Sequence[AlertChange], *, run_id: int | None = None) -> list[Alert]:
+    """Store many changes at once (inserts and updates in batches, log lines in one executemany).
 
     The change's ``notify`` reason is written on its last log line, so the notification step can
-    find what to announce (``get_notify_items``).
+    find what to announce (:func:`get_notify_items`).
 
     Returns:
-        The stored alert (with its id) and the ids of the new log lines.
+        The stored alerts (with ids), in the order of ``changes``.
     """
-    a = change.after
-    if a.alert_id is None:
-        row = AlertRow()
+    rows: list[AlertRow] = []
+    existing: dict[int, AlertRow] = {}
+    ids = [c.after.alert_id for c in changes if c.after.alert_id is not None]
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        existing.update({r.id: r for r in session.scalars(sa.select(AlertRow).where(AlertRow.id.in_(chunk)))})
+    for change in changes:
+        a = change.after
+        if a.alert_id is None:
+            row = AlertRow()
+            session.add(row)
+        else:
+            row = existing[a.alert_id]
         _fill(row, a)
-        session.add(row)
-        session.flush()
-    else:
-        row = session.get_one(AlertRow, a.alert_id)
-        _fill(row, a)
-    log_ids = []
-    for i, e in enumerate(change.entries):
-        is_last = i == len(change.entries) - 1
-        log = AlertLogRow(
-            alert_id=row.id, run_id=run_id, at=utc(e.at), actor=e.actor, action=str(e.action),
-            from_state=str(e.from_state) if e.from_state else None, to_state=str(e.to_state),
-            from_level=str(e.from_level) if e.from_level else None, to_level=str(e.to_level) if e.to_level else None,
-            notify=str(change.notify) if change.notify and is_last else None, comment=e.comment,
-        )
-        session.add(log)
-        session.flush()
-        log_ids.append(log.id)
-    return _to_alert(row), log_ids
+        rows.append(row)
+    session.flush()
+    logs = [
+        {"alert_id": row.id, "run_id": run_id, "at": utc(e.at), "actor": e.actor, "action": str(e.action),
+         "from_state": str(e.from_state) if e.from_state else None, "to_state": str(e.to_state),
+         "from_level": str(e.from_level) if e.from_level else None,
+         "to_level": str(e.to_level) if e.to_level else None,
+         "notify": str(change.notify) if change.notify and i == len(change.entries) - 1 else None,
+         "comment": e.comment}
+        for change, row in zip(changes, rows, strict=True)
+        for i, e in enumerate(change.entries)
+    ]
+    if logs:
+        session.execute(sa.insert(AlertLogRow), logs)
+    return [_to_alert(r) for r in rows]
 
 
 def get_alert(session: Session, alert_id: int) -> Alert:

@@ -133,6 +133,7 @@ def save_proposals(
         drafts = {(r.sku, r.location_id): r for r in rows if r.status == ProposalStatus.DRAFT.value}
         blocked = {(r.sku, r.location_id) for r in rows if r.status != ProposalStatus.DRAFT.value}
         keys: set[tuple[str, str]] = set()
+        new_rows: list[tuple[OrderProposalLineRow, ProposalLine]] = []
         for order in proposals.orders:
             header = _upsert_header(s, order, as_of=proposals.as_of, now=now, rules_version=proposals.rules_version,
                                     run_id=run_id)
@@ -154,11 +155,8 @@ def save_proposals(
                                status=ProposalStatus.DRAFT.value, as_of=proposals.as_of,
                                rules_version=proposals.rules_version, created_at=now, updated_at=now)
                     _fill(row, line)
-                    s.add(row)
-                    s.flush()
-                    _log(s, approval.creation_entry(line, now=now), row.id, run_id)
+                    new_rows.append((row, line))
                     drafts[line.key] = row
-                    created += 1
                     continue
                 qty_before = row.qty
                 row.order_id = header.id
@@ -177,6 +175,11 @@ def save_proposals(
                         ), row.id, run_id)
                 else:
                     unchanged += 1
+        s.add_all([row for row, _ in new_rows])
+        s.flush()  # one batched INSERT; the ids are needed by the log
+        for row, line in new_rows:
+            _log(s, approval.creation_entry(line, now=now), row.id, run_id)
+        created = len(new_rows)
         stale = [r for k, r in drafts.items() if k not in keys]
         for r in stale:
             s.delete(r)
@@ -300,8 +303,9 @@ def transition_proposals(engine: Engine, line_ids: Sequence[int], step: Step) ->
         raise InputError("no proposal id given")
     out = []
     with Session(engine) as s, s.begin():
+        rows = {r.id: r for r in s.scalars(sa.select(Line).where(Line.id.in_(set(line_ids))).with_for_update())}
         for line_id in line_ids:
-            row = s.scalars(sa.select(Line).where(Line.id == line_id).with_for_update()).one_or_none()
+            row = rows.get(line_id)
             if row is None:
                 raise InputError(f"proposal {line_id} does not exist (see `stockwarden proposals list`)")
             new, entry = step(_to_line(row))
@@ -404,7 +408,10 @@ def exported_orders_as_pos(
     with Session(engine) as s:
         rows = s.scalars(sa.select(Line).where(Line.status == ProposalStatus.EXPORTED.value)
                          .order_by(Line.po_id, Line.line_no)).all()
-        parts = [build_export([_to_line(r)], order_date=r.ordered_on or r.as_of) for r in rows]
+        by_day: dict[dt.date, list[ProposalLine]] = {}
+        for r in rows:
+            by_day.setdefault(r.ordered_on or r.as_of, []).append(_to_line(r))
+        parts = [build_export(lines, order_date=day) for day, lines in sorted(by_day.items())]
     if not parts:
         return _as_pos(pd.DataFrame())
     frame = pd.concat(parts, ignore_index=True)

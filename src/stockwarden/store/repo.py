@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from stockwarden.errors import StoreError
@@ -36,6 +36,7 @@ from stockwarden.store.upsert import UpsertCounts, build_records, upsert_records
 
 # progress(description, completed, total): called as the import moves through its steps.
 Progress = Callable[[str, int, int], None]
+IMPORT_LOCK_KEY = 0x5357_494D_504F  # "SWIMPO": the advisory lock held by an import on PostgreSQL
 COUNT_KEYS: tuple[str, ...] = ("read", "accepted", "rejected", "duplicates", "inserted", "updated", "unchanged")
 
 
@@ -128,6 +129,10 @@ def import_dataset(
     note("storing", 0, len(names))
     try:
         with engine.begin() as conn:
+            # Take the write lock first, so concurrent imports cannot both insert the same records:
+            # SQLite locks the database at the first write (the batch row below); PostgreSQL needs a lock.
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK_KEY})
             batches = ImportBatchRow.__table__  # type: ignore[attr-defined]
             new_batch = batches.insert().values(source=str(Path(folder).resolve()), started_at=_now(), status="running")
             batch_id = int(conn.execute(new_batch.returning(batches.c.id)).scalar_one())

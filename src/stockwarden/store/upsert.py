@@ -2,32 +2,44 @@
 
 An incoming table is turned into *storage records* (:func:`build_records`): the storage key
 ``row_key`` (natural key + ``seq``, see ``store/tables.py``), a 64-bit ``row_hash`` of the values, the
-file line and the extra columns as JSON. :func:`upsert_records` then loads the stored keys and hashes
-in one query, diffs them vectorised (pandas), and
+file line, the extra columns as JSON, and a *partition* (the row's date for dated tables, one partition
+for the others). :func:`upsert_records` then
 
-* inserts new records: ``executemany`` batches on SQLite, ``COPY`` on PostgreSQL;
-* updates only the records whose hash changed, after copying their previous values into
-  ``import_history`` (changed rows are staged in a temporary table, then one ``INSERT ... SELECT`` and
-  one ``UPDATE ... FROM``);
-* leaves every other record untouched (an import never deletes: exports are often incremental).
+1. compares a digest per partition (row count and sum of row hashes, kept in ``import_digests``) with
+   the stored one: a partition whose digest is unchanged holds exactly the same rows, so its rows are
+   counted unchanged without reading them back (a re-import of the same files reads no rows at all);
+2. for the other partitions, loads the stored keys and hashes in one query and diffs them vectorised;
+3. inserts new records (``executemany`` batches on SQLite, ``COPY`` on PostgreSQL) and updates only the
+   records whose hash changed, after copying their previous values into ``import_history`` (changed rows
+   are staged in a temporary table, then one ``INSERT ... SELECT`` and one ``UPDATE ... FROM``).
+
+An import never deletes: exports are often incremental.
 """
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, text
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+from sqlalchemy import Connection, select, text
 
 from stockwarden.ingest.schema import TABLES
+from stockwarden.store.tables import DATASET_TABLES, DigestRow
 
 KEY_SEP = "\x1f"  # unit separator: never part of a cleaned cell value
 STAGE = "_sw_stage"
 SQLITE_BATCH_ROWS = 50_000
+IN_CHUNK = 500
+WHOLE = ""  # partition name of tables without a date column
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,15 +56,27 @@ def storage_columns(table: str) -> list[str]:
     return ["batch_id", "row_key", "seq", "row_hash", "line", "attrs_json", *TABLES[table].column_names]
 
 
-def _key_text(s: pd.Series) -> np.ndarray:
-    """One key column as text ('' for missing): ISO dates, whole numbers without '.0'."""
+def _iso_dates(values: np.ndarray) -> np.ndarray:
+    """datetime64 values as ISO date strings (object array, None for NaT); repeated dates formatted once."""
+    codes, uniques = pd.factorize(values)
+    text_uniques = np.datetime_as_string(np.asarray(uniques, dtype="datetime64[D]"), unit="D").astype(object)
+    out = np.empty(len(values), dtype=object)
+    known = codes >= 0
+    out[known] = text_uniques[codes[known]]
+    out[~known] = None
+    return out
+
+
+def _key_text(s: pd.Series) -> pa.Array:
+    """One key column as Arrow text ('' for missing): ISO dates, whole numbers without '.0'."""
     if pd.api.types.is_datetime64_any_dtype(s):
-        out = np.datetime_as_string(s.to_numpy().astype("datetime64[D]"), unit="D").astype(object)
-        out[s.isna().to_numpy()] = ""
-        return out
-    if pd.api.types.is_float_dtype(s):
-        return np.array([("" if v != v else (str(int(v)) if float(v).is_integer() else repr(v))) for v in s], object)
-    return s.astype(object).where(s.notna(), "").to_numpy()
+        arr = pa.array(s.to_numpy().astype("datetime64[D]"), from_pandas=True).cast(pa.string())
+    elif pd.api.types.is_float_dtype(s):
+        arr = pa.array([None if v != v else (str(int(v)) if float(v).is_integer() else repr(v)) for v in s],
+                       pa.string())
+    else:
+        arr = pa.array(s.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    return pc.fill_null(arr, "")
 
 
 def build_records(frame: pd.DataFrame, table: str, extras: Sequence[str] = ()) -> pd.DataFrame:
@@ -64,18 +88,22 @@ def build_records(frame: pd.DataFrame, table: str, extras: Sequence[str] = ()) -
         extras: the extra (non-dataset) columns to keep as ``attrs_json``.
 
     Returns:
-        A frame with ``row_key, seq, row_hash, line, attrs_json`` and the canonical columns.
+        A frame with ``row_key, seq, row_hash, line, attrs_json, part`` and the canonical columns.
     """
     spec = TABLES[table]
     cols = list(spec.column_names)
     n = len(frame)
     parts = [_key_text(frame[k]) for k in spec.key]
-    base = pd.Series([KEY_SEP.join(t) for t in zip(*parts, strict=True)] if n else [], dtype=object)
-    if n and base.duplicated().any():
-        seq = base.groupby(base, sort=False).cumcount().to_numpy(dtype=np.int64)
+    base = pc.binary_join_element_wise(*parts, KEY_SEP) if n else pa.array([], pa.string())
+    enc = pc.dictionary_encode(base)
+    if len(enc.dictionary) < n:  # repeated keys (sales lines): number them in file order
+        codes = enc.indices.to_numpy(zero_copy_only=False)
+        seq = pd.Series(codes).groupby(codes, sort=False).cumcount().to_numpy(dtype=np.int64)
     else:
         seq = np.zeros(n, dtype=np.int64)
-    row_key = (base + KEY_SEP + pd.Series(seq, dtype=np.int64).astype(str)).to_numpy() if n else np.array([], object)
+    seq_text = pa.array(seq).cast(pa.string())
+    row_key = pc.binary_join_element_wise(base, seq_text, KEY_SEP).to_numpy(zero_copy_only=False) if n else np.array(
+        [], dtype=object)
 
     extras = [c for c in extras if c in frame.columns]
     if extras and n:
@@ -84,40 +112,48 @@ def build_records(frame: pd.DataFrame, table: str, extras: Sequence[str] = ()) -
     else:
         attrs = np.full(n, None, dtype=object)
 
-    records = pd.DataFrame({c: frame[c].to_numpy() for c in cols}, index=pd.RangeIndex(n))
-    hashed = records.copy()
-    nulls = np.zeros(n, dtype=np.int64)
-    for i, c in enumerate(cols):
-        nulls |= records[c].isna().to_numpy().astype(np.int64) << i
-        if records[c].dtype == object:
-            hashed[c] = records[c].where(records[c].notna(), "")
-    hashed["_nulls"] = nulls
-    hashed["_attrs"] = pd.Series(attrs, dtype=object).where(pd.notna(attrs), "")
+    data: dict[str, Any] = {c: frame[c].to_numpy() for c in cols}
+    hashed = pd.DataFrame({**data, "_attrs": attrs}, index=pd.RangeIndex(n), copy=False)
     row_hash = pd.util.hash_pandas_object(hashed, index=False).to_numpy().view(np.int64) if n else np.zeros(0, np.int64)
-
     line = frame["line"].to_numpy(dtype=np.int64) if "line" in frame.columns else np.zeros(n, dtype=np.int64)
-    head = pd.DataFrame({"row_key": row_key, "seq": seq, "row_hash": row_hash, "line": line, "attrs_json": attrs})
-    return pd.concat([head, records], axis=1)
+    if spec.date_column and n:
+        part = _iso_dates(frame[spec.date_column].to_numpy())
+    else:
+        part = np.full(n, WHOLE, dtype=object)
+    head = {"row_key": row_key, "seq": seq, "row_hash": row_hash, "line": line, "attrs_json": attrs, "part": part}
+    return pd.DataFrame({**head, **data}, index=pd.RangeIndex(n), copy=False)
 
 
-def _column_values(s: pd.Series) -> list[Any]:
-    """A column as Python values for the driver: None for missing, ISO text for dates."""
+def _digests(part: np.ndarray, row_hash: np.ndarray) -> pd.DataFrame:
+    """Per partition: row count and sum of row hashes (modulo 2**64)."""
+    if len(part) == 0:
+        return pd.DataFrame({"part": pd.Series([], dtype=object), "n_rows": np.zeros(0, np.int64),
+                             "hash_sum": np.zeros(0, np.int64)})
+    codes, uniques = pd.factorize(part)
+    order = np.argsort(codes, kind="stable")
+    sorted_codes = codes[order]
+    starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
+    with np.errstate(over="ignore"):
+        sums = np.add.reduceat(row_hash.view(np.uint64)[order], starts)
+    counts = np.diff(np.r_[starts, len(order)])
+    return pd.DataFrame({"part": np.asarray(uniques, dtype=object)[sorted_codes[starts]], "n_rows": counts,
+                         "hash_sum": sums.view(np.int64)})
+
+
+def _column_values(s: pd.Series, *, sqlite: bool) -> list[Any]:
+    """A column as Python values for executemany: None for missing, ISO text for dates."""
     if pd.api.types.is_datetime64_any_dtype(s):
-        arr = np.datetime_as_string(s.to_numpy().astype("datetime64[D]"), unit="D").astype(object)
-        arr[s.isna().to_numpy()] = None
-        return arr.tolist()  # type: ignore[no-any-return]
+        return _iso_dates(s.to_numpy()).tolist()  # type: ignore[no-any-return]
     if pd.api.types.is_float_dtype(s):
         a = s.to_numpy()
+        if sqlite:
+            return a.tolist()  # type: ignore[no-any-return]  # SQLite stores NaN as NULL
         out = a.astype(object)
         out[np.isnan(a)] = None
         return out.tolist()  # type: ignore[no-any-return]
     if pd.api.types.is_integer_dtype(s):
         return s.to_numpy().tolist()  # type: ignore[no-any-return]
-    return s.astype(object).where(s.notna(), None).tolist()
-
-
-def _rows(records: pd.DataFrame, columns: Sequence[str]) -> Iterable[tuple[Any, ...]]:
-    return zip(*(_column_values(records[c]) for c in columns), strict=True)
+    return s.to_numpy(dtype=object).tolist()  # type: ignore[no-any-return]
 
 
 def _quote(conn: Connection, name: str) -> str:
@@ -128,8 +164,37 @@ def _driver(conn: Connection) -> Any:
     return conn.connection.driver_connection
 
 
+def write_frame(conn: Connection, table: str, frame: pd.DataFrame, columns: Sequence[str]) -> None:
+    """Bulk-insert the ``columns`` of ``frame`` into ``table``: COPY on PostgreSQL, executemany batches on SQLite."""
+    if len(frame) == 0:
+        return
+    if conn.dialect.name == "postgresql":
+        arrays = {}
+        for c in columns:
+            s = frame[c]
+            if pd.api.types.is_datetime64_any_dtype(s):
+                arrays[c] = pa.array(s.to_numpy().astype("datetime64[D]"), from_pandas=True)
+            elif s.dtype == object:
+                arrays[c] = pa.array(s.to_numpy(), type=pa.string(), from_pandas=True)
+            else:
+                arrays[c] = pa.array(s.to_numpy(), from_pandas=True)
+        buf = io.BytesIO()
+        pacsv.write_csv(pa.table(arrays), buf, write_options=pacsv.WriteOptions(include_header=False))
+        col_sql = ", ".join(_quote(conn, c) for c in columns)
+        with _driver(conn).cursor() as cur, cur.copy(
+            f"COPY {_quote(conn, table)} ({col_sql}) FROM STDIN WITH (FORMAT csv)"
+        ) as copy:
+            view = buf.getbuffer()
+            for start in range(0, len(view), 1 << 20):
+                copy.write(view[start : start + (1 << 20)])
+            del view
+        return
+    values = [_column_values(frame[c], sqlite=True) for c in columns]
+    write_rows(conn, table, columns, zip(*values, strict=True))
+
+
 def write_rows(conn: Connection, table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> None:
-    """Bulk-insert ``rows`` into ``table``: COPY on PostgreSQL, executemany batches elsewhere."""
+    """Insert Python ``rows`` into ``table``: COPY on PostgreSQL, executemany batches elsewhere."""
     qt = _quote(conn, table)
     col_sql = ", ".join(_quote(conn, c) for c in columns)
     if conn.dialect.name == "postgresql":
@@ -137,34 +202,40 @@ def write_rows(conn: Connection, table: str, columns: Sequence[str], rows: Itera
             for row in rows:
                 copy.write_row(row)
         return
-    marks = ", ".join("?" for _ in columns)
-    sql = f"INSERT INTO {qt} ({col_sql}) VALUES ({marks})"
+    sql = f"INSERT INTO {qt} ({col_sql}) VALUES ({', '.join('?' for _ in columns)})"
+    batch = list(rows)
     cur = _driver(conn).cursor()
     try:
-        it = iter(rows)
-        while True:
-            chunk = [r for _, r in zip(range(SQLITE_BATCH_ROWS), it, strict=False)]
-            if not chunk:
-                break
-            cur.executemany(sql, chunk)
+        for start in range(0, len(batch), SQLITE_BATCH_ROWS):
+            cur.executemany(sql, batch[start : start + SQLITE_BATCH_ROWS])
     finally:
         cur.close()
 
 
-def read_keys(conn: Connection, table: str) -> pd.DataFrame:
-    """The stored ``id, row_key, row_hash`` of every record of ``table``."""
-    cur = _driver(conn).cursor()
-    try:
-        cur.execute(f"SELECT id, row_key, row_hash FROM {_quote(conn, table)}")
-        rows = cur.fetchall()
-    finally:
-        cur.close()
-    if not rows:
-        return pd.DataFrame({"id": np.zeros(0, np.int64), "row_key": np.array([], object),
-                             "row_hash": np.zeros(0, np.int64)})
-    ids, keys, hashes = zip(*rows, strict=True)
-    return pd.DataFrame({"id": np.fromiter(ids, np.int64, len(ids)), "row_key": np.array(keys, dtype=object),
-                         "row_hash": np.fromiter(hashes, np.int64, len(hashes))})
+def read_keys(conn: Connection, table: str, parts: Sequence[str] | None = None) -> pd.DataFrame:
+    """The stored ``id, row_key, row_hash, part`` of the records of ``table`` (only ``parts`` when given)."""
+    spec = TABLES[table]
+    t = DATASET_TABLES[table]
+    date_col = t.c[spec.date_column] if spec.date_column else None
+    stmt = select(t.c.id, t.c.row_key, t.c.row_hash, *( [date_col] if date_col is not None else []))
+    rows: list[Any] = []
+    if parts is None or date_col is None:
+        rows = list(conn.execute(stmt).tuples())
+    else:
+        days = [date.fromisoformat(p) for p in parts]
+        for start in range(0, len(days), IN_CHUNK):
+            rows.extend(conn.execute(stmt.where(date_col.in_(days[start : start + IN_CHUNK]))).tuples())
+    frame = pd.DataFrame({
+        "id": np.array([r[0] for r in rows], dtype=np.int64),
+        "row_key": np.array([r[1] for r in rows], dtype=object),
+        "row_hash": np.array([r[2] for r in rows], dtype=np.int64),
+    })
+    if date_col is None:
+        frame["part"] = WHOLE
+    else:
+        days_col = pd.to_datetime(pd.Series([r[3] for r in rows], dtype=object)).to_numpy()
+        frame["part"] = _iso_dates(days_col) if len(rows) else np.array([], dtype=object)
+    return frame
 
 
 def upsert_records(conn: Connection, table: str, records: pd.DataFrame, *, batch_id: int) -> UpsertCounts:
@@ -179,25 +250,57 @@ def upsert_records(conn: Connection, table: str, records: pd.DataFrame, *, batch
     n = len(records)
     if n == 0:
         return UpsertCounts(0, 0, 0)
-    existing = read_keys(conn, table)
-    if len(existing):
-        pos = pd.Index(existing["row_key"]).get_indexer(records["row_key"])
-    else:
-        pos = np.full(n, -1, dtype=np.int64)
+    incoming = _digests(records["part"].to_numpy(), records["row_hash"].to_numpy())
+    d = DigestRow.__table__  # type: ignore[attr-defined]
+    stored = pd.DataFrame(
+        conn.execute(select(d.c.part, d.c.n_rows, d.c.hash_sum).where(d.c.table_name == table)).all(),
+        columns=["part", "n_rows", "hash_sum"],
+    )
+    same = incoming.merge(stored, on=["part", "n_rows", "hash_sum"], how="inner")["part"]
+    todo_parts = incoming.loc[~incoming["part"].isin(same), "part"].tolist()
+    if not todo_parts:
+        return UpsertCounts(0, 0, n)
+    todo = records["part"].isin(todo_parts).to_numpy()
+    work = records.loc[todo] if not todo.all() else records
+    known_parts = set(stored["part"])
+    fetch = [p for p in todo_parts if p in known_parts]
+    whole_table = len(fetch) * 4 > len(known_parts) or not TABLES[table].date_column
+    existing = read_keys(conn, table, None if whole_table else fetch) if fetch else read_keys(conn, table, [])
+    if whole_table and len(existing):
+        existing = existing.loc[existing["part"].isin(todo_parts)].reset_index(drop=True)
+    pos = pd.Index(existing["row_key"]).get_indexer(work["row_key"]) if len(existing) else np.full(len(work), -1)
     is_new = pos < 0
-    old_hash = existing["row_hash"].to_numpy()[np.where(is_new, 0, pos)] if len(existing) else np.zeros(n, np.int64)
-    is_changed = ~is_new & (old_hash != records["row_hash"].to_numpy())
+    old_hash = existing["row_hash"].to_numpy()[np.where(is_new, 0, pos)] if len(existing) else np.zeros(len(work))
+    is_changed = ~is_new & (old_hash != work["row_hash"].to_numpy())
     columns = storage_columns(table)
     if is_new.any():
-        fresh = records.loc[is_new]
-        fresh = fresh.assign(batch_id=batch_id)
-        write_rows(conn, table, columns, _rows(fresh, columns))
+        write_frame(conn, table, work.loc[is_new].assign(batch_id=batch_id), columns)
     n_changed = int(is_changed.sum())
     if n_changed:
-        changed = records.loc[is_changed].assign(batch_id=batch_id, id=existing["id"].to_numpy()[pos[is_changed]])
+        changed = work.loc[is_changed].assign(batch_id=batch_id, id=existing["id"].to_numpy()[pos[is_changed]])
         _update_changed(conn, table, changed, ["id", *columns], batch_id=batch_id)
+    _store_digests(conn, table, existing, work, pos, todo_parts)
     n_new = int(is_new.sum())
     return UpsertCounts(n_new, n_changed, n - n_new - n_changed)
+
+
+def _store_digests(
+    conn: Connection, table: str, existing: pd.DataFrame, work: pd.DataFrame, pos: np.ndarray, parts: list[str]
+) -> None:
+    """Digests of the partitions just written: what was stored (with new hashes) plus what was inserted."""
+    hashes = existing["row_hash"].to_numpy().copy()
+    matched = pos >= 0
+    hashes[pos[matched]] = work["row_hash"].to_numpy()[matched]
+    all_parts = np.concatenate([existing["part"].to_numpy(dtype=object), work["part"].to_numpy(dtype=object)[~matched]])
+    all_hash = np.concatenate([hashes, work["row_hash"].to_numpy()[~matched]])
+    digests = _digests(all_parts, all_hash)
+    d = DigestRow.__table__  # type: ignore[attr-defined]
+    for start in range(0, len(parts), IN_CHUNK):
+        conn.execute(d.delete().where(d.c.table_name == table, d.c.part.in_(parts[start : start + IN_CHUNK])))
+    rows = [{"table_name": table, "part": p, "n_rows": int(k), "hash_sum": int(h)}
+            for p, k, h in digests.itertuples(index=False)]
+    if rows:
+        conn.execute(d.insert(), rows)
 
 
 def _update_changed(conn: Connection, table: str, changed: pd.DataFrame, columns: list[str], *, batch_id: int) -> None:
@@ -207,7 +310,7 @@ def _update_changed(conn: Connection, table: str, changed: pd.DataFrame, columns
     col_sql = ", ".join(q(c) for c in columns)
     conn.exec_driver_sql(f"DROP TABLE IF EXISTS {STAGE}")
     conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {STAGE} AS SELECT {col_sql} FROM {qt} WHERE 1 = 0")
-    write_rows(conn, STAGE, columns, _rows(changed, columns))
+    write_frame(conn, STAGE, changed, columns)
     kept = ["line", "attrs_json", *TABLES[table].column_names]
     pairs = ", ".join(f"'{c}', t.{q(c)}" for c in kept)
     as_json = f"json_build_object({pairs})::text" if conn.dialect.name == "postgresql" else f"json_object({pairs})"
@@ -224,4 +327,13 @@ def _update_changed(conn: Connection, table: str, changed: pd.DataFrame, columns
     conn.exec_driver_sql(f"DROP TABLE {STAGE}")
 
 
-__all__ = ["KEY_SEP", "UpsertCounts", "build_records", "read_keys", "storage_columns", "upsert_records", "write_rows"]
+__all__ = [
+    "KEY_SEP",
+    "UpsertCounts",
+    "build_records",
+    "read_keys",
+    "storage_columns",
+    "upsert_records",
+    "write_frame",
+    "write_rows",
+]

@@ -33,7 +33,6 @@ def _dataset_table(name: str, *columns: sa.Column) -> None:  # type: ignore[type
         sa.Column("batch_id", sa.BigInteger(), nullable=False),
         *columns,
         sa.PrimaryKeyConstraint("id", name=f"pk_{name}"),
-        sa.UniqueConstraint("row_key", name=f"uq_{name}_row_key"),
     )
 
 
@@ -79,6 +78,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_import_history"),
     )
     op.create_index("ix_import_history_batch_id", "import_history", ["batch_id"])
+    op.create_table(
+        "import_digests",
+        sa.Column("table_name", sa.String(length=40), nullable=False),
+        sa.Column("part", sa.String(length=40), nullable=False),
+        sa.Column("n_rows", sa.BigInteger(), nullable=False),
+        sa.Column("hash_sum", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("table_name", "part", name="pk_import_digests"),
+    )
     _dataset_table(
         "items",
         sa.Column("sku", sa.Text(), nullable=False),
@@ -158,6 +165,7 @@ def downgrade() -> None:
     """Drop everything this revision created."""
     for name in reversed(DATASET_TABLES):
         op.drop_table(name)
+    op.drop_table("import_digests")
     op.drop_index("ix_import_history_batch_id", table_name="import_history")
     op.drop_table("import_history")
     op.drop_index("ix_import_rejects_batch_id", table_name="import_rejects")

@@ -1,0 +1,84 @@
+"""Import speed: 1M sales rows + matching inventory and PO rows, into SQLite and PostgreSQL.
+
+Generates a dataset folder in a temporary directory, imports it (first import: everything inserted),
+then imports the same folder again (nothing changes), and prints rows/s for each. PostgreSQL is used
+when ``STOCKWARDEN_TEST_PG_URL`` (or the CI default on 127.0.0.1:55432) is reachable. Writes
+``benchmarks/out/import_speed.json``.
+
+Target (issue 2): >= 100,000 rows/s into SQLite, and the second import at least as fast.
+
+Usage: ``python benchmarks/import_speed.py [--sales-rows N] [--skip-postgres]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+OUT = Path(__file__).resolve().parent / "out" / "import_speed.json"
+PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:55432/postgres"
+
+
+def generate(folder: Path, *, sales_rows: int = 1_000_000, seed: int = 0) -> dict[str, int]:
+    """Write a dataset folder with ``sales_rows`` daily sales lines and matching counts and POs."""
+    rng = np.random.default_rng(seed)
+    n_loc = 4
+    days = 500
+    n_sku = max(1, sales_rows // (n_loc * days))
+    folder.mkdir(parents=True, exist_ok=True)
+    skus = np.array([f"SKU-{i:05d}" for i in range(n_sku)], dtype=object)
+    locs = np.array([f"WH{j}" for j in range(n_loc)], dtype=object)
+    sups = np.array([f"SUP-{k}" for k in range(10)], dtype=object)
+    dates = pd.date_range("2023-01-01", periods=days, freq="D")
+    date_txt = np.array(dates.strftime("%Y-%m-%d"), dtype=object)
+    pd.DataFrame({"location_id": locs, "name": [f"Warehouse {j}" for j in range(n_loc)], "kind": "warehouse"}).to_csv(
+        folder / "locations.csv", index=False)
+    pd.DataFrame({"supplier_id": sups, "name": [f"Supplier {k}" for k in range(10)],
+                  "lead_time_days": rng.integers(3, 20, 10)}).to_csv(folder / "suppliers.csv", index=False)
+    pd.DataFrame({"sku": skus, "name": [f"Item {s}" for s in skus], "category": "cat", "unit": "ea",
+                  "unit_cost": np.round(rng.uniform(1, 50, n_sku), 2), "pack_size": 6, "moq": 12,
+                  "supplier_id": sups[rng.integers(0, 10, n_sku)], "lead_time_days": 7}).to_csv(
+        folder / "items.csv", index=False)
+    # Sales: every (sku, location) has a row every day until sales_rows is reached.
+    n_series = n_sku * n_loc
+    total = min(sales_rows, n_series * days)
+    idx = np.arange(total)
+    series, day = idx // days, idx % days
+    sales = pd.DataFrame({
+        "date": date_txt[day], "sku": skus[series // n_loc], "location_id": locs[series % n_loc],
+        "qty": rng.poisson(5, total), "price": np.round(rng.uniform(1, 99, n_sku), 2)[series // n_loc],
+        "on_promotion": (rng.random(total) < 0.05).astype(int)})
+    sales.to_csv(folder / "sales.csv", index=False)
+    # Inventory: weekly counts per series.
+    weeks = np.arange(0, days, 7)
+    s_i, w_i = np.meshgrid(np.arange(n_series), weeks, indexing="ij")
+    s_i, w_i = s_i.ravel(), w_i.ravel()
+    inv = pd.DataFrame({"date": date_txt[w_i], "sku": skus[s_i // n_loc], "location_id": locs[s_i % n_loc],
+                        "on_hand": rng.integers(0, 500, len(s_i))})
+    inv.to_csv(folder / "inventory.csv", index=False)
+    # Purchase orders: one line every 4 weeks per series; the last ones still open.
+    po_days = np.arange(0, days, 28)
+    s_p, d_p = np.meshgrid(np.arange(n_series), po_days, indexing="ij")
+    s_p, d_p = s_p.ravel(), d_p.ravel()
+    lead = rng.integers(3, 15, len(s_p))
+    recv_day = d_p + lead
+    received = recv_day < days
+    order_dates = dates[d_p]
+    po = pd.DataFrame({
+        "po_id": [f"PO-{i:07d}" for i in range(len(s_p))], "line_no": 1, "sku": skus[s_p // n_loc],
+        "location_id": locs[s_p % n_loc], "qty": 120, "order_date": order_dates.strftime("%Y-%m-%d"),
+        "promised_date": (order_dates + pd.Timedelta(days=7)).strftime("%Y-%m-%d"),
+        "received_date": np.where(received, (order_dates + pd.to_timedelta(lead, unit="D")).strftime("%Y-%m-%d"), ""),
+        "received_qty": np.where(received, "120", ""), "status": np.where(received, "received", "open")})
+    po.to_csv(folder / "purchase_orders.csv", index=False)
+    return {"sales": len(sales), "inventory": len(inv), "purchase_orders": len(po), "items": n_sku,
+            "locations": n_loc, "suppliers": 10}
