@@ -344,8 +344,8 @@ def _alerts_step(session: Session, assessment: pd.DataFrame, ds: Dataset, *, day
     live = alert_repo.get_live_alerts(session)
     changes = reconcile_alerts(live, signals, as_of=day, now=now, rules=config.alerts, rules_version=rules_version)
     counts = {"alerts_opened": 0, "alerts_updated": 0, "alerts_resolved": 0, "alerts_escalated": 0}
+    alert_repo.save_alert_changes(session, changes, run_id=run_id)
     for change in changes:
-        alert_repo.save_alert_change(session, change, run_id=run_id)
         if change.before is None:
             counts["alerts_opened"] += 1
         elif change.after.state is AlertState.RESOLVED and change.before.state is not AlertState.RESOLVED:

@@ -66,25 +66,27 @@ def build_signals(
     if bad:
         raise SchemaError(f"assessment has unknown level(s) {', '.join(bad)}; expected one of {', '.join(levels)}",
                           table="assessment")
-    has_category = "category" in frame.columns
+    n = len(frame)
+    categories = frame["category"].tolist() if "category" in frame.columns else [None] * n
     signals: list[AlertSignal] = []
-    for row in frame.itertuples(index=False):
-        reasons = _reasons(row.reasons)
-        qty = _number(row.suggested_order_qty) or 0.0
+    columns = zip(frame["sku"].astype(str).tolist(), frame["location_id"].astype(str).tolist(),
+                  frame["level"].astype(str).str.lower().tolist(), frame["stockout_probability"].tolist(),
+                  frame["expected_stockout_date"].tolist(), frame["reasons"].tolist(), frame["days_of_cover"].tolist(),
+                  frame["suggested_order_qty"].tolist(), categories, strict=True)
+    for sku, location, level, probability, date, reason_value, cover, qty_value, category in columns:
+        reasons = _reasons(reason_value)
+        qty = _number(qty_value) or 0.0
         roles = ["planner"]
         if qty > 0:
             roles.append("buyer")
-        if str(row.location_id) in stores:
+        if location in stores:
             roles.append("store_manager")
         if SUPPLY_REASONS.intersection(reasons):
             roles.append("supplier_manager")
-        category = getattr(row, "category", None) if has_category else None
         signals.append(AlertSignal(
-            kind=AlertKind.STOCKOUT_RISK, sku=str(row.sku), location_id=str(row.location_id),
-            level=levels[str(row.level).lower()],
-            stockout_probability=float(_number(row.stockout_probability) or 0.0),
-            expected_stockout_date=_date(row.expected_stockout_date), reasons=reasons,
-            days_of_cover=_number(row.days_of_cover), suggested_order_qty=qty,
+            kind=AlertKind.STOCKOUT_RISK, sku=sku, location_id=location, level=levels[level],
+            stockout_probability=float(_number(probability) or 0.0), expected_stockout_date=_date(date),
+            reasons=reasons, days_of_cover=_number(cover), suggested_order_qty=qty,
             category=str(category) if isinstance(category, str) and category else None, roles=tuple(roles),
         ))
     return signals
@@ -109,6 +111,8 @@ def _number(value: object) -> float | None:
 
 
 def _date(value: object) -> dt.date | None:
+    if isinstance(value, pd.Timestamp):
+        return None if pd.isna(value) else value.date()
     if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, str) and not value.strip():

@@ -74,7 +74,7 @@ def _apply(db: str | None, alert_id: int, action: Callable[[Alert], AlertChange]
     engine = _engine(db)
     try:
         with Session(engine) as s, s.begin():
-            stored, _ = save_alert_change(s, action(get_alert(s, alert_id)))
+            stored = save_alert_change(s, action(get_alert(s, alert_id)))
     finally:
         engine.dispose()
     return stored

@@ -6,7 +6,9 @@ its roles is listed. Each channel gets **one digest per run** listing the new, w
 re-awakened alerts, most urgent first (level, then probability, then the earlier stockout date),
 with a link per alert when ``notify.web_base_url`` is set; and **one immediate message** per new
 critical alert (or alert that turned critical) and per escalation, unless ``immediate_critical`` is
-off. During quiet hours digests are held until the quiet hours end; immediates are not held.
+off, at most ``immediate_max_per_run`` per channel (the most urgent; the digest lists them all, so a
+first run on a large catalogue does not send hundreds of messages). During quiet hours digests are
+held until the quiet hours end; immediates are not held.
 """
 
 from __future__ import annotations
@@ -77,15 +79,16 @@ def compose_messages(
             continue
         lang = channel.language
         if channel.immediate_critical:
-            for it in mine:
-                if it.alert.level is AlertLevel.CRITICAL or it.reason is NotifyReason.ESCALATED:
-                    key = f"immediate:{channel.name}:log{it.log_id}"
-                    body = "\n".join([text.alert_line(lang, it.alert, it.reason, link=_link(rules, it.alert)),
-                                      text.ref_line(key)])
-                    messages.append(OutboxMessage(
-                        idempotency_key=key, channel=channel.name, kind="immediate",
-                        title=text.immediate_title(lang, it.alert, it.reason), body=body,
-                        alert_ids=(_id(it.alert),), run_id=run_id))
+            urgent = [it for it in mine
+                      if it.alert.level is AlertLevel.CRITICAL or it.reason is NotifyReason.ESCALATED]
+            for it in urgent[: rules.immediate_max_per_run]:
+                key = f"immediate:{channel.name}:log{it.log_id}"
+                body = "\n".join([text.alert_line(lang, it.alert, it.reason, link=_link(rules, it.alert)),
+                                  text.ref_line(key)])
+                messages.append(OutboxMessage(
+                    idempotency_key=key, channel=channel.name, kind="immediate",
+                    title=text.immediate_title(lang, it.alert, it.reason), body=body,
+                    alert_ids=(_id(it.alert),), run_id=run_id))
         shown = mine[: rules.digest_max_alerts]
         lines = [text.alert_line(lang, it.alert, it.reason, link=_link(rules, it.alert)) for it in shown]
         if len(mine) > len(shown):
