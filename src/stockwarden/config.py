@@ -197,6 +197,9 @@ class NotifyRules(_Section):
         300.0, gt=0, description="a message left 'sending' this long (a crash) is retried"
     )
     digest_max_alerts: int = Field(50, ge=1, description="alerts listed in one digest (the rest are counted)")
+    immediate_max_per_run: int = Field(
+        10, ge=0, description="immediate messages per channel and run; further ones are left to the digest"
+    )
 
 
 class RunRules(_Section):
