@@ -135,6 +135,35 @@ def forecast_demand(
                           mean=mean, size=disp.size, level_shape=disp.level_shape, as_of=day)
 
 
+def choose_by_backtest(
+    panel: pd.DataFrame, candidates: tuple[str, ...], *, h: int, n_windows: int = 2, n_jobs: int = 1,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Statistical candidates only: choose per series by rolling-origin backtest, then forecast.
+
+    Args:
+        panel: ``unique_id`` (0..n-1), ``ds``, ``y``.
+        candidates: model names or ``a+b`` means of them (first = default when a series cannot be judged).
+        h: horizon (and backtest window length).
+        n_windows: backtest windows.
+        n_jobs: statsforecast processes.
+
+    Returns:
+        (chosen candidate per series, forecasts of shape ``(n_series * h,)`` in ``unique_id, ds`` order).
+    """
+    spec = ModeSpec(candidates=candidates, n_windows=n_windows, n_estimators=0, max_train_rows=0)
+    models = tuple(sorted({p for c in candidates for p in c.split("+")}))
+    bt = _backtest(panel, models, spec=spec, h=h, seed=0, n_jobs=n_jobs)
+    n = int(panel["unique_id"].max()) + 1
+    choice = _choose(bt, candidates, n)
+    final = _run_models(panel, pd.DataFrame(), models, spec=spec, h=h, seed=0, n_jobs=n_jobs)
+    uid = final["unique_id"].to_numpy()
+    out = np.full(len(final), np.nan)
+    for cand in np.unique(choice):
+        m = choice[uid] == cand
+        out[m] = _candidate_values(final.loc[m], cand)
+    return choice, out
+
+
 def _models_needed(candidates: tuple[str, ...]) -> tuple[str, ...]:
     names = {part for c in candidates for part in c.split("+")}
     names.add(FALLBACK_MODEL)
@@ -171,8 +200,10 @@ def _backtest(panel: pd.DataFrame, models: tuple[str, ...], *, spec: ModeSpec, h
             continue
         test = panel.loc[(panel["ds"] > cutoff) & (panel["ds"] <= cutoff + pd.Timedelta(days=h))
                          & panel["unique_id"].isin(ok)]
-        last_ratio = train.groupby("unique_id")["price_ratio"].last()
-        future = test.drop(columns=["y"]).assign(price_ratio=test["unique_id"].map(last_ratio).to_numpy())
+        future = test.drop(columns=["y"])
+        if "price_ratio" in test:
+            last_ratio = train.groupby("unique_id")["price_ratio"].last()
+            future = future.assign(price_ratio=test["unique_id"].map(last_ratio).to_numpy())
         fc = _run_models(train, future, models, spec=spec, h=h, seed=seed, n_jobs=n_jobs)
         fc = fc.merge(test[["unique_id", "ds", "y"]], on=["unique_id", "ds"], how="inner")
         frames.append(fc.assign(cutoff=cutoff))

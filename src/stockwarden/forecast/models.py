@@ -12,6 +12,7 @@ Babai 2011; Nikolopoulos et al. 2011; Petropoulos & Kourentzes 2015):
 ``ets``            AutoETS, weekly season (smooth and erratic series)
 ``seso``           seasonal exponential smoothing, one level per weekday (fast)
 ``mstl``           MSTL with weekly season and AutoETS trend (long smooth series)
+``croston_classic`` Croston (1972) (baseline)
 ``croston_sba``    Croston with the Syntetos-Boylan bias correction
 ``tsb``            Teunter-Syntetos-Babai (probability of demand decays when none)
 ``adida``          ADIDA: temporal aggregation + SES
@@ -43,6 +44,7 @@ def _stat_factories() -> dict[str, Callable[[], Any]]:
         MSTL,
         TSB,
         AutoETS,
+        CrostonClassic,
         CrostonSBA,
         SeasonalExponentialSmoothingOptimized,
         SeasonalNaive,
@@ -53,6 +55,7 @@ def _stat_factories() -> dict[str, Callable[[], Any]]:
         "ets": lambda: AutoETS(season_length=SEASON_DAYS, alias="ets"),
         "seso": lambda: SeasonalExponentialSmoothingOptimized(season_length=SEASON_DAYS, alias="seso"),
         "mstl": lambda: MSTL(season_length=SEASON_DAYS, trend_forecaster=AutoETS(model="ZZN"), alias="mstl"),
+        "croston_classic": lambda: CrostonClassic(alias="croston_classic"),
         "croston_sba": lambda: CrostonSBA(alias="croston_sba"),
         "tsb": lambda: TSB(alpha_d=0.1, alpha_p=0.1, alias="tsb"),
         "adida": lambda: ADIDA(alias="adida"),
@@ -62,7 +65,7 @@ def _stat_factories() -> dict[str, Callable[[], Any]]:
     }
 
 
-STAT_MODELS = ("ets", "seso", "mstl", "croston_sba", "tsb", "adida", "imapa", "snaive", "ma28")
+STAT_MODELS = ("ets", "seso", "mstl", "croston_classic", "croston_sba", "tsb", "adida", "imapa", "snaive", "ma28")
 GLOBAL_MODELS = ("lgbm",)
 
 
