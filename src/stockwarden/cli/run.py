@@ -173,3 +173,35 @@ def deliver_outbox(db: str | None, rules: RulesConfig) -> int:
     if report.sent or report.retrying or report.dead:
         console.print(f"messages: {len(report.sent)} sent, {len(report.retrying)} to retry, {len(report.dead)} dead")
     return len(report.sent)
+
+
+@app.command("runs")
+@guarded
+def runs_cmd(
+    limit: Annotated[int, typer.Option("--limit", help="most runs shown")] = 10,
+    db: DbOpt = None,
+) -> None:
+    """List the latest daily runs: status, attempts, rules hash and seconds per step."""
+    from sqlalchemy.orm import Session
+
+    from stockwarden.store.db import make_engine, upgrade_database
+    from stockwarden.store.runs import list_runs
+
+    engine = make_engine(resolve_db_url(db))
+    try:
+        upgrade_database(engine)
+        with Session(engine) as s:
+            records = list_runs(s, limit=limit)
+    finally:
+        engine.dispose()
+    if not records:
+        console.print("no runs yet (stockwarden run)")
+        return
+    table = Table()
+    for col in ("run", "as of", "status", "attempts", "started (UTC)", "rules", "steps (s)", "error"):
+        table.add_column(col, overflow="fold")
+    for r in records:
+        steps = " ".join(f"{name}={rec.seconds:.1f}" for name, rec in r.steps.items())
+        table.add_row(str(r.run_id), r.as_of.isoformat(), r.status, str(r.attempts), f"{r.started_at:%Y-%m-%d %H:%M}",
+                      r.rules_version, steps, r.error or "")
+    console.print(table)

@@ -96,3 +96,10 @@ def test_outbox_lists_the_messages_of_the_run(db):
     url, _ = db
     out = cli("alerts", "outbox", "--db", url)
     assert out.exit_code == 0 and "sent: 2" in out.output and "immediate" in out.output
+
+
+def test_runs_lists_the_run_record_with_its_step_timings(db):
+    url, _ = db
+    out = cli("runs", "--db", url)
+    assert out.exit_code == 0
+    assert "completed" in out.output and "alerts=" in out.output and "compose=" in out.output
