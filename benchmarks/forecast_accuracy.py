@@ -130,10 +130,10 @@ def main() -> None:
               f"{'p95 cov':>7s} {'sec':>6s}")
         for r in results:
             s = r["scores"]
+            cal = r["calibration"]
             print(f"{r['as_of']:12s} {s['stockwarden']['wrmsse']:7.3f} "
                   f"{r['best_baseline']:>6s}{s[r['best_baseline']]['wrmsse']:6.3f} {s['stockwarden']['wspl']:7.3f} "
-                  f"{s['ma28']['wspl']:8.3f} {r['calibration']['p5']['mid']:7.3f} {r['calibration']['p95']['mid']:7.3f} "
-                  f"{r['seconds']:6.1f}")
+                  f"{s['ma28']['wspl']:8.3f} {cal['p5']['mid']:7.3f} {cal['p95']['mid']:7.3f} {r['seconds']:6.1f}")
         print(json.dumps(report["m5"]["summary"], indent=1))
     if not a.skip_spares:
         from forecast_accuracy_spares import run_spares

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+from tests.factories_forecast import make_forecast_dataset
 
 from stockwarden.forecast.classify import classify_demand, compute_abc, compute_series_profile
 from stockwarden.forecast.history import build_demand_history
-from tests.factories_forecast import make_forecast_dataset
 
 
 def test_known_series_get_their_syntetos_boylan_class() -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from tests.factories_forecast import frame_for, make_forecast_dataset
 
 from stockwarden.errors import ForecastError
 from stockwarden.forecast.history import HISTORY_COLUMNS, build_demand_history
-from tests.factories_forecast import frame_for, make_forecast_dataset
 
 
 def _counts(rows: list[tuple[str, str, float]]) -> pd.DataFrame:
