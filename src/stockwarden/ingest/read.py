@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import gzip
 import tomllib
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from stockwarden.errors import DatasetNotFound, MappingError, SchemaError
 from stockwarden.ingest.csvfile import TEXT, Malformed, NotUtf8, parse_csv
@@ -169,7 +171,8 @@ def read_raw_table(path: Path, table: str, *, mapping: ColumnMapping | None = No
             frame, lines, malformed = parsed.frame, parsed.line_numbers, parsed.malformed
     except SchemaError as exc:
         raise SchemaError(str(exc), table=table, source=source) from exc
-    except (OSError, ValueError, ImportError, EOFError, pd.errors.ParserError) as exc:
+    except (OSError, ValueError, ImportError, EOFError, pd.errors.ParserError, zipfile.BadZipFile, KeyError,
+            pa.ArrowException) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise SchemaError(f"{source}: cannot read the file ({reason})", table=table, source=source) from exc
     frame.columns = [str(c).replace("\ufeff", "").strip() for c in frame.columns]
