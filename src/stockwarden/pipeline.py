@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 
 from stockwarden.alerts.build import build_signals
 from stockwarden.alerts.lifecycle import reconcile_alerts
-from stockwarden.alerts.notify.base import AppriseNotifier, Notifier
+from stockwarden.alerts.notify.base import AppriseNotifier, Notifier, check_channels
 from stockwarden.alerts.notify.compose import compose_messages
 from stockwarden.alerts.notify.outbox import deliver_due
 from stockwarden.config import RulesConfig
@@ -231,8 +231,10 @@ def run_pipeline(
 
     Raises:
         RunFailed: a step failed; the run is recorded as failed and the next run resumes it.
+        ConfigError: a notification channel is unusable (checked before anything runs).
         StockwardenError: the data cannot be loaded.
     """
+    check_channels(config.notify.channels)
     calls = steps or PipelineSteps()
     notifier = notifier or AppriseNotifier()
     done_hook = on_step_done or (lambda _name: None)

@@ -159,11 +159,12 @@ def build_scheduler(db: str | None, config: Path | None, *, at: str | None = Non
 
 def deliver_outbox(db: str | None, rules: RulesConfig) -> int:
     """Deliver the outbox messages that are due; returns how many were sent."""
-    from stockwarden.alerts.notify.base import AppriseNotifier
+    from stockwarden.alerts.notify.base import AppriseNotifier, check_channels
     from stockwarden.alerts.notify.outbox import deliver_due
     from stockwarden.store.db import make_engine, upgrade_database
     from stockwarden.store.outbox import SqlOutbox
 
+    check_channels(rules.notify.channels)
     engine = make_engine(resolve_db_url(db))
     try:
         upgrade_database(engine)

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote, unquote, urlsplit
 
-from stockwarden.errors import NotifyError
+from stockwarden.config import NotifyChannel
+from stockwarden.errors import ConfigError, NotifyError
 
 WEBHOOK_SCHEMES = frozenset({"json", "jsons", "form", "forms", "xml", "xmls"})
 IDEMPOTENCY_HEADER = "X-Idempotency-Key"
@@ -149,3 +151,22 @@ def register_file_schema() -> None:
 
     notify(on="file", name="Local file")(_write_to_file)
     _registered = True
+
+
+def check_channels(channels: Sequence[NotifyChannel]) -> None:
+    """Refuse channel lists that cannot work: duplicate names, URLs apprise does not understand.
+
+    Raises:
+        ConfigError: naming the channel and the problem.
+    """
+    import apprise
+
+    register_file_schema()
+    seen: set[str] = set()
+    for channel in channels:
+        if channel.name in seen:
+            raise ConfigError(f"notify.channels: the name {channel.name!r} is used twice; names must be unique")
+        seen.add(channel.name)
+        if not apprise.Apprise().add(channel.url):
+            raise ConfigError(f"notify.channels {channel.name!r}: apprise does not understand the URL "
+                              f"{redact(channel.url)} (see https://github.com/caronc/apprise/wiki)")

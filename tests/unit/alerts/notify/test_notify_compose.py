@@ -109,3 +109,13 @@ def test_a_long_digest_counts_what_it_leaves_out():
     rules = NotifyRules(channels=[channel()], digest_max_alerts=5)
     digest = compose_messages(many, rules=rules, now=NOW, as_of=NOW.date(), run_id=1)[-1]
     assert "... and 2 more" in digest.body and len(digest.alert_ids) == 7
+
+
+def test_unusable_channels_are_refused_up_front():
+    from stockwarden.alerts.notify.base import check_channels
+
+    check_channels([channel(), channel(name="file", url="file://x.log"), channel(name="m", url="mailto://a:b@c.com")])
+    with pytest.raises(ConfigError, match="'buyers' is used twice"):
+        check_channels([channel(), channel()])
+    with pytest.raises(ConfigError, match="'bad': apprise does not understand the URL nosuch://host"):
+        check_channels([channel(name="bad", url="nosuch://user:secret@host")])
