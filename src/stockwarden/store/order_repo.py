@@ -301,6 +301,7 @@ def transition_proposals(engine: Engine, line_ids: Sequence[int], step: Step) ->
     """
     if not line_ids:
         raise InputError("no proposal id given")
+    line_ids = list(dict.fromkeys(line_ids))  # the same id twice is one request
     out = []
     with Session(engine) as s, s.begin():
         rows = {r.id: r for r in s.scalars(sa.select(Line).where(Line.id.in_(set(line_ids))).with_for_update())}
