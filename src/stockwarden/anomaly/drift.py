@@ -67,6 +67,61 @@ def _density(baseline: np.ndarray, lo: int, width: int) -> tuple[np.ndarray, flo
     return f0, sd
 
 
+def _llr_table(logf0: np.ndarray, shifts: np.ndarray, clip: float) -> np.ndarray:
+    """``table[v, j] = clip(log f0(v - shift_j) - log f0(v))`` for every grid value ``v``."""
+    width = len(logf0)
+    idx = np.clip(np.arange(width)[:, None] - shifts[None, :], 0, width - 1)
+    return np.clip(logf0[idx] - logf0[:, None], -clip, clip)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True, slots=True)
+class _Event:
+    kind: str  # "alarm", "refit" or "end"
+    at: int = -1
+    start: int = -1
+    top: int = -1
+    committed_to: int = -1
+
+
+def _run_segment(x: np.ndarray, i0: int, table: np.ndarray, *, lo: int, threshold: float, n_base: int,
+                 max_base: int, chunk: int = 256) -> _Event:
+    """Run the CUSUM bank from ``i0`` (all statistics at zero) with a fixed ``f0`` until the first alarm,
+    or the first moment every statistic is back at zero with enough new in-control deliveries to refit.
+
+    Vectorised: with ``W`` the cumulative LLR, ``S_t = W_t - min(-S_prev, min_{s<=t} W_s)`` is the
+    reflected walk ``S_t = max(0, S_{t-1} + llr_t)`` without a Python loop per delivery.
+    """
+    n, J = len(x), table.shape[1]
+    s_prev = np.zeros(J)
+    last_zero = np.full(J, i0 - 1)
+    last_all_zero = i0 - 1
+    pos = i0
+    while pos < n:
+        end = min(n, pos + chunk)
+        W = np.cumsum(table[x[pos:end] - lo], axis=0)
+        stat = W - np.minimum(-s_prev, np.minimum.accumulate(W, axis=0))
+        zero = stat <= 1e-9
+        idx = np.arange(pos, end)
+        lz = np.maximum(np.maximum.accumulate(np.where(zero, idx[:, None], -1), axis=0), last_zero)
+        t_all = idx[zero.all(axis=1)]
+        k = t_all - i0 + 1
+        ok = k * 20 >= np.minimum(max_base, n_base + k)
+        t_refit = int(t_all[ok][0]) if ok.any() else None
+        alarms = np.flatnonzero((stat > threshold).any(axis=1))
+        if len(alarms) and (t_refit is None or pos + alarms[0] < t_refit):
+            row = int(alarms[0])
+            top = int(np.argmax(stat[row]))
+            start = int(lz[row - 1, top] if row > 0 else last_zero[top]) + 1
+            before = t_all[t_all < pos + row]
+            return _Event("alarm", pos + row, start, top, int(before[-1]) if len(before) else last_all_zero)
+        if t_refit is not None:
+            return _Event("refit", t_refit)
+        s_prev, last_zero = stat[-1], lz[-1]
+        last_all_zero = int(t_all[-1]) if len(t_all) else last_all_zero
+        pos = end
+    return _Event("end")
+
+
 def detect_shifts(values: np.ndarray, *, rules: AnomalyRules | None = None) -> list[ShiftDetection]:
     """Detect shifts of location in a stream of integer-valued delays (days), in order.
 
@@ -86,47 +141,33 @@ def detect_shifts(values: np.ndarray, *, rules: AnomalyRules | None = None) -> l
     lo, width = int(x.min()) - pad, span + 2 * pad + 1
     out: list[ShiftDetection] = []
     baseline: deque[int] = deque(maxlen=r.drift_baseline_max_n)
-    pending: list[int] = []
-    S = np.zeros(0)
-    starts = np.zeros(0, dtype=np.int64)
-    shifts = np.zeros(0, dtype=np.int64)
-    logf0 = np.zeros(width)
-    dirty = True
-    fresh_n = 0
-    for i, xi in enumerate(x):
+    i, n = 0, len(x)
+    while i < n:
         if len(baseline) < r.drift_baseline_min_n:
-            baseline.append(int(xi))
-            dirty = True
+            k = min(r.drift_baseline_min_n - len(baseline), n - i)
+            baseline.extend(x[i : i + k].tolist())
+            i += k
             continue
-        if dirty:
-            fresh_n = 0
+        b = np.fromiter(baseline, dtype=np.int64)
+        f0, sd = _density(b, lo, width)
+        base = max(r.drift_min_shift_days, r.drift_min_shift_sd * sd)
+        pos = np.unique(np.maximum(1, np.rint(base * np.array(_SHIFT_STEPS)).astype(np.int64)))
+        shifts = np.concatenate([pos, -pos])
+        table = _llr_table(np.log(np.maximum(f0, 1e-300)), shifts, r.drift_llr_clip)
+        ev = _run_segment(x, i, table, lo=lo, threshold=r.drift_threshold, n_base=len(b),
+                          max_base=r.drift_baseline_max_n)
+        if ev.kind == "alarm":
+            baseline.extend(x[i : ev.committed_to + 1].tolist())
             b = np.fromiter(baseline, dtype=np.int64)
-            f0, sd = _density(b, lo, width)
-            logf0 = np.log(np.maximum(f0, 1e-300))
-            base = max(r.drift_min_shift_days, r.drift_min_shift_sd * sd)
-            pos = np.unique(np.maximum(1, np.rint(base * np.array(_SHIFT_STEPS)).astype(np.int64)))
-            new_shifts = np.concatenate([pos, -pos])
-            if len(new_shifts) != len(shifts) or np.any(new_shifts != shifts):
-                shifts, S, starts = new_shifts, np.zeros(len(new_shifts)), np.full(len(new_shifts), i)
-            dirty = False
-        j = np.clip(xi - shifts - lo, 0, width - 1)
-        llr = np.clip(logf0[j] - logf0[xi - lo], -r.drift_llr_clip, r.drift_llr_clip)
-        fresh = S <= 0
-        S = np.maximum(0.0, S + llr)
-        starts = np.where(fresh & (S > 0), i, starts)
-        pending.append(int(xi))
-        top = int(np.argmax(S))
-        if S[top] > r.drift_threshold:
-            b = np.fromiter(baseline, dtype=np.int64)
-            start = int(starts[top])
-            out.append(ShiftDetection(start, i, float(shifts[top]), float(np.median(b)), float(b.mean()), len(b)))
+            out.append(ShiftDetection(ev.start, ev.at, float(shifts[ev.top]), float(np.median(b)), float(b.mean()),
+                                      len(b)))
             baseline.clear()
-            baseline.extend(int(v) for v in x[start : i + 1])
-            pending, S, shifts, dirty = [], np.zeros(0), np.zeros(0, dtype=np.int64), True
-        elif not S.any():
-            baseline.extend(pending)
-            fresh_n += len(pending)
-            pending = []
+            baseline.extend(x[ev.start : ev.at + 1].tolist())
+            i = ev.at + 1
+        elif ev.kind == "refit":
             # Refit f0 once the baseline has changed by 5% (a refit per delivery changes nothing material).
-            dirty = fresh_n * 20 >= len(baseline)
+            baseline.extend(x[i : ev.at + 1].tolist())
+            i = ev.at + 1
+        else:
+            break
     return out

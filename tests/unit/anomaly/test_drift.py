@@ -90,3 +90,58 @@ def test_an_old_shift_is_no_longer_reported() -> None:
     ds = supply_dataset(_two_suppliers())
     history = received_po_history(ds, as_of="2025-06-01")
     assert detect_lead_time_drift(history, as_of=pd.Timestamp("2025-06-01"), rules=AnomalyRules(), affected={}) == []
+
+
+def _reference_shifts(values: np.ndarray, rules: AnomalyRules) -> list[tuple[int, int, float]]:
+    """The textbook loop ``S <- max(0, S + llr)`` per delivery, to check the vectorised detector."""
+    from collections import deque
+
+    from stockwarden.anomaly.drift import _SHIFT_STEPS, _density
+
+    x = np.rint(values).astype(np.int64)
+    span = int(x.max() - x.min())
+    pad = int(max(span, 10) * 5 + 20)
+    lo, width = int(x.min()) - pad, span + 2 * pad + 1
+    out, baseline, pending = [], deque(maxlen=rules.drift_baseline_max_n), []
+    S = starts = shifts = logf0 = None
+    dirty, fresh_n = True, 0
+    for i, xi in enumerate(x):
+        if len(baseline) < rules.drift_baseline_min_n:
+            baseline.append(int(xi))
+            dirty = True
+            continue
+        if dirty:
+            f0, sd = _density(np.array(baseline), lo, width)
+            logf0 = np.log(np.maximum(f0, 1e-300))
+            base = max(rules.drift_min_shift_days, rules.drift_min_shift_sd * sd)
+            pos = np.unique(np.maximum(1, np.rint(base * np.array(_SHIFT_STEPS)).astype(np.int64)))
+            shifts = np.concatenate([pos, -pos])
+            S, starts, dirty, fresh_n = np.zeros(len(shifts)), np.full(len(shifts), i), False, 0
+        llr = np.clip(logf0[np.clip(xi - shifts - lo, 0, width - 1)] - logf0[xi - lo],
+                      -rules.drift_llr_clip, rules.drift_llr_clip)
+        fresh = S <= 0
+        S = np.maximum(0.0, S + llr)
+        starts = np.where(fresh & (S > 0), i, starts)
+        pending.append(int(xi))
+        if S.max() > rules.drift_threshold:
+            top = int(np.argmax(S))
+            out.append((int(starts[top]), i, float(shifts[top])))
+            baseline.clear()
+            baseline.extend(int(v) for v in x[int(starts[top]) : i + 1])
+            pending, dirty = [], True
+        elif not S.any():
+            baseline.extend(pending)
+            fresh_n += len(pending)
+            pending = []
+            dirty = fresh_n * 20 >= len(baseline)
+    return out
+
+
+def test_the_vectorised_detector_matches_the_per_delivery_recursion() -> None:
+    rules = AnomalyRules()
+    rng = np.random.default_rng(11)
+    for seed in range(6):
+        x = _noisy_late(700, seed)
+        x[rng.integers(200, 500):] += rng.integers(0, 6)
+        got = [(d.start_index, d.alarm_index, d.tested_shift_days) for d in detect_shifts(x, rules=rules)]
+        assert got == _reference_shifts(x, rules)
