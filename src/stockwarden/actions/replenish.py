@@ -64,7 +64,8 @@ def compute_eoq(*, annual_demand: float, ordering_cost: float, holding_rate: flo
 
 def round_to_pack(qty: np.ndarray, pack: np.ndarray) -> np.ndarray:
     """Round quantities UP to whole packs (a tolerance absorbs float noise: 24.0000001 / 12 is 2 packs)."""
-    return np.ceil(qty / pack - 1e-9) * pack
+    out: np.ndarray = np.ceil(qty / pack - 1e-9) * pack
+    return out
 
 
 def propose_orders(
@@ -349,7 +350,7 @@ def _group(a: pd.DataFrame, *, day: pd.Timestamp, rules: RulesConfig) -> list[Dr
 
 
 def _date_or_none(x: object) -> dt.date | None:
-    return None if x is None or pd.isna(x) else pd.Timestamp(x).date()  # type: ignore[arg-type]
+    return None if x is None or pd.isna(x) else pd.Timestamp(x).date()
 
 
 def _line(r: dict[str, object], *, po_id: str, line_no: int) -> ProposalLine:
