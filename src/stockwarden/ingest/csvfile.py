@@ -134,12 +134,14 @@ def parse_csv(data: bytes, *, source: str) -> ParsedCsv:
     n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
     if not bad and n_lines - 1 == table.num_rows:  # the common case: one line per row, no blank lines
         return ParsedCsv(_to_frame(table), np.arange(2, 2 + table.num_rows, dtype=np.int64), ())
-    blank_bad = {n for n, text, _ in bad if n is not None and not text.strip()}
-    real_bad = [(n, text, k) for n, text, k in bad if n is not None and text.strip()]
     lines = _data_lines(data)
-    if len(lines) != table.num_rows + len(bad):
+    if len(lines) != table.num_rows + len(bad) or any(n is None or not 2 <= n <= len(lines) + 1 for n, _, _ in bad):
         # A quoted value spans lines: line numbers cannot be taken from physical lines.
         return _pandas_fallback(data, names, source=source, why=None)
+    # Arrow numbers the non-blank lines (header = 1); map them back to physical lines.
+    bad = [(int(lines[n - 2]), text, k) for n, text, k in bad]  # type: ignore[operator]
+    blank_bad = {n for n, text, _ in bad if not text.strip()}
+    real_bad = [(n, text, k) for n, text, k in bad if text.strip()]
     skipped = np.array(sorted(blank_bad | {n for n, _, _ in real_bad}), dtype=np.int64)
     row_lines = lines[~np.isin(lines, skipped)] if len(skipped) else lines
     why = "the line has {k} fields but the header has {h} (check quotes and separators)"
