@@ -110,8 +110,8 @@ class LearnedRiskModel:
         holdout: dict[str, float] = {}
         useful = mode == "always"
         if early.sum() >= MIN_ROWS and (~early).sum() > 0 and 0 < y[early].sum() < early.sum():
-            booster, cal = _fit_calibrated(x[early], y[early], seed)
-            p = _predict(booster, cal, x[~early])
+            booster, cal = fit_calibrated_classifier(x[early], y[early], seed)
+            p = predict_calibrated(booster, cal, x[~early])
             base = x.loc[~early, "projection_probability"].to_numpy()
             yh = y[~early]
             holdout = {"rows": float(len(yh)), "positives": float(yh.sum()),
@@ -121,14 +121,14 @@ class LearnedRiskModel:
             if mode == "auto":
                 useful = bool(holdout["ap_learned"] > holdout["ap_projection"]
                               and holdout["brier_learned"] <= holdout["brier_projection"])
-        booster, cal = _fit_calibrated(x, y, seed)
+        booster, cal = fit_calibrated_classifier(x, y, seed)
         return cls(booster=booster, calibrator=cal, is_useful=useful, holdout=holdout)
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """Calibrated P(stockout within the interval) for assessment rows."""
         if self.booster is None:
             return frame["projection_probability"].to_numpy(float)
-        return _predict(self.booster, self.calibrator, feature_frame(frame))
+        return predict_calibrated(self.booster, self.calibrator, feature_frame(frame))
 
     def adjust(self, frame: pd.DataFrame) -> np.ndarray:
         """The :class:`~stockwarden.risk.assess.RiskAdjuster` hook: the learned probability."""
@@ -146,16 +146,21 @@ class LearnedRiskModel:
                 for i in range(len(x))]
 
 
-def _fit_calibrated(x: pd.DataFrame, y: np.ndarray, seed: int) -> tuple[object, object]:
-    """LightGBM on all rows + isotonic calibration fitted on 3-fold out-of-fold scores."""
+def fit_calibrated_classifier(
+    x: pd.DataFrame, y: np.ndarray, seed: int, *, rounds: int = 200, threads: int = 1
+) -> tuple[object, object]:
+    """LightGBM on all rows + isotonic calibration fitted on 3-fold out-of-fold scores.
+
+    Returns:
+        ``(booster, calibrator)``; see :func:`predict_calibrated`.
+    """
     import lightgbm as lgb
     from sklearn.isotonic import IsotonicRegression
     from sklearn.model_selection import StratifiedKFold
 
     params = {"objective": "binary", "learning_rate": 0.05, "num_leaves": 15, "min_data_in_leaf": 20,
               "feature_fraction": 0.8, "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 1.0,
-              "verbose": -1, "seed": seed, "num_threads": 1, "deterministic": True}
-    rounds = 200
+              "verbose": -1, "seed": seed, "num_threads": threads, "deterministic": True}
     oof = np.zeros(len(y))
     folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=seed)
     for tr, te in folds.split(x, y):
@@ -166,7 +171,8 @@ def _fit_calibrated(x: pd.DataFrame, y: np.ndarray, seed: int) -> tuple[object, 
     return booster, cal
 
 
-def _predict(booster: object, cal: object, x: pd.DataFrame) -> np.ndarray:
+def predict_calibrated(booster: object, cal: object, x: pd.DataFrame) -> np.ndarray:
+    """Calibrated probabilities from a :func:`fit_calibrated_classifier` pair."""
     raw = booster.predict(x)  # type: ignore[attr-defined]
     return np.asarray(cal.predict(raw), dtype=float)  # type: ignore[attr-defined]
 
