@@ -207,3 +207,23 @@ def test_listing_filters_by_status_supplier_and_po(engine: sa.Engine) -> None:
         repo.list_proposal_lines(engine, status="pending")
     with pytest.raises(InputError, match="does not exist"):
         repo.get_proposal_line(engine, 12345)
+
+
+def test_the_orders_migration_downgrades_and_upgrades_again(engine: sa.Engine) -> None:
+    from alembic import command
+
+    from stockwarden.store.db import alembic_config, current_revisions, upgrade_database
+
+    repo.save_proposals(engine, proposals(), now=NOW, rules=RULES.orders)
+    cfg = alembic_config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0002_alerts")
+    names = set(sa.inspect(engine).get_table_names())
+    assert not names & {"order_proposals", "order_proposal_lines", "order_approval_log"}
+    assert "alerts" in names
+    assert current_revisions(engine) == {"0002_alerts"}
+    upgrade_database(engine)
+    tables = {"order_proposals", "order_proposal_lines", "order_approval_log"}
+    assert tables <= set(sa.inspect(engine).get_table_names())
+    assert repo.list_proposal_lines(engine) == []
