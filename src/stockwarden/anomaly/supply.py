@@ -163,7 +163,9 @@ def detect_unreliable_suppliers(
 ) -> list[Record]:
     """Suppliers whose on-time rate over the last ``unreliable_window_n`` deliveries fell well below their
     own past rate or the other suppliers' (one-sided binomial test at ``unreliable_alpha`` and a gap of
-    at least ``unreliable_min_gap``)."""
+    at least ``unreliable_min_gap``), or whose delays became much more erratic than their own past
+    (variance-ratio F test at ``unreliable_alpha``, spread at least 1.5x and ``drift_min_shift_days``
+    wider)."""
     h = history.loc[history["delay_days"].notna()]
     n_w = rules.unreliable_window_n
     out: list[Record] = []
@@ -179,6 +181,9 @@ def detect_unreliable_suppliers(
             refs.append(("its own past", float((past["delay_days"] <= 0).mean())))
         if len(others) >= n_w:
             refs.append(("the other suppliers", float((others["delay_days"] <= 0).mean())))
+        spread = _spread_record(sup, recent, past, rules=rules, affected=affected)
+        if spread is not None:
+            out.append(spread)
         for label, ref in refs:
             p_value = float(stats.binom.cdf(on_time, n_w, ref))
             if ref - rate >= rules.unreliable_min_gap and p_value < rules.unreliable_alpha:
@@ -193,3 +198,28 @@ def detect_unreliable_suppliers(
                 })
                 break
     return out
+
+
+def _spread_record(
+    sup: str, recent: pd.DataFrame, past: pd.DataFrame, *, rules: AnomalyRules,
+    affected: dict[str, list[tuple[str, str]]],
+) -> Record | None:
+    """A ``supplier_unreliable`` record when the recent delays spread much wider than the past ones."""
+    n_w = len(recent)
+    if len(past) < n_w:
+        return None
+    sd_now, sd_past = float(recent["delay_days"].std(ddof=1)), float(past["delay_days"].std(ddof=1))
+    if sd_now < 1.5 * sd_past or sd_now - sd_past < rules.drift_min_shift_days:
+        return None
+    ratio = sd_now**2 / max(sd_past, 0.5) ** 2
+    if float(stats.f.sf(ratio, n_w - 1, len(past) - 1)) >= rules.unreliable_alpha:
+        return None
+    return {
+        "kind": AnomalyKind.SUPPLIER_UNRELIABLE.value, "severity": Severity.WARNING.value,
+        "detected_on": recent["received_date"].iloc[-1], "supplier_id": sup, "sku": None, "location_id": None,
+        "po_id": None, "started_on": recent["received_date"].iloc[0], "metric": "delay_sd_days",
+        "expected": sd_past, "observed": sd_now,
+        "detail": f"{sup}: delivery dates became erratic: delays over the last {n_w} deliveries vary by "
+                  f"\u00b1{sd_now:.1f} days (standard deviation) against \u00b1{sd_past:.1f} before",
+        "affected": join_keys(affected.get(sup, [])),
+    }

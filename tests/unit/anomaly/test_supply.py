@@ -80,3 +80,12 @@ def test_a_supplier_often_late_as_always_is_not_unreliable() -> None:
     pos += po_rows(supplier_id="T", sku="B", start="2023-06-01", delays_days=delays, every_days=4)
     assert detect_anomalies(supply_dataset(pos), as_of="2024-06-30",
                             kinds=frozenset({"supplier_unreliable"})).empty
+
+
+def test_a_supplier_whose_delays_became_erratic_is_unreliable() -> None:
+    delays = [0, 1, 0, -1, 0] * 12 + [-6, 8, -5, 9, 0, -7, 10, -4, 7, -8] * 2
+    pos = po_rows(supplier_id="S", sku="A", start="2023-06-01", delays_days=delays, every_days=4)
+    found = detect_anomalies(supply_dataset(pos), as_of="2024-06-30", kinds=frozenset({"supplier_unreliable"}))
+    spread = found.loc[found["metric"] == "delay_sd_days"]
+    assert len(spread) == 1
+    assert spread["detail"].iloc[0].startswith("S: delivery dates became erratic")

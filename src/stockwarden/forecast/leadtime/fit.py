@@ -209,7 +209,7 @@ def estimate_lead_times(
         p_lead = _grouped_hist(b, p_codes, n_p, lead_v, w)
         p_delay = _grouped_hist(b, p_codes, n_p, delay_v, w)
         p_wk, p_ws, p_wsr = _short_stats(h, w, p_codes, n_p)
-        for i in big:
+        for i in big.tolist():
             sup, sku = p_names[i].split("\x1f", 1)
             if sup in sup_bodies:
                 pl, pd_, (ps, pf) = sup_bodies[sup]
