@@ -24,10 +24,10 @@ DAYS = 90
 LAST_DAY = dt.date(2024, 3, 30)
 
 
-def make_db(tmp_path: Path, *, n_skus: int = 3) -> tuple[str, Engine]:
-    """A SQLite database in ``tmp_path`` with a small imported dataset (last day ``LAST_DAY``)."""
+def make_db(tmp_path: Path, *, n_skus: int = 3, url: str | None = None) -> tuple[str, Engine]:
+    """A database (SQLite in ``tmp_path`` unless ``url``) with a small imported dataset (last day ``LAST_DAY``)."""
     folder = make_dataset_folder(tmp_path / "data", n_skus=n_skus, days=DAYS, start=START)
-    url = f"sqlite:///{tmp_path / 'sw.db'}"
+    url = url or f"sqlite:///{tmp_path / 'sw.db'}"
     engine = make_engine(url)
     upgrade_database(engine)
     import_dataset(engine, folder)

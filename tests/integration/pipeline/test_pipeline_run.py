@@ -27,8 +27,8 @@ def table_counts(engine) -> dict[str, int]:
 
 
 @pytest.fixture
-def db(tmp_path):
-    _, engine = make_db(tmp_path)
+def db(tmp_path, db_url):
+    _, engine = make_db(tmp_path, url=db_url)
     yield engine
     engine.dispose()
 
