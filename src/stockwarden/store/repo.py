@@ -156,7 +156,7 @@ def import_dataset(
                 .values(finished_at=_now(), status="done",
                         counts_json=json.dumps({n: t.counts() for n, t in tables.items()}))
             )
-    except (OperationalError, DBAPIError) as exc:
+    except (OperationalError, DBAPIError, engine.dialect.loaded_dbapi.Error) as exc:  # raw driver errors too
         raise StoreError(f"cannot write to the database {describe(engine)}: {_first_line(exc)}") from exc
     note("done", len(names), len(names))
     return ImportReport(batch_id, str(folder), tables, rejects, ds, time.perf_counter() - started)
@@ -202,7 +202,7 @@ def load_dataset_from_db(engine: Engine, *, require_data: bool = True) -> Datase
         with engine.connect() as conn:
             for name in TABLE_ORDER:
                 frames[name] = _read_table(conn, name)
-    except (OperationalError, DBAPIError) as exc:
+    except (OperationalError, DBAPIError, engine.dialect.loaded_dbapi.Error) as exc:
         raise StoreError(f"cannot read the dataset from {describe(engine)}: {_first_line(exc)}") from exc
     present = frozenset(n for n, f in frames.items() if len(f))
     if require_data and not ({"sales", "inventory"} & present):
