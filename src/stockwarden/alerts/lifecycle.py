@@ -118,10 +118,11 @@ def _apply(
     if alert.state is AlertState.RESOLVED:
         return _apply_latched(alert, signal, is_clear=is_clear, as_of=as_of, now=now, rules_version=rules_version)
 
-    # Hysteresis counter; a re-run of the same date replaces that date's verdict instead of adding one.
+    # Hysteresis counter; a re-run of the same date replaces that date's verdict instead of adding one
+    # (the last run was clear exactly when the counter is positive).
     clear_runs = alert.clear_runs
-    if as_of == alert.last_as_of and alert.level.rank < open_rank:
-        clear_runs = max(clear_runs - 1, 0)
+    if as_of == alert.last_as_of and clear_runs > 0:
+        clear_runs -= 1
     clear_runs = clear_runs + 1 if is_clear else 0
 
     if is_clear:
