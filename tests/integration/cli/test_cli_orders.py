@@ -133,3 +133,36 @@ def test_create_refuses_a_missing_assessment(tmp_path: Path) -> None:
     out = cli("proposals", "create", "--assessment", str(tmp_path / "none.csv"), str(folder),
               "--db", f"sqlite:///{tmp_path / 'x.db'}")
     assert out.exit_code == 2 and "does not exist" in out.output
+
+
+def test_export_posts_the_approved_orders_to_a_local_webhook_once(setup) -> None:  # type: ignore[no-untyped-def]
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    received: list[dict[str, object]] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url, _, _ = setup
+        hook = f"http://127.0.0.1:{server.server_address[1]}/orders"
+        assert cli("proposals", "approve", "1", "2", "--as", "buyer", "--db", url).exit_code == 0
+        out = cli("proposals", "export", "--webhook", hook, "--db", url)
+        assert out.exit_code == 0 and "2 marked exported" in out.output
+        again = cli("proposals", "export", "--webhook", hook, "--db", url)
+        assert again.exit_code == 0 and "exported 0 line(s)" in again.output
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(received) == 1  # nothing to send the second time
+    assert received[0]["count"] == 2
+    assert [ln["qty"] for ln in received[0]["orders"][0]["lines"]] == [72, 72]
