@@ -14,11 +14,11 @@ from stockwarden.anomaly.stock import (
     detect_stale_counts,
 )
 from stockwarden.anomaly.supply import (
+    SupplierKeys,
     detect_lead_time_drift,
     detect_overdue_pos,
     detect_short_deliveries,
     detect_unreliable_suppliers,
-    supplier_keys,
 )
 from stockwarden.config import AnomalyRules, RulesConfig
 from stockwarden.domain.supply import AnomalyKind
@@ -63,7 +63,7 @@ def detect_anomalies(
     want = set(kinds) if kinds is not None else {k.value for k in AnomalyKind}
     records: list[dict[str, object]] = []
     history = received_po_history(ds, as_of=d)
-    affected = supplier_keys(ds)
+    affected = SupplierKeys(ds)
     if AnomalyKind.OVERDUE_PO in want:
         records += detect_overdue_pos(ds, as_of=d, rules=r, risk=risk)
     if AnomalyKind.SHORT_DELIVERY in want:
@@ -72,13 +72,14 @@ def detect_anomalies(
         records += detect_lead_time_drift(history, as_of=d, rules=r, affected=affected)
     if AnomalyKind.SUPPLIER_UNRELIABLE in want:
         records += detect_unreliable_suppliers(history, as_of=d, rules=r, affected=affected)
-    sales = daily_sales(ds)
-    if want & {AnomalyKind.DEMAND_SPIKE, AnomalyKind.DEMAND_DROP}:
-        shocks = detect_demand_shocks(ds, as_of=d, rules=r, sales=sales, forecast=forecast)
-        records += [x for x in shocks if x["kind"] in want]
     stock_kinds = {AnomalyKind.PHANTOM_STOCK, AnomalyKind.NEGATIVE_STOCK, AnomalyKind.STALE_COUNT,
                    AnomalyKind.COUNT_MISMATCH}
-    if want & stock_kinds:
+    demand_kinds = {AnomalyKind.DEMAND_SPIKE, AnomalyKind.DEMAND_DROP}
+    sales = daily_sales(ds) if want & (stock_kinds | demand_kinds) else None
+    if sales is not None and want & demand_kinds:
+        shocks = detect_demand_shocks(ds, as_of=d, rules=r, sales=sales, forecast=forecast)
+        records += [x for x in shocks if x["kind"] in want]
+    if sales is not None and want & stock_kinds:
         flows = net_flows(sales, daily_receipts(ds, as_of=d))
         position = position_now(ds, as_of=d, flows=flows)
         if AnomalyKind.PHANTOM_STOCK in want:

@@ -7,6 +7,7 @@ returns a list of record dicts (see :mod:`stockwarden.anomaly.records`).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,24 @@ Record = dict[str, object]
 
 def _bump(severity: Severity, steps: int = 1) -> Severity:
     return _ORDER[min(len(_ORDER) - 1, _ORDER.index(severity) + steps)]
+
+
+class SupplierKeys:
+    """:func:`supplier_keys` computed on first use (most runs find no supplier-level anomaly)."""
+
+    def __init__(self, ds: Dataset) -> None:
+        self._ds = ds
+        self._keys: dict[str, list[tuple[str, str]]] | None = None
+
+    def get(self, supplier_id: str, default: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """The SKU-locations bought from ``supplier_id`` (``default`` when none)."""
+        if self._keys is None:
+            self._keys = supplier_keys(self._ds)
+        return self._keys.get(supplier_id, default)
+
+
+Affected = Mapping[str, list[tuple[str, str]]] | SupplierKeys
+"""Supplier -> the SKU-locations bought from it (a dict, or computed lazily)."""
 
 
 def supplier_keys(ds: Dataset) -> dict[str, list[tuple[str, str]]]:
@@ -120,7 +139,7 @@ def _stream(g: pd.DataFrame) -> tuple[np.ndarray, pd.Series, str]:
 
 
 def detect_lead_time_drift(
-    history: pd.DataFrame, *, as_of: pd.Timestamp, rules: AnomalyRules, affected: dict[str, list[tuple[str, str]]]
+    history: pd.DataFrame, *, as_of: pd.Timestamp, rules: AnomalyRules, affected: Affected
 ) -> list[Record]:
     """Suppliers whose delay (or lead time) shifted, by :func:`detect_shifts`, reported for
     ``drift_report_days`` after the alarm. Upward shifts are warnings (critical from
@@ -159,7 +178,7 @@ def detect_lead_time_drift(
 
 
 def detect_unreliable_suppliers(
-    history: pd.DataFrame, *, as_of: pd.Timestamp, rules: AnomalyRules, affected: dict[str, list[tuple[str, str]]]
+    history: pd.DataFrame, *, as_of: pd.Timestamp, rules: AnomalyRules, affected: Affected
 ) -> list[Record]:
     """Suppliers whose on-time rate over the last ``unreliable_window_n`` deliveries fell well below their
     own past rate or the other suppliers' (one-sided binomial test at ``unreliable_alpha`` and a gap of
@@ -202,7 +221,7 @@ def detect_unreliable_suppliers(
 
 def _spread_record(
     sup: str, recent: pd.DataFrame, past: pd.DataFrame, *, rules: AnomalyRules,
-    affected: dict[str, list[tuple[str, str]]],
+    affected: Affected,
 ) -> Record | None:
     """A ``supplier_unreliable`` record when the recent delays spread much wider than the past ones."""
     n_w = len(recent)
