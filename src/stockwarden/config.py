@@ -107,7 +107,7 @@ class RiskRules(_Section):
     expedite_lead_time_days: float = Field(
         2.0, ge=0, description="days an expedited (rush) order needs to arrive; risk inside it is critical"
     )
-    n_paths: int = Field(400, ge=20, description="Monte Carlo sample paths of demand and arrivals per SKU-location")
+    n_paths: int = Field(250, ge=20, description="Monte Carlo sample paths of demand and arrivals per SKU-location")
     seed: int = Field(0, description="random seed of the Monte Carlo projection")
     chunk_series: int = Field(1000, ge=1, description="SKU-locations simulated at once (bounds memory)")
     service_measure: Literal["cycle", "fill_rate"] = Field(

@@ -145,12 +145,14 @@ def project_chunk(
     n, n_paths, days = demand_paths.shape
     h = np.clip(np.asarray(horizon_days, dtype=np.int64), 1, days)
     rec = _receipts(n, n_paths, days, supply, rng)
-    stock = on_hand[:, None, None] + np.cumsum(rec - demand_paths, axis=2)
+    cum_dem = np.cumsum(demand_paths, axis=2)
+    cum_rec = np.cumsum(rec, axis=2)
+    stock = on_hand[:, None, None] + cum_rec - cum_dem
     out = stock < -_EPS
     has = out.any(axis=2)
     first = np.where(has, out.argmax(axis=2) + 1, days + 1)  # (n, P), day index 1..D, D+1 = none
-    counts = np.zeros((n, days + 2))
-    np.add.at(counts, (np.repeat(np.arange(n), n_paths), first.ravel()), 1.0)
+    flat = (np.arange(n)[:, None] * (days + 2) + first).ravel()
+    counts = np.bincount(flat, minlength=n * (days + 2)).reshape(n, days + 2).astype(np.float64)
     curve = np.cumsum(counts[:, 1 : days + 1], axis=1) / n_paths
     p_h = np.take_along_axis(curve, (h - 1)[:, None], axis=1)[:, 0]
 
@@ -158,11 +160,10 @@ def project_chunk(
         idx = (curve >= q - 1e-12).argmax(axis=1) + 1.0
         return np.where(curve[:, -1] >= q - 1e-12, idx, np.nan)
 
-    stock_h = np.take_along_axis(stock, np.broadcast_to((h - 1)[:, None, None], (n, n_paths, 1)), axis=2)[:, :, 0]
-    cum_dem = np.cumsum(demand_paths, axis=2)
-    dem_h = np.take_along_axis(cum_dem, np.broadcast_to((h - 1)[:, None, None], (n, n_paths, 1)), axis=2)[:, :, 0]
-    cum_rec = np.cumsum(rec, axis=2)
-    rec_h = np.take_along_axis(cum_rec, np.broadcast_to((h - 1)[:, None, None], (n, n_paths, 1)), axis=2)[:, :, 0]
+    at_h = np.broadcast_to((h - 1)[:, None, None], (n, n_paths, 1))
+    stock_h = np.take_along_axis(stock, at_h, axis=2)[:, :, 0]
+    dem_h = np.take_along_axis(cum_dem, at_h, axis=2)[:, :, 0]
+    rec_h = np.take_along_axis(cum_rec, at_h, axis=2)[:, :, 0]
     return CoverageResult(
         stockout_curve=curve,
         p_stockout=p_h,

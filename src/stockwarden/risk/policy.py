@@ -129,7 +129,8 @@ def simulated_policy(
     cdf = cdf / np.maximum(cdf[:, -1:], 1e-12)
     lead = (cdf[:, None, :] < rng.random((n, n_paths))[:, :, None]).sum(axis=2)  # (n, P) in 0..K-1
     review = np.asarray(review_period_days, dtype=np.int64)[:, None]
-    cum = np.concatenate([np.zeros((n, n_paths, 1)), np.cumsum(demand_paths, axis=2)], axis=2)
+    cum = np.zeros((n, n_paths, days + 1))
+    np.cumsum(demand_paths, axis=2, out=cum[:, :, 1:])
     x_l = np.take_along_axis(cum, np.clip(lead, 0, days)[:, :, None], axis=2)[:, :, 0]
     x_lr = np.take_along_axis(cum, np.clip(lead + review, 0, days)[:, :, None], axis=2)[:, :, 0]
     x_r = np.take_along_axis(cum, np.clip(review, 0, days)[:, :, None].repeat(n_paths, axis=1), axis=2)[:, :, 0]
