@@ -19,15 +19,18 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+from urllib.parse import urlsplit
 
-import httpx
 import pandas as pd
 
 from stockwarden.domain.order import ProposalLine
 from stockwarden.errors import InputError, NotifyError
 from stockwarden.ingest.dataset import Dataset, empty_frame
 from stockwarden.ingest.schema import CHINESE_HEADERS, TABLES
+
+if TYPE_CHECKING:
+    import httpx
 
 EXPORT_COLUMNS: tuple[str, ...] = (
     "po_id", "sku", "location_id", "supplier_id", "qty", "order_date", "expected_date", "unit_cost", "reason",
@@ -189,8 +192,8 @@ def validate_webhook_url(url: str) -> None:
     Raises:
         NotifyError: when it is not an http(s) URL with a host.
     """
-    parsed = httpx.URL(url) if url.startswith(("http://", "https://")) else None
-    if parsed is None or not parsed.host:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise NotifyError(f"webhook URL {url!r} must start with http:// or https:// and name a host")
 
 
@@ -202,6 +205,8 @@ def post_webhook(
     Raises:
         NotifyError: when the URL is not http(s), the receiver cannot be reached, or answers with an error.
     """
+    import httpx
+
     validate_webhook_url(url)
     try:
         with httpx.Client(timeout=timeout_s, transport=transport) as client:
