@@ -84,8 +84,10 @@ def detect_demand_shocks(
         out_mask[r_i, ((inv["date"] - first) / _DAY).to_numpy(int)] = True
     base = np.where(out_mask[:, :b_days], np.nan, Y[:, :b_days])
     n_ok = (~np.isnan(base)).sum(axis=1)
-    mean = np.nanmean(np.where(n_ok[:, None] > 0, base, 0.0), axis=1)
-    var = np.nanvar(np.where(n_ok[:, None] > 0, base, 0.0), axis=1, ddof=1)
+    # Moments by hand: nanmean/nanvar warn on rows with fewer than two usable days.
+    s1, s2 = np.nansum(base, axis=1), np.nansum(base**2, axis=1)
+    mean = s1 / np.maximum(n_ok, 1)
+    var = np.maximum(s2 - n_ok * mean**2, 0.0) / np.maximum(n_ok - 1, 1)
     # A forecast (when it covers the last week) sets the mean; the baseline keeps the dispersion index.
     f_mean = _forecast_mean(forecast, keys, as_of, mean)
     dispersion = np.where(mean > 0, np.nan_to_num(var, nan=0.0) / np.maximum(mean, 1e-9), 1.0)

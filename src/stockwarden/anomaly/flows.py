@@ -13,7 +13,9 @@ def daily_sales(ds: Dataset) -> pd.DataFrame:
     """``sku, location_id, date, qty_sold, qty_returned, is_promo``: sale lines summed per day."""
     s = ds.sales
     if s.empty:
-        return pd.DataFrame(columns=[*KEYS, "date", "qty_sold", "qty_returned", "is_promo"])
+        return pd.DataFrame({"sku": pd.Series([], dtype=object), "location_id": pd.Series([], dtype=object),
+                             "date": pd.Series([], dtype="datetime64[ns]"), "qty_sold": pd.Series([], dtype=float),
+                             "qty_returned": pd.Series([], dtype=float), "is_promo": pd.Series([], dtype=bool)})
     frame = pd.DataFrame({
         "sku": s["sku"], "location_id": s["location_id"], "date": s["date"],
         "qty_sold": s["qty"].clip(lower=0), "qty_returned": (-s["qty"]).clip(lower=0),
@@ -40,6 +42,7 @@ def net_flows(sales: pd.DataFrame, receipts: pd.DataFrame) -> pd.DataFrame:
         sales.assign(flow=sales["qty_returned"] - sales["qty_sold"])[[*KEYS, "date", "flow"]],
         receipts.rename(columns={"qty_received": "flow"})[[*KEYS, "date", "flow"]],
     ], ignore_index=True)
+    f["flow"] = f["flow"].astype(float)
     f = f.groupby([*KEYS, "date"], as_index=False, sort=True)["flow"].sum()
     f["cum_flow"] = f.groupby(KEYS, sort=False)["flow"].cumsum()
     return f

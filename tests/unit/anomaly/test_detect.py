@@ -48,3 +48,14 @@ def test_rows_after_as_of_change_nothing_and_results_repeat() -> None:
     b = detect_anomalies(_company(future_noise=True), as_of=AS_OF)
     pd.testing.assert_frame_equal(a, b)
     pd.testing.assert_frame_equal(a, detect_anomalies(_company(), as_of=AS_OF))
+
+
+def test_empty_and_degenerate_datasets_give_empty_frames_without_warnings() -> None:
+    sales, _ = daily_rows(sku="A", start="2024-01-01", qty=[1.0] * 10)
+    single, counts = daily_rows(sku="B", start="2024-03-05", qty=[2.0, 0.0, 1.0], counts=[5.0, 5.0, 4.0])
+    for ds in (supply_dataset([]), supply_dataset([], sales=sales),
+               supply_dataset([], sales=single, inventory=counts),
+               supply_dataset(po_rows(supplier_id="S", sku="A", start="2024-01-01", delays_days=[0, 1]))):
+        found = detect_anomalies(ds, as_of="2024-03-10")
+        assert tuple(found.columns) == RECORD_COLUMNS
+        assert found.empty
