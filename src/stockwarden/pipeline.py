@@ -261,18 +261,19 @@ def run_pipeline(
     try:
         if not all(name in done for name in EFFECT_STEPS):
             for step in PURE_STEPS:
-                reports.append(_pure_step(engine, run_id, step, calls, ds, day, config, results, warnings, now))
+                reports.append(_pure_step(engine, run_id, step, calls, ds, day, config, results, warnings,
+                                          _at(now, t0)))
                 done_hook(step)
         step = "alerts"
-        reports.append(_effect_step(engine, run_id, step, done, now=now, body=lambda s: _alerts_step(
+        reports.append(_effect_step(engine, run_id, step, done, now=_at(now, t0), body=lambda s: _alerts_step(
             s, results["assess"], ds, day=day, config=config, now=now, run_id=run_id, rules_version=rules_version)))
         done_hook(step)
         step = "proposals"
-        reports.append(_effect_step(engine, run_id, step, done, now=now, body=lambda _s: calls.proposals(
+        reports.append(_effect_step(engine, run_id, step, done, now=_at(now, t0), body=lambda _s: calls.proposals(
             engine, results["assess"], ds, as_of=day, rules=config, now=now, run_id=run_id)))
         done_hook(step)
         step = "compose"
-        reports.append(_effect_step(engine, run_id, step, done, now=now, body=lambda s: _compose_step(
+        reports.append(_effect_step(engine, run_id, step, done, now=_at(now, t0), body=lambda s: _compose_step(
             s, day=day, config=config, now=now, run_id=run_id)))
         done_hook(step)
         step = "deliver"
@@ -293,6 +294,11 @@ def run_pipeline(
         runs.finish_run(s, run_id, status=runs.COMPLETED, now=now, counts=counts)
     return RunReport(run_id=run_id, as_of=day, status="completed", rules_version=rules_version, data_hash=data_hash,
                      attempts=record.attempts, steps=tuple(reports), counts=counts, warnings=tuple(warnings))
+
+
+def _at(now: dt.datetime, t0: float) -> dt.datetime:
+    """The run's clock for step records: ``now`` plus the time elapsed since the run started."""
+    return now + dt.timedelta(seconds=time.perf_counter() - t0)
 
 
 def _pure_step(engine: Engine, run_id: int, step: str, calls: PipelineSteps, ds: Dataset, day: dt.date,

@@ -154,8 +154,9 @@ def show_cmd(alert_id: IdArg, db: DbOpt = None) -> None:
     for col in ("when (UTC)", "who", "what", "state", "level", "comment"):
         table.add_column(col, overflow="fold")
     for e in entries:
-        state = f"{e.from_state or ''} -> {e.to_state}" if e.from_state != e.to_state else str(e.to_state)
-        level = f"{e.from_level or ''} -> {e.to_level}" if e.from_level != e.to_level else str(e.to_level or "")
+        state = f"{e.from_state} -> {e.to_state}" if e.from_state and e.from_state != e.to_state else str(e.to_state)
+        level = (f"{e.from_level} -> {e.to_level}" if e.from_level and e.from_level != e.to_level
+                 else str(e.to_level or ""))
         table.add_row(f"{e.at:%Y-%m-%d %H:%M}", e.actor, str(e.action), state, level, e.comment)
     console.print(table)
 
