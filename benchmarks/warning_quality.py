@@ -29,6 +29,7 @@ DATA = SHARED / "data" / "replay_dev"
 SCORER = SHARED / "tools" / "score_warnings.py"
 OUT = ROOT / "benchmarks" / "out"
 START, END, EVERY = "2015-04-03", "2016-03-25", 7
+SCORED_COLUMNS = ("as_of", "sku", "location_id", "level", "stockout_probability", "expected_stockout_date")
 
 
 def main() -> None:
@@ -37,6 +38,7 @@ def main() -> None:
     ap.add_argument("--mode", default="fast")
     ap.add_argument("--learned", default="auto", choices=["auto", "always", "never"])
     ap.add_argument("--warmup-days", type=int, default=182)
+    ap.add_argument("--history-days", type=int, default=365)
     ap.add_argument("--out", type=Path, default=OUT / "warning_quality.json")
     args = ap.parse_args()
     if not DATA.is_dir():
@@ -47,10 +49,14 @@ def main() -> None:
     ds = load_dataset(DATA)
     frame = run_backtest_on(ds, start=pd.Timestamp(START), end=pd.Timestamp(END), every_days=EVERY, rules=rules,
                             refit_every=args.refit_every, mode=args.mode,
-                            warmup_days=args.warmup_days if args.learned != "never" else 0)
+                            warmup_days=args.warmup_days if args.learned != "never" else 0,
+                            history_days=args.history_days or None)
     seconds = time.perf_counter() - t0
+    frame.to_csv(OUT / "warning_quality_backtest.csv", index=False, date_format="%Y-%m-%d")
+    # The scorer reads the documented warning columns; it merges every column with truth.csv, whose
+    # own on_hand would collide with ours, so hand it exactly those columns.
     warnings_csv = OUT / "warning_quality_warnings.csv"
-    frame.to_csv(warnings_csv, index=False, date_format="%Y-%m-%d")
+    frame.loc[:, list(SCORED_COLUMNS)].to_csv(warnings_csv, index=False, date_format="%Y-%m-%d")
     score_json = OUT / "warning_quality_score.json"
     res = subprocess.run([sys.executable, str(SCORER), str(DATA), str(DATA / "truth.csv"), str(warnings_csv),
                           "--json", str(score_json)], capture_output=True, text=True, check=True)
@@ -70,7 +76,7 @@ def main() -> None:
     used = frame["model_source"].value_counts().to_dict() if "model_source" in frame else {}
     summary = {"seconds": round(seconds, 1), "rows": len(frame), "checkpoints": int(frame["as_of"].nunique()),
                "refit_every": args.refit_every, "forecast_mode": args.mode, "learned": args.learned,
-               "warmup_days": args.warmup_days, "model_source_rows": used,
+               "warmup_days": args.warmup_days, "history_days": args.history_days, "model_source_rows": used,
                "brier_constant_base_rate": round(brier_const, 4), "score": score, "targets_met": targets}
     args.out.write_text(json.dumps(summary, indent=2))
     print(f"backtest: {len(frame)} rows, {summary['checkpoints']} checkpoints in {seconds:.0f} s "

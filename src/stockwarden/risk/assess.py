@@ -57,6 +57,8 @@ EXTRA_COLUMNS: tuple[str, ...] = (
     "supplier_on_time_rate",
     "supplier_mean_delay_days",
     "max_days_overdue",
+    "days_since_last_sale",
+    "censored_share",
     "count_age_days",
     "category",
     "supplier_id",

@@ -170,6 +170,15 @@ def build_frame(
     f["has_count"] = f["has_count"].fillna(False).astype(bool)
     for c in ("abc", "demand_class"):
         f[c] = fs[c].reindex(f["forecast_row"].where(f["forecast_row"] >= 0)).to_numpy() if c in fs else None
+    if {"censored_days", "history_days"} <= set(fs.columns):
+        share = fs["censored_days"] / fs["history_days"].where(fs["history_days"] > 0)
+        f["censored_share"] = share.reindex(f["forecast_row"].where(f["forecast_row"] >= 0)).to_numpy(float)
+    else:
+        f["censored_share"] = np.nan
+    last_sale = ds.sales.loc[ds.sales["qty"] > 0].groupby(KEYS)["date"].max().rename("_last_sale").reset_index()
+    f = f.merge(last_sale, on=KEYS, how="left")
+    f["days_since_last_sale"] = (as_of - f["_last_sale"]).dt.days.astype(float)
+    f = f.drop(columns="_last_sale")
 
     items = ds.items.loc[:, ["sku", "category", "supplier_id", "lead_time_days", "pack_size", "moq", "service_level"]]
     items = items.rename(columns={"lead_time_days": "item_lead_time_days", "service_level": "item_service_level"})

@@ -39,6 +39,10 @@ FEATURES: tuple[str, ...] = (
     "expected_short_ratio",
     "is_out_of_stock",
     "has_promotion",
+    "days_since_last_sale",
+    "censored_share",
+    "sku_mean_forecast",
+    "sku_share_out_of_stock",
 )
 """Model inputs, derived from assessment columns by :func:`feature_frame`."""
 
@@ -64,6 +68,13 @@ def feature_frame(a: pd.DataFrame) -> pd.DataFrame:
     out["is_out_of_stock"] = (a["on_hand"].to_numpy(float) <= 0).astype(float)
     reasons = a["reasons"].astype(str) if "reasons" in a.columns else pd.Series("", index=a.index)
     out["has_promotion"] = reasons.str.contains("promotion_ahead").astype(float)
+    for c in ("days_since_last_sale", "censored_share"):
+        out[c] = pd.to_numeric(a[c], errors="coerce") if c in a.columns else np.nan
+    # The same SKU at the other locations on the same date: a series with no usable history of its own
+    # (never stocked, long out of stock) still has demand where the SKU sells elsewhere.
+    grp = [a["as_of"], a["sku"]] if "as_of" in a.columns else [a["sku"]]
+    out["sku_mean_forecast"] = a.groupby(grp)["mean_daily_forecast"].transform("mean").to_numpy(float)
+    out["sku_share_out_of_stock"] = out["is_out_of_stock"].groupby([g.to_numpy() for g in grp]).transform("mean")
     return out.loc[:, list(FEATURES)].astype(float)
 
 
@@ -173,8 +184,10 @@ def fit_calibrated_classifier(
 
 def predict_calibrated(booster: object, cal: object, x: pd.DataFrame) -> np.ndarray:
     """Calibrated probabilities from a :func:`fit_calibrated_classifier` pair."""
-    raw = booster.predict(x)  # type: ignore[attr-defined]
-    return np.asarray(cal.predict(raw), dtype=float)  # type: ignore[attr-defined]
+    raw = np.asarray(booster.predict(x), dtype=float)  # type: ignore[attr-defined]
+    # isotonic maps score ranges to one probability; a tiny share of the raw score breaks those ties
+    # so the ranking keeps the booster's resolution (calibration changes by < 1e-4)
+    return np.clip(np.asarray(cal.predict(raw), dtype=float) + 1e-4 * (raw - 0.5), 0.0, 1.0)  # type: ignore[attr-defined]
 
 
 def build_training_set(ds: object, history: pd.DataFrame, *, as_of: pd.Timestamp) -> pd.DataFrame:

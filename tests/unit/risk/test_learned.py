@@ -21,6 +21,7 @@ def _rows(n: int, seed: int = 0) -> pd.DataFrame:
         "mean_daily_forecast": 2.0, "recent_daily_sales": 2.0, "protection_cv": 0.4, "horizon_days": horizon,
         "lead_time_days": horizon - 7, "learned_lead_time_days": horizon - 7, "supplier_on_time_rate": 0.9,
         "supplier_mean_delay_days": 0.5, "max_days_overdue": 0.0, "expected_short": 0.0, "reasons": "",
+        "sku": rng.choice(["A", "B"], n), "days_since_last_sale": 1.0, "censored_share": 0.1,
         "label": label,
     })
 
