@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from tests.factories_pipeline import LAST_DAY, ScriptedRisk, make_db, rules_with, scripted_steps
 from typer.testing import CliRunner
@@ -14,6 +15,7 @@ from stockwarden.cli import app
 from stockwarden.config import NotifyChannel
 from stockwarden.pipeline import run_pipeline
 from stockwarden.store.alert_repo import get_alert, list_feedback
+from stockwarden.store.alerts import OutboxRow
 
 NOW = dt.datetime(2024, 3, 31, 6, 0, tzinfo=dt.UTC)
 runner = CliRunner()
@@ -103,3 +105,25 @@ def test_runs_lists_the_run_record_with_its_step_timings(db):
     out = cli("runs", "--db", url)
     assert out.exit_code == 0
     assert "completed" in out.output and "alerts=" in out.output and "compose=" in out.output
+
+
+def test_dead_messages_can_be_requeued_and_delivered_from_the_command_line(tmp_path):
+    from stockwarden.alerts.notify.base import OutboxMessage
+    from stockwarden.store.outbox import enqueue_messages
+
+    url, engine = make_db(tmp_path)
+    with Session(engine) as s, s.begin():
+        enqueue_messages(s, [OutboxMessage(idempotency_key="digest:local:run9", channel="local", kind="digest",
+                                           title="T", body="B\nref: digest:local:run9")], now=NOW)
+        s.execute(sa.update(OutboxRow).values(status="dead", last_error="SMTP down"))
+    engine.dispose()
+    log = tmp_path / "out.log"
+    cfg = tmp_path / "stockwarden.toml"
+    cfg.write_text(f'[[notify.channels]]\nname = "local"\nurl = "file://{log}"\n', encoding="utf-8")
+    listed = cli("alerts", "outbox", "--status", "dead", "--db", url)
+    assert "dead: 1" in listed.output and "SMTP down" in listed.output
+    assert "1 dead message(s) re-queued" in cli("alerts", "outbox", "--retry", "--db", url).output
+    out = cli("alerts", "deliver", "--config", str(cfg), "--db", url)
+    assert out.exit_code == 0 and "1 sent" in out.output
+    assert log.read_text(encoding="utf-8").count("ref: digest:local:run9") == 1
+    assert "1 sent" not in cli("alerts", "deliver", "--config", str(cfg), "--db", url).output

@@ -169,3 +169,18 @@ def test_hysteresis_resolves_after_two_quiet_runs_and_a_relapse_opens_a_new_aler
     again = run_pipeline(db, as_of=LAST_DAY + 3 * DAY, config=cfg, now=NOW + 3 * DAY, notifier=notifier,
                          steps=scripted_steps(risk))
     assert again.counts["alerts_opened"] == 1
+
+
+def test_quiet_hours_hold_the_digest_until_they_end_while_the_immediate_goes_out(db):
+    from stockwarden.alerts.notify.outbox import deliver_due
+    from stockwarden.store.outbox import SqlOutbox
+
+    risk = ScriptedRisk({"SKU-000": ("critical", 0.9), "SKU-001": ("warning", 0.5)})
+    notifier = MockNotifier()
+    cfg = rules_with(HOOK, quiet_hours="05:00-07:30")  # NOW is 06:00 UTC
+    report = run_pipeline(db, as_of=None, config=cfg, now=NOW, notifier=notifier, steps=scripted_steps(risk))
+    assert report.counts["messages_enqueued"] == 2 and [m.kind for _, m in notifier.sent] == ["immediate"]
+    outbox = SqlOutbox(db)
+    assert deliver_due(outbox, notifier, rules=cfg.notify, now=NOW + dt.timedelta(minutes=89)).n_sent == 0
+    assert deliver_due(outbox, notifier, rules=cfg.notify, now=NOW + dt.timedelta(minutes=90)).n_sent == 1
+    assert [m.kind for _, m in notifier.sent] == ["immediate", "digest"]
