@@ -11,6 +11,7 @@ gives (same columns, dtypes and row order for a single import).
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from collections.abc import Callable
@@ -21,6 +22,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -88,8 +91,14 @@ class ImportReport:
     def to_json(self, warnings: list[Any] | None = None) -> dict[str, Any]:
         """The report in the documented JSON shape (``stockwarden import --json``)."""
         rejects = [
-            {"table": r.table, "file": r.file, "line": int(r.line), "column": r.column, "value": r.value,
-             "reason": r.reason}
+            {
+                "table": r.table,
+                "file": r.file,
+                "line": int(r.line),
+                "column": r.column,
+                "value": r.value,
+                "reason": r.reason,
+            }
             for r in self.rejects.itertuples(index=False)
         ]
         return {
@@ -146,15 +155,25 @@ def import_dataset(
             rejects = result.rejects
             if len(rejects):
                 cols = ["batch_id", "table_name", "file", "line", "column_name", "value", "reason"]
-                rows = zip([batch_id] * len(rejects), rejects["table"], rejects["file"],
-                           rejects["line"].astype(int).tolist(), rejects["column"], rejects["value"],
-                           rejects["reason"], strict=True)
+                rows = zip(
+                    [batch_id] * len(rejects),
+                    rejects["table"],
+                    rejects["file"],
+                    rejects["line"].astype(int).tolist(),
+                    rejects["column"],
+                    rejects["value"],
+                    rejects["reason"],
+                    strict=True,
+                )
                 write_rows(conn, RejectRow.__tablename__, cols, rows)
             conn.execute(
                 batches.update()
                 .where(batches.c.id == batch_id)
-                .values(finished_at=_now(), status="done",
-                        counts_json=json.dumps({n: t.counts() for n, t in tables.items()}))
+                .values(
+                    finished_at=_now(),
+                    status="done",
+                    counts_json=json.dumps({n: t.counts() for n, t in tables.items()}),
+                )
             )
     except (OperationalError, DBAPIError, engine.dialect.loaded_dbapi.Error) as exc:  # raw driver errors too
         raise StoreError(f"cannot write to the database {describe(engine)}: {_first_line(exc)}") from exc
@@ -217,34 +236,97 @@ def _read_table(conn: Any, name: str) -> pd.DataFrame:
     table = DATASET_TABLES[name]
     cols = list(spec.column_names)
     stmt = select(*(table.c[c] for c in cols), table.c.attrs_json, table.c.line).order_by(table.c.id)
-    cur = conn.connection.driver_connection.cursor()
-    try:
-        cur.execute(str(stmt.compile(dialect=conn.dialect)))
-        rows = cur.fetchall()
-    finally:
-        cur.close()
-    if not rows:
+    sql = str(stmt.compile(dialect=conn.dialect))
+    if conn.dialect.name == "postgresql":
+        columns = _copy_out(conn, sql, name)
+    else:
+        cur = conn.connection.driver_connection.cursor()
+        try:
+            cur.execute(sql)
+            rows = cur.fetchall()
+        finally:
+            cur.close()
+        columns = [np.array(c, dtype=object) for c in zip(*rows, strict=True)] if rows else []
+    if not columns or len(columns[0]) == 0:
         return empty_frame(name)
-    columns = list(zip(*rows, strict=True))
     data: dict[str, Any] = {}
     for i, c in enumerate(cols):
         kind = spec.column(c).kind
         vals = columns[i]
         if kind is Kind.DATE:
-            data[c] = pd.to_datetime(pd.Series(vals, dtype=object).astype(str).where(
-                pd.notna(pd.Series(vals, dtype=object)), None), format="%Y-%m-%d").astype("datetime64[ns]")
+            data[c] = _dates(vals)
         elif kind is Kind.STR:
             data[c] = pd.Series(vals, dtype=object)
         else:
-            data[c] = pd.Series(np.array(vals, dtype=float), dtype="float64")
+            data[c] = pd.Series(np.asarray(vals, dtype=float), dtype="float64")
     frame = pd.DataFrame(data)
     attrs = columns[len(cols)]
-    if any(a is not None for a in attrs):
-        parsed = pd.DataFrame([json.loads(a) if a else {} for a in attrs])
+    has_attrs = pd.notna(attrs)
+    if has_attrs.any():
+        parsed = pd.DataFrame([json.loads(a) if ok else {} for a, ok in zip(attrs, has_attrs, strict=True)])
         for c in parsed.columns:
             frame[c] = parsed[c].astype(object).where(parsed[c].notna(), None).to_numpy()
-    frame["line"] = np.array(columns[len(cols) + 1], dtype=np.int64)
+    frame["line"] = np.asarray(columns[len(cols) + 1], dtype=np.int64)
     return frame
+
+
+def _dates(values: np.ndarray) -> pd.Series:
+    """Stored dates (ISO text on SQLite, ``date`` objects or datetime64 on PostgreSQL) as datetime64[ns]."""
+    if np.issubdtype(values.dtype, np.datetime64):
+        return pd.Series(values.astype("datetime64[ns]"))
+    codes, uniques = pd.factorize(values)  # few distinct days: convert each once
+    days = pd.to_datetime(pd.Series(np.asarray(uniques, dtype=object)).astype(str), format="%Y-%m-%d").to_numpy()
+    out = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[ns]")
+    known = codes >= 0
+    out[known] = days[codes[known]]
+    return pd.Series(out)
+
+
+def _copy_out(conn: Any, sql: str, name: str) -> list[np.ndarray]:
+    """PostgreSQL fast path: ``COPY (query) TO STDOUT`` as CSV, parsed by Arrow into typed columns."""
+    spec = TABLES[name]
+    buf = io.BytesIO()
+    with conn.connection.driver_connection.cursor() as cur, cur.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)") as cp:
+        for block in cp:
+            buf.write(block)
+    names = [*spec.column_names, "attrs_json", "line"]
+    kinds = {c.name: c.kind for c in spec.columns}
+    types = {
+        n: (
+            pa.date32()
+            if kinds.get(n) is Kind.DATE
+            else pa.float64()
+            if kinds.get(n) in (Kind.NUMBER, Kind.FLAG)
+            else pa.int64()
+            if n == "line"
+            else pa.string()
+        )
+        for n in names
+    }
+    if buf.tell() == 0:
+        return []
+    buf.seek(0)
+    table = pacsv.read_csv(
+        buf,
+        read_options=pacsv.ReadOptions(column_names=names),
+        convert_options=pacsv.ConvertOptions(
+            column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=False
+        ),
+    )
+    out = []
+    for n in names:
+        col = table.column(n)
+        if types[n] == pa.date32():
+            out.append(
+                col.to_numpy().astype("datetime64[ns]")
+                if col.null_count == 0
+                else np.array(col.cast(pa.timestamp("ns")).to_pandas().to_numpy(), dtype="datetime64[ns]")
+            )
+        elif types[n] == pa.string():
+            out.append(col.to_numpy(zero_copy_only=False).astype(object))
+        else:
+            out.append(col.to_numpy(zero_copy_only=False))
+    return out
 
 
 def list_rejects(

@@ -23,6 +23,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -37,7 +38,7 @@ from stockwarden.store.tables import DATASET_TABLES, DigestRow
 
 KEY_SEP = "\x1f"  # unit separator: never part of a cleaned cell value
 STAGE = "_sw_stage"
-SQLITE_BATCH_ROWS = 50_000
+SQLITE_MAX_PARAMS = 999  # the lowest host-parameter limit of SQLite builds still in use
 IN_CHUNK = 500
 WHOLE = ""  # partition name of tables without a date column
 
@@ -202,12 +203,18 @@ def write_rows(conn: Connection, table: str, columns: Sequence[str], rows: Itera
             for row in rows:
                 copy.write_row(row)
         return
-    sql = f"INSERT INTO {qt} ({col_sql}) VALUES ({', '.join('?' for _ in columns)})"
+    one = f"({', '.join('?' for _ in columns)})"
+    per_statement = max(1, SQLITE_MAX_PARAMS // len(columns))  # several rows per INSERT: fewer VM runs
     batch = list(rows)
+    full = len(batch) // per_statement * per_statement
     cur = _driver(conn).cursor()
     try:
-        for start in range(0, len(batch), SQLITE_BATCH_ROWS):
-            cur.executemany(sql, batch[start : start + SQLITE_BATCH_ROWS])
+        if full:
+            many = f"INSERT INTO {qt} ({col_sql}) VALUES {', '.join([one] * per_statement)}"
+            chunks = (tuple(chain.from_iterable(batch[i : i + per_statement])) for i in range(0, full, per_statement))
+            cur.executemany(many, chunks)
+        if full < len(batch):
+            cur.executemany(f"INSERT INTO {qt} ({col_sql}) VALUES {one}", batch[full:])
     finally:
         cur.close()
 
