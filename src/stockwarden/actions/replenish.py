@@ -93,12 +93,19 @@ def propose_orders(
         The draft purchase orders, budget-cut lines and the reason every other SKU-location was skipped.
 
     Raises:
-        InputError: when the assessment lacks a required column.
+        InputError: when the assessment lacks a required column or repeats a SKU-location.
     """
     day = pd.Timestamp(as_of).normalize()
     missing = [c for c in ASSESSMENT_COLUMNS if c not in assessment.columns]
     if missing:
         raise InputError(f"assessment lacks column(s) {', '.join(missing)} needed for order proposals")
+    dup = assessment.duplicated(["sku", "location_id"], keep=False)
+    if dup.any():
+        keys = assessment.loc[dup, ["sku", "location_id"]].drop_duplicates().head(3).itertuples(index=False)
+        raise InputError(
+            f"assessment has {int(dup.sum())} rows for repeated SKU-locations (e.g. "
+            + ", ".join(f"{k.sku}@{k.location_id}" for k in keys) + "); expected one row per SKU-location"
+        )
     o = rules.orders
     frame = _enrich(assessment, ds, day=day, rules=rules, exported=exported)
     skipped = _skips(frame)

@@ -253,3 +253,10 @@ def test_an_item_unknown_to_the_dataset_orders_single_units_without_a_supplier()
     assert line.qty == 7 and line.pack_size == 1 and line.supplier_id is None
     assert line.po_id == "SW-20240415-NOSUP-WH1"
     assert line.value == 0  # unknown cost
+
+
+def test_an_assessment_repeating_a_sku_location_is_refused() -> None:
+    ds = make_orders_dataset([make_item("A")])
+    a = make_assessment([make_assessment_row("A"), make_assessment_row("A", on_hand=3.0)])
+    with pytest.raises(InputError, match=r"repeated SKU-locations .*A@WH1"):
+        propose_orders(a, ds, as_of=AS_OF, rules=rules())
