@@ -275,7 +275,7 @@ def export_cmd(
 
     engine = _engine(db)
     try:
-        result = export_proposals(engine, order_date=now.date(), now=now, actor=Actor(_user(user)),
+        result = export_proposals(engine, order_date=dt.date.today(), now=now, actor=Actor(_user(user)),
                                   rules=rules.orders, deliver=deliver, include_drafts=include_all)
     finally:
         engine.dispose()
