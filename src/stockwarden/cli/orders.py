@@ -28,7 +28,8 @@ proposals_app = typer.Typer(help="Order proposals: list, show, approve, reject, 
 app.add_typer(proposals_app, name="proposals")
 
 DbOpt = Annotated[str | None, typer.Option("--db", help="database URL (default: STOCKWARDEN_DATABASE_URL or sqlite)")]
-ConfigOpt = Annotated[Path | None, typer.Option("--config", help="rules file (rules.toml / stockwarden.toml)")]
+ConfigOpt = Annotated[Path | None, typer.Option(
+    "--config", help="rules file (default: ./stockwarden.toml if present): approver roles, auto-approval, ...")]
 UserOpt = Annotated[str | None, typer.Option("--user", help="who acts (default: the login name)")]
 CommentOpt = Annotated[str | None, typer.Option("--comment", help="free-text comment for the approval log")]
 
@@ -41,7 +42,13 @@ def _engine(db: str | None) -> Engine:
     return engine
 
 
+DEFAULT_CONFIG = Path("stockwarden.toml")
+
+
 def _rules(config: Path | None) -> RulesConfig:
+    """``--config``, else ``./stockwarden.toml`` when it exists (as ``stockwarden run``), else the defaults."""
+    if config is None and DEFAULT_CONFIG.is_file():
+        config = DEFAULT_CONFIG
     return load_rules(config)
 
 
