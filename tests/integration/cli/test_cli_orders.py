@@ -166,3 +166,16 @@ def test_export_posts_the_approved_orders_to_a_local_webhook_once(setup) -> None
     assert len(received) == 1  # nothing to send the second time
     assert received[0]["count"] == 2
     assert [ln["qty"] for ln in received[0]["orders"][0]["lines"]] == [72, 72]
+
+
+def test_role_limits_and_auto_approval_come_from_the_rules_file(setup) -> None:  # type: ignore[no-untyped-def]
+    url, folder, tmp = setup
+    rules = tmp / "rules.toml"
+    rules.write_text('[orders]\napprover_roles = { lead = 100.0 }\nauto_approve_max_value = 150.0\n', encoding="utf-8")
+    out = cli("proposals", "approve", "1", "--as", "lead", "--config", str(rules), "--db", url)
+    assert out.exit_code == 2 and "above the 100.00 limit of role 'lead'" in " ".join(out.output.split())
+    assert cli("proposals", "approve", "1", "--as", "buyer", "--config", str(rules), "--db", url).exit_code == 2
+    # a re-run with the rules file auto-approves the drafts worth at most 150 (each is 72 x 2 = 144)
+    out = cli("proposals", "create", "--assessment", str(tmp / "assess.csv"), str(folder), "--config", str(rules),
+              "--db", url)
+    assert out.exit_code == 0 and "'auto_approved': 3" in out.output
