@@ -79,3 +79,17 @@ def test_no_stockout_label_when_stock_covers_the_interval() -> None:
     hist = pd.DataFrame({"as_of": [pd.Timestamp("2024-03-10")], "sku": "SKU-1", "location_id": "WH1",
                          "on_hand": [100.0], "horizon_days": [14]})
     assert realised_stockouts(ds, hist, as_of=pd.Timestamp("2024-03-31"))["label"].tolist() == [0]
+
+
+def test_future_rows_do_not_change_the_backtest() -> None:
+    def forecast_fn(d, *, as_of, horizon_days):  # type: ignore[no-untyped-def]
+        known = d.as_of(as_of).sales
+        rate = float(known["qty"].tail(7).mean())
+        return fake_forecast(KEY, [rate], as_of=as_of, days=horizon_days)
+
+    def lead_fn(d, *, as_of):  # type: ignore[no-untyped-def]
+        return FakeLeadTimes()
+
+    runs = [run_backtest(make_risk_dataset(future_rows=f), start="2024-03-24", end="2024-03-31", every_days=7,
+                         forecast_fn=forecast_fn, lead_time_fn=lead_fn, rules=NO_LEARNING) for f in (False, True)]
+    pd.testing.assert_frame_equal(runs[0], runs[1])
