@@ -118,7 +118,7 @@ def _date(value: object) -> dt.date | None:
     if isinstance(value, str) and not value.strip():
         return None
     try:
-        stamp = pd.Timestamp(value)  # type: ignore[arg-type]
+        stamp = pd.Timestamp(str(value))
     except (TypeError, ValueError):
         return None
     return None if pd.isna(stamp) else stamp.date()

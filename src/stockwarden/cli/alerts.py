@@ -56,8 +56,9 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _choices(values: list[str] | None, enum: type[AlertLevel] | type[AlertState], option: str) -> list:
-    out = []
+def _choices(values: list[str] | None, enum: type[AlertLevel] | type[AlertState], option: str
+             ) -> list[AlertLevel | AlertState]:
+    out: list[AlertLevel | AlertState] = []
     for value in values or []:
         for part in value.split(","):
             try:
@@ -98,8 +99,9 @@ def list_cmd(
     """List alerts, most urgent first."""
     from stockwarden.store.alert_repo import list_alerts
 
-    levels = _choices(level, AlertLevel, "--level")
-    states = _choices(state, AlertState, "--state") or [s for s in AlertState if s is not AlertState.RESOLVED]
+    levels = [AlertLevel(v) for v in _choices(level, AlertLevel, "--level")]
+    states = [AlertState(v) for v in _choices(state, AlertState, "--state")] or [
+        s for s in AlertState if s is not AlertState.RESOLVED]
     engine = _engine(db)
     try:
         with Session(engine) as s:

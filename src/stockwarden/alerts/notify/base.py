@@ -149,7 +149,7 @@ def register_file_schema() -> None:
         return
     from apprise.decorators import notify
 
-    notify(on="file", name="Local file")(_write_to_file)
+    notify(on="file", name="Local file")(_write_to_file)  # type: ignore[no-untyped-call]
     _registered = True
 
 
