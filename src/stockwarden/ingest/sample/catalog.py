@@ -54,7 +54,7 @@ SUPPLIERS: tuple[SupplierProfile, ...] = (
     SupplierProfile("SUP-05", "Qingdao Fresh Foods", 2, (0, 3), p_late=0.1, late_days=(1, 1), p_early=0.0,
                     p_short=0.1, short_fraction=(0.7, 0.95)),
     SupplierProfile("SUP-06", "Ningbo Global Imports", 21, (4,), review_every_weeks=2, p_late=0.2,
-                    late_days=(1, 6), drift_days=14.0, drift_window_days=120),
+                    late_days=(1, 6), drift_days=10.0, drift_window_days=120),
 )
 
 
