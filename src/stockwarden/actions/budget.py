@@ -137,7 +137,10 @@ def apply_budget(
         new = replace(order, lines=tuple(lines))
         notes = list(order.notes)
         if n_cut:
-            notes.append(f"{n_cut} line(s) cut by the budget")
+            cut_here = [line for line in cut if line.po_id == order.po_id]
+            names = ", ".join(f"{line.sku} ({_fmt(line.qty)})" for line in cut_here[:10])
+            more = f" and {len(cut_here) - 10} more" if len(cut_here) > 10 else ""
+            notes.append(f"{n_cut} line(s) cut by the budget: {names}{more}")
         if new.is_below_minimum:
             notes.append(f"below the supplier minimum {_fmt(new.min_order_value)} after the budget cut")
         out.append(replace(new, notes=tuple(notes),

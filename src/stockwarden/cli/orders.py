@@ -73,8 +73,8 @@ def _qty(x: float) -> str:
     return str(round(x)) if abs(x - round(x)) < 1e-9 else f"{x:g}"
 
 
-def _print_lines(lines: list[ProposalLine]) -> None:
-    """One compact table per purchase order (fits an 80-column terminal)."""
+def _print_lines(lines: list[ProposalLine], notes: dict[str, str]) -> None:
+    """One compact table per purchase order (fits an 80-column terminal), then the order's notes."""
     by_po: dict[str, list[ProposalLine]] = {}
     for ln in lines:
         by_po.setdefault(ln.po_id, []).append(ln)
@@ -93,6 +93,8 @@ def _print_lines(lines: list[ProposalLine]) -> None:
                 f"{ln.stockout_probability:.2f}", ln.order_by_date.isoformat(),
             )
         console.print(table)
+        if po_id in notes:
+            console.print(f"  note: {notes[po_id]}", highlight=False, soft_wrap=True)
 
 
 @proposals_app.command("list")
@@ -104,18 +106,19 @@ def list_cmd(
     db: DbOpt = None,
 ) -> None:
     """List proposal lines (most recent orders first within each purchase order)."""
-    from stockwarden.store.order_repo import list_proposal_lines
+    from stockwarden.store.order_repo import get_order_notes, list_proposal_lines
 
     engine = _engine(db)
     try:
         lines = list_proposal_lines(engine, status=status, supplier=supplier, po_id=po)
+        notes = get_order_notes(engine, {ln.po_id for ln in lines})
     finally:
         engine.dispose()
     if not lines:
         console.print("no proposals match")
         return
     total = sum(ln.value for ln in lines)
-    _print_lines(lines)
+    _print_lines(lines, notes)
     console.print(f"{len(lines)} proposal line(s), value {_money(total)}", highlight=False)
 
 
@@ -123,12 +126,13 @@ def list_cmd(
 @guarded
 def show_cmd(proposal_id: Annotated[int, typer.Argument(help="proposal id")], db: DbOpt = None) -> None:
     """Show one proposal: its numbers, how its quantity was computed, and its approval log."""
-    from stockwarden.store.order_repo import get_approval_log, get_proposal_line
+    from stockwarden.store.order_repo import get_approval_log, get_order_notes, get_proposal_line
 
     engine = _engine(db)
     try:
         ln = get_proposal_line(engine, proposal_id)
         log = get_approval_log(engine, proposal_id)
+        notes = get_order_notes(engine, [ln.po_id])
     finally:
         engine.dispose()
     console.print(f"[bold]proposal {ln.proposal_id}[/]: {ln.sku} @ {ln.location_id} from {ln.supplier_id or '-'}, "
@@ -139,6 +143,8 @@ def show_cmd(proposal_id: Annotated[int, typer.Argument(help="proposal id")], db
                   f"arrives {ln.expected_arrival_date} (lead time {_qty(ln.lead_time_days)} d)", highlight=False)
     console.print(f"reasons: {', '.join(ln.reasons) or '-'}", highlight=False)
     console.print(f"how: {ln.explanation}", highlight=False, soft_wrap=True)
+    if ln.po_id in notes:
+        console.print(f"order {ln.po_id}: {notes[ln.po_id]}", highlight=False, soft_wrap=True)
     console.print("[bold]approval log[/]")
     for e in log:
         qty = _qty(e.qty_after)

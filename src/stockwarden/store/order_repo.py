@@ -63,6 +63,7 @@ class SaveSummary:
     withdrawn: int = 0
     blocked: int = 0
     auto_approved: int = 0
+    cut_by_budget: int = 0
 
     def as_dict(self) -> dict[str, int]:
         """The counts as a plain dict (for run records)."""
@@ -188,7 +189,7 @@ def save_proposals(
         s.execute(sa.delete(OrderProposalRow).where(
             ~sa.exists().where(Line.order_id == OrderProposalRow.id)))
     return SaveSummary(created=created, updated=updated, unchanged=unchanged, withdrawn=len(stale),
-                       blocked=blocked_n, auto_approved=auto)
+                       blocked=blocked_n, auto_approved=auto, cut_by_budget=len(proposals.cut_lines))
 
 
 def _renumber(line: ProposalLine, line_no: int) -> ProposalLine:
@@ -254,6 +255,15 @@ def list_proposal_lines(
         q = q.where(Line.po_id == po_id)
     with Session(engine) as s:
         return [_to_line(r) for r in s.scalars(q).all()]
+
+
+def get_order_notes(engine: Engine, po_ids: Iterable[str] | None = None) -> dict[str, str]:
+    """The notes of draft purchase orders (supplier top-ups, budget cuts) by ``po_id``; empty notes left out."""
+    q = sa.select(OrderProposalRow.po_id, OrderProposalRow.notes).where(OrderProposalRow.notes != "")
+    if po_ids is not None:
+        q = q.where(OrderProposalRow.po_id.in_(list(po_ids)))
+    with Session(engine) as s:
+        return {str(row[0]): str(row[1]) for row in s.execute(q).all()}
 
 
 def get_proposal_line(engine: Engine, line_id: int) -> ProposalLine:

@@ -227,3 +227,13 @@ def test_the_orders_migration_downgrades_and_upgrades_again(engine: sa.Engine) -
     tables = {"order_proposals", "order_proposal_lines", "order_approval_log"}
     assert tables <= set(sa.inspect(engine).get_table_names())
     assert repo.list_proposal_lines(engine) == []
+
+
+def test_budget_cuts_are_counted_and_noted_on_the_order(engine: sa.Engine) -> None:
+    rules = RULES.model_copy(update={"orders": RULES.orders.model_copy(update={"budget": 200.0})})
+    summary = repo.save_proposals(engine, proposals(rules=rules), now=NOW, rules=rules.orders)
+    assert summary.cut_by_budget >= 1
+    notes = repo.get_order_notes(engine)
+    assert any("cut by the budget" in n for n in notes.values())
+    kept = repo.list_proposal_lines(engine)
+    assert sum(ln.value for ln in kept) <= 200.0

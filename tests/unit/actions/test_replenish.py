@@ -225,6 +225,7 @@ def test_budget_keeps_the_best_value_for_money_lines_and_cuts_the_rest() -> None
     assert {ln.sku: ln.qty for ln in ps2.lines} == {"B": 100, "C": 50}
     assert [ln.sku for ln in ps2.cut_lines] == ["A"]
     assert "cut: budget 150 spent" in ps2.cut_lines[0].explanation
+    assert ps2.orders[0].notes == ("1 line(s) cut by the budget: A (100)",)
 
 
 def test_budget_cut_that_leaves_an_order_under_its_minimum_is_noted() -> None:
