@@ -258,6 +258,9 @@ class AnomalyRules(_Section):
     overdue_grace_days: int = Field(0, ge=0, description="days past its promise before an open PO is overdue")
     overdue_warning_days: int = Field(3, ge=0, description="days late from which an overdue PO is a warning")
     overdue_critical_days: int = Field(10, ge=0, description="days late from which an overdue PO is critical")
+    overdue_cover_days: float = Field(
+        7.0, ge=0, description="an overdue PO is one step more severe when its SKU has less cover than this (days)"
+    )
     short_fill_ratio: float = Field(0.9, ge=0, le=1, description="received/ordered below this is a short delivery")
     short_warning_fill_ratio: float = Field(0.5, ge=0, le=1, description="fill ratio below which it is a warning")
     recent_days: int = Field(14, ge=1, description="receipts and counts this recent are reported (short, mismatch)")
