@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from stockwarden.anomaly.demand import detect_demand_shocks
-from stockwarden.anomaly.flows import daily_receipts, daily_sales, net_flows, position_now
+from stockwarden.anomaly.flows import cover_days, daily_receipts, daily_sales, net_flows, position_now
 from stockwarden.anomaly.records import anomaly_frame
 from stockwarden.anomaly.stock import (
     detect_count_mismatches,
@@ -45,7 +45,8 @@ def detect_anomalies(
         forecast: optional demand forecast (``.daily`` with ``sku, location_id, date, mean``) used as the
             reference of demand shocks where it covers the last week.
         risk: optional risk assessment (``sku, location_id, level``) that raises the severity of
-            overdue POs of SKUs already at risk.
+            overdue POs of SKUs already at risk; without it, SKUs with under ``overdue_cover_days`` of
+            cover (stock on hand / recent daily sales) count as at risk.
         rules: the rules config or its ``anomalies`` section.
         kinds: run only these kinds (default: all).
 
@@ -64,24 +65,29 @@ def detect_anomalies(
     records: list[dict[str, object]] = []
     history = received_po_history(ds, as_of=d)
     affected = SupplierKeys(ds)
+    stock_kinds = {AnomalyKind.PHANTOM_STOCK, AnomalyKind.NEGATIVE_STOCK, AnomalyKind.STALE_COUNT,
+                   AnomalyKind.COUNT_MISMATCH}
+    demand_kinds = {AnomalyKind.DEMAND_SPIKE, AnomalyKind.DEMAND_DROP}
+    need_stock = bool(want & stock_kinds) or (AnomalyKind.OVERDUE_PO in want and risk is None)
+    sales = daily_sales(ds) if need_stock or want & demand_kinds else None
+    position = None
+    if sales is not None and need_stock:
+        flows = net_flows(sales, daily_receipts(ds, as_of=d))
+        position = position_now(ds, as_of=d, flows=flows)
     if AnomalyKind.OVERDUE_PO in want:
-        records += detect_overdue_pos(ds, as_of=d, rules=r, risk=risk)
+        cover = cover_days(sales, position, as_of=d) if risk is None and sales is not None and position is not None \
+            else None
+        records += detect_overdue_pos(ds, as_of=d, rules=r, risk=risk, cover=cover)
     if AnomalyKind.SHORT_DELIVERY in want:
         records += detect_short_deliveries(history, as_of=d, rules=r)
     if AnomalyKind.LEAD_TIME_DRIFT in want:
         records += detect_lead_time_drift(history, as_of=d, rules=r, affected=affected)
     if AnomalyKind.SUPPLIER_UNRELIABLE in want:
         records += detect_unreliable_suppliers(history, as_of=d, rules=r, affected=affected)
-    stock_kinds = {AnomalyKind.PHANTOM_STOCK, AnomalyKind.NEGATIVE_STOCK, AnomalyKind.STALE_COUNT,
-                   AnomalyKind.COUNT_MISMATCH}
-    demand_kinds = {AnomalyKind.DEMAND_SPIKE, AnomalyKind.DEMAND_DROP}
-    sales = daily_sales(ds) if want & (stock_kinds | demand_kinds) else None
     if sales is not None and want & demand_kinds:
         shocks = detect_demand_shocks(ds, as_of=d, rules=r, sales=sales, forecast=forecast)
         records += [x for x in shocks if x["kind"] in want]
-    if sales is not None and want & stock_kinds:
-        flows = net_flows(sales, daily_receipts(ds, as_of=d))
-        position = position_now(ds, as_of=d, flows=flows)
+    if sales is not None and position is not None and want & stock_kinds:
         if AnomalyKind.PHANTOM_STOCK in want:
             records += detect_phantom_stock(ds, as_of=d, rules=r, sales=sales, position=position)
         if AnomalyKind.NEGATIVE_STOCK in want:

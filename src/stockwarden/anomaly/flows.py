@@ -72,3 +72,13 @@ def position_now(ds: Dataset, *, as_of: pd.Timestamp, flows: pd.DataFrame) -> pd
     at_now = cum_flow_at(flows, last.assign(date=as_of)[[*KEYS, "date"]])
     last["on_hand"] = last["last_count"] + at_now - at_count
     return last
+
+
+def cover_days(sales: pd.DataFrame, position: pd.DataFrame, *, as_of: pd.Timestamp, window_days: int = 28) -> pd.Series:
+    """Days of cover per (sku, location_id): on hand now / mean daily sales over the last ``window_days``
+    (infinite when nothing sold; zero when nothing is on hand)."""
+    recent = sales.loc[sales["date"] > as_of - pd.Timedelta(days=window_days)]
+    rate = recent.groupby(KEYS)["qty_sold"].sum() / window_days
+    pos = position.set_index(KEYS)["on_hand"].clip(lower=0)
+    rate = rate.reindex(pos.index).fillna(0.0)
+    return (pos / rate.where(rate > 0)).fillna(float("inf")).where(pos > 0, 0.0)

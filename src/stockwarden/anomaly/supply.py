@@ -61,12 +61,14 @@ def supplier_keys(ds: Dataset) -> dict[str, list[tuple[str, str]]]:
 
 
 def detect_overdue_pos(
-    ds: Dataset, *, as_of: pd.Timestamp, rules: AnomalyRules, risk: pd.DataFrame | None = None
+    ds: Dataset, *, as_of: pd.Timestamp, rules: AnomalyRules, risk: pd.DataFrame | None = None,
+    cover: pd.Series | None = None,
 ) -> list[Record]:
     """Open POs past their promised date (or, without a promise, the item/supplier nominal lead time).
 
     Severity grows with days late (``overdue_warning_days``, ``overdue_critical_days``) and one step more
-    when the SKU-location is already at ``warning``/``critical`` risk in ``risk`` (when given).
+    when the SKU-location is already at ``warning``/``critical`` risk in ``risk`` (when given), else when
+    its days of ``cover`` (a series indexed by sku, location_id) are below ``overdue_cover_days``.
     """
     po = ds.purchase_orders
     if po.empty:
@@ -90,6 +92,8 @@ def detect_overdue_pos(
     if risk is not None and len(risk) and "level" in risk:
         hot = risk.loc[risk["level"].isin(("critical", "warning"))]
         at_risk = set(zip(hot["sku"], hot["location_id"], strict=True))
+    elif cover is not None and len(cover):
+        at_risk = set(cover.index[cover < rules.overdue_cover_days])
     out: list[Record] = []
     for row in op.itertuples(index=False):
         late = float(row.days_late)

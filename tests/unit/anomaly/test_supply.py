@@ -89,3 +89,14 @@ def test_a_supplier_whose_delays_became_erratic_is_unreliable() -> None:
     spread = found.loc[found["metric"] == "delay_sd_days"]
     assert len(spread) == 1
     assert spread["detail"].iloc[0].startswith("S: delivery dates became erratic")
+
+
+def test_without_a_risk_frame_low_cover_raises_the_overdue_severity() -> None:
+    from tests.factories_supply import daily_rows
+
+    sales, _ = daily_rows(sku="A", start="2024-06-01", qty=[5.0] * 30)
+    low = [{"date": "2024-06-30", "sku": "A", "location_id": "WH1", "on_hand": 10.0}]
+    high = [{"date": "2024-06-30", "sku": "A", "location_id": "WH1", "on_hand": 500.0}]
+    po = [_open_po("P1", promised="2024-06-28")]
+    assert _kinds(supply_dataset(po, sales=sales, inventory=low), "overdue_po")["severity"].iloc[0] == "warning"
+    assert _kinds(supply_dataset(po, sales=sales, inventory=high), "overdue_po")["severity"].iloc[0] == "info"
