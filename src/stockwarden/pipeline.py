@@ -38,7 +38,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from stockwarden.alerts.build import build_signals
-from stockwarden.alerts.lifecycle import reconcile_alerts
+from stockwarden.alerts.lifecycle import reconcile_alerts, tick_alerts
 from stockwarden.alerts.notify.base import AppriseNotifier, Notifier, check_channels
 from stockwarden.alerts.notify.compose import compose_messages
 from stockwarden.alerts.notify.outbox import deliver_due
@@ -249,11 +249,17 @@ def run_pipeline(
     reports: list[StepReport] = [StepReport("load", load_seconds, {"skus": len(ds.items)})]
     warnings: list[str] = []
     if was_completed:
+        # Same date, data and rules: nothing is recomputed. Only time moves on: escalations and
+        # snoozes that end today, and messages that are due.
+        started = time.perf_counter()
+        with Session(engine) as s, s.begin():
+            ticked = _tick_step(s, day=day, config=config, now=now, run_id=run_id)
+        reports.append(StepReport("tick", time.perf_counter() - started, ticked))
         delivered = _deliver(engine, notifier, config=config, now=now)
         reports.append(delivered)
         return RunReport(run_id=run_id, as_of=day, status="already_completed", rules_version=rules_version,
                          data_hash=data_hash, attempts=record.attempts, steps=tuple(reports),
-                         counts=dict(delivered.counts))
+                         counts={**ticked, **delivered.counts})
 
     done = dict(record.steps)
     results: dict[str, Any] = {}
@@ -363,6 +369,20 @@ def _alerts_step(session: Session, assessment: pd.DataFrame, ds: Dataset, *, day
         elif change.entries:
             counts["alerts_updated"] += 1
     return counts
+
+
+def _tick_step(session: Session, *, day: dt.date, config: RulesConfig, now: dt.datetime, run_id: int
+               ) -> dict[str, int]:
+    changes = tick_alerts(alert_repo.get_live_alerts(session), now=now, rules=config.alerts)
+    if not changes:
+        return {"alerts_escalated": 0, "messages_enqueued": 0}
+    before = alert_repo.last_log_id(session)
+    alert_repo.save_alert_changes(session, changes, run_id=run_id)
+    items = alert_repo.get_notify_items(session, run_id, after_log_id=before)
+    batch = f":tick{min(it.log_id for it in items)}" if items else ""
+    messages = compose_messages(items, rules=config.notify, now=now, as_of=day, run_id=run_id, batch=batch)
+    escalated = sum(c.after.state is AlertState.ESCALATED for c in changes)
+    return {"alerts_escalated": escalated, "messages_enqueued": enqueue_messages(session, messages, now=now)}
 
 
 def _compose_step(session: Session, *, day: dt.date, config: RulesConfig, now: dt.datetime, run_id: int

@@ -13,6 +13,7 @@ from stockwarden.alerts.lifecycle import (
     reconcile_alerts,
     resolve_alert,
     snooze_alert,
+    tick_alerts,
 )
 
 __all__ = [
@@ -23,4 +24,5 @@ __all__ = [
     "reconcile_alerts",
     "resolve_alert",
     "snooze_alert",
+    "tick_alerts",
 ]

@@ -85,6 +85,37 @@ def reconcile_alerts(
     return changes
 
 
+def tick_alerts(active: Sequence[Alert], *, now: dt.datetime, rules: AlertRules) -> list[AlertChange]:
+    """Apply the passing of time alone (no new assessment): escalations and snoozes that end today.
+
+    Used when the daily job runs but the data has not changed, so that a critical alert nobody
+    acknowledges still escalates and a snooze "until Friday" still ends on Friday. A snoozed alert
+    whose last run was clear (``clear_runs > 0``) stays snoozed: the next assessment decides.
+    """
+    changes: list[AlertChange] = []
+    for alert in active:
+        if alert.state is AlertState.RESOLVED:
+            continue
+        after, entries, notify = alert, [], None
+        if (after.state is AlertState.SNOOZED and after.snoozed_until is not None
+                and now.date() >= after.snoozed_until and after.clear_runs == 0):
+            woken = replace(after, state=AlertState.OPEN, snoozed_until=None, snooze_until_worse=False,
+                            snooze_level=None)
+            entries.append(_entry(after, woken, now=now, actor=SYSTEM_ACTOR, action=AlertAction.WOKEN,
+                                  comment=f"snooze ended {after.snoozed_until}"))
+            after, notify = woken, NotifyReason.WOKEN
+        overdue = _escalation_due(after, now=now, rules=rules)
+        if overdue:
+            escalated = replace(after, state=AlertState.ESCALATED)
+            entries.append(_entry(after, escalated, now=now, actor=SYSTEM_ACTOR, action=AlertAction.ESCALATED,
+                                  comment=f"critical and unacknowledged for {overdue}"))
+            after, notify = escalated, NotifyReason.ESCALATED
+        if entries:
+            changes.append(AlertChange(before=alert, after=replace(after, updated_at=now), entries=tuple(entries),
+                                       notify=notify))
+    return changes
+
+
 def _open(signal: AlertSignal, *, as_of: dt.date, now: dt.datetime, rules_version: str) -> AlertChange:
     alert = Alert(
         kind=signal.kind, sku=signal.sku, location_id=signal.location_id, level=signal.level,

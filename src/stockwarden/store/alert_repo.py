@@ -192,10 +192,17 @@ def list_feedback(session: Session) -> list[dict[str, object]]:
     ]
 
 
-def get_notify_items(session: Session, run_id: int) -> list[NotifyItem]:
-    """The alert changes of a run that asked for a message, with the alert as it is now."""
+def get_notify_items(session: Session, run_id: int, *, after_log_id: int = 0) -> list[NotifyItem]:
+    """The alert changes of a run that asked for a message (log lines after ``after_log_id``),
+    with the alert as it is now."""
     query = (sa.select(AlertLogRow.id, AlertLogRow.notify, AlertRow)
              .join(AlertRow, AlertRow.id == AlertLogRow.alert_id)
-             .where(AlertLogRow.run_id == run_id, AlertLogRow.notify.is_not(None)).order_by(AlertLogRow.id))
+             .where(AlertLogRow.run_id == run_id, AlertLogRow.notify.is_not(None), AlertLogRow.id > after_log_id)
+             .order_by(AlertLogRow.id))
     return [NotifyItem(alert=_to_alert(row), reason=NotifyReason(str(reason)), log_id=log_id)
             for log_id, reason, row in session.execute(query)]
+
+
+def last_log_id(session: Session) -> int:
+    """The id of the newest handling-log line (0 when there is none)."""
+    return int(session.scalar(sa.select(sa.func.max(AlertLogRow.id))) or 0)

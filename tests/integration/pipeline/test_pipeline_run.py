@@ -184,3 +184,31 @@ def test_quiet_hours_hold_the_digest_until_they_end_while_the_immediate_goes_out
     assert deliver_due(outbox, notifier, rules=cfg.notify, now=NOW + dt.timedelta(minutes=89)).n_sent == 0
     assert deliver_due(outbox, notifier, rules=cfg.notify, now=NOW + dt.timedelta(minutes=90)).n_sent == 1
     assert [m.kind for _, m in notifier.sent] == ["immediate", "digest"]
+
+
+def test_when_the_data_does_not_change_time_still_escalates_and_ends_snoozes(db):
+    from stockwarden.alerts.lifecycle import snooze_alert
+    from stockwarden.config import AlertRules
+
+    risk = ScriptedRisk({"SKU-000": ("critical", 0.9), "SKU-001": ("warning", 0.5)})
+    notifier = MockNotifier()
+    cfg = rules_with(HOOK).model_copy(update={"alerts": AlertRules(escalate_after_hours=30)})
+    run_pipeline(db, as_of=None, config=cfg, now=NOW, notifier=notifier, steps=scripted_steps(risk))
+    with Session(db) as s, s.begin():
+        warning = next(a for a in alert_repo.list_alerts(s) if a.sku == "SKU-001")
+        alert_repo.save_alert_change(s, snooze_alert(warning, actor="li", now=NOW, until=(NOW + 2 * DAY).date()))
+    sent = len(notifier.sent)
+    next_day = run_pipeline(db, as_of=None, config=cfg, now=NOW + DAY, notifier=notifier, steps=scripted_steps(risk))
+    assert next_day.status == "already_completed" and next_day.counts["messages_enqueued"] == 0
+    later = run_pipeline(db, as_of=None, config=cfg, now=NOW + 2 * DAY, notifier=notifier, steps=scripted_steps(risk))
+    assert later.status == "already_completed" and risk.calls == 1
+    assert later.counts["alerts_escalated"] == 1
+    new = [m for _, m in notifier.sent[sent:]]
+    assert [m.kind for m in new] == ["immediate", "digest"]
+    assert "ESCALATED" in new[0].title and "(escalated, #" in new[1].body and "(snooze ended, #" in new[1].body
+    again = run_pipeline(db, as_of=None, config=cfg, now=NOW + 2 * DAY + dt.timedelta(hours=1), notifier=notifier,
+                         steps=scripted_steps(risk))
+    assert again.counts["messages_enqueued"] == 0 and len(notifier.sent) == sent + 2
+    with Session(db) as s:
+        states = sorted(str(a.state) for a in alert_repo.list_alerts(s))
+    assert states == ["escalated", "open"]

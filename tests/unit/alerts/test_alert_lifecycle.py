@@ -226,3 +226,17 @@ def test_the_handling_log_tells_the_story():
 
 def test_an_alert_level_is_compared_by_rank():
     assert AlertLevel.CRITICAL.rank > AlertLevel.WARNING.rank > AlertLevel.WATCH.rank > AlertLevel.OK.rank
+
+
+def test_time_alone_escalates_and_ends_snoozes_but_leaves_a_clearing_snooze_alone():
+    from stockwarden.alerts.lifecycle import tick_alerts
+
+    w = World(AlertRules(escalate_after_hours=10))
+    w.run(make_signal("A", level="critical", probability=0.9), make_signal("B"), make_signal("C"))
+    w.save(snooze_alert(w.alerts[2], actor="li", now=w.now(), until=w.now().date() + DAY))
+    snoozed = snooze_alert(w.alerts[3], actor="li", now=w.now(), until=w.now().date() + DAY)
+    w.save(replace(snoozed, after=replace(snoozed.after, clear_runs=1)))
+    changes = tick_alerts(list(w.alerts.values()), now=w.now() + DAY, rules=w.rules)
+    assert {(c.after.sku, c.after.state, c.notify) for c in changes} == {
+        ("A", AlertState.ESCALATED, NotifyReason.ESCALATED), ("B", AlertState.OPEN, NotifyReason.WOKEN)}
+    assert tick_alerts([c.after for c in changes], now=w.now() + DAY, rules=w.rules) == []

@@ -58,6 +58,7 @@ def compose_messages(
     now: dt.datetime,
     as_of: dt.date,
     run_id: int,
+    batch: str = "",
 ) -> list[OutboxMessage]:
     """The messages of one run, each with a stable idempotency key.
 
@@ -67,6 +68,7 @@ def compose_messages(
         now: the time of composition (for quiet hours; timezone-aware).
         as_of: the run's assessment date (shown in digest titles).
         run_id: the run (part of the digest keys: a resumed run recomposes the same keys).
+        batch: distinguishes a later digest of the same run (escalations of a re-run on unchanged data).
 
     Raises:
         ConfigError: a quiet-hours value or time zone is malformed.
@@ -93,7 +95,7 @@ def compose_messages(
         lines = [text.alert_line(lang, it.alert, it.reason, link=_link(rules, it.alert)) for it in shown]
         if len(mine) > len(shown):
             lines.append(text.more_line(lang, len(mine) - len(shown)))
-        key = f"digest:{channel.name}:run{run_id}"
+        key = f"digest:{channel.name}:run{run_id}{batch}"
         lines.append(text.ref_line(key))
         messages.append(OutboxMessage(
             idempotency_key=key, channel=channel.name, kind="digest",
