@@ -8,8 +8,9 @@
 
 **One run per (as_of, data, rules).** The run key is the as-of date, a fingerprint of the data known
 at that date (with exported orders) and the rules hash. A completed key is not run again: running
-twice for the same date and data changes nothing and composes nothing new (only messages still due
-in the outbox are delivered).
+twice for the same date and data recomputes nothing and composes nothing new from the data; only the
+passing of time is applied (``tick``: escalations, snoozes that end today) and messages still due in
+the outbox are delivered.
 
 **Resumable.** Each effect step commits its changes together with its ``run_steps`` row, so after a
 kill the database holds exactly the steps that completed; the next run with the same key skips them

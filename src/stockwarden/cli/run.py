@@ -72,7 +72,8 @@ def execute_run(db: str | None, rules: RulesConfig, as_of: dt.date | None) -> No
     c = report.counts
     if report.status == "already_completed":
         console.print(f"nothing new: as of {report.as_of} with this data and these rules was already run "
-                      f"(run {report.run_id}); messages sent now: {c.get('messages_sent', 0)}", highlight=False)
+                      f"(run {report.run_id}); since then {c.get('alerts_escalated', 0)} escalated; messages: "
+                      f"{c.get('messages_enqueued', 0)} queued, {c.get('messages_sent', 0)} sent", highlight=False)
     else:
         console.print(
             f"alerts: {c.get('alerts_opened', 0)} opened, {c.get('alerts_updated', 0)} updated, "
