@@ -23,7 +23,6 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -38,6 +37,7 @@ from stockwarden.store.tables import DATASET_TABLES, DigestRow
 
 KEY_SEP = "\x1f"  # unit separator: never part of a cleaned cell value
 STAGE = "_sw_stage"
+SQLITE_CHUNK_ROWS = 100_000  # rows turned into Python lists at a time
 SQLITE_MAX_PARAMS = 999  # the lowest host-parameter limit of SQLite builds still in use
 IN_CHUNK = 500
 WHOLE = ""  # partition name of tables without a date column
@@ -73,11 +73,26 @@ def _key_text(s: pd.Series) -> pa.Array:
     if pd.api.types.is_datetime64_any_dtype(s):
         arr = pa.array(s.to_numpy().astype("datetime64[D]"), from_pandas=True).cast(pa.string())
     elif pd.api.types.is_float_dtype(s):
-        arr = pa.array([None if v != v else (str(int(v)) if float(v).is_integer() else repr(v)) for v in s],
-                       pa.string())
+        arr = pa.array(
+            [None if v != v else (str(int(v)) if float(v).is_integer() else repr(v)) for v in s], pa.string()
+        )
     else:
         arr = pa.array(s.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
     return pc.fill_null(arr, "")
+
+
+def _occurrences(frame: pd.DataFrame, key: list[str]) -> np.ndarray:
+    """For each row, how many earlier rows share its key (0 for the first): the ``seq`` of sales lines."""
+    n = len(frame)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    hashed = pd.util.hash_pandas_object(frame[key], index=False)
+    maybe = hashed.duplicated(keep=False).to_numpy()  # equal keys hash equal; a collision only costs time
+    seq = np.zeros(n, dtype=np.int64)
+    if maybe.any():
+        sub = frame.loc[maybe, key]
+        seq[maybe] = sub.groupby(key, dropna=False, sort=False).cumcount().to_numpy(dtype=np.int64)
+    return seq
 
 
 def build_records(frame: pd.DataFrame, table: str, extras: Sequence[str] = ()) -> pd.DataFrame:
@@ -96,15 +111,13 @@ def build_records(frame: pd.DataFrame, table: str, extras: Sequence[str] = ()) -
     n = len(frame)
     parts = [_key_text(frame[k]) for k in spec.key]
     base = pc.binary_join_element_wise(*parts, KEY_SEP) if n else pa.array([], pa.string())
-    enc = pc.dictionary_encode(base)
-    if len(enc.dictionary) < n:  # repeated keys (sales lines): number them in file order
-        codes = enc.indices.to_numpy(zero_copy_only=False)
-        seq = pd.Series(codes).groupby(codes, sort=False).cumcount().to_numpy(dtype=np.int64)
-    else:
-        seq = np.zeros(n, dtype=np.int64)
+    seq = _occurrences(frame, list(spec.key))
     seq_text = pa.array(seq).cast(pa.string())
-    row_key = pc.binary_join_element_wise(base, seq_text, KEY_SEP).to_numpy(zero_copy_only=False) if n else np.array(
-        [], dtype=object)
+    row_key = (
+        pc.binary_join_element_wise(base, seq_text, KEY_SEP).to_numpy(zero_copy_only=False)
+        if n
+        else np.array([], dtype=object)
+    )
 
     extras = [c for c in extras if c in frame.columns]
     if extras and n:
@@ -128,8 +141,9 @@ def build_records(frame: pd.DataFrame, table: str, extras: Sequence[str] = ()) -
 def _digests(part: np.ndarray, row_hash: np.ndarray) -> pd.DataFrame:
     """Per partition: row count and sum of row hashes (modulo 2**64)."""
     if len(part) == 0:
-        return pd.DataFrame({"part": pd.Series([], dtype=object), "n_rows": np.zeros(0, np.int64),
-                             "hash_sum": np.zeros(0, np.int64)})
+        return pd.DataFrame(
+            {"part": pd.Series([], dtype=object), "n_rows": np.zeros(0, np.int64), "hash_sum": np.zeros(0, np.int64)}
+        )
     codes, uniques = pd.factorize(part)
     order = np.argsort(codes, kind="stable")
     sorted_codes = codes[order]
@@ -137,24 +151,13 @@ def _digests(part: np.ndarray, row_hash: np.ndarray) -> pd.DataFrame:
     with np.errstate(over="ignore"):
         sums = np.add.reduceat(row_hash.view(np.uint64)[order], starts)
     counts = np.diff(np.r_[starts, len(order)])
-    return pd.DataFrame({"part": np.asarray(uniques, dtype=object)[sorted_codes[starts]], "n_rows": counts,
-                         "hash_sum": sums.view(np.int64)})
-
-
-def _column_values(s: pd.Series, *, sqlite: bool) -> list[Any]:
-    """A column as Python values for executemany: None for missing, ISO text for dates."""
-    if pd.api.types.is_datetime64_any_dtype(s):
-        return _iso_dates(s.to_numpy()).tolist()  # type: ignore[no-any-return]
-    if pd.api.types.is_float_dtype(s):
-        a = s.to_numpy()
-        if sqlite:
-            return a.tolist()  # type: ignore[no-any-return]  # SQLite stores NaN as NULL
-        out = a.astype(object)
-        out[np.isnan(a)] = None
-        return out.tolist()  # type: ignore[no-any-return]
-    if pd.api.types.is_integer_dtype(s):
-        return s.to_numpy().tolist()  # type: ignore[no-any-return]
-    return s.to_numpy(dtype=object).tolist()  # type: ignore[no-any-return]
+    return pd.DataFrame(
+        {
+            "part": np.asarray(uniques, dtype=object)[sorted_codes[starts]],
+            "n_rows": counts,
+            "hash_sum": sums.view(np.int64),
+        }
+    )
 
 
 def _quote(conn: Connection, name: str) -> str:
@@ -165,13 +168,33 @@ def _driver(conn: Connection) -> Any:
     return conn.connection.driver_connection
 
 
-def write_frame(conn: Connection, table: str, frame: pd.DataFrame, columns: Sequence[str]) -> None:
-    """Bulk-insert the ``columns`` of ``frame`` into ``table``: COPY on PostgreSQL, executemany batches on SQLite."""
-    if len(frame) == 0:
+def write_frame(
+    conn: Connection,
+    table: str,
+    frame: pd.DataFrame,
+    columns: Sequence[str],
+    *,
+    constants: dict[str, Any] | None = None,
+) -> None:
+    """Bulk-insert the ``columns`` of ``frame`` into ``table``: COPY on PostgreSQL, executemany batches on SQLite.
+
+    Args:
+        conn: the connection (inside the import's transaction).
+        table: target table.
+        frame: the rows.
+        columns: the columns written, in order.
+        constants: columns with one value for every row (not taken from ``frame``).
+    """
+    n = len(frame)
+    if n == 0:
         return
+    constants = constants or {}
     if conn.dialect.name == "postgresql":
         arrays = {}
         for c in columns:
+            if c in constants:
+                arrays[c] = pa.array(np.full(n, constants[c]))
+                continue
             s = frame[c]
             if pd.api.types.is_datetime64_any_dtype(s):
                 arrays[c] = pa.array(s.to_numpy().astype("datetime64[D]"), from_pandas=True)
@@ -182,20 +205,49 @@ def write_frame(conn: Connection, table: str, frame: pd.DataFrame, columns: Sequ
         buf = io.BytesIO()
         pacsv.write_csv(pa.table(arrays), buf, write_options=pacsv.WriteOptions(include_header=False))
         col_sql = ", ".join(_quote(conn, c) for c in columns)
-        with _driver(conn).cursor() as cur, cur.copy(
-            f"COPY {_quote(conn, table)} ({col_sql}) FROM STDIN WITH (FORMAT csv)"
-        ) as copy:
+        with (
+            _driver(conn).cursor() as cur,
+            cur.copy(f"COPY {_quote(conn, table)} ({col_sql}) FROM STDIN WITH (FORMAT csv)") as copy,
+        ):
             view = buf.getbuffer()
             for start in range(0, len(view), 1 << 20):
                 copy.write(view[start : start + (1 << 20)])
             del view
         return
-    values = [_column_values(frame[c], sqlite=True) for c in columns]
-    write_rows(conn, table, columns, zip(*values, strict=True))
+    # SQLite: one object matrix (numpy fills it column by column in C), then many rows per INSERT.
+    matrix = np.empty((n, len(columns)), dtype=object)
+    for j, c in enumerate(columns):
+        if c in constants:
+            matrix[:, j] = constants[c]
+        elif pd.api.types.is_datetime64_any_dtype(frame[c]):
+            matrix[:, j] = _iso_dates(frame[c].to_numpy())
+        else:
+            matrix[:, j] = frame[c].to_numpy()  # NaN floats are stored as NULL by SQLite
+    _sqlite_insert(conn, table, columns, matrix)
+
+
+def _sqlite_insert(conn: Connection, table: str, columns: Sequence[str], matrix: np.ndarray) -> None:
+    qt = _quote(conn, table)
+    col_sql = ", ".join(_quote(conn, c) for c in columns)
+    one = f"({', '.join('?' for _ in columns)})"
+    per_statement = max(1, SQLITE_MAX_PARAMS // len(columns))  # several rows per INSERT: fewer VM runs
+    n = len(matrix)
+    full = n // per_statement * per_statement
+    chunk = per_statement * max(1, SQLITE_CHUNK_ROWS // per_statement)
+    cur = _driver(conn).cursor()
+    try:
+        for start in range(0, full, chunk):
+            stop = min(full, start + chunk)
+            params = matrix[start:stop].reshape(-1, per_statement * len(columns)).tolist()
+            cur.executemany(f"INSERT INTO {qt} ({col_sql}) VALUES {', '.join([one] * per_statement)}", params)
+        if full < n:
+            cur.executemany(f"INSERT INTO {qt} ({col_sql}) VALUES {one}", matrix[full:].tolist())
+    finally:
+        cur.close()
 
 
 def write_rows(conn: Connection, table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> None:
-    """Insert Python ``rows`` into ``table``: COPY on PostgreSQL, executemany batches elsewhere."""
+    """Insert Python ``rows`` (small sets: rejects) into ``table``: COPY on PostgreSQL, executemany elsewhere."""
     qt = _quote(conn, table)
     col_sql = ", ".join(_quote(conn, c) for c in columns)
     if conn.dialect.name == "postgresql":
@@ -203,20 +255,9 @@ def write_rows(conn: Connection, table: str, columns: Sequence[str], rows: Itera
             for row in rows:
                 copy.write_row(row)
         return
-    one = f"({', '.join('?' for _ in columns)})"
-    per_statement = max(1, SQLITE_MAX_PARAMS // len(columns))  # several rows per INSERT: fewer VM runs
-    batch = list(rows)
-    full = len(batch) // per_statement * per_statement
-    cur = _driver(conn).cursor()
-    try:
-        if full:
-            many = f"INSERT INTO {qt} ({col_sql}) VALUES {', '.join([one] * per_statement)}"
-            chunks = (tuple(chain.from_iterable(batch[i : i + per_statement])) for i in range(0, full, per_statement))
-            cur.executemany(many, chunks)
-        if full < len(batch):
-            cur.executemany(f"INSERT INTO {qt} ({col_sql}) VALUES {one}", batch[full:])
-    finally:
-        cur.close()
+    matrix = np.array([list(r) for r in rows] or np.empty((0, len(columns))), dtype=object)
+    if len(matrix):
+        _sqlite_insert(conn, table, columns, matrix.reshape(len(matrix), len(columns)))
 
 
 def read_keys(conn: Connection, table: str, parts: Sequence[str] | None = None) -> pd.DataFrame:
@@ -224,7 +265,7 @@ def read_keys(conn: Connection, table: str, parts: Sequence[str] | None = None) 
     spec = TABLES[table]
     t = DATASET_TABLES[table]
     date_col = t.c[spec.date_column] if spec.date_column else None
-    stmt = select(t.c.id, t.c.row_key, t.c.row_hash, *( [date_col] if date_col is not None else []))
+    stmt = select(t.c.id, t.c.row_key, t.c.row_hash, *([date_col] if date_col is not None else []))
     rows: list[Any] = []
     if parts is None or date_col is None:
         rows = list(conn.execute(stmt).tuples())
@@ -232,11 +273,13 @@ def read_keys(conn: Connection, table: str, parts: Sequence[str] | None = None) 
         days = [date.fromisoformat(p) for p in parts]
         for start in range(0, len(days), IN_CHUNK):
             rows.extend(conn.execute(stmt.where(date_col.in_(days[start : start + IN_CHUNK]))).tuples())
-    frame = pd.DataFrame({
-        "id": np.array([r[0] for r in rows], dtype=np.int64),
-        "row_key": np.array([r[1] for r in rows], dtype=object),
-        "row_hash": np.array([r[2] for r in rows], dtype=np.int64),
-    })
+    frame = pd.DataFrame(
+        {
+            "id": np.array([r[0] for r in rows], dtype=np.int64),
+            "row_key": np.array([r[1] for r in rows], dtype=object),
+            "row_hash": np.array([r[2] for r in rows], dtype=np.int64),
+        }
+    )
     if date_col is None:
         frame["part"] = WHOLE
     else:
@@ -281,7 +324,8 @@ def upsert_records(conn: Connection, table: str, records: pd.DataFrame, *, batch
     is_changed = ~is_new & (old_hash != work["row_hash"].to_numpy())
     columns = storage_columns(table)
     if is_new.any():
-        write_frame(conn, table, work.loc[is_new].assign(batch_id=batch_id), columns)
+        fresh = work if is_new.all() else work.loc[is_new]
+        write_frame(conn, table, fresh, columns, constants={"batch_id": batch_id})
     n_changed = int(is_changed.sum())
     if n_changed:
         changed = work.loc[is_changed].assign(batch_id=batch_id, id=existing["id"].to_numpy()[pos[is_changed]])
@@ -304,8 +348,10 @@ def _store_digests(
     d = DigestRow.__table__  # type: ignore[attr-defined]
     for start in range(0, len(parts), IN_CHUNK):
         conn.execute(d.delete().where(d.c.table_name == table, d.c.part.in_(parts[start : start + IN_CHUNK])))
-    rows = [{"table_name": table, "part": p, "n_rows": int(k), "hash_sum": int(h)}
-            for p, k, h in digests.itertuples(index=False)]
+    rows = [
+        {"table_name": table, "part": p, "n_rows": int(k), "hash_sum": int(h)}
+        for p, k, h in digests.itertuples(index=False)
+    ]
     if rows:
         conn.execute(d.insert(), rows)
 

@@ -133,6 +133,7 @@ def test_import_that_cannot_run_exits_2_with_one_line(tmp_path: Path, setup, arg
     assert message in _one_line_error(result.output)
 
 
+@pytest.mark.slow  # starts a new interpreter that imports every command module
 def test_the_installed_command_prints_no_traceback(tmp_path: Path) -> None:
     exe = Path(sys.executable).with_name("stockwarden")
     if not exe.exists():
