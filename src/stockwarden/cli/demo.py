@@ -95,15 +95,20 @@ def _fresh_engine(db: str, *, reset: bool) -> Any:
         StoreError: when a non-SQLite database already holds data and ``reset`` was not asked for.
     """
     from sqlalchemy import inspect
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
 
     from stockwarden.errors import StoreError
     from stockwarden.store.db import make_engine, upgrade_database
 
     url = db.strip()
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        path = Path(url.removeprefix("sqlite:///").split("?", 1)[0])
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StoreError(f"--db {url!r} is not a database URL (e.g. sqlite:///demo.db)") from exc
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         for extra in ("", "-wal", "-shm", "-journal"):
-            Path(f"{path}{extra}").unlink(missing_ok=True)
+            Path(f"{parsed.database}{extra}").unlink(missing_ok=True)
         engine = make_engine(url)
     else:
         engine = make_engine(url)

@@ -53,20 +53,29 @@ def print_company(ds: Dataset, folder: Path, *, seed: int) -> None:
         highlight=False)
 
 
+_LOAD_COLUMNS = (("table", 15, True), ("file", 19, False), ("rows read", 9, True), ("accepted", 9, True),
+                 ("rejected", 8, True), ("first date", 10, True), ("last date", 10, True), ("SKUs", 4, False),
+                 ("locations", 9, False))
+
+
 def print_health(report: Any, health: HealthReport) -> None:
     """The per-table summary of the import (counts + data-health summary) and the data warnings."""
     console.rule("[bold]What was loaded")
+    shown = _fitting(_LOAD_COLUMNS)
     table = Table(box=box.SIMPLE_HEAD, title=f"import batch {report.batch_id}, {report.seconds:.1f} s",
                   title_justify="left")
-    for col in ("table", "file", "rows read", "accepted", "rejected", "first date", "last date", "SKUs",
-                "locations"):
-        table.add_column(col, justify="left" if col in ("table", "file", "first date", "last date") else "right")
+    for col in shown:
+        table.add_column(col, justify="left" if col in ("table", "file", "first date", "last date") else "right",
+                         no_wrap=True)
     summaries = {t.table: t for t in health.tables}
     for name, counts in report.tables.items():
         s = summaries[name]
-        rejected = f"[red]{counts.rejected}[/]" if counts.rejected else "0"
-        table.add_row(name, counts.file, f"{counts.read:,}", f"{counts.accepted:,}", rejected, _day(s.first_date),
-                      _day(s.last_date), str(s.skus or ""), str(s.locations or ""))
+        cells = {"table": name, "file": counts.file, "rows read": f"{counts.read:,}",
+                 "accepted": f"{counts.accepted:,}",
+                 "rejected": f"[red]{counts.rejected}[/]" if counts.rejected else "0",
+                 "first date": _day(s.first_date), "last date": _day(s.last_date), "SKUs": str(s.skus or ""),
+                 "locations": str(s.locations or "")}
+        table.add_row(*(cells[c] for c in shown))
     console.print(table)
     if not health.warnings:
         console.print("[green]No data warning.[/]")
@@ -115,7 +124,7 @@ def short_reasons(reasons: object, *, keep: int = 3) -> str:
 # (header, width, essential): optional columns are dropped on narrow terminals.
 _RISK_COLUMNS = (("sku", 9, True), ("location", 8, True), ("level", 8, True), ("P(out)", 6, True),
                  ("stockout", 10, True), ("cover d", 7, False), ("on hand", 7, False), ("on order", 8, False),
-                 ("reorder pt", 10, False), ("order qty", 9, True), ("reasons", 30, True))
+                 ("reorder pt", 10, False), ("order qty", 9, False), ("reasons", 24, True))
 
 
 def _fitting(columns: tuple[tuple[str, int, bool], ...]) -> list[str]:

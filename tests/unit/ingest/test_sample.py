@@ -167,3 +167,12 @@ def test_weekly_counted_locations_are_counted_on_sundays_only(company: SampleCom
     daily = inv[inv["location_id"] == "WH-SH"]
     assert (weekly["date"].dt.dayofweek == 6).all()
     assert daily["date"].dt.dayofweek.nunique() == 7
+
+
+@pytest.mark.parametrize(("n_skus", "n_locations", "days"), [(1, 1, 60), (2, 6, 60), (7, 2, 90), (3, 3, 200)])
+def test_tiny_companies_are_valid_too(tmp_path: Path, n_skus: int, n_locations: int, days: int) -> None:
+    folder = generate_company(tmp_path / "tiny", seed=n_skus, n_skus=n_skus, n_locations=n_locations, days=days)
+    ds, result = read_dataset(folder)
+    assert all(len(r.rejected) == 0 and r.n_duplicates == 0 for r in result.results.values())
+    assert len(ds.items) == n_skus and len(ds.locations) == n_locations
+    assert ds.inventory["date"].nunique() >= days // 7

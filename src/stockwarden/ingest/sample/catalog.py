@@ -196,7 +196,10 @@ def build_items(n_skus: int, rng: np.random.Generator) -> pd.DataFrame:
             "safety_days": float(rng.uniform(5, 14)),
             "elasticity": float(rng.uniform(1.5, 4.0)),
         })
-    return pd.DataFrame(rows)
+    items = pd.DataFrame(rows)
+    for col in ("lead_time_days", "shelf_life_days"):  # all-missing columns would otherwise be object
+        items[col] = items[col].astype("float64")
+    return items
 
 
 ITEM_COLUMNS: tuple[str, ...] = ("sku", "name", "category", "unit", "unit_cost", "pack_size", "moq", "supplier_id",

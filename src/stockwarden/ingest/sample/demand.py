@@ -72,6 +72,8 @@ def build_promotions(
                     rows.append((sku, start, pd.Timestamp(year, month, last_day), "", "festival",
                                  float(rng.choice(_DISCOUNTS[2:]))))
     promos = pd.DataFrame(rows, columns=["sku", "start_date", "end_date", "location_id", "kind", "discount"])
+    promos = promos.astype({"sku": object, "start_date": "datetime64[ns]", "end_date": "datetime64[ns]",
+                            "location_id": object, "kind": object, "discount": "float64"})
     promos = promos.drop_duplicates(["sku", "start_date", "location_id", "kind"])
     return promos.sort_values(["start_date", "sku", "location_id"]).reset_index(drop=True)
 

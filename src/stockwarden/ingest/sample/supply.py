@@ -134,7 +134,9 @@ def simulate_supply(
         lines.append((np.full(len(s_idx), t), s_idx, qty, np.where(cancelled, -1, arrival), received, cancelled))
 
     cols = ("day", "series", "qty", "arrival_day", "received_qty", "is_cancelled")
-    frame = pd.DataFrame({c: np.concatenate([x[k] for x in lines]) if lines else [] for k, c in enumerate(cols)})
+    empty = (np.zeros(0, int), np.zeros(0, int), np.zeros(0), np.zeros(0, int), np.zeros(0), np.zeros(0, bool))
+    parts = lines or [empty]
+    frame = pd.DataFrame({c: np.concatenate([x[k] for x in parts]) for k, c in enumerate(cols)})
     return Supply(on_hand=on_hand, sales=sales, lines=frame)
 
 
