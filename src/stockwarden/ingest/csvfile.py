@@ -139,9 +139,9 @@ def parse_csv(data: bytes, *, source: str) -> ParsedCsv:
         # A quoted value spans lines: line numbers cannot be taken from physical lines.
         return _pandas_fallback(data, names, source=source, why=None)
     # Arrow numbers the non-blank lines (header = 1); map them back to physical lines.
-    bad = [(int(lines[n - 2]), text, k) for n, text, k in bad]  # type: ignore[operator]
-    blank_bad = {n for n, text, _ in bad if not text.strip()}
-    real_bad = [(n, text, k) for n, text, k in bad if text.strip()]
+    located = [(int(lines[int(n or 0) - 2]), text, k) for n, text, k in bad]
+    blank_bad = {n for n, text, _ in located if not text.strip()}
+    real_bad = [(n, text, k) for n, text, k in located if text.strip()]
     skipped = np.array(sorted(blank_bad | {n for n, _, _ in real_bad}), dtype=np.int64)
     row_lines = lines[~np.isin(lines, skipped)] if len(skipped) else lines
     why = "the line has {k} fields but the header has {h} (check quotes and separators)"

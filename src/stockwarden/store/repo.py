@@ -34,7 +34,7 @@ from stockwarden.ingest.read import ColumnMapping
 from stockwarden.ingest.schema import TABLE_ORDER, TABLES, Kind
 from stockwarden.ingest.validate import REJECT_COLUMNS
 from stockwarden.store.db import describe
-from stockwarden.store.tables import DATASET_TABLES, ImportBatchRow, RejectRow
+from stockwarden.store.tables import BATCHES, DATASET_TABLES, REJECTS, RejectRow
 from stockwarden.store.upsert import UpsertCounts, build_records, upsert_records, write_rows
 
 # progress(description, completed, total): called as the import moves through its steps.
@@ -142,7 +142,7 @@ def import_dataset(
             # SQLite locks the database at the first write (the batch row below); PostgreSQL needs a lock.
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK_KEY})
-            batches = ImportBatchRow.__table__  # type: ignore[attr-defined]
+            batches = BATCHES
             new_batch = batches.insert().values(source=str(Path(folder).resolve()), started_at=_now(), status="running")
             batch_id = int(conn.execute(new_batch.returning(batches.c.id)).scalar_one())
             tables: dict[str, TableReport] = {}
@@ -340,10 +340,10 @@ def list_rejects(
         batch_id: only this import batch (default: the latest batch, unless ``all_batches``).
         all_batches: every batch ever imported.
     """
-    r = RejectRow.__table__  # type: ignore[attr-defined]
+    r = REJECTS
     with engine.connect() as conn:
         if batch_id is None and not all_batches:
-            batch_id = conn.execute(select(func.max(ImportBatchRow.__table__.c.id))).scalar()  # type: ignore[attr-defined]
+            batch_id = conn.execute(select(func.max(BATCHES.c.id))).scalar()
         stmt = select(r.c.batch_id, r.c.table_name, r.c.file, r.c.line, r.c.column_name, r.c.value, r.c.reason)
         if batch_id is not None and not all_batches:
             stmt = stmt.where(r.c.batch_id == batch_id)

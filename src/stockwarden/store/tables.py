@@ -20,6 +20,7 @@ are exactly the canonical ones, plus bookkeeping columns:
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -89,7 +90,7 @@ class DigestRow(Base):
     hash_sum: Mapped[int] = mapped_column(sa.BigInteger)
 
 
-def _sql_type(kind: Kind) -> sa.types.TypeEngine[object]:
+def _sql_type(kind: Kind) -> sa.types.TypeEngine[Any]:
     if kind is Kind.STR:
         return sa.Text()
     if kind is Kind.DATE:
@@ -117,11 +118,19 @@ def _dataset_table(name: str) -> sa.Table:
 
 
 DATASET_TABLES: dict[str, sa.Table] = {name: _dataset_table(name) for name in TABLES}
+BATCHES = cast(sa.Table, ImportBatchRow.__table__)
+REJECTS = cast(sa.Table, RejectRow.__table__)
+HISTORY = cast(sa.Table, HistoryRow.__table__)
+DIGESTS = cast(sa.Table, DigestRow.__table__)
 
 __all__ = [
+    "BATCHES",
     "BOOK_COLUMNS",
     "DATASET_TABLES",
+    "DIGESTS",
+    "HISTORY",
     "NATURAL_KEYS",
+    "REJECTS",
     "DigestRow",
     "HistoryRow",
     "ImportBatchRow",

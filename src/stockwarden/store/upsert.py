@@ -33,7 +33,7 @@ import pyarrow.csv as pacsv
 from sqlalchemy import Connection, select, text
 
 from stockwarden.ingest.schema import TABLES
-from stockwarden.store.tables import DATASET_TABLES, DigestRow
+from stockwarden.store.tables import DATASET_TABLES, DIGESTS
 
 KEY_SEP = "\x1f"  # unit separator: never part of a cleaned cell value
 STAGE = "_sw_stage"
@@ -301,7 +301,7 @@ def upsert_records(conn: Connection, table: str, records: pd.DataFrame, *, batch
     if n == 0:
         return UpsertCounts(0, 0, 0)
     incoming = _digests(records["part"].to_numpy(), records["row_hash"].to_numpy())
-    d = DigestRow.__table__  # type: ignore[attr-defined]
+    d = DIGESTS
     stored = pd.DataFrame(
         conn.execute(select(d.c.part, d.c.n_rows, d.c.hash_sum).where(d.c.table_name == table)).all(),
         columns=["part", "n_rows", "hash_sum"],
@@ -345,7 +345,7 @@ def _store_digests(
     all_parts = np.concatenate([existing["part"].to_numpy(dtype=object), work["part"].to_numpy(dtype=object)[~matched]])
     all_hash = np.concatenate([hashes, work["row_hash"].to_numpy()[~matched]])
     digests = _digests(all_parts, all_hash)
-    d = DigestRow.__table__  # type: ignore[attr-defined]
+    d = DIGESTS
     for start in range(0, len(parts), IN_CHUNK):
         conn.execute(d.delete().where(d.c.table_name == table, d.c.part.in_(parts[start : start + IN_CHUNK])))
     rows = [
