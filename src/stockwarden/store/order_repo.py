@@ -105,13 +105,18 @@ def _fill(row: OrderProposalLineRow, line: ProposalLine) -> bool:
     return changed
 
 
+def _log_values(entry: AuditEntry, line_id: int, run_id: int | None = None) -> dict[str, object]:
+    return {
+        "line_id": line_id, "event": entry.event.value, "at": entry.at, "actor": entry.user, "role": entry.role,
+        "from_status": None if entry.from_status is None else entry.from_status.value,
+        "to_status": entry.to_status.value, "qty_before": entry.qty_before, "qty_after": entry.qty_after,
+        "value_before": entry.value_before, "value_after": entry.value_after, "reason_code": entry.reason_code,
+        "comment": entry.comment, "run_id": run_id,
+    }
+
+
 def _log(s: Session, entry: AuditEntry, line_id: int, run_id: int | None = None) -> None:
-    s.add(OrderApprovalLogRow(
-        line_id=line_id, event=entry.event.value, at=entry.at, actor=entry.user, role=entry.role,
-        from_status=None if entry.from_status is None else entry.from_status.value, to_status=entry.to_status.value,
-        qty_before=entry.qty_before, qty_after=entry.qty_after, value_before=entry.value_before,
-        value_after=entry.value_after, reason_code=entry.reason_code, comment=entry.comment, run_id=run_id,
-    ))
+    s.add(OrderApprovalLogRow(**_log_values(entry, line_id, run_id)))
 
 
 def save_proposals(
@@ -178,8 +183,9 @@ def save_proposals(
                     unchanged += 1
         s.add_all([row for row, _ in new_rows])
         s.flush()  # one batched INSERT; the ids are needed by the log
-        for row, line in new_rows:
-            _log(s, approval.creation_entry(line, now=now), row.id, run_id)
+        if new_rows:  # one executemany for the creation entries
+            s.execute(sa.insert(OrderApprovalLogRow), [
+                _log_values(approval.creation_entry(line, now=now), row.id, run_id) for row, line in new_rows])
         created = len(new_rows)
         stale = [r for k, r in drafts.items() if k not in keys]
         for r in stale:
