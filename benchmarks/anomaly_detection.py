@@ -243,7 +243,7 @@ def _plot_scms(plotted: list[tuple[str, pd.DataFrame, list]], png: Path) -> None
 
 
 # ----------------------------------------------------------------------------- (c) phantom stock
-def bench_phantom(*, n_inject: int = 20, seed: int = 0) -> dict[str, object]:
+def bench_phantom(*, n_inject: int = 20, seed: int = 0, rules: AnomalyRules | None = None) -> dict[str, object]:
     src = DATA / "replay_dev"
     rng = np.random.default_rng(seed)
     as_ofs = [pd.Timestamp(d) for d in ("2015-06-30", "2015-09-30", "2015-12-31", "2016-03-31")]
@@ -253,7 +253,7 @@ def bench_phantom(*, n_inject: int = 20, seed: int = 0) -> dict[str, object]:
     results = []
     with tempfile.TemporaryDirectory(prefix="sw_phantom_") as tmp:
         for as_of in as_ofs:
-            base = detect_anomalies(clean, as_of=as_of, kinds=kinds)
+            base = detect_anomalies(clean, as_of=as_of, kinds=kinds, rules=rules)
             pre = set(zip(base["sku"], base["location_id"], strict=True))
             inv = clean.inventory
             at = inv.loc[inv["date"] == as_of - pd.Timedelta(days=max(lengths))]
@@ -263,7 +263,7 @@ def bench_phantom(*, n_inject: int = 20, seed: int = 0) -> dict[str, object]:
             inj = {(s, loc): lengths[i % len(lengths)] for i, (s, loc) in enumerate(pick.itertuples(index=False))}
             folder = Path(tmp) / f"copy_{as_of.date()}"
             _write_phantom_copy(src, folder, inj, as_of)
-            found = detect_anomalies(load_dataset(folder), as_of=as_of, kinds=kinds)
+            found = detect_anomalies(load_dataset(folder), as_of=as_of, kinds=kinds, rules=rules)
             got = set(zip(found["sku"], found["location_id"], strict=True))
             tp = len(got & set(inj))
             fp_all = len(got - set(inj))

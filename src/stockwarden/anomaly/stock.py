@@ -28,15 +28,21 @@ def detect_phantom_stock(
 
     With ``z`` days without a sale while stock was on record (since the last sale or the last zero
     count, whichever is later) and ``p0`` the share of days without a sale over the
-    ``phantom_baseline_days`` before that run (stocked days only, Laplace-smoothed), the chance of such
-    a run if the stock were really there is ``p0 ** z``; below ``phantom_alpha`` it is reported.
+    ``phantom_baseline_days`` before that run (stocked days only, since the item's first sale or first
+    count with stock; Laplace-smoothed), the chance of such a run if the stock were really there is
+    ``p0 ** z``; below ``phantom_alpha`` it is reported (only for items with at least 3 sale days in the
+    window, so that a rate can be judged).
     """
     if position.empty or sales.empty:
         return []
     sold = sales.loc[sales["qty_sold"] > 0]
-    last_sale = sold.groupby(KEYS)["date"].max().rename("last_sale")
-    first_sale = sold.groupby(KEYS)["date"].min().rename("first_sale")
     inv = ds.inventory
+    last_sale = sold.groupby(KEYS)["date"].max().rename("last_sale")
+    first_count = inv.loc[inv["on_hand"] > 0].groupby(KEYS)["date"].min() if len(inv) else None
+    first_sale = sold.groupby(KEYS)["date"].min()
+    # Active since the first sale or the first count with stock, whichever came first.
+    first_sale = (first_sale if first_count is None else pd.concat([first_sale, first_count], axis=1).min(axis=1)
+                  ).rename("first_sale")
     zero_counts = inv.loc[inv["on_hand"] <= 0]
     last_zero = zero_counts.groupby(KEYS)["date"].max().rename("last_zero")
     c = position.set_index(KEYS).join([last_sale, first_sale], how="inner").join(last_zero, how="left")
@@ -56,7 +62,8 @@ def detect_phantom_stock(
     p0 = (n_days - sale_days + 1) / (n_days + 2)
     prob = np.exp(c["zero_days"] * np.log(p0))
     out: list[Record] = []
-    hit = (prob < rules.phantom_alpha).to_numpy()
+    # A rate needs a few sales to stand on: an item that sold once or twice is not judged.
+    hit = ((prob < rules.phantom_alpha) & (sale_days >= 3)).to_numpy()
     for row, p, z, q0 in zip(c.loc[hit].itertuples(index=False), prob[hit], c["zero_days"][hit], p0[hit], strict=True):
         rate = 1 - q0
         sev = Severity.CRITICAL if p < rules.phantom_alpha ** 2 else Severity.WARNING
