@@ -184,3 +184,14 @@ def test_json_file_export_holds_the_webhook_payload(tmp_path: Path, lines) -> No
     path = write_export(frame, tmp_path / "out" / "orders.json", generated_at=at)
     assert json.loads(path.read_text(encoding="utf-8")) == json.loads(
         json.dumps(webhook_payload(frame, generated_at=at)))
+
+
+def test_proposal_lines_frame_has_one_row_per_line_with_value_and_joined_reasons(lines) -> None:  # type: ignore[no-untyped-def]
+    from stockwarden.actions.export import proposal_lines_frame
+
+    frame = proposal_lines_frame(lines)
+    assert len(frame) == len(lines)
+    assert {"sku", "qty", "explanation", "status", "value"} <= set(frame.columns)
+    assert frame.loc[frame["sku"] == "A", "reasons"].iloc[0] == "below_reorder_point;demand_surge"
+    assert frame["value"].tolist() == [ln.value for ln in lines]
+    assert proposal_lines_frame([]).empty
