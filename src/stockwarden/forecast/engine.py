@@ -46,10 +46,11 @@ class ModeSpec:
 
 
 MODES: dict[str, ModeSpec] = {
-    "auto": ModeSpec(
-        candidates=("lgbm+ets", "lgbm", "ets", "lgbm+seso", "seso", "tsb", "imapa", "ma28"),
-        n_windows=2, n_estimators=300, max_train_rows=1_000_000),
-    "fast": ModeSpec(candidates=("lgbm+seso",), n_windows=1, n_estimators=100, max_train_rows=100_000),
+    "auto": ModeSpec(candidates=("lgbm+seso+ma28",), n_windows=1, n_estimators=150, max_train_rows=300_000),
+    "select": ModeSpec(
+        candidates=("lgbm+seso+ma28", "lgbm+seso", "lgbm", "seso", "ma28", "tsb", "imapa", "ets"),
+        n_windows=2, n_estimators=150, max_train_rows=300_000),
+    "fast": ModeSpec(candidates=("lgbm+seso+ma28",), n_windows=1, n_estimators=80, max_train_rows=60_000),
     "stats": ModeSpec(candidates=("seso", "tsb", "imapa", "ma28"), n_windows=1, n_estimators=0, max_train_rows=0),
 }
 
@@ -126,7 +127,7 @@ def forecast_demand(
     mean, model_name, is_fallback, reason = _assemble(final, choice, fit_ok, panel, profile, h)
 
     resid = _chosen_residuals(bt, choice)
-    disp = fit_dispersion(resid, n, profile["demand_class"].to_numpy())
+    disp = fit_dispersion(fit_panel, resid, n, profile["demand_class"].to_numpy())
     quant = compute_quantiles(mean, disp)
     series = profile.assign(model=model_name, is_fallback=is_fallback, fallback_reason=reason,
                             dispersion=1.0 / disp.size, level_cv=1.0 / np.sqrt(disp.level_shape))

@@ -147,13 +147,16 @@ def forecast_global(
     n_estimators: int | None = None,
     max_train_rows: int = 3_000_000,
     train_days: int | None = None,
+    params: dict[str, Any] | None = None,
+    lags: Sequence[int] = LAGS,
 ) -> pd.DataFrame:
     """One LightGBM model across all series (mlforecast, recursive, tweedie objective).
 
     Features: lags 1-3, 7, 14, 21, 28; rolling means/std of the lag-1 and lag-7 series over 7 and 28
     days; day of week, month and day of month; and the exogenous columns (promotions, price ratio,
-    events). The model trains once per call; with more than ``max_train_rows`` training rows, the
-    most recent days are kept (``train_days`` forces a window).
+    events). The model trains once per call on the last ``train_days`` days of every series
+    (default: ``max_train_rows / n_series`` clipped to 28..730 days), and on a seeded sample of
+    ``max_train_rows`` rows of those when there are more.
 
     Args:
         panel: training panel (``unique_id, ds, y`` + :data:`EXOG_COLUMNS`).
@@ -164,7 +167,9 @@ def forecast_global(
             machine its OpenMP threads spin against other processes and run ~10x slower.
         n_estimators: boosting rounds (default :data:`LGBM_PARAMS`).
         max_train_rows: cap on the rows LightGBM sees.
-        train_days: keep only this many last days per series for training.
+        train_days: training window per series in days (after the lag warm-up).
+        params: LightGBM parameters overriding :data:`LGBM_PARAMS`.
+        lags: target lags used as features.
 
     Returns:
         ``unique_id, ds, lgbm`` sorted.
@@ -173,20 +178,23 @@ def forecast_global(
     from mlforecast import MLForecast
     from mlforecast.lag_transforms import RollingMean, RollingStd
 
-    params = dict(LGBM_PARAMS, random_state=seed, n_jobs=1, deterministic=True, force_row_wise=True)
+    lgb_params = dict(LGBM_PARAMS, random_state=seed, n_jobs=1, deterministic=True, force_row_wise=True)
     if n_estimators is not None:
-        params["n_estimators"] = n_estimators
+        lgb_params["n_estimators"] = n_estimators
         # fewer rounds, bigger steps: keep rounds x learning rate about constant
-        params["learning_rate"] = min(0.15, LGBM_PARAMS["learning_rate"] * LGBM_PARAMS["n_estimators"] / n_estimators)
+        rate = LGBM_PARAMS["learning_rate"] * LGBM_PARAMS["n_estimators"] / n_estimators
+        lgb_params["learning_rate"] = min(0.15, rate)
+    lgb_params.update(params or {})
     n_series = panel["unique_id"].nunique()
-    keep_days = train_days or max(90, int(max_train_rows / max(n_series, 1)) + max(LAGS) + 28)
+    warmup = max(lags) + 28
+    train_window = train_days or int(np.clip(max_train_rows // max(n_series, 1), 28, 730))
     last = panel.groupby("unique_id")["ds"].transform("max")
-    train = panel.loc[panel["ds"] > last - pd.Timedelta(days=keep_days)]
+    train = panel.loc[panel["ds"] > last - pd.Timedelta(days=warmup + train_window)]
     cols = ["unique_id", "ds", "y", *EXOG_COLUMNS]
     fcst = MLForecast(
-        models={"lgbm": lgb.LGBMRegressor(**params)},
+        models={"lgbm": lgb.LGBMRegressor(**lgb_params)},
         freq="D",
-        lags=list(LAGS),
+        lags=list(lags),
         lag_transforms={
             1: [RollingMean(window_size=7), RollingMean(window_size=28), RollingStd(window_size=28)],
             7: [RollingMean(window_size=7), RollingMean(window_size=28)],
@@ -196,9 +204,13 @@ def forecast_global(
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fcst.fit(train[cols], static_features=[], dropna=True)
-        x_df = future_exog[["unique_id", "ds", *EXOG_COLUMNS]]
-        pred = fcst.predict(h=h, X_df=x_df)
+        # features for every series (the recursive forecast needs each one's state) ...
+        X, y = fcst.preprocess(train[cols], static_features=[], dropna=True, return_X_y=True)
+        if len(y) > max_train_rows:  # ... but the trees learn from a seeded sample of rows
+            pick = np.sort(np.random.default_rng(seed).choice(len(y), size=max_train_rows, replace=False))
+            X, y = X.iloc[pick], y[pick]
+        fcst.fit_models(X, y)
+        pred = fcst.predict(h=h, X_df=future_exog[["unique_id", "ds", *EXOG_COLUMNS]])
     pred = pred.sort_values(["unique_id", "ds"]).reset_index(drop=True)
     vals = pred["lgbm"].to_numpy(dtype=float)
     pred["lgbm"] = np.where(np.isfinite(vals), np.maximum(vals, 0.0), np.nan)
