@@ -145,3 +145,21 @@ def test_the_vectorised_detector_matches_the_per_delivery_recursion() -> None:
         x[rng.integers(200, 500):] += rng.integers(0, 6)
         got = [(d.start_index, d.alarm_index, d.tested_shift_days) for d in detect_shifts(x, rules=rules)]
         assert got == _reference_shifts(x, rules)
+
+
+def test_lines_ordered_together_do_not_look_like_a_drift() -> None:
+    # 30 lines per order day; within a batch the late lines are received last, so line by line the
+    # stream rises inside every batch. Taken per batch, nothing changes.
+    rng = np.random.default_rng(5)
+    pos = []
+    for b in range(40):
+        order = pd.Timestamp("2023-01-02") + pd.Timedelta(days=7 * b)
+        for k in range(30):
+            delay = int(rng.integers(-1, 4))
+            pos.append({"po_id": f"B{b}-{k}", "sku": f"S{k}", "location_id": "WH1", "supplier_id": "S", "qty": 10,
+                        "order_date": order, "promised_date": order + pd.Timedelta(days=5),
+                        "received_date": order + pd.Timedelta(days=5 + delay), "received_qty": 10,
+                        "status": "received"})
+    found = detect_anomalies(supply_dataset(pos), as_of="2023-10-31",
+                             kinds=frozenset({"lead_time_drift", "supplier_unreliable"}))
+    assert found.empty
