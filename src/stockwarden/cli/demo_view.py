@@ -100,7 +100,8 @@ def print_run(report: Any) -> None:
         table.add_row(step.name, f"{step.seconds:.1f}", counts)
     console.print(table)
     for warning in report.warnings:
-        console.print(f"[yellow]note:[/] {warning}", highlight=False)
+        if not str(warning).startswith("data:"):  # the data warnings were shown with the import
+            console.print(f"[yellow]note:[/] {warning}", highlight=False)
 
 
 def sort_by_urgency(assessment: pd.DataFrame) -> pd.DataFrame:
