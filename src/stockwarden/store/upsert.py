@@ -104,20 +104,12 @@ def build_records(frame: pd.DataFrame, table: str, extras: Sequence[str] = ()) -
         extras: the extra (non-dataset) columns to keep as ``attrs_json``.
 
     Returns:
-        A frame with ``row_key, seq, row_hash, line, attrs_json, part`` and the canonical columns.
+        A frame with ``row_hash, line, attrs_json, part`` and the canonical columns; the storage key
+        (``row_key``, ``seq``) is added by :func:`with_storage_keys` only where it is needed.
     """
     spec = TABLES[table]
     cols = list(spec.column_names)
     n = len(frame)
-    parts = [_key_text(frame[k]) for k in spec.key]
-    base = pc.binary_join_element_wise(*parts, KEY_SEP) if n else pa.array([], pa.string())
-    seq = _occurrences(frame, list(spec.key))
-    seq_text = pa.array(seq).cast(pa.string())
-    row_key = (
-        pc.binary_join_element_wise(base, seq_text, KEY_SEP).to_numpy(zero_copy_only=False)
-        if n
-        else np.array([], dtype=object)
-    )
 
     extras = [c for c in extras if c in frame.columns]
     if extras and n:
@@ -134,8 +126,20 @@ def build_records(frame: pd.DataFrame, table: str, extras: Sequence[str] = ()) -
         part = _iso_dates(frame[spec.date_column].to_numpy())
     else:
         part = np.full(n, WHOLE, dtype=object)
-    head = {"row_key": row_key, "seq": seq, "row_hash": row_hash, "line": line, "attrs_json": attrs, "part": part}
+    head = {"row_hash": row_hash, "line": line, "attrs_json": attrs, "part": part}
     return pd.DataFrame({**head, **data}, index=pd.RangeIndex(n), copy=False)
+
+
+def with_storage_keys(records: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Add ``seq`` and ``row_key`` to records of whole partitions (rows sharing a key share a partition)."""
+    spec = TABLES[table]
+    n = len(records)
+    if n == 0:
+        return records.assign(seq=np.zeros(0, np.int64), row_key=np.array([], dtype=object))
+    base = pc.binary_join_element_wise(*[_key_text(records[k]) for k in spec.key], KEY_SEP)
+    seq = _occurrences(records, list(spec.key))
+    row_key = pc.binary_join_element_wise(base, pa.array(seq).cast(pa.string()), KEY_SEP)
+    return records.assign(seq=seq, row_key=row_key.to_numpy(zero_copy_only=False))
 
 
 def _digests(part: np.ndarray, row_hash: np.ndarray) -> pd.DataFrame:
@@ -311,7 +315,7 @@ def upsert_records(conn: Connection, table: str, records: pd.DataFrame, *, batch
     if not todo_parts:
         return UpsertCounts(0, 0, n)
     todo = records["part"].isin(todo_parts).to_numpy()
-    work = records.loc[todo] if not todo.all() else records
+    work = with_storage_keys(records.loc[todo] if not todo.all() else records, table)
     known_parts = set(stored["part"])
     fetch = [p for p in todo_parts if p in known_parts]
     whole_table = len(fetch) * 4 > len(known_parts) or not TABLES[table].date_column
@@ -387,6 +391,7 @@ __all__ = [
     "read_keys",
     "storage_columns",
     "upsert_records",
+    "with_storage_keys",
     "write_frame",
     "write_rows",
 ]
