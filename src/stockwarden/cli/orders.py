@@ -105,7 +105,7 @@ def list_cmd(
     po: Annotated[str | None, typer.Option("--po", help="only this purchase order number")] = None,
     db: DbOpt = None,
 ) -> None:
-    """List proposal lines (most recent orders first within each purchase order)."""
+    """List proposal lines, one table per draft purchase order (most at-risk lines first)."""
     from stockwarden.store.order_repo import get_order_notes, list_proposal_lines
 
     engine = _engine(db)
@@ -237,7 +237,7 @@ def change_cmd(
     config: ConfigOpt = None,
     db: DbOpt = None,
 ) -> None:
-    """Approve a draft with a different quantity (status ``changed``); a reason code is required."""
+    """Approve a draft with a different quantity (status changed); a reason code is required."""
     from stockwarden.actions.approval import Actor
     from stockwarden.store.order_repo import change_proposal
 
@@ -306,7 +306,7 @@ def create_cmd(
     config: ConfigOpt = None,
     db: DbOpt = None,
 ) -> None:
-    """Make and store proposals from an assessment file (what ``stockwarden run`` does after assessing)."""
+    """Make and store proposals from an assessment file (what stockwarden run does after assessing)."""
     from stockwarden.actions.replenish import propose_orders
     from stockwarden.store.order_repo import exported_orders_as_pos, save_proposals
 
