@@ -27,7 +27,7 @@ from stockwarden.cli.demo_view import (
     print_risk,
     print_run,
 )
-from stockwarden.config import NotifyChannel, NotifyRules, RulesConfig, RunRules
+from stockwarden.config import NotifyRules, RulesConfig, RunRules
 from stockwarden.errors import ConfigError, StockwardenError
 from stockwarden.ingest.health import check_health
 from stockwarden.ingest.sample import generate_company
@@ -152,12 +152,12 @@ def _demo_rules(folder: Path, *, forecast_mode: str, seed: int) -> RulesConfig:
     """
     log = (folder / NOTIFICATIONS_FILE).resolve()
     log.unlink(missing_ok=True)
-    channel = NotifyChannel(name="demo-file", url=f"file://{log}", levels=["critical", "warning"])
+    channel = {"name": "demo-file", "url": f"file://{log}", "levels": ["critical", "warning"]}
     try:
-        run = RunRules(forecast_mode=forecast_mode, seed=seed)  # type: ignore[arg-type]
+        run = RunRules.model_validate({"forecast_mode": forecast_mode, "seed": seed})
     except ValidationError as exc:
         raise ConfigError(f"--forecast-mode {forecast_mode!r}: choose fast, auto or stats") from exc
-    return RulesConfig(notify=NotifyRules(channels=[channel]), run=run)
+    return RulesConfig.model_validate({"notify": NotifyRules.model_validate({"channels": [channel]}), "run": run})
 
 
 def _pipeline(engine: Any, rules: RulesConfig, *, top: int, db: str, folder: Path) -> None:

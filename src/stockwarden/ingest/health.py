@@ -156,7 +156,7 @@ def check_health(ds: Dataset, *, as_of: pd.Timestamp | str | None = None,
         >>> [w["code"] for w in report.warnings_json()]  # doctest: +SKIP
         ['po_overdue']
     """
-    rules = rules or HealthRules()
+    rules = rules or HealthRules.model_validate({})
     day = pd.Timestamp(as_of).normalize() if as_of is not None else ds.last_date
     tables = tuple(_summary(ds, name) for name in TABLE_ORDER)
     if day is None:

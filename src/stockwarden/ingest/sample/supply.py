@@ -85,12 +85,12 @@ def simulate_supply(
     for t in range(n_days):
         oh += arr_qty[:, t]
         oo -= arr_ord[:, t]
-        starting = launch == t
+        starting = np.equal(launch, t)
         if t and starting.any():
             oh[starting] = opening[starting]
         sold = np.minimum(demand[:, t], oh)
         oh -= sold
-        shrink = rng.random(n_series) < _P_SHRINK
+        shrink = np.less(rng.random(size=n_series), _P_SHRINK)
         if shrink.any():
             oh[shrink] -= np.minimum(oh[shrink], rng.integers(1, 3, size=shrink.sum()))
         # The planner learns from sales, but knows a day that ended empty may hide lost demand.
