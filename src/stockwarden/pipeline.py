@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session
 from stockwarden.alerts.build import build_signals
 from stockwarden.alerts.lifecycle import reconcile_alerts, tick_alerts
 from stockwarden.alerts.notify.base import AppriseNotifier, Notifier, check_channels
-from stockwarden.alerts.notify.compose import compose_messages
+from stockwarden.alerts.notify.compose import OrderHint, compose_messages
 from stockwarden.alerts.notify.outbox import deliver_due
 from stockwarden.config import RulesConfig
 from stockwarden.domain.alert import AlertState
@@ -253,8 +253,9 @@ def run_pipeline(
         # Same date, data and rules: nothing is recomputed. Only time moves on: escalations and
         # snoozes that end today, and messages that are due.
         started = time.perf_counter()
+        orders = _order_hints(engine)
         with Session(engine) as s, s.begin():
-            ticked = _tick_step(s, day=day, config=config, now=now, run_id=run_id)
+            ticked = _tick_step(s, day=day, config=config, now=now, run_id=run_id, orders=orders)
         reports.append(StepReport("tick", time.perf_counter() - started, ticked))
         delivered = _deliver(engine, notifier, config=config, now=now)
         reports.append(delivered)
@@ -280,8 +281,9 @@ def run_pipeline(
             engine, results["assess"], ds, as_of=day, rules=config, now=now, run_id=run_id)))
         done_hook(step)
         step = "compose"
+        orders = _order_hints(engine) if "compose" not in done else {}
         reports.append(_effect_step(engine, run_id, step, done, now=_at(now, t0), body=lambda s: _compose_step(
-            s, day=day, config=config, now=now, run_id=run_id)))
+            s, day=day, config=config, now=now, run_id=run_id, orders=orders)))
         done_hook(step)
         step = "deliver"
         reports.append(_deliver(engine, notifier, config=config, now=now))
@@ -372,8 +374,8 @@ def _alerts_step(session: Session, assessment: pd.DataFrame, ds: Dataset, *, day
     return counts
 
 
-def _tick_step(session: Session, *, day: dt.date, config: RulesConfig, now: dt.datetime, run_id: int
-               ) -> dict[str, int]:
+def _tick_step(session: Session, *, day: dt.date, config: RulesConfig, now: dt.datetime, run_id: int,
+               orders: dict[tuple[str, str], OrderHint]) -> dict[str, int]:
     changes = tick_alerts(alert_repo.get_live_alerts(session), now=now, rules=config.alerts)
     if not changes:
         return {"alerts_escalated": 0, "messages_enqueued": 0}
@@ -381,15 +383,25 @@ def _tick_step(session: Session, *, day: dt.date, config: RulesConfig, now: dt.d
     alert_repo.save_alert_changes(session, changes, run_id=run_id)
     items = alert_repo.get_notify_items(session, run_id, after_log_id=before)
     batch = f":tick{min(it.log_id for it in items)}" if items else ""
-    messages = compose_messages(items, rules=config.notify, now=now, as_of=day, run_id=run_id, batch=batch)
+    messages = compose_messages(items, rules=config.notify, now=now, as_of=day, run_id=run_id, batch=batch,
+                                orders=orders)
     escalated = sum(c.after.state is AlertState.ESCALATED for c in changes)
     return {"alerts_escalated": escalated, "messages_enqueued": enqueue_messages(session, messages, now=now)}
 
 
-def _compose_step(session: Session, *, day: dt.date, config: RulesConfig, now: dt.datetime, run_id: int
-                  ) -> dict[str, int]:
+def _order_hints(engine: Engine) -> dict[tuple[str, str], OrderHint]:
+    """The open order proposal of each SKU-location (drafts and approvals), for the messages."""
+    from stockwarden.store.order_repo import list_proposal_lines
+
+    lines = list_proposal_lines(engine, status=["draft", "approved", "changed"])
+    return {(ln.sku, ln.location_id): OrderHint(qty=ln.qty, po_id=ln.po_id, order_by_date=ln.order_by_date)
+            for ln in lines}
+
+
+def _compose_step(session: Session, *, day: dt.date, config: RulesConfig, now: dt.datetime, run_id: int,
+                  orders: dict[tuple[str, str], OrderHint] | None = None) -> dict[str, int]:
     items = alert_repo.get_notify_items(session, run_id)
-    messages = compose_messages(items, rules=config.notify, now=now, as_of=day, run_id=run_id)
+    messages = compose_messages(items, rules=config.notify, now=now, as_of=day, run_id=run_id, orders=orders)
     return {"notify_items": len(items), "messages_enqueued": enqueue_messages(session, messages, now=now)}
 
 

@@ -42,6 +42,8 @@ def test_a_run_opens_alerts_proposes_orders_and_sends_a_digest_and_an_immediate(
     assert report.counts["alerts_opened"] == 2 and report.counts["messages_sent"] == 2
     assert [m.kind for _, m in notifier.sent] == ["immediate", "digest"]
     assert notifier.sent[1][1].body.splitlines()[0].startswith("[CRITICAL] SKU-000 @ WH1 (new, #")
+    # the message carries the order proposal made by the same run (quantity, draft PO, order-by date)
+    assert "; proposed order " in notifier.sent[1][1].body and "(PO " in notifier.sent[1][1].body
     assert [s.name for s in report.steps] == ["load", "health", "forecast", "leadtimes", "anomalies", "assess",
                                               "alerts", "proposals", "compose", "deliver"]
     assert report.counts["proposals_created"] >= 1

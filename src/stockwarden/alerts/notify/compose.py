@@ -14,7 +14,7 @@ held until the quiet hours end; immediates are not held.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -23,6 +23,15 @@ from stockwarden.alerts.notify.base import OutboxMessage
 from stockwarden.config import NotifyChannel, NotifyRules
 from stockwarden.domain.alert import Alert, AlertLevel, NotifyReason
 from stockwarden.errors import ConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class OrderHint:
+    """The order proposal behind an alert, shown in its message (from the proposals step)."""
+
+    qty: float
+    po_id: str
+    order_by_date: dt.date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +68,7 @@ def compose_messages(
     as_of: dt.date,
     run_id: int,
     batch: str = "",
+    orders: Mapping[tuple[str, str], OrderHint] | None = None,
 ) -> list[OutboxMessage]:
     """The messages of one run, each with a stable idempotency key.
 
@@ -69,6 +79,8 @@ def compose_messages(
         as_of: the run's assessment date (shown in digest titles).
         run_id: the run (part of the digest keys: a resumed run recomposes the same keys).
         batch: distinguishes a later digest of the same run (escalations of a re-run on unchanged data).
+        orders: the open order proposal per (sku, location_id); shown instead of the assessment's
+            suggested quantity.
 
     Raises:
         ConfigError: a quiet-hours value or time zone is malformed.
@@ -85,14 +97,16 @@ def compose_messages(
                       if it.alert.level is AlertLevel.CRITICAL or it.reason is NotifyReason.ESCALATED]
             for it in urgent[: rules.immediate_max_per_run]:
                 key = f"immediate:{channel.name}:log{it.log_id}"
-                body = "\n".join([text.alert_line(lang, it.alert, it.reason, link=_link(rules, it.alert)),
+                body = "\n".join([text.alert_line(lang, it.alert, it.reason, link=_link(rules, it.alert),
+                                   order=_order(orders, it.alert)),
                                   text.ref_line(key)])
                 messages.append(OutboxMessage(
                     idempotency_key=key, channel=channel.name, kind="immediate",
                     title=text.immediate_title(lang, it.alert, it.reason), body=body,
                     alert_ids=(_id(it.alert),), run_id=run_id))
         shown = mine[: rules.digest_max_alerts]
-        lines = [text.alert_line(lang, it.alert, it.reason, link=_link(rules, it.alert)) for it in shown]
+        lines = [text.alert_line(lang, it.alert, it.reason, link=_link(rules, it.alert),
+                                   order=_order(orders, it.alert)) for it in shown]
         if len(mine) > len(shown):
             lines.append(text.more_line(lang, len(mine) - len(shown)))
         key = f"digest:{channel.name}:run{run_id}{batch}"
@@ -152,6 +166,10 @@ def _link(rules: NotifyRules, alert: Alert) -> str | None:
     if not rules.web_base_url or alert.alert_id is None:
         return None
     return f"{rules.web_base_url.rstrip('/')}/alerts/{alert.alert_id}"
+
+
+def _order(orders: Mapping[tuple[str, str], OrderHint] | None, alert: Alert) -> OrderHint | None:
+    return None if not orders else orders.get((alert.sku, alert.location_id))
 
 
 def _id(alert: Alert) -> int:

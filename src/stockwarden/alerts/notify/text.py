@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from stockwarden.domain.alert import Alert, AlertLevel, NotifyReason
+
+if TYPE_CHECKING:
+    from stockwarden.alerts.notify.compose import OrderHint
 
 LEVEL_WORDS = {
     "en": {AlertLevel.CRITICAL: "CRITICAL", AlertLevel.WARNING: "WARNING", AlertLevel.WATCH: "WATCH",
@@ -44,8 +48,10 @@ def immediate_title(language: str, alert: Alert, reason: NotifyReason) -> str:
     return f"stockwarden {what}critical stockout risk {alert.sku} @ {alert.location_id}"
 
 
-def alert_line(language: str, alert: Alert, reason: NotifyReason, *, link: str | None) -> str:
-    """One alert in one line: level, where, probability, date, cover, reasons, suggested order."""
+def alert_line(
+    language: str, alert: Alert, reason: NotifyReason, *, link: str | None, order: OrderHint | None = None
+) -> str:
+    """One alert in one line: level, where, probability, date, cover, reasons, proposed order."""
     words = REASON_WORDS.get(language, {})
     reasons = [words.get(r, r) for r in alert.reasons]
     level = LEVEL_WORDS[language][alert.level]
@@ -53,13 +59,19 @@ def alert_line(language: str, alert: Alert, reason: NotifyReason, *, link: str |
     pct = round(100 * alert.stockout_probability)
     date = alert.expected_stockout_date.isoformat() if alert.expected_stockout_date else "-"
     cover = f"{alert.days_of_cover:.1f}" if alert.days_of_cover is not None else "-"
-    qty = f"{alert.suggested_order_qty:g}"
+    qty = f"{order.qty:g}" if order else f"{alert.suggested_order_qty:g}"
     if language == "zh":
+        how = (f"建议订货 {qty}（采购单 {order.po_id}"
+               + (f"，最晚下单 {order.order_by_date.isoformat()}" if order and order.order_by_date else "")
+               + "）") if order else f"建议订货 {qty}"
         text = (f"【{level}】{alert.sku} @ {alert.location_id}（{change}，#{alert.alert_id}）缺货概率 {pct}%，"
-                f"预计缺货日 {date}，可售天数 {cover}；原因：{'、'.join(reasons) or '-'}；建议订货 {qty}")
+                f"预计缺货日 {date}，可售天数 {cover}；原因：{'、'.join(reasons) or '-'}；{how}")
     else:
+        how = (f"proposed order {qty} (PO {order.po_id}"
+               + (f", order by {order.order_by_date.isoformat()}" if order and order.order_by_date else "")
+               + ")") if order else f"suggested order {qty}"
         text = (f"[{level}] {alert.sku} @ {alert.location_id} ({change}, #{alert.alert_id}) P(stockout) {pct}%, "
-                f"expected {date}, cover {cover} d; reasons: {', '.join(reasons) or '-'}; suggested order {qty}")
+                f"expected {date}, cover {cover} d; reasons: {', '.join(reasons) or '-'}; {how}")
     return f"{text}\n  {link}" if link else text
 
 

@@ -119,3 +119,16 @@ def test_unusable_channels_are_refused_up_front():
         check_channels([channel(), channel()])
     with pytest.raises(ConfigError, match="'bad': apprise does not understand the URL nosuch://host"):
         check_channels([channel(name="bad", url="nosuch://user:secret@host")])
+
+
+def test_the_order_proposal_is_shown_with_its_po_and_order_by_date():
+    from stockwarden.alerts.notify.compose import OrderHint
+
+    orders = {("SKU-2", "S1"): OrderHint(qty=48, po_id="SW-20240501-SUP1-S1", order_by_date=dt.date(2024, 5, 3))}
+    en = compose_messages(items(), rules=NotifyRules(channels=[channel()]), now=NOW, as_of=NOW.date(), run_id=1,
+                          orders=orders)[-1]
+    assert "proposed order 48 (PO SW-20240501-SUP1-S1, order by 2024-05-03)" in en.body
+    assert "suggested order 24" in en.body  # SKU-1 has no proposal: the assessment's quantity
+    zh = compose_messages(items(), rules=NotifyRules(channels=[channel(language="zh")]), now=NOW, as_of=NOW.date(),
+                          run_id=1, orders=orders)[-1]
+    assert "建议订货 48（采购单 SW-20240501-SUP1-S1，最晚下单 2024-05-03）" in zh.body
