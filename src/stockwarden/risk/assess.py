@@ -21,7 +21,7 @@ import pandas as pd
 from stockwarden.config import RiskRules, RulesConfig
 from stockwarden.domain.risk import ASSESSMENT_COLUMNS
 from stockwarden.ingest.dataset import Dataset
-from stockwarden.risk.coverage import OpenSupply, concat_coverage, days_of_cover, project_chunk
+from stockwarden.risk.coverage import CoverageResult, OpenSupply, concat_coverage, days_of_cover, project_chunk
 from stockwarden.risk.inputs import (
     DemandSource,
     LeadTimeModelLike,
@@ -143,7 +143,6 @@ def assess_risk(
     f["expedite_days"] = expedite
     f["p_before_expedite"] = cov.stockout_curve[:, expedite - 1] if n else np.zeros(0)
     f["p_stockout_learned_interval"] = cov.stockout_curve[np.arange(n), h_learned - 1] if n else np.zeros(0)
-    f["projection_probability"] = cov.p_stockout
     f["expected_short"] = cov.expected_short
     f["mean_daily_forecast"] = cov.mean_demand / h
     f["protection_cv"] = np.where(cov.mean_demand > 0, cov.sd_demand / np.maximum(cov.mean_demand, 1e-9), 0.0)
@@ -154,7 +153,8 @@ def assess_risk(
     f["recent_daily_sales"] = recent_daily_sales(known, f[KEYS], as_of=d)
     overdue = open_po.groupby(KEYS)["days_overdue"].max().rename("max_days_overdue").reset_index()
     f["max_days_overdue"] = f[KEYS].merge(overdue, on=KEYS, how="left")["max_days_overdue"].fillna(0.0).to_numpy()
-    prob = cov.p_stockout
+    prob = _below_resolution(cov, usable, n_paths=r.n_paths)
+    f["projection_probability"] = prob
     if adjuster is not None and n:
         f["stockout_probability"] = prob
         prob = np.clip(adjuster.adjust(f), 0.0, 1.0)
@@ -192,6 +192,19 @@ def assess_risk(
         f[c] = f[c].astype(float).round(2)
     out = f.loc[:, [*ASSESSMENT_COLUMNS, *EXTRA_COLUMNS]]
     return sort_by_urgency(out)
+
+
+def _below_resolution(cov: CoverageResult, usable: np.ndarray, *, n_paths: int) -> np.ndarray:
+    """The Monte Carlo probability, with zeros refined below its resolution (1 / n_paths).
+
+    Where no path ran out, the normal tail P(demand > stock + receipts) over the horizon (capped at
+    half a path) still orders the SKU-locations by their margin instead of leaving them tied at 0.
+    """
+    from scipy.special import ndtr
+
+    margin = usable + cov.expected_receipts - cov.mean_demand
+    tail = ndtr(-margin / np.maximum(cov.sd_demand, 0.5))
+    return np.where(cov.p_stockout > 0, cov.p_stockout, np.minimum(tail, 0.5 / n_paths))
 
 
 def sort_by_urgency(frame: pd.DataFrame) -> pd.DataFrame:

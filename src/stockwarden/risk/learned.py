@@ -8,8 +8,10 @@ looks ahead. Probabilities are calibrated with isotonic regression on out-of-fol
 each row's top contributing factors come from LightGBM's ``pred_contrib`` (TreeSHAP values).
 
 The model is used only where it wins: :meth:`LearnedRiskModel.fit` holds out the latest checkpoints
-of the training history, compares average precision and Brier score of the learned probability and of
-the projection there, and sets :attr:`LearnedRiskModel.is_useful` accordingly (``mode="auto"``).
+of the training history and compares the Brier score (a proper scoring rule: calibration and
+sharpness) of the learned probability and of the projection there, per segment (in stock / out of
+stock); the learned probability replaces the projection only in the segments where it scored better
+(``mode="auto"``; ``"always"`` uses it everywhere).
 """
 
 from __future__ import annotations
@@ -48,6 +50,13 @@ FEATURES: tuple[str, ...] = (
 
 MIN_ROWS = 200
 MIN_POSITIVES = 20
+MIN_SEGMENT_ROWS = 30
+SEGMENTS = ("in_stock", "out_of_stock")
+
+
+def segment_of(frame: pd.DataFrame) -> np.ndarray:
+    """``out_of_stock`` where nothing usable is on hand (the projection knows least there), else ``in_stock``."""
+    return np.where(frame["on_hand"].to_numpy(float) <= 0, "out_of_stock", "in_stock")
 
 
 def feature_frame(a: pd.DataFrame) -> pd.DataFrame:
@@ -92,13 +101,15 @@ class LearnedRiskModel:
         booster: the LightGBM model on all training rows (None when not fitted).
         calibrator: isotonic map from raw score to probability.
         is_useful: True when it beat the projection on the held-out latest checkpoints.
-        holdout: the comparison figures (AP and Brier of both, rows, positives).
+        holdout: the comparison figures (AP and Brier of both, rows, positives), overall and per segment.
+        segments: the segments (:func:`segment_of`) where the learned probability replaces the projection.
     """
 
     booster: object | None = None
     calibrator: object | None = None
     is_useful: bool = False
     holdout: dict[str, float] = field(default_factory=dict)
+    segments: frozenset[str] = frozenset()
 
     @classmethod
     def fit(cls, train: pd.DataFrame, *, seed: int = 0, mode: str = "auto", holdout_share: float = 0.3
@@ -119,7 +130,7 @@ class LearnedRiskModel:
         cut = days[max(int(len(days) * (1 - holdout_share)), 1) - 1]
         early = (pd.to_datetime(train["as_of"]) <= cut).to_numpy()
         holdout: dict[str, float] = {}
-        useful = mode == "always"
+        segments: frozenset[str] = frozenset()
         if early.sum() >= MIN_ROWS and (~early).sum() > 0 and 0 < y[early].sum() < early.sum():
             booster, cal = fit_calibrated_classifier(x[early], y[early], seed)
             p = predict_calibrated(booster, cal, x[~early])
@@ -129,11 +140,22 @@ class LearnedRiskModel:
                        "ap_learned": _average_precision(yh, p), "ap_projection": _average_precision(yh, base),
                        "brier_learned": float(np.mean((p - yh) ** 2)),
                        "brier_projection": float(np.mean((base - yh) ** 2))}
-            if mode == "auto":
-                useful = bool(holdout["ap_learned"] > holdout["ap_projection"]
-                              and holdout["brier_learned"] <= holdout["brier_projection"])
+            seg = segment_of(train.loc[~early])
+            chosen = set()
+            for name in SEGMENTS:
+                m = seg == name
+                if m.sum() < MIN_SEGMENT_ROWS:
+                    continue
+                b_l = float(np.mean((p[m] - yh[m]) ** 2))
+                b_p = float(np.mean((base[m] - yh[m]) ** 2))
+                holdout[f"brier_learned_{name}"], holdout[f"brier_projection_{name}"] = b_l, b_p
+                if b_l < b_p:
+                    chosen.add(name)
+            segments = frozenset(chosen)
+        if mode == "always":
+            segments = frozenset(SEGMENTS)
         booster, cal = fit_calibrated_classifier(x, y, seed)
-        return cls(booster=booster, calibrator=cal, is_useful=useful, holdout=holdout)
+        return cls(booster=booster, calibrator=cal, is_useful=bool(segments), holdout=holdout, segments=segments)
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """Calibrated P(stockout within the interval) for assessment rows."""
@@ -142,8 +164,13 @@ class LearnedRiskModel:
         return predict_calibrated(self.booster, self.calibrator, feature_frame(frame))
 
     def adjust(self, frame: pd.DataFrame) -> np.ndarray:
-        """The :class:`~stockwarden.risk.assess.RiskAdjuster` hook: the learned probability."""
-        return self.predict(frame)
+        """The :class:`~stockwarden.risk.assess.RiskAdjuster` hook: the learned probability in the segments
+        where it won on the holdout, the projection's elsewhere."""
+        base = frame["projection_probability"].to_numpy(float)
+        if self.booster is None or not self.segments:
+            return base
+        use = np.isin(segment_of(frame), list(self.segments))
+        return np.where(use, self.predict(frame), base)
 
     def top_factors(self, frame: pd.DataFrame, k: int = 3) -> list[str]:
         """Per row, the ``k`` features that pushed the risk up most (SHAP via ``pred_contrib``)."""
