@@ -20,6 +20,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from stockwarden.forecast.history import series_codes
+
 ADI_CUTOFF = 1.32
 CV2_CUTOFF = 0.49
 CLASSIFY_WINDOW_DAYS = 365
@@ -44,7 +46,7 @@ def compute_series_profile(history: pd.DataFrame, *, window_days: int = CLASSIFY
     """ADI, CV^2, demand class, value and ABC class for every series of a demand history.
 
     Censored days are left out (their demand is unknown). The window is the last ``window_days``
-    days of each series.
+    days of each series. Rows must be as :func:`build_demand_history` returns them (sorted by series).
 
     Args:
         history: frame from :func:`stockwarden.forecast.history.build_demand_history`.
@@ -54,37 +56,42 @@ def compute_series_profile(history: pd.DataFrame, *, window_days: int = CLASSIFY
         One row per series (sorted by sku, location_id): ``sku, location_id, adi, cv2, demand_class,
         value, abc, mean_daily_demand, history_days, censored_days``.
     """
-    keys = ["sku", "location_id"]
-    last = history.groupby(keys, sort=True)["date"].transform("max")
-    recent = history.loc[(history["date"] > last - pd.Timedelta(days=window_days)) & ~history["is_censored"]]
-    price = recent["price"].fillna(1.0)
-    nz = recent["qty"] > 0
-    work = pd.DataFrame({
-        "sku": recent["sku"], "location_id": recent["location_id"], "n": 1.0, "nz": nz.astype(float),
-        "size": recent["qty"].where(nz), "value": recent["qty"] * price, "qty": recent["qty"],
-    })
-    g = work.groupby(keys, sort=True).agg(
-        n=("n", "sum"), nz=("nz", "sum"), size_mean=("size", "mean"), size_std=("size", "std"),
-        value=("value", "sum"), qty=("qty", "sum"))
-    full = history.groupby(keys, sort=True).agg(history_days=("date", "size"), censored_days=("is_censored", "sum"))
-    g = full.join(g, how="left")
-    g["n"] = g["n"].fillna(0.0)
-    g["nz"] = g["nz"].fillna(0.0)
-    adi = np.where(g["nz"] > 0, g["n"] / g["nz"].where(g["nz"] > 0), np.inf)
-    std = g["size_std"].fillna(0.0).to_numpy()
-    mean_size = g["size_mean"].to_numpy()
-    cv2 = np.where(g["nz"] > 0, (std / np.where(mean_size > 0, mean_size, 1.0)) ** 2, np.nan)
+    codes = series_codes(history)
+    n = int(codes[-1]) + 1 if len(codes) else 0
+    first_row = np.r_[0, np.flatnonzero(np.diff(codes)) + 1]
+    dates = history["date"].to_numpy()
+    last = np.maximum.reduceat(dates.astype(np.int64), first_row).astype("datetime64[ns]") if n else dates
+    cens = history["is_censored"].to_numpy(dtype=bool)
+    recent = (dates > last[codes] - np.timedelta64(window_days, "D")) & ~cens
+    qty = history["qty"].to_numpy(dtype=float)
+    price = np.nan_to_num(history["price"].to_numpy(dtype=float), nan=1.0)
+    c, y = codes[recent], qty[recent]
+    nz = y > 0
+    days = np.bincount(c, minlength=n).astype(float)
+    n_nz = np.bincount(c, weights=nz.astype(float), minlength=n)
+    s1 = np.bincount(c, weights=np.where(nz, y, 0.0), minlength=n)
+    s2 = np.bincount(c, weights=np.where(nz, y * y, 0.0), minlength=n)
+    value = np.bincount(c, weights=y * price[recent], minlength=n)
+    total = np.bincount(c, weights=y, minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        adi = np.where(n_nz > 0, days / n_nz, np.inf)
+        size_mean = s1 / n_nz
+        size_var = np.where(n_nz > 1, (s2 - n_nz * size_mean**2) / (n_nz - 1), 0.0)
+        cv2 = np.where(n_nz > 0, np.maximum(size_var, 0.0) / np.where(size_mean > 0, size_mean, 1.0) ** 2, np.nan)
+        mean_daily = np.where(days > 0, total / days, 0.0)
     out = pd.DataFrame({
+        "sku": history["sku"].to_numpy()[first_row] if n else [],
+        "location_id": history["location_id"].to_numpy()[first_row] if n else [],
         "adi": adi,
         "cv2": cv2,
         "demand_class": classify_demand(adi, np.nan_to_num(cv2)),
-        "value": g["value"].fillna(0.0).to_numpy(),
-        "mean_daily_demand": np.where(g["n"] > 0, g["qty"].fillna(0.0) / g["n"].where(g["n"] > 0), 0.0),
-        "history_days": g["history_days"].to_numpy(),
-        "censored_days": g["censored_days"].to_numpy(),
-    }, index=g.index)
+        "value": value,
+        "mean_daily_demand": mean_daily,
+        "history_days": np.bincount(codes, minlength=n),
+        "censored_days": np.bincount(codes, weights=cens.astype(float), minlength=n).astype(np.int64),
+    })
     out["abc"] = compute_abc(out["value"].to_numpy())
-    return out.reset_index()
+    return out
 
 
 def compute_abc(value: np.ndarray, *, shares: tuple[float, float] = ABC_SHARES) -> np.ndarray:

@@ -33,6 +33,7 @@ BACKENDS = ("local",)
 MIN_HISTORY_DAYS = 14
 BACKTEST_DAYS = 28
 FALLBACK_MODEL = "ma28"
+BACKTEST_SAMPLE_SERIES = 1000
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,12 @@ def forecast_demand(
     fit_panel = panel.loc[panel["unique_id"].isin(fit_ids)]
 
     models = _models_needed(spec.candidates)
-    bt = _backtest(fit_panel, models, spec=spec, h=min(h, BACKTEST_DAYS), seed=seed, n_jobs=jobs)
+    bt_panel = fit_panel
+    if len(spec.candidates) == 1 and len(fit_ids) > BACKTEST_SAMPLE_SERIES:
+        # one fixed model: the backtest only feeds the pooled level factor, so a seeded sample will do
+        sample = np.random.default_rng(seed).choice(fit_ids, size=BACKTEST_SAMPLE_SERIES, replace=False)
+        bt_panel = fit_panel.loc[fit_panel["unique_id"].isin(sample)]
+    bt = _backtest(bt_panel, models, spec=spec, h=min(h, BACKTEST_DAYS), seed=seed, n_jobs=jobs)
     choice = _choose(bt, spec.candidates, n)
 
     future = add_event_features(build_future_exog(fit_panel, profile, promotions, dates), events, profile)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from stockwarden.forecast.history import promotion_flags
+from stockwarden.forecast.history import promotion_flags, series_codes
 
 EVENT_KINDS = ("sporting", "cultural", "national", "religious", "other")
 EXOG_COLUMNS = ("on_promotion", "price_ratio", *(f"ev_{k}" for k in EVENT_KINDS), "ev_any", "ev_near")
@@ -24,21 +24,24 @@ EXOG_COLUMNS = ("on_promotion", "price_ratio", *(f"ev_{k}" for k in EVENT_KINDS)
 def build_panel(history: pd.DataFrame, profile: pd.DataFrame) -> pd.DataFrame:
     """Long panel ``unique_id, ds, y`` + :data:`EXOG_COLUMNS` for the series of ``profile``.
 
-    ``profile`` fixes the series order: ``unique_id`` is its row number. Event columns are added by
-    :func:`add_event_features`; here only the series-level columns are set.
+    ``profile`` (from the same history) fixes the series order: ``unique_id`` is its row number. Event
+    columns are added by :func:`add_event_features`; here only the series-level columns are set.
     """
-    ids = profile[["sku", "location_id"]].reset_index(drop=True)
-    ids["unique_id"] = np.arange(len(ids), dtype=np.int64)
-    h = history.merge(ids, on=["sku", "location_id"], how="inner")
-    median_price = h.groupby("unique_id")["price"].transform("median")
-    ratio = (h["price"] / median_price).replace([np.inf, -np.inf], np.nan).fillna(1.0)
+    codes = series_codes(history)
+    if len(codes) and int(codes[-1]) + 1 != len(profile):
+        raise ValueError("history and profile disagree on the series; build the profile from this history")
+    price = pd.Series(history["price"].to_numpy(dtype=float))
+    median_price = price.groupby(codes).transform("median").to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = price.to_numpy() / median_price
+    ratio = np.where(np.isfinite(ratio), ratio, 1.0)
     return pd.DataFrame({
-        "unique_id": h["unique_id"].to_numpy(),
-        "ds": h["date"].to_numpy(),
-        "y": h["demand"].to_numpy(dtype=float),
-        "on_promotion": h["on_promotion"].to_numpy(dtype=float),
-        "price_ratio": ratio.to_numpy(dtype=float),
-    }).sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
+        "unique_id": codes,
+        "ds": history["date"].to_numpy(),
+        "y": history["demand"].to_numpy(dtype=float),
+        "on_promotion": history["on_promotion"].to_numpy(dtype=float),
+        "price_ratio": ratio,
+    })
 
 
 def build_future_exog(

@@ -48,67 +48,99 @@ def build_demand_history(ds: Dataset, *, as_of: pd.Timestamp | str) -> pd.DataFr
     """
     day = pd.Timestamp(as_of).normalize()
     known = ds.as_of(day)
-    sales = known.sales
-    pos = sales.loc[sales["qty"] > 0]
-    daily = _daily_sales(pos)
-    counts = known.inventory.groupby(DAY_KEYS, sort=False)["on_hand"].last()
-    starts = _active_starts(daily, counts)
-    if starts.empty:
+    pos = known.sales.loc[known.sales["qty"] > 0]
+    inv = known.inventory
+    stocked = inv.loc[inv["on_hand"] > 0]
+    keys = pd.MultiIndex.from_frame(pd.concat([pos[KEYS], stocked[KEYS]], ignore_index=True).astype(object))
+    keys = keys.unique().sort_values()
+    if len(keys) == 0:
         raise ForecastError(f"no sales or positive stock on or before {day.date()}: nothing to forecast from")
-    grid = _grid(starts, day)
-    grid = grid.merge(daily, on=DAY_KEYS, how="left")
-    grid["qty"] = grid["qty"].fillna(0.0)
-    grid = grid.merge(counts.rename("on_hand").reset_index(), on=DAY_KEYS, how="left")
-    grid["on_promotion"] = np.maximum(grid["on_promotion"].fillna(0.0).to_numpy(),
-                                      promotion_flags(grid, known.promotions))
+    n = len(keys)
+    end = _day_number(pd.Series([day]))[0]
+    start = np.full(n, end + 1, dtype=np.int64)
+    sale_code, sale_day = _codes(keys, pos), _day_number(pos["date"])
+    np.minimum.at(start, sale_code, sale_day)
+    stock_code = _codes(keys, stocked)
+    np.minimum.at(start, stock_code, _day_number(stocked["date"]))
+    n_days = end - start + 1
+    offset = np.r_[0, np.cumsum(n_days)[:-1]]
+    total = int(n_days.sum())
+    codes = np.repeat(np.arange(n), n_days)
+    day_no = np.arange(total) - np.repeat(offset, n_days) + np.repeat(start, n_days)
+
+    def rows_of(code: np.ndarray, dayn: np.ndarray) -> np.ndarray:
+        ok = (code >= 0) & (dayn >= start[np.maximum(code, 0)]) & (dayn <= end)
+        return np.where(ok, offset[np.maximum(code, 0)] + dayn - start[np.maximum(code, 0)], -1)
+
+    sale_rows = rows_of(sale_code, sale_day)  # every positive sale lies in its series' span
+    qty = np.bincount(sale_rows, weights=pos["qty"].to_numpy(dtype=float), minlength=total)
+    priced = pos["price"].notna().to_numpy()
+    pq = np.where(priced, pos["qty"].to_numpy(dtype=float), 0.0)
+    value = np.bincount(sale_rows, weights=pq * pos["price"].fillna(0.0).to_numpy(dtype=float), minlength=total)
+    priced_qty = np.bincount(sale_rows, weights=pq, minlength=total)
+    promo = np.zeros(total)
+    np.maximum.at(promo, sale_rows, pos["on_promotion"].fillna(0.0).to_numpy(dtype=float))
+    on_hand = np.full(total, np.nan)
+    inv_rows = rows_of(_codes(keys, inv), _day_number(inv["date"]))
+    keep = inv_rows >= 0
+    on_hand[inv_rows[keep]] = inv["on_hand"].to_numpy(dtype=float)[keep]  # the day's last count wins
+    grid = pd.DataFrame({
+        "sku": keys.get_level_values(0).to_numpy()[codes],
+        "location_id": keys.get_level_values(1).to_numpy()[codes],
+        "date": (day_no.astype("datetime64[D]")).astype("datetime64[ns]"),
+        "qty": qty,
+        "on_hand": on_hand,
+    })
+    grid["on_promotion"] = np.maximum(promo, promotion_flags(grid, known.promotions))
+    restock = qty > 0
     receipts = _receipt_days(known.purchase_orders)
-    grid["is_censored"] = _censored(grid, receipts)
-    grid["demand"] = impute_censored(grid)
-    codes = _series_codes(grid)
-    grid["price"] = grid["price"].groupby(codes).ffill().groupby(codes).bfill()
+    if len(receipts):
+        r = rows_of(_codes(keys, receipts), _day_number(receipts["date"]))
+        restock[r[r >= 0]] = True
+    grid["is_censored"] = _censored(on_hand, restock, offset, n_days)
+    grid["demand"] = impute_censored(grid, codes=codes)
+    price = np.where(priced_qty > 0, value / np.where(priced_qty > 0, priced_qty, 1.0), np.nan)
+    grid["price"] = _fill_within(price, offset, n_days)
     return grid[list(HISTORY_COLUMNS)]
 
 
-def _daily_sales(pos: pd.DataFrame) -> pd.DataFrame:
-    """Sum positive sale lines per day; quantity-weighted price; promotion flag = any line."""
-    if pos.empty:
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in
-                             [("sku", object), ("location_id", object), ("date", "datetime64[ns]"),
-                              ("qty", float), ("price", float), ("on_promotion", float)]})
-    frame = pos[[*DAY_KEYS, "qty"]].copy()
-    priced = pos["price"].notna()
-    frame["value"] = np.where(priced, pos["qty"] * pos["price"].fillna(0.0), 0.0)
-    frame["priced_qty"] = np.where(priced, pos["qty"], 0.0)
-    frame["on_promotion"] = pos["on_promotion"].fillna(0.0)
-    g = frame.groupby(DAY_KEYS, sort=False).agg(
-        qty=("qty", "sum"), value=("value", "sum"), priced_qty=("priced_qty", "sum"),
-        on_promotion=("on_promotion", "max"))
-    g["price"] = np.where(g["priced_qty"] > 0, g["value"] / g["priced_qty"].where(g["priced_qty"] > 0), np.nan)
-    return g.drop(columns=["value", "priced_qty"]).reset_index()
+def series_codes(history: pd.DataFrame) -> np.ndarray:
+    """0, 1, 2, ... per series of a history frame (rows contiguous per series, sorted by key)."""
+    sku = history["sku"].to_numpy()
+    loc = history["location_id"].to_numpy()
+    if len(sku) == 0:
+        return np.empty(0, dtype=np.int64)
+    change = np.r_[False, (sku[1:] != sku[:-1]) | (loc[1:] != loc[:-1])]
+    return np.cumsum(change).astype(np.int64)
 
 
-def _active_starts(daily: pd.DataFrame, counts: pd.Series) -> pd.Series:
-    """First day of each series: its first positive sale or first positive count."""
-    first_sale = daily.groupby(KEYS)["date"].min()
-    stocked = counts[counts > 0].reset_index()
-    first_stock = stocked.groupby(KEYS)["date"].min()
-    starts = pd.concat([first_sale, first_stock], axis=1).min(axis=1)
-    return starts.sort_index()
+def _day_number(dates: pd.Series) -> np.ndarray:
+    """Days since the epoch."""
+    return dates.to_numpy().astype("datetime64[D]").astype(np.int64)
 
 
-def _grid(starts: pd.Series, end: pd.Timestamp) -> pd.DataFrame:
-    """Every (series, day) from the series start to ``end``, sorted."""
-    n_days = ((end - starts).dt.days + 1).to_numpy()
-    reps = np.repeat(np.arange(len(starts)), n_days)
-    offsets = np.arange(n_days.sum()) - np.repeat(np.cumsum(n_days) - n_days, n_days)
-    start_vals = starts.to_numpy().astype("datetime64[D]")
-    dates = (start_vals[reps] + offsets.astype("timedelta64[D]")).astype("datetime64[ns]")
-    idx = starts.index
-    return pd.DataFrame({
-        "sku": idx.get_level_values("sku").to_numpy()[reps],
-        "location_id": idx.get_level_values("location_id").to_numpy()[reps],
-        "date": dates,
-    })
+def _codes(keys: pd.MultiIndex, frame: pd.DataFrame) -> np.ndarray:
+    """Row of each (sku, location_id) of ``frame`` in ``keys`` (-1 if absent)."""
+    if frame.empty:
+        return np.empty(0, dtype=np.int64)
+    probe = pd.MultiIndex.from_arrays([frame["sku"].astype(object).to_numpy(),
+                                       frame["location_id"].astype(object).to_numpy()])
+    return keys.get_indexer(probe).astype(np.int64)
+
+
+def _fill_within(values: np.ndarray, offset: np.ndarray, n_days: np.ndarray) -> np.ndarray:
+    """Carry values forward within each series, then back-fill its leading gap."""
+    pos = np.arange(len(values))
+    series_start = np.repeat(offset, n_days)
+    valid = ~np.isnan(values)
+    idx = np.maximum.accumulate(np.where(valid, pos, series_start))
+    out = values[idx]
+    first_valid = np.where(valid, pos, len(values))
+    first = np.minimum.reduceat(first_valid, offset) if len(offset) else first_valid
+    has = first < len(values)
+    lead = np.isnan(out)
+    fill = np.where(has, values[np.minimum(first, len(values) - 1)], np.nan)
+    return np.where(lead, np.repeat(fill, n_days), out)
 
 
 def promotion_flags(frame: pd.DataFrame, promotions: pd.DataFrame) -> np.ndarray:
@@ -146,40 +178,33 @@ def _receipt_days(po: pd.DataFrame) -> pd.DataFrame:
     return got.rename(columns={"received_date": "date"})[DAY_KEYS].drop_duplicates()
 
 
-def _censored(grid: pd.DataFrame, receipts: pd.DataFrame) -> np.ndarray:
+def _censored(on_hand: np.ndarray, restock: np.ndarray, offset: np.ndarray, n_days: np.ndarray) -> np.ndarray:
     """End-of-day out-of-stock state per row, carried forward between observations.
 
     A count is the end-of-day truth; without a count, a receipt or a sale proves stock was there.
     """
-    state = np.full(len(grid), np.nan)
-    restock = grid["qty"].to_numpy() > 0
-    if len(receipts):
-        hit = grid[DAY_KEYS].merge(receipts.assign(r=1.0), on=DAY_KEYS, how="left")["r"]
-        restock |= hit.notna().to_numpy()
+    counted = ~np.isnan(on_hand)
+    if not (counted & (np.nan_to_num(on_hand, nan=1.0) <= 0)).any():
+        return np.zeros(len(on_hand), dtype=bool)
+    state = np.full(len(on_hand), np.nan)
     state[restock] = 1.0
-    oh = grid["on_hand"].to_numpy()
-    counted = ~np.isnan(oh)
-    state[counted] = (oh[counted] > 0).astype(float)
-    filled = pd.Series(state).groupby(_series_codes(grid)).ffill().to_numpy()
-    return filled == 0.0
+    state[counted] = (on_hand[counted] > 0).astype(float)
+    pos = np.arange(len(state))
+    idx = np.maximum.accumulate(np.where(~np.isnan(state), pos, np.repeat(offset, n_days)))
+    return state[idx] == 0.0
 
 
-def _series_codes(grid: pd.DataFrame) -> np.ndarray:
-    """An integer id per series (rows are grouped by series)."""
-    return grid.groupby(KEYS, sort=False).ngroup().to_numpy()
-
-
-def impute_censored(grid: pd.DataFrame, *, window_days: int = IMPUTE_WINDOW_DAYS) -> np.ndarray:
+def impute_censored(grid: pd.DataFrame, *, codes: np.ndarray, window_days: int = IMPUTE_WINDOW_DAYS) -> np.ndarray:
     """Demand with censored days replaced by the trailing mean of uncensored days.
 
     The mean covers the last ``window_days`` calendar days before the censored day; with no
     uncensored day in that window, the last available such mean is carried forward (0 at the start).
+    ``codes`` numbers the series; rows are contiguous per series and sorted by date.
     """
     qty = grid["qty"].to_numpy(dtype=float)
     cens = grid["is_censored"].to_numpy(dtype=bool)
     if not cens.any():
         return qty.copy()
-    codes = _series_codes(grid)
     obs = np.where(cens, 0.0, qty)
     cnt = (~cens).astype(float)
     # trailing window sums within each series via cumulative sums (rows are contiguous per series)

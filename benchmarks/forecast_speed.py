@@ -1,0 +1,113 @@
+"""Forecast speed: 30,000 series x 2 years of daily history (resampled real M5 series), 28-day horizon.
+
+usage: python benchmarks/forecast_speed.py [--series 30000] [--days 730] [--mode fast] [--skip-families]
+
+Each synthetic series is a random 2-year window of a random ``../shared/data/m5_tiny`` series (seeded).
+Times ``forecast_demand`` end to end (history with censoring check, classification, backtest window,
+models, dispersion, quantiles) from an in-memory dataset, then each model family alone on the same panel
+(the slow AutoETS on a 1,000-series sample) and reports series per second per core.
+The machine is shared: the load average is recorded with the figures.
+Writes ``benchmarks/out/forecast_speed.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from stockwarden.forecast.classify import compute_series_profile
+from stockwarden.forecast.engine import forecast_demand
+from stockwarden.forecast.features import add_event_features, build_future_exog, build_panel
+from stockwarden.forecast.history import build_demand_history
+from stockwarden.forecast.models import forecast_global, forecast_stats
+from stockwarden.ingest.dataset import Dataset, empty_frame
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ROOT.parent / "shared" / "data" / "m5_tiny" / "tiny_m5.csv.gz"
+OUT = ROOT / "benchmarks" / "out"
+AS_OF = pd.Timestamp("2024-12-31")
+
+
+def make_dataset(n_series: int, days: int, seed: int = 0) -> Dataset:
+    """Resample m5_tiny: each series = a random window of ``days`` days of a random real series."""
+    m5 = pd.read_csv(TINY, usecols=["item_id", "store_id", "date", "value", "sell_price"], parse_dates=["date"])
+    m5 = m5.sort_values(["store_id", "item_id", "date"])
+    vals = m5["value"].to_numpy(dtype=float).reshape(-1, m5["date"].nunique())
+    price = m5["sell_price"].to_numpy(dtype=float).reshape(vals.shape)
+    rng = np.random.default_rng(seed)
+    src = rng.integers(0, vals.shape[0], n_series)
+    start = rng.integers(0, vals.shape[1] - days, n_series)
+    idx = start[:, None] + np.arange(days)[None, :]
+    qty = vals[src[:, None], idx]
+    pr = price[src[:, None], idx]
+    dates = pd.date_range(end=AS_OF, periods=days, freq="D")
+    i, t = np.nonzero(qty)
+    skus = np.array([f"SKU{k:05d}" for k in range(n_series)], dtype=object)
+    sales = pd.DataFrame({"date": dates.to_numpy()[t], "sku": skus[i], "qty": qty[i, t],
+                          "location_id": "STORE1", "price": pr[i, t], "on_promotion": 0.0})
+    sales = pd.concat([empty_frame("sales"), sales], ignore_index=True)
+    return Dataset(sales=sales, present=frozenset({"sales"}))
+
+
+def _time(fn):  # type: ignore[no-untyped-def]
+    t0 = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--series", type=int, default=30_000)
+    ap.add_argument("--days", type=int, default=730)
+    ap.add_argument("--mode", default="fast")
+    ap.add_argument("--skip-families", action="store_true")
+    a = ap.parse_args()
+    cores = os.cpu_count() or 1
+    load_before = os.getloadavg()
+    ds, build_s = _time(lambda: make_dataset(a.series, a.days))
+    print(f"dataset: {a.series} series x {a.days} days, {len(ds.sales):,} sale rows, built in {build_s:.1f}s")
+    fc, total_s = _time(lambda: forecast_demand(ds, as_of=AS_OF, horizon_days=28, mode=a.mode, seed=0))
+    load_after = os.getloadavg()
+    report: dict = {
+        "series": a.series, "days": a.days, "horizon_days": 28, "mode": a.mode, "cores": cores,
+        "end_to_end_seconds": round(total_s, 1), "target_seconds": 300, "meets_target": total_s < 300,
+        "series_per_second_per_core_end_to_end": round(a.series / total_s / cores, 1),
+        "load_average_before": [round(x, 2) for x in load_before], "load_average_after": [round(x, 2) for x in load_after],
+        "models": fc.series["model"].value_counts().to_dict(),
+    }
+    print(f"forecast_demand(mode={a.mode!r}) end to end: {total_s:.1f}s "
+          f"({a.series / total_s / cores:.1f} series/s/core); load {load_before[0]:.1f} -> {load_after[0]:.1f}")
+    if not a.skip_families:
+        hist = build_demand_history(ds, as_of=AS_OF)
+        prof = compute_series_profile(hist)
+        panel = add_event_features(build_panel(hist, prof), ds.events, prof)
+        dates = pd.date_range(AS_OF + pd.Timedelta(days=1), periods=28)
+        future = add_event_features(build_future_exog(panel, prof, ds.promotions, dates), ds.events, prof)
+        fam: dict[str, dict[str, float]] = {}
+        for name in ("seso", "ma28", "snaive", "croston_sba", "tsb", "adida", "imapa"):
+            _, s = _time(lambda n=name: forecast_stats(panel, h=28, names=[n], n_jobs=cores))
+            fam[name] = {"series": a.series, "seconds": round(s, 2), "series_per_s_per_core": round(a.series / s / cores, 1)}
+        sample = panel.loc[panel["unique_id"] < 1000]
+        _, s = _time(lambda: forecast_stats(sample, h=28, names=["ets"], n_jobs=cores))
+        fam["ets (AutoETS, 1000-series sample)"] = {"series": 1000, "seconds": round(s, 2),
+                                                    "series_per_s_per_core": round(1000 / s / cores, 1)}
+        _, s = _time(lambda: forecast_global(panel, future, h=28, n_jobs=cores, n_estimators=80,
+                                             max_train_rows=60_000))
+        fam["lgbm (global, 80 rounds, 60k rows, 1 thread)"] = {
+            "series": a.series, "seconds": round(s, 2), "series_per_s_per_core": round(a.series / s, 1)}
+        report["families"] = fam
+        print(f"{'family':45s} {'series':>7s} {'seconds':>8s} {'series/s/core':>14s}")
+        for k, v in fam.items():
+            print(f"{k:45s} {v['series']:7d} {v['seconds']:8.1f} {v['series_per_s_per_core']:14.1f}")
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "forecast_speed.json").write_text(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()
