@@ -51,3 +51,14 @@ def test_backtest_refuses_an_end_before_the_start(tmp_path: Path) -> None:
     res = runner.invoke(app, ["backtest", str(folder), "--start", "2024-02-01", "--end", "2024-01-01",
                               "--out", str(tmp_path / "x.csv")])
     assert res.exit_code == 2 and "before" in res.output
+
+
+@pytest.mark.slow
+def test_assess_works_on_the_database(tmp_path: Path) -> None:
+    folder = make_dataset_folder(tmp_path / "ds", n_skus=2, days=120)
+    db = f"sqlite:///{tmp_path / 'sw.db'}"
+    assert runner.invoke(app, ["import", str(folder), "--db", db]).exit_code == 0
+    out = tmp_path / "risk.csv"
+    res = runner.invoke(app, ["assess", "--db", db, "--as-of", "2024-04-20", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert len(pd.read_csv(out)) == 2
