@@ -35,7 +35,7 @@ from stockwarden.ingest.schema import TABLE_ORDER, TABLES, Kind
 from stockwarden.ingest.validate import REJECT_COLUMNS
 from stockwarden.store.db import describe
 from stockwarden.store.tables import BATCHES, DATASET_TABLES, REJECTS, RejectRow
-from stockwarden.store.upsert import UpsertCounts, build_records, upsert_records, write_rows
+from stockwarden.store.upsert import UpsertCounts, build_records, stored_dates, upsert_records, write_rows
 
 # progress(description, completed, total): called as the import moves through its steps.
 Progress = Callable[[str, int, int], None]
@@ -254,7 +254,7 @@ def _read_table(conn: Any, name: str) -> pd.DataFrame:
         kind = spec.column(c).kind
         vals = columns[i]
         if kind is Kind.DATE:
-            data[c] = _dates(vals)
+            data[c] = pd.Series(stored_dates(vals))
         elif kind is Kind.STR:
             data[c] = pd.Series(vals, dtype=object)
         else:
@@ -268,18 +268,6 @@ def _read_table(conn: Any, name: str) -> pd.DataFrame:
             frame[c] = parsed[c].astype(object).where(parsed[c].notna(), None).to_numpy()
     frame["line"] = np.asarray(columns[len(cols) + 1], dtype=np.int64)
     return frame
-
-
-def _dates(values: np.ndarray) -> pd.Series:
-    """Stored dates (ISO text on SQLite, ``date`` objects or datetime64 on PostgreSQL) as datetime64[ns]."""
-    if np.issubdtype(values.dtype, np.datetime64):
-        return pd.Series(values.astype("datetime64[ns]"))
-    codes, uniques = pd.factorize(values)  # few distinct days: convert each once
-    days = pd.to_datetime(pd.Series(np.asarray(uniques, dtype=object)).astype(str), format="%Y-%m-%d").to_numpy()
-    out = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[ns]")
-    known = codes >= 0
-    out[known] = days[codes[known]]
-    return pd.Series(out)
 
 
 def _copy_out(conn: Any, sql: str, name: str) -> list[np.ndarray]:

@@ -4,9 +4,10 @@ Each dataset table (``items``, ``sales``, ...) is declared from ``ingest.schema`
 are exactly the canonical ones, plus bookkeeping columns:
 
 * ``id``: surrogate key; rows are returned in ``id`` order (file order for one import).
-* ``row_key``: the storage key, the natural key of the table plus ``seq`` (see below) joined as text.
-  An import upserts on it. It is unique by construction: the import takes the database's write lock
-  before it compares and writes (no unique index: it would double the bulk-load time).
+* the storage key is the natural key of the table plus ``seq`` (see below); an import upserts on it.
+  It is computed, not stored (``store.upsert.storage_keys`` joins it as text, the ``row_key`` of the
+  history), and unique by construction: the import takes the database's write lock before it compares
+  and writes. There is no unique index: it would double the bulk-load time.
 * ``seq``: the occurrence number of the natural key within its file (0 for the first row). Sales are
   lines: several lines for the same (date, sku, location_id, order_id) are all kept and summed by the
   engine, so the *n*-th such line of a file is stored under ``seq = n``; re-importing the same file maps
@@ -32,7 +33,7 @@ ID_TYPE = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 # Natural key of each dataset table (the storage key adds ``seq``).
 NATURAL_KEYS: dict[str, tuple[str, ...]] = {name: spec.key for name, spec in TABLES.items()}
-BOOK_COLUMNS: tuple[str, ...] = ("id", "row_key", "seq", "row_hash", "line", "attrs_json", "batch_id")
+BOOK_COLUMNS: tuple[str, ...] = ("id", "seq", "row_hash", "line", "attrs_json", "batch_id")
 
 
 class ImportBatchRow(Base):
@@ -102,9 +103,6 @@ def _dataset_table(name: str) -> sa.Table:
     spec = TABLES[name]
     columns: list[sa.Column[object]] = [
         sa.Column("id", ID_TYPE, primary_key=True, autoincrement=True),
-        # Unique by construction (the import holds the write lock while it diffs and writes); a unique
-        # index would double the bulk-load time, so there is none.
-        sa.Column("row_key", sa.Text, nullable=False),
         sa.Column("seq", sa.Integer, nullable=False),
         sa.Column("row_hash", sa.BigInteger, nullable=False),
         sa.Column("line", sa.Integer, nullable=True),

@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from sqlalchemy import Connection, select, text
 
-from stockwarden.ingest.schema import TABLES
+from stockwarden.ingest.schema import TABLES, Kind
 from stockwarden.store.tables import DATASET_TABLES, DIGESTS
 
 KEY_SEP = "\x1f"  # unit separator: never part of a cleaned cell value
@@ -54,7 +54,7 @@ class UpsertCounts:
 
 def storage_columns(table: str) -> list[str]:
     """Columns written for every record: bookkeeping first, then the canonical columns."""
-    return ["batch_id", "row_key", "seq", "row_hash", "line", "attrs_json", *TABLES[table].column_names]
+    return ["batch_id", "seq", "row_hash", "line", "attrs_json", *TABLES[table].column_names]
 
 
 def _iso_dates(values: np.ndarray) -> np.ndarray:
@@ -130,16 +130,30 @@ def build_records(frame: pd.DataFrame, table: str, extras: Sequence[str] = ()) -
     return pd.DataFrame({**head, **data}, index=pd.RangeIndex(n), copy=False)
 
 
-def with_storage_keys(records: pd.DataFrame, table: str) -> pd.DataFrame:
-    """Add ``seq`` and ``row_key`` to records of whole partitions (rows sharing a key share a partition)."""
-    spec = TABLES[table]
-    n = len(records)
-    if n == 0:
-        return records.assign(seq=np.zeros(0, np.int64), row_key=np.array([], dtype=object))
-    base = pc.binary_join_element_wise(*[_key_text(records[k]) for k in spec.key], KEY_SEP)
-    seq = _occurrences(records, list(spec.key))
-    row_key = pc.binary_join_element_wise(base, pa.array(seq).cast(pa.string()), KEY_SEP)
-    return records.assign(seq=seq, row_key=row_key.to_numpy(zero_copy_only=False))
+def with_seq(records: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Add ``seq`` to records of whole partitions (rows sharing a natural key share a partition)."""
+    return records.assign(seq=_occurrences(records, list(TABLES[table].key)))
+
+
+def storage_keys(frame: pd.DataFrame, table: str) -> np.ndarray:
+    """The storage key of each row: the natural key columns and ``seq`` joined as text."""
+    if len(frame) == 0:
+        return np.array([], dtype=object)
+    parts = [_key_text(frame[k]) for k in TABLES[table].key]
+    seq = pa.array(frame["seq"].to_numpy(dtype=np.int64)).cast(pa.string())
+    return pc.binary_join_element_wise(*parts, seq, KEY_SEP).to_numpy(zero_copy_only=False)  # type: ignore[no-any-return]
+
+
+def stored_dates(values: np.ndarray) -> np.ndarray:
+    """Stored dates (ISO text on SQLite, ``date`` objects on PostgreSQL) as datetime64[ns]; few distinct days."""
+    if np.issubdtype(values.dtype, np.datetime64):
+        return values.astype("datetime64[ns]")
+    codes, uniques = pd.factorize(values)
+    days = pd.to_datetime(pd.Series(np.asarray(uniques, dtype=object)).astype(str), format="%Y-%m-%d").to_numpy()
+    out = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[ns]")
+    known = codes >= 0
+    out[known] = days[codes[known]]
+    return out
 
 
 def _digests(part: np.ndarray, row_hash: np.ndarray) -> pd.DataFrame:
@@ -265,30 +279,36 @@ def write_rows(conn: Connection, table: str, columns: Sequence[str], rows: Itera
 
 
 def read_keys(conn: Connection, table: str, parts: Sequence[str] | None = None) -> pd.DataFrame:
-    """The stored ``id, row_key, row_hash, part`` of the records of ``table`` (only ``parts`` when given)."""
+    """The stored ``id, row_hash, part, row_key`` of the records of ``table`` (only ``parts`` when given)."""
     spec = TABLES[table]
     t = DATASET_TABLES[table]
+    key_cols = list(spec.key)
     date_col = t.c[spec.date_column] if spec.date_column else None
-    stmt = select(t.c.id, t.c.row_key, t.c.row_hash, *([date_col] if date_col is not None else []))
+    stmt = select(t.c.id, t.c.row_hash, t.c.seq, *(t.c[k] for k in key_cols))
     rows: list[Any] = []
     if parts is None or date_col is None:
         rows = list(conn.execute(stmt).tuples())
-    else:
+    elif parts:
         days = [date.fromisoformat(p) for p in parts]
         for start in range(0, len(days), IN_CHUNK):
             rows.extend(conn.execute(stmt.where(date_col.in_(days[start : start + IN_CHUNK]))).tuples())
-    frame = pd.DataFrame(
-        {
-            "id": np.array([r[0] for r in rows], dtype=np.int64),
-            "row_key": np.array([r[1] for r in rows], dtype=object),
-            "row_hash": np.array([r[2] for r in rows], dtype=np.int64),
-        }
+    columns = (
+        [np.array(c, dtype=object) for c in zip(*rows, strict=True)] if rows else [np.array([])] * (3 + len(key_cols))
     )
-    if date_col is None:
-        frame["part"] = WHOLE
-    else:
-        days_col = pd.to_datetime(pd.Series([r[3] for r in rows], dtype=object)).to_numpy()
-        frame["part"] = _iso_dates(days_col) if len(rows) else np.array([], dtype=object)
+    frame = pd.DataFrame(
+        {"id": columns[0].astype(np.int64), "row_hash": columns[1].astype(np.int64), "seq": columns[2].astype(np.int64)}
+    )
+    for i, k in enumerate(key_cols):
+        kind = spec.column(k).kind
+        vals = columns[3 + i]
+        if kind is Kind.DATE:
+            frame[k] = stored_dates(vals) if len(vals) else np.array([], dtype="datetime64[ns]")
+        elif kind is Kind.STR:
+            frame[k] = pd.Series(vals, dtype=object)
+        else:
+            frame[k] = pd.Series(vals, dtype=object).astype("float64")
+    frame["part"] = _iso_dates(frame[spec.date_column].to_numpy()) if date_col is not None and len(frame) else WHOLE
+    frame["row_key"] = storage_keys(frame, table)
     return frame
 
 
@@ -315,14 +335,18 @@ def upsert_records(conn: Connection, table: str, records: pd.DataFrame, *, batch
     if not todo_parts:
         return UpsertCounts(0, 0, n)
     todo = records["part"].isin(todo_parts).to_numpy()
-    work = with_storage_keys(records.loc[todo] if not todo.all() else records, table)
+    work = with_seq(records.loc[todo] if not todo.all() else records, table)
     known_parts = set(stored["part"])
     fetch = [p for p in todo_parts if p in known_parts]
     whole_table = len(fetch) * 4 > len(known_parts) or not TABLES[table].date_column
     existing = read_keys(conn, table, None if whole_table else fetch) if fetch else read_keys(conn, table, [])
     if whole_table and len(existing):
         existing = existing.loc[existing["part"].isin(todo_parts)].reset_index(drop=True)
-    pos = pd.Index(existing["row_key"]).get_indexer(work["row_key"]) if len(existing) else np.full(len(work), -1)
+    if len(existing):  # compare storage keys only where something is stored
+        work = work.assign(row_key=storage_keys(work, table))
+        pos = pd.Index(existing["row_key"]).get_indexer(work["row_key"])
+    else:
+        pos = np.full(len(work), -1)
     is_new = pos < 0
     old_hash = existing["row_hash"].to_numpy()[np.where(is_new, 0, pos)] if len(existing) else np.zeros(len(work))
     is_changed = ~is_new & (old_hash != work["row_hash"].to_numpy())
@@ -366,20 +390,22 @@ def _update_changed(conn: Connection, table: str, changed: pd.DataFrame, columns
     qt = q(table)
     col_sql = ", ".join(q(c) for c in columns)
     conn.exec_driver_sql(f"DROP TABLE IF EXISTS {STAGE}")
-    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {STAGE} AS SELECT {col_sql} FROM {qt} WHERE 1 = 0")
-    write_frame(conn, STAGE, changed, columns)
+    conn.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE {STAGE} AS SELECT {col_sql}, CAST(NULL AS TEXT) AS row_key FROM {qt} WHERE 1 = 0"
+    )
+    write_frame(conn, STAGE, changed, [*columns, "row_key"])
     kept = ["line", "attrs_json", *TABLES[table].column_names]
     pairs = ", ".join(f"'{c}', t.{q(c)}" for c in kept)
     as_json = f"json_build_object({pairs})::text" if conn.dialect.name == "postgresql" else f"json_object({pairs})"
     conn.execute(
         text(
             "INSERT INTO import_history (batch_id, table_name, record_id, row_key, previous_json) "
-            f"SELECT :batch_id, :table_name, t.id, t.row_key, {as_json} "
+            f"SELECT :batch_id, :table_name, t.id, s.row_key, {as_json} "
             f"FROM {qt} AS t JOIN {STAGE} AS s ON s.id = t.id"
         ),
         {"batch_id": batch_id, "table_name": table},
     )
-    sets = ", ".join(f"{q(c)} = s.{q(c)}" for c in columns if c not in ("id", "row_key"))
+    sets = ", ".join(f"{q(c)} = s.{q(c)}" for c in columns if c != "id")
     conn.exec_driver_sql(f"UPDATE {qt} AS t SET {sets} FROM {STAGE} AS s WHERE t.id = s.id")
     conn.exec_driver_sql(f"DROP TABLE {STAGE}")
 
@@ -390,8 +416,10 @@ __all__ = [
     "build_records",
     "read_keys",
     "storage_columns",
+    "storage_keys",
+    "stored_dates",
     "upsert_records",
-    "with_storage_keys",
+    "with_seq",
     "write_frame",
     "write_rows",
 ]

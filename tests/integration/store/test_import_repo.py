@@ -31,8 +31,12 @@ def test_reimporting_the_same_folder_inserts_and_changes_nothing(engine: sa.Engi
         assert (again.inserted, again.updated, again.unchanged) == (0, 0, t.accepted), name
     with engine.connect() as conn:
         n_sales = conn.execute(sa.text("SELECT count(*) FROM sales")).scalar_one()
-        dup_keys = conn.execute(sa.text("SELECT count(*) FROM (SELECT row_key FROM sales GROUP BY row_key "
-                                        "HAVING count(*) > 1) AS d")).scalar_one()
+        dup_keys = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM (SELECT 1 FROM sales GROUP BY date, sku, location_id, "
+                "order_id, seq HAVING count(*) > 1) AS d"
+            )
+        ).scalar_one()
     assert n_sales == first.tables["sales"].accepted and dup_keys == 0
 
 
@@ -61,17 +65,24 @@ def test_a_changed_row_updates_its_record_and_keeps_the_previous_values(engine: 
     write_text(folder, "inventory.csv", "date,sku,on_hand,location_id\n2024-01-02,A,7,WH1\n2024-01-02,B,4,WH1\n")
     write_text(folder, "items.csv", "sku,name,supplier_id\nA,Widget v2,S1\nB,Gadget,S1\n")
     report = import_dataset(engine, folder)
-    assert _counts(report, "inventory") | {} == {"read": 2, "accepted": 2, "rejected": 0, "duplicates": 0,
-                                                 "inserted": 1, "updated": 1, "unchanged": 0}
+    assert _counts(report, "inventory") | {} == {
+        "read": 2,
+        "accepted": 2,
+        "rejected": 0,
+        "duplicates": 0,
+        "inserted": 1,
+        "updated": 1,
+        "unchanged": 0,
+    }
     assert (report.tables["items"].updated, report.tables["items"].unchanged) == (1, 1)
     ds = load_dataset_from_db(engine)
     assert ds.inventory.set_index("sku")["on_hand"].to_dict() == {"A": 7.0, "B": 4.0}
     assert ds.items.set_index("sku")["name"]["A"] == "Widget v2"
     with engine.connect() as conn:
-        history = conn.execute(sa.text(
-            "SELECT table_name, batch_id, previous_json FROM import_history ORDER BY id")).all()
-    assert [(h.table_name, h.batch_id) for h in history] == [("items", report.batch_id),
-                                                            ("inventory", report.batch_id)]
+        history = conn.execute(
+            sa.text("SELECT table_name, batch_id, previous_json FROM import_history ORDER BY id")
+        ).all()
+    assert [(h.table_name, h.batch_id) for h in history] == [("items", report.batch_id), ("inventory", report.batch_id)]
     assert json.loads(history[0].previous_json)["name"] == "Widget"
     assert json.loads(history[1].previous_json)["on_hand"] == 10.0
     third = import_dataset(engine, folder)
@@ -80,8 +91,7 @@ def test_a_changed_row_updates_its_record_and_keeps_the_previous_values(engine: 
 
 def test_sales_lines_of_one_day_are_stored_as_separate_records(engine: sa.Engine, tmp_path: Path) -> None:
     sales = "date,sku,qty\n2024-01-01,A,1\n2024-01-01,A,2\n2024-01-01,A,2\n2024-01-01,A,5\n"
-    folder = minimal_folder(tmp_path / "ds", sales=sales, items=None,
-                            inventory="date,sku,on_hand\n2024-01-01,A,3\n")
+    folder = minimal_folder(tmp_path / "ds", sales=sales, items=None, inventory="date,sku,on_hand\n2024-01-01,A,3\n")
     report = import_dataset(engine, folder)
     assert _counts(report, "sales")["duplicates"] == 1 and _counts(report, "sales")["inserted"] == 3
     assert load_dataset_from_db(engine).sales["qty"].sum() == 8.0
@@ -105,7 +115,9 @@ def test_rejected_rows_are_kept_in_quarantine_per_batch(engine: sa.Engine, tmp_p
     assert first.tables["sales"].rejected == 2
     latest = list_rejects(engine)
     assert latest[["table", "file", "line", "column", "value"]].values.tolist() == [
-        ["sales", "sales.csv", 3, "sku", "Z"], ["sales", "sales.csv", 4, "date", "soon"]]
+        ["sales", "sales.csv", 3, "sku", "Z"],
+        ["sales", "sales.csv", 4, "date", "soon"],
+    ]
     assert "sku is not in items" in latest["reason"].iloc[0]
     second = import_dataset(engine, folder)
     assert len(list_rejects(engine)) == 2 and set(list_rejects(engine)["batch_id"]) == {second.batch_id}

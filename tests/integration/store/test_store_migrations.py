@@ -41,4 +41,4 @@ def test_upgrade_twice_changes_nothing(engine: sa.Engine) -> None:
 
 def test_every_dataset_table_has_the_storage_key_columns() -> None:
     for table in DATASET_TABLES.values():
-        assert {"id", "row_key", "seq", "row_hash", "line", "attrs_json", "batch_id"} <= set(table.c.keys())
+        assert {"id", "seq", "row_hash", "line", "attrs_json", "batch_id"} <= set(table.c.keys())

@@ -25,7 +25,6 @@ def _dataset_table(name: str, *columns: sa.Column) -> None:  # type: ignore[type
     op.create_table(
         name,
         sa.Column("id", ID_TYPE, autoincrement=True, nullable=False),
-        sa.Column("row_key", sa.Text(), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("row_hash", sa.BigInteger(), nullable=False),
         sa.Column("line", sa.Integer(), nullable=True),
