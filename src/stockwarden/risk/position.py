@@ -95,7 +95,9 @@ def compute_positions(ds: Dataset, *, as_of: pd.Timestamp, keys: pd.DataFrame | 
     out = keys.loc[:, KEYS].drop_duplicates().reset_index(drop=True)
 
     inv = known.inventory
-    last = inv.sort_values("date", kind="stable").groupby(KEYS, sort=False).tail(1)
+    # newest count per key (the last row of that date when a day has several)
+    order = np.lexsort((np.arange(len(inv)), inv["date"].to_numpy()))
+    last = inv.iloc[order].drop_duplicates(KEYS, keep="last")
     bo_col = next((c for c in _BACKORDER_COLUMNS if c in inv.columns), None)
     cols = [*KEYS, "date", "on_hand"] + ([bo_col] if bo_col else [])
     last = last.loc[:, cols].rename(columns={"date": "count_date", "on_hand": "on_hand_recorded"})
@@ -107,16 +109,17 @@ def compute_positions(ds: Dataset, *, as_of: pd.Timestamp, keys: pd.DataFrame | 
     out["backorders"] = pd.to_numeric(out["backorders"], errors="coerce").fillna(0.0).clip(lower=0)
     out["has_count"] = out["count_date"].notna()
     start = out["count_date"].fillna(pd.Timestamp.min)
+    earliest = start.min() if len(start) else d
+    starts = out.loc[:, KEYS].assign(_start=start.to_numpy())
 
-    sales = known.sales.loc[:, [*KEYS, "date", "qty"]].merge(
-        out.loc[:, KEYS].assign(_start=start.to_numpy()), on=KEYS
-    )
+    s_all = known.sales
+    sales = s_all.loc[s_all["date"] > earliest, [*KEYS, "date", "qty"]].merge(starts, on=KEYS)
     sold = sales.loc[sales["date"] > sales["_start"]].groupby(KEYS)["qty"].sum().rename("sales_since_count")
 
     po = known.purchase_orders
-    rec = po.loc[po["received_date"].notna() & (po["received_date"] <= d)]
+    rec = po.loc[po["received_date"].notna() & (po["received_date"] <= d) & (po["received_date"] > earliest)]
     rec = rec.assign(_recv_qty=rec["received_qty"].fillna(rec["qty"])).loc[:, [*KEYS, "received_date", "_recv_qty"]]
-    rec = rec.merge(out.loc[:, KEYS].assign(_start=start.to_numpy()), on=KEYS)
+    rec = rec.merge(starts, on=KEYS)
     got = rec.loc[rec["received_date"] > rec["_start"]].groupby(KEYS)["_recv_qty"].sum().rename("receipts_since_count")
 
     out = out.merge(sold, on=KEYS, how="left").merge(got, on=KEYS, how="left")
