@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from stockwarden.domain.demand import QUANTILE_LEVELS, effective_size
 
@@ -135,28 +134,48 @@ def _ratio(num: float, den: float, default: float) -> float:
 def compute_quantiles(mean: np.ndarray, disp: Dispersion, levels: tuple[float, ...] = QUANTILE_LEVELS) -> np.ndarray:
     """Daily quantiles of the NB with the mixture's mean and variance.
 
+    Vectorised: the NB (or Poisson, for an infinite size) CDF is accumulated term by term with the
+    pmf recurrence ``P(k) = P(k-1) * (k - 1 + r) / k * (1 - p)`` for all cells at once, and each cell
+    leaves the loop once its highest quantile is reached (scipy's ``nbinom.ppf`` is ~50x slower).
+
     Args:
         mean: expected demand, shape ``(n_series, h)``.
         disp: fitted dispersion.
-        levels: quantile levels in (0, 1).
+        levels: quantile levels in (0, 1), increasing.
 
     Returns:
         Array ``(len(levels), n_series, h)`` of integer-valued quantiles (0 where the mean is 0).
     """
-    r = effective_size(disp.size, disp.level_shape)[:, None] * np.ones_like(mean)
-    mu = np.maximum(mean, 0.0)
+    r_series = effective_size(disp.size, disp.level_shape)
     out = np.zeros((len(levels), *mean.shape))
-    pos = mu > 0
-    if not pos.any():
+    mu = np.maximum(mean, 0.0).ravel()
+    r = np.broadcast_to(r_series[:, None], mean.shape).ravel()
+    active = np.flatnonzero(mu > 0)
+    if not len(active):
         return out
-    rp, mp = r[pos], mu[pos]
-    poisson = ~np.isfinite(rp)
-    for i, q in enumerate(levels):
-        vals = np.empty(len(mp))
-        if poisson.any():
-            vals[poisson] = stats.poisson.ppf(q, mp[poisson])
-        nb = ~poisson
-        if nb.any():
-            vals[nb] = stats.nbinom.ppf(q, rp[nb], rp[nb] / (rp[nb] + mp[nb]))
-        out[i][pos] = vals
+    flat = out.reshape(len(levels), -1)
+    lv = np.asarray(levels)[:, None]
+    m, rr = mu[active], r[active]
+    poisson = ~np.isfinite(rr)
+    r_safe = np.where(poisson, 1.0, rr)
+    p = r_safe / (r_safe + m)
+    log_p0 = np.where(poisson, -m, r_safe * np.log(p))
+    pmf = np.exp(log_p0)
+    cdf = pmf.copy()
+    k = 0
+    unresolved = np.ones((len(levels), len(active)), dtype=bool)
+    idx = active
+    while True:
+        hit = unresolved & (cdf[None, :] >= lv - 1e-12)
+        for i in range(len(levels)):
+            flat[i, idx[hit[i]]] = k
+        unresolved &= ~hit
+        keep = unresolved.any(axis=0)
+        if not keep.any() or k > 100_000:
+            break
+        idx, m, r_safe, p, pmf, cdf, poisson = (a[keep] for a in (idx, m, r_safe, p, pmf, cdf, poisson))
+        unresolved = unresolved[:, keep]
+        k += 1
+        pmf = np.where(poisson, pmf * m / k, pmf * (k - 1 + r_safe) / k * (1.0 - p))
+        cdf = cdf + pmf
     return out
