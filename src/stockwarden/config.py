@@ -271,7 +271,7 @@ class AnomalyRules(_Section):
         0.5, ge=0, description="smallest shift worth detecting, in baseline standard deviations"
     )
     drift_threshold: float = Field(
-        12.0, gt=0, description="CUSUM log-likelihood-ratio alarm threshold (false alarm about 1 in e^h deliveries)"
+        11.0, gt=0, description="CUSUM log-likelihood-ratio alarm threshold (false alarm about 1 in e^h deliveries)"
     )
     drift_llr_clip: float = Field(3.0, gt=0, description="largest evidence one delivery can add (outlier guard)")
     drift_report_days: int = Field(90, ge=1, description="a detected shift is reported this long after its alarm")
@@ -282,7 +282,9 @@ class AnomalyRules(_Section):
     demand_baseline_days: int = Field(56, ge=14, description="days of history behind the demand baseline")
     demand_alpha: float = Field(1e-4, gt=0, lt=1, description="tail probability below which demand is anomalous")
     demand_min_units: float = Field(5.0, ge=0, description="smallest excess (or shortfall) in units reported")
-    phantom_alpha: float = Field(1e-3, gt=0, lt=1, description="P(that many zero-sale days) below which stock is phantom")
+    phantom_alpha: float = Field(
+        1e-3, gt=0, lt=1, description="P(that many zero-sale days) below which stock is phantom"
+    )
     phantom_min_days: int = Field(7, ge=1, description="fewest zero-sale days before phantom stock is considered")
     phantom_baseline_days: int = Field(90, ge=14, description="days of sales behind the zero-sale probability")
     stale_count_days: int = Field(14, ge=1, description="no count for this many days while selling is stale")

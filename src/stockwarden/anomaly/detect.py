@@ -80,12 +80,10 @@ def detect_anomalies(
         records += detect_overdue_pos(ds, as_of=d, rules=r, risk=risk, cover=cover)
     if AnomalyKind.SHORT_DELIVERY in want:
         records += detect_short_deliveries(history, as_of=d, rules=r)
-    po = ds.purchase_orders
-    open_pos = po.loc[po["received_date"].isna() & po["status"].fillna("open").ne("cancelled")]
     if AnomalyKind.LEAD_TIME_DRIFT in want:
-        records += detect_lead_time_drift(history, as_of=d, rules=r, affected=affected, open_pos=open_pos)
+        records += detect_lead_time_drift(history, as_of=d, rules=r, affected=affected)
     if AnomalyKind.SUPPLIER_UNRELIABLE in want:
-        records += detect_unreliable_suppliers(history, as_of=d, rules=r, affected=affected, open_pos=open_pos)
+        records += detect_unreliable_suppliers(history, as_of=d, rules=r, affected=affected)
     if sales is not None and want & demand_kinds:
         shocks = detect_demand_shocks(ds, as_of=d, rules=r, sales=sales, forecast=forecast)
         records += [x for x in shocks if x["kind"] in want]

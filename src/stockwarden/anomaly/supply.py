@@ -134,26 +134,20 @@ def detect_short_deliveries(history: pd.DataFrame, *, as_of: pd.Timestamp, rules
     return out
 
 
-def delivery_batches(history: pd.DataFrame, open_pos: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One delivery per supplier and order date: the PO lines placed with a supplier on one day.
+def delivery_batches(history: pd.DataFrame) -> pd.DataFrame:
+    """One delivery per supplier, order date and receipt date: the lines that came on one truck.
 
-    Lines ordered together share their fate (one truck, one production run), and when many of them
-    are ordered the same day their receipt order is their delay order: taken line by line they would
-    look like a drift inside every batch. A batch enters the stream once all its lines are received
-    (a batch with a line still open at ``as_of`` is not complete yet, like an open PO), with the median
-    delay and lead time of its lines, at the date its last line arrived.
+    Lines ordered together and received together share their fate; counted line by line they would
+    give the detector many copies of one piece of evidence. Each delivery is one observation with the
+    median delay and lead time of its lines, available on its receipt date.
 
     Returns:
         ``supplier_id, order_date, received_date, delay_days, lead_time_days, n_lines`` in receipt order.
     """
     h = history.dropna(subset=["supplier_id"])
-    agg = h.groupby(["supplier_id", "order_date"], as_index=False, sort=False).agg(
-        received_date=("received_date", "max"), delay_days=("delay_days", "median"),
-        lead_time_days=("lead_time_days", "median"), n_lines=("po_id", "size"))
-    if open_pos is not None and len(open_pos):
-        pending = open_pos.dropna(subset=["supplier_id"])[["supplier_id", "order_date"]].drop_duplicates()
-        agg = agg.merge(pending.assign(_open=True), on=["supplier_id", "order_date"], how="left")
-        agg = agg.loc[agg["_open"].isna()].drop(columns="_open")
+    agg = h.groupby(["supplier_id", "order_date", "received_date"], as_index=False, sort=False).agg(
+        delay_days=("delay_days", "median"), lead_time_days=("lead_time_days", "median"),
+        n_lines=("po_id", "size"))
     return agg.sort_values(["supplier_id", "received_date", "order_date"], kind="stable").reset_index(drop=True)
 
 
@@ -166,14 +160,13 @@ def _stream(g: pd.DataFrame) -> tuple[np.ndarray, pd.Series, str]:
 
 
 def detect_lead_time_drift(
-    history: pd.DataFrame, *, as_of: pd.Timestamp, rules: AnomalyRules, affected: Affected,
-    open_pos: pd.DataFrame | None = None,
+    history: pd.DataFrame, *, as_of: pd.Timestamp, rules: AnomalyRules, affected: Affected
 ) -> list[Record]:
     """Suppliers whose delay (or lead time) shifted, by :func:`detect_shifts`, reported for
     ``drift_report_days`` after the alarm. Upward shifts are warnings (critical from
     ``drift_critical_shift_days``), downward ones (a supplier got faster) are info."""
     out: list[Record] = []
-    for sup, g in delivery_batches(history, open_pos).groupby("supplier_id", sort=True):
+    for sup, g in delivery_batches(history).groupby("supplier_id", sort=True):
         values, dates, what = _stream(g)
         found = detect_shifts(values, rules=rules)
         for n, d in enumerate(found):
@@ -206,15 +199,14 @@ def detect_lead_time_drift(
 
 
 def detect_unreliable_suppliers(
-    history: pd.DataFrame, *, as_of: pd.Timestamp, rules: AnomalyRules, affected: Affected,
-    open_pos: pd.DataFrame | None = None,
+    history: pd.DataFrame, *, as_of: pd.Timestamp, rules: AnomalyRules, affected: Affected
 ) -> list[Record]:
     """Suppliers whose on-time rate over the last ``unreliable_window_n`` deliveries fell well below their
     own past rate or the other suppliers' (one-sided binomial test at ``unreliable_alpha`` and a gap of
     at least ``unreliable_min_gap``), or whose delays became much more erratic than their own past
     (variance-ratio F test at ``unreliable_alpha``, spread at least 1.5x and ``drift_min_shift_days``
     wider)."""
-    h = delivery_batches(history, open_pos)
+    h = delivery_batches(history)
     h = h.loc[h["delay_days"].notna()]
     n_w = rules.unreliable_window_n
     out: list[Record] = []
