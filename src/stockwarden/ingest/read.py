@@ -175,6 +175,10 @@ def read_raw_table(path: Path, table: str, *, mapping: ColumnMapping | None = No
             pa.ArrowException) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise SchemaError(f"{source}: cannot read the file ({reason})", table=table, source=source) from exc
+    if encoding is None and len(frame):  # spreadsheet formats: skip blank rows, keep the others' line numbers
+        filled = (frame != "").any(axis=1).to_numpy(dtype=bool)
+        if not filled.all():
+            frame, lines = frame.loc[filled].reset_index(drop=True), lines[filled]
     frame.columns = [str(c).replace("\ufeff", "").strip() for c in frame.columns]
     renamed = _canonical_headers(list(frame.columns), table, mapping or {}, source=source)
     frame = frame.rename(columns=renamed)

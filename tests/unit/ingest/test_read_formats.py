@@ -62,6 +62,13 @@ def test_xlsx_first_sheet_is_read_with_spreadsheet_line_numbers(tmp_path: Path) 
     assert acc["line"].tolist() == [2, 3]
 
 
+def test_blank_spreadsheet_rows_are_skipped_and_lines_kept(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"date": ["2024-01-01", None, "2024-01-03"], "sku": ["A", None, "B"], "qty": [1, None, 2]})
+    frame.to_excel(tmp_path / "sales.xlsx", index=False)
+    res = validate_table(read_raw_table(tmp_path / "sales.xlsx", "sales"))
+    assert res.rejected.empty and res.n_read == 2 and res.accepted["line"].tolist() == [2, 4]
+
+
 def test_parquet_with_typed_columns_is_read(tmp_path: Path) -> None:
     frame = pd.DataFrame({"date": pd.to_datetime(["2024-01-01", "2024-01-02"]), "sku": ["A", "B"],
                           "qty": [3, 4], "price": [1.25, None]})
