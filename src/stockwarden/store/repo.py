@@ -33,9 +33,10 @@ from stockwarden.ingest.dataset import empty_frame
 from stockwarden.ingest.read import ColumnMapping
 from stockwarden.ingest.schema import TABLE_ORDER, TABLES, Kind
 from stockwarden.ingest.validate import REJECT_COLUMNS
+from stockwarden.store.bulk import write_rows
 from stockwarden.store.db import describe
 from stockwarden.store.tables import BATCHES, DATASET_TABLES, REJECTS, RejectRow
-from stockwarden.store.upsert import UpsertCounts, build_records, stored_dates, upsert_records, write_rows
+from stockwarden.store.upsert import UpsertCounts, build_records, stored_dates, upsert_records
 
 # progress(description, completed, total): called as the import moves through its steps.
 Progress = Callable[[str, int, int], None]
