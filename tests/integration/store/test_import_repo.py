@@ -144,3 +144,15 @@ def test_a_failed_import_leaves_the_database_unchanged(engine: sa.Engine, tmp_pa
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM sales")).scalar_one() == len(before.sales)
         assert conn.execute(sa.text("SELECT count(*) FROM import_batches")).scalar_one() == 1
+
+
+def test_a_partial_export_of_a_day_updates_only_its_own_rows(engine: sa.Engine, tmp_path: Path) -> None:
+    sales = "date,sku,qty,location_id\n2024-01-01,A,1,WH1\n2024-01-01,B,2,WH1\n2024-01-02,A,4,WH1\n"
+    folder = minimal_folder(tmp_path / "ds", sales=sales)
+    import_dataset(engine, folder)
+    write_text(folder, "sales.csv", "date,sku,qty,location_id\n2024-01-01,B,5,WH1\n")
+    report = import_dataset(engine, folder)
+    assert (report.tables["sales"].inserted, report.tables["sales"].updated) == (0, 1)
+    stored = load_dataset_from_db(engine).sales
+    assert stored[["sku", "qty"]].values.tolist() == [["A", 1.0], ["B", 5.0], ["A", 4.0]]
+    assert import_dataset(engine, folder).tables["sales"].unchanged == 1
