@@ -192,11 +192,16 @@ def _pipeline(engine: Any, rules: RulesConfig, *, top: int, db: str, folder: Pat
                                   on_step_done=done)
     except StockwardenError as exc:
         raise fail(f"the daily run failed: {exc}") from None
-    print_run(report)
-    if "assessment" in captured:
-        print_risk(captured["assessment"], top=top)
-    print_alerts(engine, top=top)
-    print_proposals(engine, top=top)
+    except Exception as exc:  # the demo's boundary: one line, never a traceback
+        raise fail(f"the daily run failed: {_one_line(exc)}") from exc
+    try:
+        print_run(report)
+        if "assessment" in captured:
+            print_risk(captured["assessment"], top=top)
+        print_alerts(engine, top=top)
+        print_proposals(engine, top=top)
+    except Exception as exc:  # a view that cannot be drawn must not end in a traceback either
+        raise fail(f"the demo could not show the results: {_one_line(exc)}") from exc
     log = folder / NOTIFICATIONS_FILE
     sent = report.counts.get("messages_sent", 0)
     where = f"{log}" if log.exists() else f"{log} (nothing written)"
@@ -204,3 +209,8 @@ def _pipeline(engine: Any, rules: RulesConfig, *, top: int, db: str, folder: Pat
                   highlight=False)
     console.print(f"Explore further: [bold]stockwarden alerts list --db {db}[/], "
                   f"[bold]stockwarden proposals list --db {db}[/]", highlight=False)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -66,3 +66,19 @@ def test_demo_runs_the_pipeline_and_ends_with_risk_alerts_and_proposals(tmp_path
     assert "local file channel" in out
     if "0 message(s)" not in out:
         assert notifications.read_text(encoding="utf-8").startswith("===")
+
+
+def test_a_failing_daily_run_ends_the_demo_with_one_line_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import stockwarden.pipeline
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk on fire\nsecond line")
+
+    monkeypatch.setattr(stockwarden.pipeline, "run_pipeline", broken)
+    code, out = _demo(tmp_path)
+    assert code == 2
+    assert "the daily run failed: RuntimeError: disk on fire" in out
+    assert "second line" not in out and "Traceback" not in out
+    assert "What was loaded" in out  # the import was shown before
