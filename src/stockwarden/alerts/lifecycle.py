@@ -57,8 +57,8 @@ def reconcile_alerts(
 
     Args:
         active: alerts not resolved, plus latched ones (resolved by hand while the risk persisted).
-        signals: this run's observations, at most one per (kind, sku, location_id); SKU-locations
-            without a signal count as clear.
+        signals: this run's observations, one per (kind, sku, location_id) (of duplicates the most
+            severe is kept); SKU-locations without a signal count as clear.
         as_of: the assessment date of the run.
         now: the wall-clock time of the run (for escalation, snooze dates and the log).
         rules: the alert rules.
@@ -71,8 +71,15 @@ def reconcile_alerts(
     by_key = {a.key: a for a in active}
     open_rank = AlertLevel(rules.open_level).rank
     changes: list[AlertChange] = []
-    seen: set[tuple[str, str, str]] = set()
+    # one signal per key: a duplicated assessment row keeps its most severe reading
+    unique: dict[tuple[str, str, str], AlertSignal] = {}
     for signal in signals:
+        kept = unique.get(signal.key)
+        if kept is None or (signal.level.rank, signal.stockout_probability) > (kept.level.rank,
+                                                                                kept.stockout_probability):
+            unique[signal.key] = signal
+    seen: set[tuple[str, str, str]] = set()
+    for signal in unique.values():
         seen.add(signal.key)
         alert = by_key.get(signal.key)
         if alert is None:

@@ -240,3 +240,8 @@ def test_time_alone_escalates_and_ends_snoozes_but_leaves_a_clearing_snooze_alon
     assert {(c.after.sku, c.after.state, c.notify) for c in changes} == {
         ("A", AlertState.ESCALATED, NotifyReason.ESCALATED), ("B", AlertState.OPEN, NotifyReason.WOKEN)}
     assert tick_alerts([c.after for c in changes], now=w.now() + DAY, rules=w.rules) == []
+
+
+def test_a_duplicated_assessment_row_never_opens_two_alerts():
+    (ch,) = World().run(make_signal(level="warning", probability=0.5), make_signal(level="critical", probability=0.8))
+    assert ch.after.level is AlertLevel.CRITICAL
