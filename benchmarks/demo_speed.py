@@ -34,8 +34,13 @@ def time_demo(skus: int, days: int) -> dict[str, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
-        proc = subprocess.run([str(exe), "demo", "--skus", str(skus), "--days", str(days)], cwd=tmp,
-                              capture_output=True, text=True, check=False)
+        proc = subprocess.run(
+            [str(exe), "demo", "--skus", str(skus), "--days", str(days)],
+            cwd=tmp,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
@@ -74,8 +79,9 @@ def time_generator(skus: int, days: int) -> dict[str, object]:
         "promotion_sales_share": round(float(t["sales"]["on_promotion"].mean()), 3),
         "fill_rate": round(float(t["sales"]["qty"].sum() / company.demand.sum()), 3),
         "stockout_count_share": round(float((inv["on_hand"] == 0).mean()), 3),
-        "late_delivery_share_by_supplier": {k: round(float(v), 3) for k, v in
-                                            (late > 0).groupby(received["supplier_id"]).mean().items()},
+        "late_delivery_share_by_supplier": {
+            k: round(float(v), 3) for k, v in (late > 0).groupby(received["supplier_id"]).mean().items()
+        },
         "short_delivery_share": round(float((received["received_qty"] < received["qty"]).mean()), 3),
         "open_po_lines": len(open_po),
         "overdue_po_lines_14d": int(((last - open_po["promised_date"]).dt.days > 14).sum()),
@@ -92,16 +98,25 @@ def main() -> None:
     args = parser.parse_args()
     load = os.getloadavg()[0]
     gen = time_generator(args.skus, args.days)
-    result: dict[str, object] = {"machine": platform.platform(), "cpus": os.cpu_count(),
-                                 "load_average_1m": round(load, 2), "skus": args.skus, "days": args.days,
-                                 "generator": gen}
-    print(f"generator: {gen['build_seconds']} s in memory, {gen['generate_and_write_seconds']} s with CSV files; "
-          f"rows {gen['rows']}")
+    result: dict[str, object] = {
+        "machine": platform.platform(),
+        "cpus": os.cpu_count(),
+        "load_average_1m": round(load, 2),
+        "skus": args.skus,
+        "days": args.days,
+        "generator": gen,
+    }
+    print(
+        f"generator: {gen['build_seconds']} s in memory, {gen['generate_and_write_seconds']} s with CSV files; "
+        f"rows {gen['rows']}"
+    )
     if not args.skip_demo:
         demo = time_demo(args.skus, args.days)
         result["demo"] = {**demo, "target_seconds": TARGET_SECONDS, "meets_target": demo["wall_seconds"] < 120}
-        print(f"demo: {demo['wall_seconds']} s wall, {demo['cpu_seconds']} s CPU (target < {TARGET_SECONDS:.0f} s "
-              f"wall; load average at start {load:.1f} on {os.cpu_count()} CPUs)")
+        print(
+            f"demo: {demo['wall_seconds']} s wall, {demo['cpu_seconds']} s CPU (target < {TARGET_SECONDS:.0f} s "
+            f"wall; load average at start {load:.1f} on {os.cpu_count()} CPUs)"
+        )
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(f"written to {OUT}")

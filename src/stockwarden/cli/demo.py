@@ -48,11 +48,13 @@ def demo(
     days: Annotated[int, typer.Option("--days", min=60, help="days of history")] = 760,
     top: Annotated[int, typer.Option("--top", min=1, help="rows shown of the risk, alert and order tables")] = 15,
     reset: Annotated[bool, typer.Option("--reset", help="empty a non-SQLite --db database first")] = False,
-    import_only: Annotated[bool, typer.Option("--import-only", help="stop after the import and data health")]
-    = False,
-    forecast_mode: Annotated[str, typer.Option(
-        "--forecast-mode", help="fast (one model, the demo's default), auto (backtest choice; slower) or stats")]
-    = "fast",
+    import_only: Annotated[bool, typer.Option("--import-only", help="stop after the import and data health")] = False,
+    forecast_mode: Annotated[
+        str,
+        typer.Option(
+            "--forecast-mode", help="fast (one model, the demo's default), auto (backtest choice; slower) or stats"
+        ),
+    ] = "fast",
 ) -> None:
     """Generate a sample company, import it into a fresh database and run the whole pipeline on it."""
     started = time.perf_counter()
@@ -80,8 +82,9 @@ def _spinner() -> Any:
 
     @contextmanager
     def run() -> Any:
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
-                      transient=True) as bar:
+        with Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True
+        ) as bar:
             task = bar.add_task("", total=None)
             yield lambda text: bar.update(task, description=text)
 
@@ -115,8 +118,10 @@ def _fresh_engine(db: str, *, reset: bool) -> Any:
         tables = inspect(engine).get_table_names()
         if tables and not reset:
             engine.dispose()
-            raise StoreError(f"{url.split('@')[-1]} is not empty ({len(tables)} tables); the demo needs a fresh "
-                             "database: use another one, or --reset to empty this one")
+            raise StoreError(
+                f"{url.split('@')[-1]} is not empty ({len(tables)} tables); the demo needs a fresh "
+                "database: use another one, or --reset to empty this one"
+            )
         if tables:
             _drop_everything(engine)
     upgrade_database(engine)
@@ -165,8 +170,10 @@ def _pipeline(engine: Any, rules: RulesConfig, *, top: int, db: str, folder: Pat
     try:
         from stockwarden.pipeline import PipelineSteps, run_pipeline
     except ModuleNotFoundError as exc:
-        console.print(f"[cyan]note:[/] the daily pipeline is not available yet ({exc.name}); stopping after "
-                      "the import.", highlight=False)
+        console.print(
+            f"[cyan]note:[/] the daily pipeline is not available yet ({exc.name}); stopping after the import.",
+            highlight=False,
+        )
         return
     steps = PipelineSteps()
     captured: dict[str, Any] = {}
@@ -188,8 +195,9 @@ def _pipeline(engine: Any, rules: RulesConfig, *, top: int, db: str, folder: Pat
                 label = names[nxt] if nxt < len(names) else "finishing"
                 bar.update(task, completed=nxt, description=f"daily run: {label}")
 
-            report = run_pipeline(engine, as_of=None, config=rules, now=dt.datetime.now(dt.UTC), steps=steps,
-                                  on_step_done=done)
+            report = run_pipeline(
+                engine, as_of=None, config=rules, now=dt.datetime.now(dt.UTC), steps=steps, on_step_done=done
+            )
     except StockwardenError as exc:
         raise fail(f"the daily run failed: {exc}") from None
     except Exception as exc:  # the demo's boundary: one line, never a traceback
@@ -205,10 +213,11 @@ def _pipeline(engine: Any, rules: RulesConfig, *, top: int, db: str, folder: Pat
     log = folder / NOTIFICATIONS_FILE
     sent = report.counts.get("messages_sent", 0)
     where = f"{log}" if log.exists() else f"{log} (nothing written)"
-    console.print(f"\nNotifications: {sent} message(s) delivered to the local file channel: {where}",
-                  highlight=False)
-    console.print(f"Explore further: [bold]stockwarden alerts list --db {db}[/], "
-                  f"[bold]stockwarden proposals list --db {db}[/]", highlight=False)
+    console.print(f"\nNotifications: {sent} message(s) delivered to the local file channel: {where}", highlight=False)
+    console.print(
+        f"Explore further: [bold]stockwarden alerts list --db {db}[/], [bold]stockwarden proposals list --db {db}[/]",
+        highlight=False,
+    )
 
 
 def _one_line(exc: BaseException) -> str:

@@ -50,31 +50,48 @@ def print_company(ds: Dataset, folder: Path, *, seed: int) -> None:
         f"Written to [bold]{escape(str(folder))}[/] (seed {seed}): {len(items)} items in "
         f"{items['category'].nunique()} categories ({cats}); {len(ds.locations)} locations ({locs}); "
         f"{len(ds.suppliers)} suppliers with nominal lead times ({sups}); history {_day(first)} to {_day(last)}.",
-        highlight=False)
+        highlight=False,
+    )
 
 
-_LOAD_COLUMNS = (("table", 15, True), ("file", 19, False), ("rows read", 9, True), ("accepted", 9, True),
-                 ("rejected", 8, True), ("first date", 10, True), ("last date", 10, True), ("SKUs", 4, False),
-                 ("locations", 9, False))
+_LOAD_COLUMNS = (
+    ("table", 15, True),
+    ("file", 19, False),
+    ("rows read", 9, True),
+    ("accepted", 9, True),
+    ("rejected", 8, True),
+    ("first date", 10, True),
+    ("last date", 10, True),
+    ("SKUs", 4, False),
+    ("locations", 9, False),
+)
 
 
 def print_health(report: Any, health: HealthReport) -> None:
     """The per-table summary of the import (counts + data-health summary) and the data warnings."""
     console.rule("[bold]What was loaded")
     shown = _fitting(_LOAD_COLUMNS)
-    table = Table(box=box.SIMPLE_HEAD, title=f"import batch {report.batch_id}, {report.seconds:.1f} s",
-                  title_justify="left")
+    table = Table(
+        box=box.SIMPLE_HEAD, title=f"import batch {report.batch_id}, {report.seconds:.1f} s", title_justify="left"
+    )
     for col in shown:
-        table.add_column(col, justify="left" if col in ("table", "file", "first date", "last date") else "right",
-                         no_wrap=True)
+        table.add_column(
+            col, justify="left" if col in ("table", "file", "first date", "last date") else "right", no_wrap=True
+        )
     summaries = {t.table: t for t in health.tables}
     for name, counts in report.tables.items():
         s = summaries[name]
-        cells = {"table": name, "file": counts.file, "rows read": f"{counts.read:,}",
-                 "accepted": f"{counts.accepted:,}",
-                 "rejected": f"[red]{counts.rejected}[/]" if counts.rejected else "0",
-                 "first date": _day(s.first_date), "last date": _day(s.last_date), "SKUs": str(s.skus or ""),
-                 "locations": str(s.locations or "")}
+        cells = {
+            "table": name,
+            "file": counts.file,
+            "rows read": f"{counts.read:,}",
+            "accepted": f"{counts.accepted:,}",
+            "rejected": f"[red]{counts.rejected}[/]" if counts.rejected else "0",
+            "first date": _day(s.first_date),
+            "last date": _day(s.last_date),
+            "SKUs": str(s.skus or ""),
+            "locations": str(s.locations or ""),
+        }
         table.add_row(*(cells[c] for c in shown))
     console.print(table)
     if not health.warnings:
@@ -110,8 +127,12 @@ def sort_by_urgency(assessment: pd.DataFrame) -> pd.DataFrame:
         _rank=assessment["level"].astype(str).map(LEVEL_RANK).fillna(len(LEVEL_RANK)),
         _date=pd.to_datetime(assessment["expected_stockout_date"], errors="coerce"),
     )
-    frame = frame.sort_values(["_rank", "stockout_probability", "_date", "sku", "location_id"],
-                              ascending=[True, False, True, True, True], na_position="last", kind="stable")
+    frame = frame.sort_values(
+        ["_rank", "stockout_probability", "_date", "sku", "location_id"],
+        ascending=[True, False, True, True, True],
+        na_position="last",
+        kind="stable",
+    )
     return frame.drop(columns=["_rank", "_date"]).reset_index(drop=True)
 
 
@@ -123,9 +144,19 @@ def short_reasons(reasons: object, *, keep: int = 3) -> str:
 
 
 # (header, width, essential): optional columns are dropped on narrow terminals.
-_RISK_COLUMNS = (("sku", 9, True), ("location", 8, True), ("level", 8, True), ("P(out)", 6, True),
-                 ("stockout", 10, True), ("cover d", 7, False), ("on hand", 7, False), ("on order", 8, False),
-                 ("reorder pt", 10, False), ("order qty", 9, False), ("reasons", 24, True))
+_RISK_COLUMNS = (
+    ("sku", 9, True),
+    ("location", 8, True),
+    ("level", 8, True),
+    ("P(out)", 6, True),
+    ("stockout", 10, True),
+    ("cover d", 7, False),
+    ("on hand", 7, False),
+    ("on order", 8, False),
+    ("reorder pt", 10, False),
+    ("order qty", 9, False),
+    ("reasons", 24, True),
+)
 
 
 def _fitting(columns: tuple[tuple[str, int, bool], ...]) -> list[str]:
@@ -153,11 +184,19 @@ def print_risk(assessment: pd.DataFrame, *, top: int) -> None:
         left = header in ("sku", "location", "level", "stockout", "reasons")
         table.add_column(header, justify="left" if left else "right", no_wrap=header != "reasons")
     for r in ranked.head(top).itertuples(index=False):
-        cells = {"sku": str(r.sku), "location": str(r.location_id), "level": _level(r.level),
-                 "P(out)": f"{float(r.stockout_probability):.0%}", "stockout": _day(r.expected_stockout_date),
-                 "cover d": _num(r.days_of_cover, 1), "on hand": _num(r.on_hand), "on order": _num(r.on_order),
-                 "reorder pt": _num(r.reorder_point), "order qty": _num(r.suggested_order_qty),
-                 "reasons": short_reasons(r.reasons, keep=2)}
+        cells = {
+            "sku": str(r.sku),
+            "location": str(r.location_id),
+            "level": _level(r.level),
+            "P(out)": f"{float(r.stockout_probability):.0%}",
+            "stockout": _day(r.expected_stockout_date),
+            "cover d": _num(r.days_of_cover, 1),
+            "on hand": _num(r.on_hand),
+            "on order": _num(r.on_order),
+            "reorder pt": _num(r.reorder_point),
+            "order qty": _num(r.suggested_order_qty),
+            "reasons": short_reasons(r.reasons, keep=2),
+        }
         table.add_row(*(cells[h] for h in shown))
     console.print(table)
 
@@ -175,22 +214,40 @@ def print_alerts(engine: Any, *, top: int) -> None:
     console.rule("[bold]Alerts")
     live = [a for a in alerts if str(a.state) != "resolved"]
     by_level = pd.Series([str(a.level) for a in live], dtype=object).value_counts()
-    console.print(f"{len(live)} open alerts: " + ", ".join(f"{_level(lv)} {by_level.get(lv, 0)}"
-                                                         for lv in ("critical", "warning", "watch")),
-                  highlight=False)
+    console.print(
+        f"{len(live)} open alerts: "
+        + ", ".join(f"{_level(lv)} {by_level.get(lv, 0)}" for lv in ("critical", "warning", "watch")),
+        highlight=False,
+    )
     table = Table(box=box.SIMPLE_HEAD)
     for col in ("id", "level", "state", "sku", "location", "P(out)", "stockout", "reasons"):
         table.add_column(col, no_wrap=col != "reasons", justify="right" if col in ("id", "P(out)") else "left")
     for a in live[:top]:
-        table.add_row(str(a.alert_id), _level(a.level), str(a.state), a.sku, a.location_id,
-                      f"{a.stockout_probability:.0%}", _day(a.expected_stockout_date),
-                      short_reasons(";".join(a.reasons), keep=2))
+        table.add_row(
+            str(a.alert_id),
+            _level(a.level),
+            str(a.state),
+            a.sku,
+            a.location_id,
+            f"{a.stockout_probability:.0%}",
+            _day(a.expected_stockout_date),
+            short_reasons(";".join(a.reasons), keep=2),
+        )
     console.print(table)
 
 
-_PO_COLUMNS = (("draft PO", 24, True), ("supplier", 8, False), ("to", 6, False), ("lines", 5, True),
-               ("critical", 8, True), ("units", 7, True), ("value", 9, True), ("order by", 10, True),
-               ("arrives", 10, False), ("status", 8, False))
+_PO_COLUMNS = (
+    ("draft PO", 24, True),
+    ("supplier", 8, False),
+    ("to", 6, False),
+    ("lines", 5, True),
+    ("critical", 8, True),
+    ("units", 7, True),
+    ("value", 9, True),
+    ("order by", 10, True),
+    ("arrives", 10, False),
+    ("status", 8, False),
+)
 
 
 def print_proposals(engine: Any, *, top: int) -> None:
@@ -204,26 +261,59 @@ def print_proposals(engine: Any, *, top: int) -> None:
     if not lines:
         console.print("No order proposed.")
         return
-    frame = pd.DataFrame([{
-        "po_id": ln.po_id, "supplier_id": ln.supplier_id, "location_id": ln.location_id, "qty": ln.qty,
-        "value": ln.qty * ln.unit_cost if ln.unit_cost == ln.unit_cost else 0.0, "status": str(ln.status),
-        "order_by": ln.order_by_date, "arrival": ln.expected_arrival_date, "critical": str(ln.level) == "critical",
-    } for ln in lines])
-    pos = frame.groupby("po_id", sort=False).agg(
-        supplier=("supplier_id", "first"), location=("location_id", "first"), lines=("qty", "size"),
-        units=("qty", "sum"), value=("value", "sum"), critical=("critical", "sum"), status=("status", "first"),
-        order_by=("order_by", "min"), arrival=("arrival", "min"),
-    ).sort_values(["critical", "value"], ascending=False)
-    console.print(f"{len(frame)} lines in {len(pos)} draft purchase orders, total value {frame['value'].sum():,.0f}",
-                  highlight=False)
+    frame = pd.DataFrame(
+        [
+            {
+                "po_id": ln.po_id,
+                "supplier_id": ln.supplier_id,
+                "location_id": ln.location_id,
+                "qty": ln.qty,
+                "value": ln.qty * ln.unit_cost if ln.unit_cost == ln.unit_cost else 0.0,
+                "status": str(ln.status),
+                "order_by": ln.order_by_date,
+                "arrival": ln.expected_arrival_date,
+                "critical": str(ln.level) == "critical",
+            }
+            for ln in lines
+        ]
+    )
+    pos = (
+        frame.groupby("po_id", sort=False)
+        .agg(
+            supplier=("supplier_id", "first"),
+            location=("location_id", "first"),
+            lines=("qty", "size"),
+            units=("qty", "sum"),
+            value=("value", "sum"),
+            critical=("critical", "sum"),
+            status=("status", "first"),
+            order_by=("order_by", "min"),
+            arrival=("arrival", "min"),
+        )
+        .sort_values(["critical", "value"], ascending=False)
+    )
+    console.print(
+        f"{len(frame)} lines in {len(pos)} draft purchase orders, total value {frame['value'].sum():,.0f}",
+        highlight=False,
+    )
     shown = _fitting(_PO_COLUMNS)
     table = Table(box=box.SIMPLE_HEAD)
     for col in shown:
-        table.add_column(col, justify="right" if col in ("lines", "critical", "units", "value") else "left",
-                         no_wrap=True)
+        table.add_column(
+            col, justify="right" if col in ("lines", "critical", "units", "value") else "left", no_wrap=True
+        )
     for po_id, r in pos.head(top).iterrows():
-        cells = {"draft PO": str(po_id), "supplier": str(r.supplier), "to": str(r.location), "lines": str(r.lines),
-                 "critical": str(int(r.critical)), "units": _num(r.units), "value": _num(r.value),
-                 "order by": _day(r.order_by), "arrives": _day(r.arrival), "status": str(r.status)}
+        cells = {
+            "draft PO": str(po_id),
+            "supplier": str(r.supplier),
+            "to": str(r.location),
+            "lines": str(r.lines),
+            "critical": str(int(r.critical)),
+            "units": _num(r.units),
+            "value": _num(r.value),
+            "order by": _day(r.order_by),
+            "arrives": _day(r.arrival),
+            "status": str(r.status),
+        }
         table.add_row(*(cells[c] for c in shown))
     console.print(table)

@@ -22,6 +22,9 @@ def template(
     console.print(f"Wrote {len(paths)} template files to [bold]{folder}[/]:")
     for p in paths:
         console.print(f"  {p.name}")
-    console.print("Replace the example rows with your data (sales and inventory are required), then run "
-                  f"[bold]stockwarden import {folder}[/]. The workbook's 'notes' sheet explains every column "
-                  "in English and Chinese.", highlight=False)
+    console.print(
+        "Replace the example rows with your data (sales and inventory are required), then run "
+        f"[bold]stockwarden import {folder}[/]. The workbook's 'notes' sheet explains every column "
+        "in English and Chinese.",
+        highlight=False,
+    )

@@ -80,9 +80,15 @@ class TableSummary:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (dates as ``YYYY-MM-DD`` or None)."""
-        return {"table": self.table, "present": self.is_present, "rows": self.rows,
-                "first_date": _iso(self.first_date), "last_date": _iso(self.last_date),
-                "skus": self.skus, "locations": self.locations}
+        return {
+            "table": self.table,
+            "present": self.is_present,
+            "rows": self.rows,
+            "first_date": _iso(self.first_date),
+            "last_date": _iso(self.last_date),
+            "skus": self.skus,
+            "locations": self.locations,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,8 +113,14 @@ class DataWarning:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of a warning: ``code, table, severity, message, count, examples``."""
-        return {"code": str(self.code), "table": self.table, "severity": str(self.severity),
-                "message": self.message, "count": self.count, "examples": list(self.examples)}
+        return {
+            "code": str(self.code),
+            "table": self.table,
+            "severity": str(self.severity),
+            "message": self.message,
+            "count": self.count,
+            "examples": list(self.examples),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,16 +143,20 @@ class HealthReport:
 
     def to_dict(self) -> dict[str, Any]:
         """The whole report, JSON-ready."""
-        return {"as_of": _iso(self.as_of), "tables": [t.to_dict() for t in self.tables],
-                "warnings": self.warnings_json()}
+        return {
+            "as_of": _iso(self.as_of),
+            "tables": [t.to_dict() for t in self.tables],
+            "warnings": self.warnings_json(),
+        }
 
     def codes(self) -> list[str]:
         """The warning codes, in report order."""
         return [str(w.code) for w in self.warnings]
 
 
-def check_health(ds: Dataset, *, as_of: pd.Timestamp | str | None = None,
-                 rules: HealthRules | None = None) -> HealthReport:
+def check_health(
+    ds: Dataset, *, as_of: pd.Timestamp | str | None = None, rules: HealthRules | None = None
+) -> HealthReport:
     """Summarise every table and check the data's freshness as of a date.
 
     Args:
@@ -160,8 +176,13 @@ def check_health(ds: Dataset, *, as_of: pd.Timestamp | str | None = None,
     day = pd.Timestamp(as_of).normalize() if as_of is not None else ds.last_date
     tables = tuple(_summary(ds, name) for name in TABLE_ORDER)
     if day is None:
-        found = [_warn(WarningCode.NO_DATA, "sales", "There are no sales and no stock counts: nothing can be "
-                       "assessed until they are imported.")]
+        found = [
+            _warn(
+                WarningCode.NO_DATA,
+                "sales",
+                "There are no sales and no stock counts: nothing can be assessed until they are imported.",
+            )
+        ]
         return HealthReport(None, tables, tuple(found))
     now = ds.as_of(day)
     found = [
@@ -194,14 +215,30 @@ def _check_presence(ds: Dataset, now: Dataset, day: pd.Timestamp) -> list[DataWa
     out = []
     for name, what in (("sales", "sales"), ("inventory", "stock counts")):
         if not len(now.table(name)):
-            out.append(_warn(WarningCode.NO_DATA, name, f"There are no {what} on or before {_iso(day)}: "
-                             "stock cannot be assessed without them."))
+            out.append(
+                _warn(
+                    WarningCode.NO_DATA,
+                    name,
+                    f"There are no {what} on or before {_iso(day)}: stock cannot be assessed without them.",
+                )
+            )
     if "items" not in ds.present:
-        out.append(_warn(WarningCode.MISSING_TABLE, "items", "No items table: pack sizes, minimum order "
-                         "quantities, lead times and service levels fall back to the defaults."))
+        out.append(
+            _warn(
+                WarningCode.MISSING_TABLE,
+                "items",
+                "No items table: pack sizes, minimum order "
+                "quantities, lead times and service levels fall back to the defaults.",
+            )
+        )
     if "purchase_orders" not in ds.present:
-        out.append(_warn(WarningCode.MISSING_TABLE, "purchase_orders", "No purchase orders: stock already on "
-                         "order is unknown and counted as zero, so risk may be overstated."))
+        out.append(
+            _warn(
+                WarningCode.MISSING_TABLE,
+                "purchase_orders",
+                "No purchase orders: stock already on order is unknown and counted as zero, so risk may be overstated.",
+            )
+        )
     return out
 
 
@@ -215,11 +252,16 @@ def _check_counts(now: Dataset, day: pd.Timestamp, rules: HealthRules) -> list[D
         for loc, newest in newest_loc.items():
             if day - newest > limit:
                 age = (day - newest).days
-                out.append(_warn(
-                    WarningCode.STALE_COUNT, "inventory",
-                    f"The newest stock count at {loc} is from {_iso(newest)}, {age} days before {_iso(day)} "
-                    f"(limit {rules.stale_count_days}): its on-hand stock is an estimate rolled forward from "
-                    "sales and receipts; count it again.", examples=(f"{loc}: {_iso(newest)}",)))
+                out.append(
+                    _warn(
+                        WarningCode.STALE_COUNT,
+                        "inventory",
+                        f"The newest stock count at {loc} is from {_iso(newest)}, {age} days before {_iso(day)} "
+                        f"(limit {rules.stale_count_days}): its on-hand stock is an estimate rolled forward from "
+                        "sales and receipts; count it again.",
+                        examples=(f"{loc}: {_iso(newest)}",),
+                    )
+                )
             else:
                 fresh_locations.add(str(loc))
     newest = inv.groupby(["sku", "location_id"])["date"].max() if len(inv) else pd.Series(dtype="datetime64[ns]")
@@ -227,25 +269,39 @@ def _check_counts(now: Dataset, day: pd.Timestamp, rules: HealthRules) -> list[D
         recent = sales.loc[sales["date"] > day - limit, ["sku", "location_id"]].drop_duplicates()
         keys = pd.MultiIndex.from_frame(recent)
         last_count = newest.reindex(keys)
-        stale = last_count[(last_count.notna()) & (day - last_count > limit)
-                           & keys.get_level_values("location_id").isin(list(fresh_locations))].sort_values()
+        stale = last_count[
+            (last_count.notna())
+            & (day - last_count > limit)
+            & keys.get_level_values("location_id").isin(list(fresh_locations))
+        ].sort_values()
         if len(stale):
-            out.append(_warn(
-                WarningCode.STALE_SKU_COUNT, "inventory",
-                f"{len(stale)} SKU-locations still selling have not been counted for more than "
-                f"{rules.stale_count_days} days although their location counts other items; their stock is "
-                "an estimate.", count=len(stale),
-                examples=tuple(f"{s} @ {loc}: last counted {_iso(d)}"
-                               for (s, loc), d in stale.head(MAX_EXAMPLES).items())))
+            out.append(
+                _warn(
+                    WarningCode.STALE_SKU_COUNT,
+                    "inventory",
+                    f"{len(stale)} SKU-locations still selling have not been counted for more than "
+                    f"{rules.stale_count_days} days although their location counts other items; their stock is "
+                    "an estimate.",
+                    count=len(stale),
+                    examples=tuple(
+                        f"{s} @ {loc}: last counted {_iso(d)}" for (s, loc), d in stale.head(MAX_EXAMPLES).items()
+                    ),
+                )
+            )
         sold = sales[["sku", "location_id"]].drop_duplicates()
         never = sold[~pd.MultiIndex.from_frame(sold).isin(newest.index)]
         if len(never):
             never = never.sort_values(["sku", "location_id"])
-            out.append(_warn(
-                WarningCode.SALES_WITHOUT_COUNT, "inventory",
-                f"{len(never)} SKU-locations have sales but no stock count, so their on-hand stock is unknown; "
-                "add them to the inventory export.", count=len(never),
-                examples=tuple(f"{s} @ {loc}" for s, loc in never.head(MAX_EXAMPLES).itertuples(index=False))))
+            out.append(
+                _warn(
+                    WarningCode.SALES_WITHOUT_COUNT,
+                    "inventory",
+                    f"{len(never)} SKU-locations have sales but no stock count, so their on-hand stock is unknown; "
+                    "add them to the inventory export.",
+                    count=len(never),
+                    examples=tuple(f"{s} @ {loc}" for s, loc in never.head(MAX_EXAMPLES).itertuples(index=False)),
+                )
+            )
     return out
 
 
@@ -269,18 +325,28 @@ def _check_purchase_orders(ds: Dataset, now: Dataset, day: pd.Timestamp, rules: 
     if not len(overdue):
         return []
     by_po = overdue.groupby("po_id", sort=False).agg(
-        supplier=("supplier_id", "first"), location=("location_id", "first"), lines=("sku", "size"),
-        expected=("late", "max"), promised=("promised_date", "min"))
+        supplier=("supplier_id", "first"),
+        location=("location_id", "first"),
+        lines=("sku", "size"),
+        expected=("late", "max"),
+        promised=("promised_date", "min"),
+    )
     examples = tuple(
         f"{po_id}: {r.supplier} -> {r.location}, {_plural(int(r.lines), 'line')}, {int(r.expected)} days late"
         for po_id, r in by_po.head(MAX_EXAMPLES).iterrows()
     )
-    return [_warn(
-        WarningCode.PO_OVERDUE, "purchase_orders",
-        f"{_plural(len(overdue), 'open purchase order line')} ({_plural(len(by_po), 'PO')}) "
-        f"{'is' if len(overdue) == 1 else 'are'} more than "
-        f"{rules.overdue_po_days} days past their promised date: chase the supplier, or close them if they "
-        "will not come.", count=len(overdue), examples=examples)]
+    return [
+        _warn(
+            WarningCode.PO_OVERDUE,
+            "purchase_orders",
+            f"{_plural(len(overdue), 'open purchase order line')} ({_plural(len(by_po), 'PO')}) "
+            f"{'is' if len(overdue) == 1 else 'are'} more than "
+            f"{rules.overdue_po_days} days past their promised date: chase the supplier, or close them if they "
+            "will not come.",
+            count=len(overdue),
+            examples=examples,
+        )
+    ]
 
 
 def _check_feeds(now: Dataset, day: pd.Timestamp, rules: HealthRules) -> list[DataWarning]:
@@ -292,20 +358,30 @@ def _check_feeds(now: Dataset, day: pd.Timestamp, rules: HealthRules) -> list[Da
         if len(lagging):
             whole = len(lagging) == len(last)
             where = "any location" if whole else f"{len(lagging)} of {len(last)} locations"
-            out.append(_warn(
-                WarningCode.STALE_FEED, "sales",
-                f"No sales recorded at {where} for more than {rules.stale_feed_days} days before {_iso(day)}: "
-                "the sales feed may have stopped, and demand there would look like zero.", count=len(lagging),
-                examples=tuple(f"{loc}: last sale {_iso(d)}" for loc, d in lagging.head(MAX_EXAMPLES).items())))
+            out.append(
+                _warn(
+                    WarningCode.STALE_FEED,
+                    "sales",
+                    f"No sales recorded at {where} for more than {rules.stale_feed_days} days before {_iso(day)}: "
+                    "the sales feed may have stopped, and demand there would look like zero.",
+                    count=len(lagging),
+                    examples=tuple(f"{loc}: last sale {_iso(d)}" for loc, d in lagging.head(MAX_EXAMPLES).items()),
+                )
+            )
     po = now.purchase_orders
     if len(po):
         activity = pd.concat([po["order_date"], po["received_date"]]).dropna().max()
         if day - activity > pd.Timedelta(days=rules.stale_po_feed_days):
-            out.append(_warn(
-                WarningCode.STALE_FEED, "purchase_orders",
-                f"No purchase order was placed or received since {_iso(activity)} "
-                f"({(day - activity).days} days before {_iso(day)}): the purchase-order export may be stale, "
-                "and stock on order would be missed.", examples=(f"last activity {_iso(activity)}",)))
+            out.append(
+                _warn(
+                    WarningCode.STALE_FEED,
+                    "purchase_orders",
+                    f"No purchase order was placed or received since {_iso(activity)} "
+                    f"({(day - activity).days} days before {_iso(day)}): the purchase-order export may be stale, "
+                    "and stock on order would be missed.",
+                    examples=(f"last activity {_iso(activity)}",),
+                )
+            )
     return out
 
 
@@ -317,11 +393,17 @@ def _check_lead_times(ds: Dataset) -> list[DataWarning]:
     unknown = items.loc[items["lead_time_days"].isna() & sup_lead.isna(), "sku"].sort_values()
     if not len(unknown):
         return []
-    return [_warn(
-        WarningCode.NO_LEAD_TIME, "items",
-        f"{len(unknown)} items have no lead time, neither their own nor their supplier's: it will be learned "
-        "from past deliveries, else the configured default is used.", count=len(unknown), severity=Severity.INFO,
-        examples=tuple(unknown.head(MAX_EXAMPLES)))]
+    return [
+        _warn(
+            WarningCode.NO_LEAD_TIME,
+            "items",
+            f"{len(unknown)} items have no lead time, neither their own nor their supplier's: it will be learned "
+            "from past deliveries, else the configured default is used.",
+            count=len(unknown),
+            severity=Severity.INFO,
+            examples=tuple(unknown.head(MAX_EXAMPLES)),
+        )
+    ]
 
 
 def _check_future(ds: Dataset, day: pd.Timestamp) -> list[DataWarning]:
@@ -330,16 +412,29 @@ def _check_future(ds: Dataset, day: pd.Timestamp) -> list[DataWarning]:
         later = ds.table(name)[col] > day
         n = int(later.sum())
         if n:
-            out.append(_warn(
-                WarningCode.FUTURE_ROWS, name,
-                f"{n} {name.replace('_', ' ')} rows are dated after {_iso(day)}; they are ignored for results "
-                f"as of that date.", count=n, severity=Severity.INFO,
-                examples=(f"newest {_iso(ds.table(name)[col].max())}",)))
+            out.append(
+                _warn(
+                    WarningCode.FUTURE_ROWS,
+                    name,
+                    f"{n} {name.replace('_', ' ')} rows are dated after {_iso(day)}; they are ignored for results "
+                    f"as of that date.",
+                    count=n,
+                    severity=Severity.INFO,
+                    examples=(f"newest {_iso(ds.table(name)[col].max())}",),
+                )
+            )
     return out
 
 
-def _warn(code: WarningCode, table: str, message: str, *, count: int = 1, examples: tuple[str, ...] = (),
-          severity: Severity = Severity.WARNING) -> DataWarning:
+def _warn(
+    code: WarningCode,
+    table: str,
+    message: str,
+    *,
+    count: int = 1,
+    examples: tuple[str, ...] = (),
+    severity: Severity = Severity.WARNING,
+) -> DataWarning:
     return DataWarning(code, table, severity, message, count, examples)
 
 
@@ -351,5 +446,4 @@ def _iso(d: object) -> str | None:
     return None if d is None or pd.isna(d) else pd.Timestamp(d).date().isoformat()  # type: ignore[arg-type]
 
 
-__all__ = ["MAX_EXAMPLES", "DataWarning", "HealthReport", "Severity", "TableSummary", "WarningCode",
-           "check_health"]
+__all__ = ["MAX_EXAMPLES", "DataWarning", "HealthReport", "Severity", "TableSummary", "WarningCode", "check_health"]

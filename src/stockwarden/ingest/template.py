@@ -86,8 +86,16 @@ COLUMN_ZH: dict[str | tuple[str, str], str] = {
 
 _KIND_EN = {Kind.STR: "text", Kind.DATE: "date YYYY-MM-DD", Kind.NUMBER: "number", Kind.FLAG: "0 or 1"}
 _KIND_ZH = {Kind.STR: "文本", Kind.DATE: "日期 YYYY-MM-DD", Kind.NUMBER: "数字", Kind.FLAG: "0 或 1"}
-NOTES_HEADER = ("table 表", "column 列", "required 必填", "type 类型", "default 默认值", "meaning (English)",
-                "说明（中文）", "also accepted as 可识别的中文表头")
+NOTES_HEADER = (
+    "table 表",
+    "column 列",
+    "required 必填",
+    "type 类型",
+    "default 默认值",
+    "meaning (English)",
+    "说明（中文）",
+    "also accepted as 可识别的中文表头",
+)
 
 
 def notes_rows() -> list[tuple[str, ...]]:
@@ -98,8 +106,18 @@ def notes_rows() -> list[tuple[str, ...]]:
         need = "file required 必需文件" if t.required_file else "optional file 可选文件"
         rows.append((name, "", need, "", "", t.description, TABLE_ZH[name], ""))
         for c in t.columns:
-            rows.append((name, c.name, "yes 是" if c.required else "no 否", f"{_KIND_EN[c.kind]} / {_KIND_ZH[c.kind]}",
-                         _default_text(c), c.description, column_zh(name, c.name), "、".join(ALIASES.get(c.name, ()))))
+            rows.append(
+                (
+                    name,
+                    c.name,
+                    "yes 是" if c.required else "no 否",
+                    f"{_KIND_EN[c.kind]} / {_KIND_ZH[c.kind]}",
+                    _default_text(c),
+                    c.description,
+                    column_zh(name, c.name),
+                    "、".join(ALIASES.get(c.name, ())),
+                )
+            )
     return rows
 
 

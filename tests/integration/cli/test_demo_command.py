@@ -58,8 +58,17 @@ def test_demo_refuses_to_wipe_a_non_sqlite_database_that_holds_data(tmp_path: Pa
 def test_demo_runs_the_pipeline_and_ends_with_risk_alerts_and_proposals(tmp_path: Path) -> None:
     code, out = _demo(tmp_path, "--top", "5")
     assert code == 0, out
-    positions = [out.index(title) for title in ("What was loaded", "Daily run as of", "Stockout risk, most urgent",
-                                                "Alerts", "Order proposals", "Demo finished")]
+    positions = [
+        out.index(title)
+        for title in (
+            "What was loaded",
+            "Daily run as of",
+            "Stockout risk, most urgent",
+            "Alerts",
+            "Order proposals",
+            "Demo finished",
+        )
+    ]
     assert positions == sorted(positions)
     assert "SKU-locations assessed" in out
     notifications = tmp_path / "company" / "notifications.log"

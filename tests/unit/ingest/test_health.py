@@ -33,18 +33,51 @@ def day(offset: int) -> str:
 def healthy() -> Dataset:
     """Two SKUs at two locations: fresh sales and daily counts, an open PO on time, a received one."""
     skus, locs = ("A", "B"), ("WH1", "ST1")
-    sales = [{"date": day(-k), "sku": s, "location_id": loc, "qty": 2.0} for k in range(30) for s in skus
-             for loc in locs]
-    counts = [{"date": day(-k), "sku": s, "location_id": loc, "on_hand": 10.0} for k in range(30) for s in skus
-              for loc in locs]
+    sales = [
+        {"date": day(-k), "sku": s, "location_id": loc, "qty": 2.0} for k in range(30) for s in skus for loc in locs
+    ]
+    counts = [
+        {"date": day(-k), "sku": s, "location_id": loc, "on_hand": 10.0}
+        for k in range(30)
+        for s in skus
+        for loc in locs
+    ]
     pos = [
-        {"po_id": "P1", "line_no": 1.0, "sku": "A", "location_id": "WH1", "supplier_id": "S1", "qty": 10.0,
-         "order_date": day(-5), "promised_date": day(2), "status": "open"},
-        {"po_id": "P0", "line_no": 1.0, "sku": "B", "location_id": "WH1", "supplier_id": "S1", "qty": 10.0,
-         "order_date": day(-90), "promised_date": day(-83), "received_date": day(-60), "received_qty": 10.0,
-         "status": "received"},
-        {"po_id": "P9", "line_no": 1.0, "sku": "B", "location_id": "ST1", "supplier_id": "S1", "qty": 10.0,
-         "order_date": day(-90), "promised_date": day(-83), "status": "cancelled"},
+        {
+            "po_id": "P1",
+            "line_no": 1.0,
+            "sku": "A",
+            "location_id": "WH1",
+            "supplier_id": "S1",
+            "qty": 10.0,
+            "order_date": day(-5),
+            "promised_date": day(2),
+            "status": "open",
+        },
+        {
+            "po_id": "P0",
+            "line_no": 1.0,
+            "sku": "B",
+            "location_id": "WH1",
+            "supplier_id": "S1",
+            "qty": 10.0,
+            "order_date": day(-90),
+            "promised_date": day(-83),
+            "received_date": day(-60),
+            "received_qty": 10.0,
+            "status": "received",
+        },
+        {
+            "po_id": "P9",
+            "line_no": 1.0,
+            "sku": "B",
+            "location_id": "ST1",
+            "supplier_id": "S1",
+            "qty": 10.0,
+            "order_date": day(-90),
+            "promised_date": day(-83),
+            "status": "cancelled",
+        },
     ]
     return Dataset(
         items=frame("items", [{"sku": s, "supplier_id": "S1", "pack_size": 1.0, "moq": 0.0} for s in skus]),
@@ -97,16 +130,22 @@ def test_the_stale_count_limit_comes_from_the_rules() -> None:
 def test_a_selling_sku_no_longer_counted_at_a_counted_location_is_reported() -> None:
     ds = healthy()
     inv = ds.inventory
-    ds = _drop_counts(ds, (inv["sku"] == "B") & (inv["location_id"] == "WH1")
-                      & (inv["date"] > AS_OF - pd.Timedelta(days=20)))
+    ds = _drop_counts(
+        ds, (inv["sku"] == "B") & (inv["location_id"] == "WH1") & (inv["date"] > AS_OF - pd.Timedelta(days=20))
+    )
     (w,) = [w for w in check_health(ds).warnings if w.code == WarningCode.STALE_SKU_COUNT]
     assert w.count == 1 and w.examples[0].startswith("B @ WH1")
 
 
 def test_skus_with_sales_but_no_count_are_reported_with_their_number() -> None:
     ds = healthy()
-    extra = frame("sales", [{"date": day(-1), "sku": "C", "location_id": "WH1", "qty": 1.0},
-                            {"date": day(-2), "sku": "D", "location_id": "ST1", "qty": 1.0}])
+    extra = frame(
+        "sales",
+        [
+            {"date": day(-1), "sku": "C", "location_id": "WH1", "qty": 1.0},
+            {"date": day(-2), "sku": "D", "location_id": "ST1", "qty": 1.0},
+        ],
+    )
     ds = replace(ds, sales=pd.concat([ds.sales, extra], ignore_index=True))
     (w,) = [w for w in check_health(ds).warnings if w.code == WarningCode.SALES_WITHOUT_COUNT]
     assert w.count == 2 and w.table == "inventory"
@@ -115,19 +154,34 @@ def test_skus_with_sales_but_no_count_are_reported_with_their_number() -> None:
 
 @pytest.mark.parametrize(
     ("promised", "status", "received", "fires"),
-    [(-20, "open", None, True), (-10, "open", None, False), (-20, "received", -1, False),
-     (-20, "cancelled", None, False), (-20, "open", 5, True)],  # received after as-of: still open then
+    [
+        (-20, "open", None, True),
+        (-10, "open", None, False),
+        (-20, "received", -1, False),
+        (-20, "cancelled", None, False),
+        (-20, "open", 5, True),
+    ],  # received after as-of: still open then
 )
 def test_purchase_orders_open_far_past_their_promise_are_reported(
     promised: int, status: str, received: int | None, fires: bool
 ) -> None:
     ds = healthy()
-    row = {"po_id": "LATE", "line_no": 1.0, "sku": "B", "location_id": "ST1", "supplier_id": "S1", "qty": 5.0,
-           "order_date": day(promised - 7), "promised_date": day(promised), "status": status,
-           "received_date": day(received) if received is not None else None,
-           "received_qty": 5.0 if received is not None else None}
-    ds = replace(ds, purchase_orders=pd.concat([ds.purchase_orders, frame("purchase_orders", [row])],
-                                               ignore_index=True))
+    row = {
+        "po_id": "LATE",
+        "line_no": 1.0,
+        "sku": "B",
+        "location_id": "ST1",
+        "supplier_id": "S1",
+        "qty": 5.0,
+        "order_date": day(promised - 7),
+        "promised_date": day(promised),
+        "status": status,
+        "received_date": day(received) if received is not None else None,
+        "received_qty": 5.0 if received is not None else None,
+    }
+    ds = replace(
+        ds, purchase_orders=pd.concat([ds.purchase_orders, frame("purchase_orders", [row])], ignore_index=True)
+    )
     warnings = [w for w in check_health(ds).warnings if w.code == WarningCode.PO_OVERDUE]
     assert bool(warnings) is fires
     if fires:
@@ -137,10 +191,19 @@ def test_purchase_orders_open_far_past_their_promise_are_reported(
 
 def test_an_open_po_without_a_promise_is_due_after_the_lead_time() -> None:
     ds = healthy()
-    row = {"po_id": "NOPROM", "line_no": 1.0, "sku": "A", "location_id": "WH1", "supplier_id": "S1", "qty": 5.0,
-           "order_date": day(-40), "status": "open"}  # supplier lead time 7 -> due day -33
-    ds = replace(ds, purchase_orders=pd.concat([ds.purchase_orders, frame("purchase_orders", [row])],
-                                               ignore_index=True))
+    row = {
+        "po_id": "NOPROM",
+        "line_no": 1.0,
+        "sku": "A",
+        "location_id": "WH1",
+        "supplier_id": "S1",
+        "qty": 5.0,
+        "order_date": day(-40),
+        "status": "open",
+    }  # supplier lead time 7 -> due day -33
+    ds = replace(
+        ds, purchase_orders=pd.concat([ds.purchase_orders, frame("purchase_orders", [row])], ignore_index=True)
+    )
     assert "po_overdue" in codes(ds)
     assert "po_overdue" not in codes(ds, rules=HealthRules(overdue_po_days=40))
 
@@ -163,8 +226,12 @@ def test_purchase_orders_that_stopped_arriving_are_a_stale_feed() -> None:
 
 def test_missing_optional_tables_and_unknown_lead_times_are_reported() -> None:
     ds = healthy()
-    no_items = replace(ds, present=ALL - {"items", "purchase_orders"}, items=empty_frame("items"),
-                       purchase_orders=empty_frame("purchase_orders"))
+    no_items = replace(
+        ds,
+        present=ALL - {"items", "purchase_orders"},
+        items=empty_frame("items"),
+        purchase_orders=empty_frame("purchase_orders"),
+    )
     found = check_health(no_items).warnings
     assert sorted(w.table for w in found if w.code == WarningCode.MISSING_TABLE) == ["items", "purchase_orders"]
     no_lead = replace(ds, suppliers=frame("suppliers", [{"supplier_id": "S1"}]))
@@ -188,8 +255,13 @@ def test_an_empty_dataset_reports_that_there_is_no_data() -> None:
 
 def test_warnings_have_the_documented_json_shape() -> None:
     ds = healthy()
-    ds = replace(ds, sales=pd.concat([ds.sales, frame("sales", [{"date": day(0), "sku": "Z", "location_id": "WH1",
-                                                                 "qty": 1.0}])], ignore_index=True))
+    ds = replace(
+        ds,
+        sales=pd.concat(
+            [ds.sales, frame("sales", [{"date": day(0), "sku": "Z", "location_id": "WH1", "qty": 1.0}])],
+            ignore_index=True,
+        ),
+    )
     (item,) = check_health(ds).warnings_json()
     assert list(item) == ["code", "table", "severity", "message", "count", "examples"]
     assert item["code"] == "sales_without_count" and item["examples"] == ["Z @ WH1"]

@@ -33,8 +33,16 @@ def test_the_same_seed_gives_identical_files_and_another_seed_differs(tmp_path: 
 def test_the_generated_folder_imports_with_no_rejected_or_duplicate_row(tmp_path: Path) -> None:
     folder = generate_company(tmp_path / "co", seed=3, **SMALL)
     ds, result = read_dataset(folder)
-    assert set(result.results) == {"items", "locations", "suppliers", "sales", "inventory", "purchase_orders",
-                                   "promotions", "events"}
+    assert set(result.results) == {
+        "items",
+        "locations",
+        "suppliers",
+        "sales",
+        "inventory",
+        "purchase_orders",
+        "promotions",
+        "events",
+    }
     for name, res in result.results.items():
         assert len(res.rejected) == 0, (name, res.rejected.head())
         assert res.n_duplicates == 0, name
@@ -100,8 +108,14 @@ def test_promotions_and_events_are_planned_past_the_last_day(company: SampleComp
     events = company.tables["events"]
     assert (events["date"] > last).any()
     names = set(events["name"])
-    assert {"Spring Festival", "618 Shopping Festival", "Double 11", "National Day", "Christmas",
-            "Black Friday"} <= names
+    assert {
+        "Spring Festival",
+        "618 Shopping Festival",
+        "Double 11",
+        "National Day",
+        "Christmas",
+        "Black Friday",
+    } <= names
 
 
 def test_purchase_orders_are_late_short_open_and_overdue(company: SampleCompany) -> None:

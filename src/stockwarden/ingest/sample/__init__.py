@@ -82,10 +82,16 @@ def build_company(
     t_idx, s_idx = np.nonzero(supply.sales.T > 0)  # date-major order
     disc = demand.discount[s_idx, t_idx]
     price = np.round(items["list_price"].to_numpy()[s_idx // n_loc] * (1 - disc), 2)
-    sales = pd.DataFrame({
-        "date": dates[t_idx], "sku": sku[s_idx // n_loc], "location_id": loc_ids[s_idx % n_loc],
-        "qty": supply.sales[s_idx, t_idx], "price": price, "on_promotion": (disc > 0).astype(int),
-    })
+    sales = pd.DataFrame(
+        {
+            "date": dates[t_idx],
+            "sku": sku[s_idx // n_loc],
+            "location_id": loc_ids[s_idx % n_loc],
+            "qty": supply.sales[s_idx, t_idx],
+            "price": price,
+            "on_promotion": (disc > 0).astype(int),
+        }
+    )
 
     # Stock counts: daily at the first two locations, weekly (Sundays) at the others; from each item's launch.
     counted = np.ones((n_loc, days), dtype=bool)
@@ -93,10 +99,14 @@ def build_company(
     launch = np.repeat(demand.launch_day, n_loc)
     mask = counted[np.tile(np.arange(n_loc), len(items))] & (np.arange(days)[None, :] >= launch[:, None])
     t_idx, s_idx = np.nonzero(mask.T)
-    inventory = pd.DataFrame({
-        "date": dates[t_idx], "sku": sku[s_idx // n_loc], "location_id": loc_ids[s_idx % n_loc],
-        "on_hand": supply.on_hand[s_idx, t_idx],
-    })
+    inventory = pd.DataFrame(
+        {
+            "date": dates[t_idx],
+            "sku": sku[s_idx // n_loc],
+            "location_id": loc_ids[s_idx % n_loc],
+            "on_hand": supply.on_hand[s_idx, t_idx],
+        }
+    )
 
     tables = {
         "items": items[list(ITEM_COLUMNS)],
@@ -112,8 +122,14 @@ def build_company(
 
 
 def generate_company(
-    folder: Path | str, *, seed: int = 0, n_skus: int = 300, n_locations: int = 3, days: int = 760,
-    end: date | str | None = None, fmt: str = "csv",
+    folder: Path | str,
+    *,
+    seed: int = 0,
+    n_skus: int = 300,
+    n_locations: int = 3,
+    days: int = 760,
+    end: date | str | None = None,
+    fmt: str = "csv",
 ) -> Path:
     """Write the sample company as a dataset folder and return its path.
 
@@ -154,17 +170,19 @@ def _purchase_orders(
     n_days = len(dates)
     item = lines["series"].to_numpy(dtype=int) // n_loc
     loc = lines["series"].to_numpy(dtype=int) % n_loc
-    frame = pd.DataFrame({
-        "day": lines["day"].to_numpy(dtype=int),
-        "sku": items["sku"].to_numpy()[item],
-        "location_id": locations["location_id"].to_numpy()[loc],
-        "supplier_id": items["supplier_id"].to_numpy()[item],
-        "qty": lines["qty"].to_numpy(),
-        "stated_lt": items["lead_time_days"].to_numpy()[item],
-        "arrival": lines["arrival_day"].to_numpy(dtype=int),
-        "received_qty": lines["received_qty"].to_numpy(),
-        "cancelled": lines["is_cancelled"].to_numpy(dtype=bool),
-    })
+    frame = pd.DataFrame(
+        {
+            "day": lines["day"].to_numpy(dtype=int),
+            "sku": items["sku"].to_numpy()[item],
+            "location_id": locations["location_id"].to_numpy()[loc],
+            "supplier_id": items["supplier_id"].to_numpy()[item],
+            "qty": lines["qty"].to_numpy(),
+            "stated_lt": items["lead_time_days"].to_numpy()[item],
+            "arrival": lines["arrival_day"].to_numpy(dtype=int),
+            "received_qty": lines["received_qty"].to_numpy(),
+            "cancelled": lines["is_cancelled"].to_numpy(dtype=bool),
+        }
+    )
     frame = frame.sort_values(["day", "supplier_id", "location_id", "sku"], kind="stable").reset_index(drop=True)
     key = frame[["day", "supplier_id", "location_id"]]
     po_num = key.ne(key.shift()).any(axis=1).cumsum()
@@ -173,19 +191,21 @@ def _purchase_orders(
     order_date = dates[0] + pd.to_timedelta(frame["day"], unit="D")
     received = ~frame["cancelled"] & (frame["arrival"] < n_days)
     status = np.where(frame["cancelled"], "cancelled", np.where(received, "received", "open"))
-    return pd.DataFrame({
-        "po_id": [f"PO{n:06d}" for n in po_num],
-        "line_no": frame.groupby(po_num).cumcount() + 1,
-        "sku": frame["sku"],
-        "location_id": frame["location_id"],
-        "supplier_id": frame["supplier_id"],
-        "qty": frame["qty"],
-        "order_date": order_date,
-        "promised_date": order_date + pd.to_timedelta(lead, unit="D"),
-        "received_date": (dates[0] + pd.to_timedelta(frame["arrival"], unit="D")).where(received),
-        "received_qty": frame["received_qty"].where(received),
-        "status": status,
-    })
+    return pd.DataFrame(
+        {
+            "po_id": [f"PO{n:06d}" for n in po_num],
+            "line_no": frame.groupby(po_num).cumcount() + 1,
+            "sku": frame["sku"],
+            "location_id": frame["location_id"],
+            "supplier_id": frame["supplier_id"],
+            "qty": frame["qty"],
+            "order_date": order_date,
+            "promised_date": order_date + pd.to_timedelta(lead, unit="D"),
+            "received_date": (dates[0] + pd.to_timedelta(frame["arrival"], unit="D")).where(received),
+            "received_qty": frame["received_qty"].where(received),
+            "status": status,
+        }
+    )
 
 
 def _write_table(frame: pd.DataFrame, path: Path) -> None:

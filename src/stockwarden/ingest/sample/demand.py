@@ -40,7 +40,10 @@ class Demand:
 
 
 def build_promotions(
-    items: pd.DataFrame, locations: pd.DataFrame, first: pd.Timestamp, last_planned: pd.Timestamp,
+    items: pd.DataFrame,
+    locations: pd.DataFrame,
+    first: pd.Timestamp,
+    last_planned: pd.Timestamp,
     rng: np.random.Generator,
 ) -> pd.DataFrame:
     """Planned promotions from ``first`` to ``last_planned`` (the future ones are known ahead).
@@ -60,8 +63,9 @@ def build_promotions(
         for st, ln in zip(starts, lengths, strict=True):
             loc = "" if rng.random() < 0.5 else str(loc_ids[int(rng.integers(len(loc_ids)))])
             start = first + pd.Timedelta(days=int(st))
-            rows.append((sku, start, start + pd.Timedelta(days=int(ln) - 1), loc, "discount",
-                         float(rng.choice(_DISCOUNTS))))
+            rows.append(
+                (sku, start, start + pd.Timedelta(days=int(ln) - 1), loc, "discount", float(rng.choice(_DISCOUNTS)))
+            )
         effects = CATEGORIES[int(cat_idx)].effects
         for key, (month, first_day, last_day) in (("618", (6, 1, 18)), ("double_11", (11, 1, 11))):
             if key not in effects or rng.random() >= 0.5:
@@ -69,11 +73,27 @@ def build_promotions(
             for year in range(first.year, last_planned.year + 1):
                 start = pd.Timestamp(year, month, first_day)
                 if first <= start <= last_planned:
-                    rows.append((sku, start, pd.Timestamp(year, month, last_day), "", "festival",
-                                 float(rng.choice(_DISCOUNTS[2:]))))
+                    rows.append(
+                        (
+                            sku,
+                            start,
+                            pd.Timestamp(year, month, last_day),
+                            "",
+                            "festival",
+                            float(rng.choice(_DISCOUNTS[2:])),
+                        )
+                    )
     promos = pd.DataFrame(rows, columns=["sku", "start_date", "end_date", "location_id", "kind", "discount"])
-    promos = promos.astype({"sku": object, "start_date": "datetime64[ns]", "end_date": "datetime64[ns]",
-                            "location_id": object, "kind": object, "discount": "float64"})
+    promos = promos.astype(
+        {
+            "sku": object,
+            "start_date": "datetime64[ns]",
+            "end_date": "datetime64[ns]",
+            "location_id": object,
+            "kind": object,
+            "discount": "float64",
+        }
+    )
     promos = promos.drop_duplicates(["sku", "start_date", "location_id", "kind"])
     return promos.sort_values(["start_date", "sku", "location_id"]).reset_index(drop=True)
 
@@ -100,7 +120,10 @@ def promotion_discount(
 
 
 def simulate_demand(
-    items: pd.DataFrame, locations: pd.DataFrame, dates: pd.DatetimeIndex, discount: np.ndarray,
+    items: pd.DataFrame,
+    locations: pd.DataFrame,
+    dates: pd.DatetimeIndex,
+    discount: np.ndarray,
     rng: np.random.Generator,
 ) -> Demand:
     """Draw the true daily demand of every series over ``dates`` (vectorised over series and days)."""

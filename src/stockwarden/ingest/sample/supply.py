@@ -44,8 +44,13 @@ class Supply:
 
 
 def simulate_supply(
-    items: pd.DataFrame, locations: pd.DataFrame, dates: pd.DatetimeIndex, demand: np.ndarray,
-    launch_day: np.ndarray, shutdown_days: list[date], rng: np.random.Generator,
+    items: pd.DataFrame,
+    locations: pd.DataFrame,
+    dates: pd.DatetimeIndex,
+    demand: np.ndarray,
+    launch_day: np.ndarray,
+    shutdown_days: list[date],
+    rng: np.random.Generator,
 ) -> Supply:
     """Run the replenishment policy over ``dates`` for every series (see the module docstring)."""
     n_items, n_loc = len(items), len(locations)
