@@ -266,3 +266,26 @@ def test_warnings_have_the_documented_json_shape() -> None:
     assert list(item) == ["code", "table", "severity", "message", "count", "examples"]
     assert item["code"] == "sales_without_count" and item["examples"] == ["Z @ WH1"]
     assert check_health(ds).to_dict()["as_of"] == "2025-03-31"
+
+
+def test_rows_after_the_as_of_date_do_not_change_any_warning_but_future_rows() -> None:
+    from stockwarden.ingest.sample import build_company
+
+    t = build_company(seed=5, n_skus=30, n_locations=3, days=200).tables
+    ds = Dataset(**t, present=frozenset(t))  # type: ignore[arg-type]
+    cut = ds.last_date - pd.Timedelta(days=40)  # type: ignore[operator]
+    inv = ds.inventory  # ST-GZ stopped counting 30 days before the cut: a warning to keep
+    ds = replace(ds, inventory=inv[~((inv["location_id"] == "ST-GZ") & (inv["date"] > cut - pd.Timedelta(days=30)))])
+    future = ds.sales["date"] > cut
+    changed = replace(
+        ds,
+        sales=ds.sales.assign(qty=ds.sales["qty"].where(~future, 0.0)),
+        inventory=ds.inventory[ds.inventory["date"] <= cut + pd.Timedelta(days=3)],
+        purchase_orders=ds.purchase_orders[ds.purchase_orders["order_date"] <= cut],
+    )
+
+    def known(report_ds: Dataset) -> list[dict[str, object]]:
+        return [w for w in check_health(report_ds, as_of=cut).warnings_json() if w["code"] != "future_rows"]
+
+    assert known(ds) == known(changed)
+    assert "stale_count" in [w["code"] for w in known(ds)]
