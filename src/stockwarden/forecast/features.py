@@ -81,7 +81,8 @@ def add_event_features(frame: pd.DataFrame, events: pd.DataFrame, profile: pd.Da
 def _event_hits(ds: np.ndarray, loc_of: np.ndarray, ev: pd.DataFrame) -> np.ndarray:
     """1.0 where (date, location) matches an event for all locations or that location."""
     everywhere = ev.loc[ev["location_id"].isna(), "date"].to_numpy()
-    out = np.isin(ds, everywhere).astype(float)
+    days, inverse = np.unique(ds, return_inverse=True)  # a few thousand days, not millions of rows
+    out = np.isin(days, everywhere).astype(float)[inverse]
     local = ev.loc[ev["location_id"].notna()]
     if len(local):
         keys = pd.MultiIndex.from_arrays([local["date"].to_numpy(), local["location_id"].to_numpy()])
