@@ -224,7 +224,7 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _cell_text(v: object) -> str:
-    if v is None:
+    if v is None or v is pd.NA or v is pd.NaT:
         return ""
     if isinstance(v, float):
         if v != v:  # NaN

@@ -78,6 +78,16 @@ def test_parquet_with_typed_columns_is_read(tmp_path: Path) -> None:
     assert acc["date"].dt.day.tolist() == [1, 2]
 
 
+def test_parquet_nullable_integer_gaps_read_as_empty_cells(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"date": ["2024-01-01", "2024-01-02"], "sku": ["A", "B"],
+                          "qty": pd.array([3, None], dtype="Int64")})
+    frame.to_parquet(tmp_path / "sales.parquet")
+    res = validate_table(read_raw_table(tmp_path / "sales.parquet", "sales"))
+    assert res.accepted["qty"].tolist() == [3.0]
+    assert res.rejected["reason"].tolist() == ["qty is empty but required"]
+    assert res.rejected["value"].tolist() == [""]
+
+
 def test_a_quoted_value_spanning_lines_is_read(tmp_path: Path) -> None:
     path = write_text(tmp_path, "items.csv", 'sku,name\nA,"two\nlines"\nB,plain\n')
     res = validate_table(read_raw_table(path, "items"))
