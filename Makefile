@@ -29,12 +29,9 @@ lint: install
 	$(BIN)/mypy
 
 bench: install
-	$(BIN)/python benchmarks/import_speed.py
-	$(BIN)/python benchmarks/forecast_speed.py
-	$(BIN)/python benchmarks/forecast_accuracy.py
-	$(BIN)/python benchmarks/assess_speed.py
-	$(BIN)/python benchmarks/warning_quality.py
-	$(BIN)/python benchmarks/anomaly_detection.py
+	@for b in import_speed forecast_speed forecast_accuracy forecast_accuracy_spares assess_speed warning_quality \
+	          backorder_model anomaly_detection alerts_speed proposals_speed daily_run demo_speed; do \
+	  echo "== benchmarks/$$b.py"; $(BIN)/python benchmarks/$$b.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info src/*.egg-info
