@@ -147,21 +147,27 @@ def backtest_command(
 
 def run_backtest_on(ds: Dataset, *, start: pd.Timestamp, end: pd.Timestamp, every_days: int, rules: RulesConfig,
                     horizon_days: int | None = None, refit_every: int = 1, mode: str = "fast",
-                    warmup_days: int = 0) -> pd.DataFrame:
-    """The backtest with the project's forecast and lead-time models, with a Rich progress bar."""
+                    warmup_days: int = 0, history_days: int | None = 365) -> pd.DataFrame:
+    """The backtest with the project's forecast and lead-time models, with a Rich progress bar.
+
+    ``history_days`` limits each checkpoint's forecast to the last so many days of demand history
+    (speed; None = all of it). ``mode`` is the forecast mode (``fast``, ``stats`` or ``auto``).
+    """
     from stockwarden.forecast.engine import forecast_demand
     from stockwarden.forecast.history import build_demand_history
     from stockwarden.forecast.leadtime import estimate_lead_times
     from stockwarden.risk.backtest import checkpoints, run_backtest
+    from stockwarden.risk.inputs import DemandSource, LeadTimeModelLike
 
     # The demand history is built once: it is trailing-only by construction (censored days are imputed
     # from earlier days), and forecast_demand drops the rows after each checkpoint.
     history = build_demand_history(ds, as_of=end)
 
-    def forecast_fn(d: Dataset, *, as_of: pd.Timestamp, horizon_days: int) -> object:
-        return forecast_demand(d, as_of=as_of, horizon_days=horizon_days, mode=mode, history=history)
+    def forecast_fn(d: Dataset, *, as_of: pd.Timestamp, horizon_days: int) -> DemandSource:
+        h = history if history_days is None else history.loc[history["date"] > as_of - pd.Timedelta(days=history_days)]
+        return forecast_demand(d, as_of=as_of, horizon_days=horizon_days, mode=mode, history=h)
 
-    def lead_time_fn(d: Dataset, *, as_of: pd.Timestamp) -> object:
+    def lead_time_fn(d: Dataset, *, as_of: pd.Timestamp) -> LeadTimeModelLike:
         return estimate_lead_times(d, as_of=as_of, rules=rules)
 
     total = len(checkpoints(start - pd.Timedelta(days=warmup_days // every_days * every_days), end, every_days))
@@ -169,8 +175,8 @@ def run_backtest_on(ds: Dataset, *, start: pd.Timestamp, end: pd.Timestamp, ever
                   TimeElapsedColumn(), console=err_console, transient=True) as bar:
         task = bar.add_task("", total=total)
 
-        def progress(done: int, _total: int, as_of: pd.Timestamp) -> None:
-            bar.update(task, completed=done, description=str(as_of.date()))
+        def progress(done: int, total: int, as_of: pd.Timestamp) -> None:
+            bar.update(task, completed=done, total=total, description=str(as_of.date()))
 
         return run_backtest(ds, start=start, end=end, every_days=every_days, forecast_fn=forecast_fn,
                             lead_time_fn=lead_time_fn, rules=rules, horizon_days=horizon_days,

@@ -108,7 +108,7 @@ def _receipts(
     n: int, n_paths: int, days: int, supply: OpenSupply, rng: np.random.Generator
 ) -> np.ndarray:
     """(n, P, days) units received per day and path from the open lines."""
-    out = np.zeros(n * n_paths * (days + 2), dtype=np.float64)
+    out: np.ndarray = np.zeros(n * n_paths * (days + 2), dtype=np.float64)
     m = len(supply.qty)
     if m:
         pmf = supply.arrival_pmf[:, :days]

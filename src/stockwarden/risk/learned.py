@@ -211,10 +211,11 @@ def fit_calibrated_classifier(
 
 def predict_calibrated(booster: object, cal: object, x: pd.DataFrame) -> np.ndarray:
     """Calibrated probabilities from a :func:`fit_calibrated_classifier` pair."""
-    raw = np.asarray(booster.predict(x), dtype=float)  # type: ignore[attr-defined]
+    raw: np.ndarray = np.asarray(booster.predict(x), dtype=np.float64)  # type: ignore[attr-defined]
+    calibrated: np.ndarray = np.asarray(cal.predict(raw), dtype=np.float64)  # type: ignore[attr-defined]
     # isotonic maps score ranges to one probability; a tiny share of the raw score breaks those ties
     # so the ranking keeps the booster's resolution (calibration changes by < 1e-4)
-    return np.clip(np.asarray(cal.predict(raw), dtype=float) + 1e-4 * (raw - 0.5), 0.0, 1.0)  # type: ignore[attr-defined]
+    return np.clip(calibrated + 1e-4 * (raw - 0.5), 0.0, 1.0)
 
 
 def build_training_set(ds: object, history: pd.DataFrame, *, as_of: pd.Timestamp) -> pd.DataFrame:
