@@ -101,23 +101,26 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--series", type=int, default=30_000)
     ap.add_argument("--skip-backtest", action="store_true")
+    ap.add_argument("--skip-assess", action="store_true")
     ap.add_argument("--out", type=Path, default=OUT / "assess_speed.json")
     args = ap.parse_args()
     rules = RulesConfig(risk=RiskRules())
-    ds, fc = synthetic_company(args.series)
-    t0 = time.perf_counter()
-    lt = estimate_lead_times(ds, as_of=AS_OF, rules=rules)
-    t1 = time.perf_counter()
-    a = assess_risk(ds, as_of=AS_OF, forecast=fc, lead_times=lt, rules=rules)
-    t2 = time.perf_counter()
-    res: dict[str, object] = {
-        "series": args.series, "n_paths": rules.risk.n_paths, "forecast_days": len(fc.dates),
-        "lead_time_seconds": round(t1 - t0, 2), "assess_seconds": round(t2 - t1, 2),
-        "assess_series_per_second": round(args.series / (t2 - t1), 1), "levels": a["level"].value_counts().to_dict(),
-        "assess_target_met": (t2 - t1) < 60,
-    }
-    print(f"assess {args.series} SKU-locations ({rules.risk.n_paths} paths x {len(fc.dates)} days): "
-          f"{t2 - t1:.1f} s (+ lead times {t1 - t0:.1f} s); levels {res['levels']}")
+    res: dict[str, object] = {}
+    if not args.skip_assess:
+        ds, fc = synthetic_company(args.series)
+        t0 = time.perf_counter()
+        lt = estimate_lead_times(ds, as_of=AS_OF, rules=rules)
+        t1 = time.perf_counter()
+        a = assess_risk(ds, as_of=AS_OF, forecast=fc, lead_times=lt, rules=rules)
+        t2 = time.perf_counter()
+        res.update({
+            "series": args.series, "n_paths": rules.risk.n_paths, "forecast_days": len(fc.dates),
+            "lead_time_seconds": round(t1 - t0, 2), "assess_seconds": round(t2 - t1, 2),
+            "assess_series_per_second": round(args.series / (t2 - t1), 1),
+            "levels": a["level"].value_counts().to_dict(), "assess_target_met": (t2 - t1) < 60,
+        })
+        print(f"assess {args.series} SKU-locations ({rules.risk.n_paths} paths x {len(fc.dates)} days): "
+              f"{t2 - t1:.1f} s (+ lead times {t1 - t0:.1f} s); levels {res['levels']}")
     if not args.skip_backtest and REPLAY.is_dir():
         from stockwarden.cli.risk import run_backtest_on
         from stockwarden.ingest.dataset import load_dataset
@@ -130,6 +133,8 @@ def main() -> None:
         res.update({"backtest_seconds": round(t4 - t3, 1), "backtest_rows": len(bt),
                     "backtest_checkpoints": int(bt["as_of"].nunique()), "backtest_target_met": (t4 - t3) < 300})
         print(f"backtest replay_dev: {len(bt)} rows, {bt['as_of'].nunique()} checkpoints in {t4 - t3:.0f} s")
+        cols = ["as_of", "sku", "location_id", "level", "stockout_probability", "expected_stockout_date"]
+        bt.loc[:, cols].to_csv(OUT / "assess_speed_backtest_warnings.csv", index=False, date_format="%Y-%m-%d")
     OUT.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(res, indent=2))
 
