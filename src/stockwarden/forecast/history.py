@@ -47,21 +47,39 @@ def build_demand_history(ds: Dataset, *, as_of: pd.Timestamp | str) -> pd.DataFr
         ForecastError: when no sale or positive stock count exists on or before ``as_of``.
     """
     day = pd.Timestamp(as_of).normalize()
-    known = ds.as_of(day)
-    pos = known.sales.loc[known.sales["qty"] > 0]
-    inv = known.inventory
-    stocked = inv.loc[inv["on_hand"] > 0]
-    keys = pd.MultiIndex.from_frame(pd.concat([pos[KEYS], stocked[KEYS]], ignore_index=True).astype(object))
-    keys = keys.unique().sort_values()
-    if len(keys) == 0:
-        raise ForecastError(f"no sales or positive stock on or before {day.date()}: nothing to forecast from")
-    n = len(keys)
     end = _day_number(pd.Series([day]))[0]
+    # what was known at the end of `as_of` (the spec's as-of semantics, applied column-wise: copying
+    # whole frames with ds.as_of() costs more than everything else here on large data)
+    sales = ds.sales
+    s_day = _day_number(sales["date"])
+    s_qty = sales["qty"].to_numpy(dtype=float)
+    keep = (s_day <= end) & (s_qty > 0)
+    s_day, s_qty = s_day[keep], s_qty[keep]
+    s_sku, s_loc = sales["sku"].to_numpy()[keep], sales["location_id"].to_numpy()[keep]
+    s_price = sales["price"].to_numpy(dtype=float)[keep]
+    s_promo = np.nan_to_num(sales["on_promotion"].to_numpy(dtype=float)[keep])
+    inv = ds.inventory
+    i_day = _day_number(inv["date"])
+    i_keep = i_day <= end
+    i_day, i_oh = i_day[i_keep], inv["on_hand"].to_numpy(dtype=float)[i_keep]
+    i_sku, i_loc = inv["sku"].to_numpy()[i_keep], inv["location_id"].to_numpy()[i_keep]
+    keys, codes_all = _factorize_keys(np.r_[s_sku, i_sku], np.r_[s_loc, i_loc])
+    if not len(keys) or not (len(s_day) or (i_oh > 0).any()):
+        raise ForecastError(f"no sales or positive stock on or before {day.date()}: nothing to forecast from")
+    sale_code, inv_code = codes_all[: len(s_day)], codes_all[len(s_day):]
+    n = len(keys)
     start = np.full(n, end + 1, dtype=np.int64)
-    sale_code, sale_day = _codes(keys, pos), _day_number(pos["date"])
-    np.minimum.at(start, sale_code, sale_day)
-    stock_code = _codes(keys, stocked)
-    np.minimum.at(start, stock_code, _day_number(stocked["date"]))
+    np.minimum.at(start, sale_code, s_day)
+    stocked = i_oh > 0
+    np.minimum.at(start, inv_code[stocked], i_day[stocked])
+    active = start <= end  # series seen only in zero counts never started
+    if not active.all():
+        remap = np.cumsum(active) - 1
+        keys = keys[active]
+        start = start[active]
+        sale_code = remap[sale_code]
+        inv_code = np.where(active[inv_code], remap[inv_code], -1)
+        n = len(keys)
     n_days = end - start + 1
     offset = np.r_[0, np.cumsum(n_days)[:-1]]
     total = int(n_days.sum())
@@ -72,18 +90,18 @@ def build_demand_history(ds: Dataset, *, as_of: pd.Timestamp | str) -> pd.DataFr
         ok = (code >= 0) & (dayn >= start[np.maximum(code, 0)]) & (dayn <= end)
         return np.where(ok, offset[np.maximum(code, 0)] + dayn - start[np.maximum(code, 0)], -1)
 
-    sale_rows = rows_of(sale_code, sale_day)  # every positive sale lies in its series' span
-    qty = np.bincount(sale_rows, weights=pos["qty"].to_numpy(dtype=float), minlength=total)
-    priced = pos["price"].notna().to_numpy()
-    pq = np.where(priced, pos["qty"].to_numpy(dtype=float), 0.0)
-    value = np.bincount(sale_rows, weights=pq * pos["price"].fillna(0.0).to_numpy(dtype=float), minlength=total)
+    sale_rows = rows_of(sale_code, s_day)  # every positive sale lies in its series' span
+    qty = np.bincount(sale_rows, weights=s_qty, minlength=total)
+    priced = ~np.isnan(s_price)
+    pq = np.where(priced, s_qty, 0.0)
+    value = np.bincount(sale_rows, weights=pq * np.nan_to_num(s_price), minlength=total)
     priced_qty = np.bincount(sale_rows, weights=pq, minlength=total)
     promo = np.zeros(total)
-    np.maximum.at(promo, sale_rows, pos["on_promotion"].fillna(0.0).to_numpy(dtype=float))
+    np.maximum.at(promo, sale_rows, s_promo)
     on_hand = np.full(total, np.nan)
-    inv_rows = rows_of(_codes(keys, inv), _day_number(inv["date"]))
-    keep = inv_rows >= 0
-    on_hand[inv_rows[keep]] = inv["on_hand"].to_numpy(dtype=float)[keep]  # the day's last count wins
+    inv_rows = rows_of(inv_code, i_day)
+    ok = inv_rows >= 0
+    on_hand[inv_rows[ok]] = i_oh[ok]  # the day's last count wins
     grid = pd.DataFrame({
         "sku": keys.get_level_values(0).to_numpy()[codes],
         "location_id": keys.get_level_values(1).to_numpy()[codes],
@@ -91,9 +109,9 @@ def build_demand_history(ds: Dataset, *, as_of: pd.Timestamp | str) -> pd.DataFr
         "qty": qty,
         "on_hand": on_hand,
     })
-    grid["on_promotion"] = np.maximum(promo, promotion_flags(grid, known.promotions))
+    grid["on_promotion"] = np.maximum(promo, promotion_flags(grid, ds.promotions))
     restock = qty > 0
-    receipts = _receipt_days(known.purchase_orders)
+    receipts = _receipt_days(ds.purchase_orders, day)
     if len(receipts):
         r = rows_of(_codes(keys, receipts), _day_number(receipts["date"]))
         restock[r[r >= 0]] = True
@@ -117,6 +135,19 @@ def series_codes(history: pd.DataFrame) -> np.ndarray:
 def _day_number(dates: pd.Series) -> np.ndarray:
     """Days since the epoch."""
     return dates.to_numpy().astype("datetime64[D]").astype(np.int64)
+
+
+def _factorize_keys(sku: np.ndarray, loc: np.ndarray) -> tuple[pd.MultiIndex, np.ndarray]:
+    """Sorted unique (sku, location_id) keys and the key row of every input pair."""
+    if not len(sku):
+        return pd.MultiIndex.from_arrays([[], []]), np.empty(0, dtype=np.int64)
+    sku_code, sku_uni = pd.factorize(sku.astype(object), sort=True)
+    loc_code, loc_uni = pd.factorize(loc.astype(object), sort=True)
+    pair = sku_code.astype(np.int64) * len(loc_uni) + loc_code
+    uniq, inverse = np.unique(pair, return_inverse=True)
+    keys = pd.MultiIndex.from_arrays([np.asarray(sku_uni, dtype=object)[uniq // len(loc_uni)],
+                                      np.asarray(loc_uni, dtype=object)[uniq % len(loc_uni)]])
+    return keys, inverse.astype(np.int64)
 
 
 def _codes(keys: pd.MultiIndex, frame: pd.DataFrame) -> np.ndarray:
@@ -172,9 +203,10 @@ def promotion_flags(frame: pd.DataFrame, promotions: pd.DataFrame) -> np.ndarray
     return np.maximum(a, b)
 
 
-def _receipt_days(po: pd.DataFrame) -> pd.DataFrame:
-    """(sku, location_id, date) of every known receipt with a positive quantity."""
-    got = po.loc[po["received_date"].notna() & (po["received_qty"].fillna(po["qty"]) > 0)]
+def _receipt_days(po: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
+    """(sku, location_id, date) of every receipt known by ``day`` with a positive quantity."""
+    got = po.loc[(po["order_date"] <= day) & (po["received_date"] <= day)
+                 & (po["received_qty"].fillna(po["qty"]) > 0)]
     return got.rename(columns={"received_date": "date"})[DAY_KEYS].drop_duplicates()
 
 
