@@ -143,8 +143,8 @@ def build_frame(
     Args:
         ds: the dataset as of ``as_of``.
         as_of: the assessment date.
-        forecast: the demand forecast (its series define the rows, plus any SKU-location with stock
-            or open orders but no forecast, which gets zero demand).
+        forecast: the demand forecast; its series come first, then every other SKU-location seen in
+            sales, counts or POs by ``as_of`` (zero demand: no forecast was made for it).
         lead_times: the lead-time model.
         rules: the ``risk`` rules section.
         horizon_days: one horizon for all rows (None: stated lead time + review period).
@@ -158,7 +158,7 @@ def build_frame(
     fs = forecast.series.reset_index(drop=True)
     fkeys = fs.loc[:, KEYS].assign(forecast_row=np.arange(len(fs)))
     pos_all = compute_positions(ds, as_of=as_of)
-    extra = pos_all.loc[(pos_all["on_hand"] > 0) | (pos_all["on_order"] > 0), KEYS]
+    extra = pos_all.loc[:, KEYS]  # every SKU-location known by then gets a row, forecast or not
     keys = pd.concat([fkeys, extra.merge(fkeys[KEYS], on=KEYS, how="left", indicator=True)
                       .query("_merge == 'left_only'").drop(columns="_merge").assign(forecast_row=-1)],
                      ignore_index=True)
