@@ -53,7 +53,7 @@ class ModeSpec:
 
 
 MODES: dict[str, ModeSpec] = {
-    "auto": ModeSpec(candidates=("lgbm+seso+ma28",), n_windows=1, n_estimators=150, max_train_rows=300_000),
+    "auto": ModeSpec(candidates=("lgbm+seso+ma28",), n_windows=1, n_estimators=300, max_train_rows=1_500_000),
     "select": ModeSpec(
         candidates=("lgbm+seso+ma28", "lgbm+seso", "lgbm", "seso", "ma28", "tsb", "imapa", "ets"),
         n_windows=2, n_estimators=150, max_train_rows=300_000),

@@ -125,9 +125,9 @@ LGBM_PARAMS: dict[str, Any] = {
     "tweedie_variance_power": 1.2,
     "learning_rate": 0.05,
     "n_estimators": 300,
-    "num_leaves": 31,
+    "num_leaves": 63,
     "max_bin": 127,
-    "min_child_samples": 50,
+    "min_child_samples": 100,
     "subsample": 0.8,
     "subsample_freq": 1,
     "colsample_bytree": 0.8,
@@ -135,6 +135,7 @@ LGBM_PARAMS: dict[str, Any] = {
     "verbosity": -1,
 }
 LAGS = (1, 2, 3, 7, 14, 21, 28)
+MAX_TRAIN_DAYS = 1500
 
 
 def forecast_global(
@@ -155,7 +156,7 @@ def forecast_global(
     Features: lags 1-3, 7, 14, 21, 28; rolling means/std of the lag-1 and lag-7 series over 7 and 28
     days; day of week, month and day of month; and the exogenous columns (promotions, price ratio,
     events). The model trains once per call on the last ``train_days`` days of every series
-    (default: ``max_train_rows / n_series`` clipped to 28..730 days), and on a seeded sample of
+    (default: ``max_train_rows / n_series`` clipped to 28..``MAX_TRAIN_DAYS`` days), and on a seeded sample of
     ``max_train_rows`` rows of those when there are more.
 
     Args:
@@ -187,7 +188,7 @@ def forecast_global(
     lgb_params.update(params or {})
     n_series = panel["unique_id"].nunique()
     warmup = max(lags) + 28
-    train_window = train_days or int(np.clip(max_train_rows // max(n_series, 1), 28, 730))
+    train_window = train_days or int(np.clip(max_train_rows // max(n_series, 1), 28, MAX_TRAIN_DAYS))
     last = panel.groupby("unique_id")["ds"].transform("max")
     train = panel.loc[panel["ds"] > last - pd.Timedelta(days=warmup + train_window)]
     cols = ["unique_id", "ds", "y", *EXOG_COLUMNS]
