@@ -154,7 +154,11 @@ def main() -> None:
         from forecast_accuracy_spares import run_spares
 
         report["spares"] = run_spares(SHARED / "data")
-    (OUT / "forecast_accuracy.json").write_text(json.dumps(report, indent=1, default=str))
+    path = OUT / "forecast_accuracy.json"
+    if (a.skip_spares or a.only_spares) and path.exists():  # keep the other part of an earlier full run
+        earlier = json.loads(path.read_text())
+        report = {**{k: v for k, v in earlier.items() if k in ("m5", "spares")}, **report}
+    path.write_text(json.dumps(report, indent=1, default=str))
 
 
 if __name__ == "__main__":
