@@ -78,7 +78,8 @@ def main() -> None:
         "series": a.series, "days": a.days, "horizon_days": 28, "mode": a.mode, "cores": cores,
         "end_to_end_seconds": round(total_s, 1), "target_seconds": 300, "meets_target": total_s < 300,
         "series_per_second_per_core_end_to_end": round(a.series / total_s / cores, 1),
-        "load_average_before": [round(x, 2) for x in load_before], "load_average_after": [round(x, 2) for x in load_after],
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in load_after],
         "models": fc.series["model"].value_counts().to_dict(),
     }
     print(f"forecast_demand(mode={a.mode!r}) end to end: {total_s:.1f}s "
@@ -92,7 +93,8 @@ def main() -> None:
         fam: dict[str, dict[str, float]] = {}
         for name in ("seso", "ma28", "snaive", "croston_sba", "tsb", "adida", "imapa"):
             _, s = _time(lambda n=name: forecast_stats(panel, h=28, names=[n], n_jobs=cores))
-            fam[name] = {"series": a.series, "seconds": round(s, 2), "series_per_s_per_core": round(a.series / s / cores, 1)}
+            fam[name] = {"series": a.series, "seconds": round(s, 2),
+                         "series_per_s_per_core": round(a.series / s / cores, 1)}
         sample = panel.loc[panel["unique_id"] < 1000]
         _, s = _time(lambda: forecast_stats(sample, h=28, names=["ets"], n_jobs=cores))
         fam["ets (AutoETS, 1000-series sample)"] = {"series": 1000, "seconds": round(s, 2),
