@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from stockwarden.anomaly import detect_anomalies
 from stockwarden.cli.app import app, console, guarded
 from stockwarden.cli.common import open_dataset
 from stockwarden.cli.leadtimes import parse_as_of, write_frame
@@ -29,6 +28,8 @@ def anomalies_command(
 ) -> None:
     """Overdue POs, short deliveries, lead-time drift, unreliable suppliers, demand spikes and drops,
     phantom and negative stock, stale counts and count mismatches known by --as-of."""
+    from stockwarden.anomaly import detect_anomalies  # scipy.stats: imported when the command runs, not at start-up
+
     ds = open_dataset(dataset, db)
     date = parse_as_of(as_of, ds.last_date)
     found = detect_anomalies(ds, as_of=date, rules=load_rules(rules))
