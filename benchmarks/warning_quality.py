@@ -1,6 +1,6 @@
 """Warning quality on replay_dev: backtest 2015-04-03..2016-03-25 every 7 days, scored by score_warnings.py.
 
-Usage: python benchmarks/warning_quality.py [--refit-every N] [--mode fast|stats|auto] [--learned auto|always|never]
+Usage: python benchmarks/warning_quality.py [--refit-every N] [--mode stats|fast|auto] [--learned auto|always|never]
                                             [--warmup-days D] [--out benchmarks/out/warning_quality.json]
 
 Writes the warnings CSV and the scorer's JSON to benchmarks/out/ and prints the scorer's table plus
@@ -35,7 +35,7 @@ SCORED_COLUMNS = ("as_of", "sku", "location_id", "level", "stockout_probability"
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--refit-every", type=int, default=1)
-    ap.add_argument("--mode", default="fast")
+    ap.add_argument("--mode", default="stats")
     ap.add_argument("--learned", default="auto", choices=["auto", "always", "never"])
     ap.add_argument("--warmup-days", type=int, default=182)
     ap.add_argument("--history-days", type=int, default=365)

@@ -122,6 +122,9 @@ def backtest_command(
     refit_every: Annotated[
         int, typer.Option("--refit-every", min=1, help="refit the demand forecast every N checkpoints")
     ] = 1,
+    forecast_mode: Annotated[
+        str, typer.Option("--forecast-mode", help="forecast mode per checkpoint: stats|fast|auto")
+    ] = "stats",
     learned: Annotated[
         str | None, typer.Option("--learned", help="learned classifier: auto|always|never (default: rules)")
     ] = None,
@@ -138,20 +141,24 @@ def backtest_command(
     if e < s:
         raise fail(f"--end {e.date()} is before --start {s.date()}")
     ds = open_dataset(dataset, db)
+    if forecast_mode not in ("stats", "fast", "auto"):
+        raise fail(f"--forecast-mode must be stats, fast or auto, got {forecast_mode!r}")
     frame = run_backtest_on(ds, start=s, end=e, every_days=every, rules=cfg, horizon_days=horizon,
-                            refit_every=refit_every)
+                            refit_every=refit_every, mode=forecast_mode)
     _write(frame, out)
     n_cp = frame["as_of"].nunique() if len(frame) else 0
     console.print(f"{len(frame)} rows ({n_cp} checkpoints) written to {out}")
 
 
 def run_backtest_on(ds: Dataset, *, start: pd.Timestamp, end: pd.Timestamp, every_days: int, rules: RulesConfig,
-                    horizon_days: int | None = None, refit_every: int = 1, mode: str = "fast",
+                    horizon_days: int | None = None, refit_every: int = 1, mode: str = "stats",
                     warmup_days: int = 0, history_days: int | None = 365) -> pd.DataFrame:
     """The backtest with the project's forecast and lead-time models, with a Rich progress bar.
 
     ``history_days`` limits each checkpoint's forecast to the last so many days of demand history
-    (speed; None = all of it). ``mode`` is the forecast mode (``fast``, ``stats`` or ``auto``).
+    (speed; None = all of it). ``mode`` is the forecast mode: ``stats`` by default (statistical models
+    only: on replay_dev it was both faster and better for risk than ``fast`` — AP 0.727 vs 0.714), or
+    ``fast`` / ``auto``.
     """
     from stockwarden.forecast.engine import forecast_demand
     from stockwarden.forecast.history import build_demand_history
