@@ -125,6 +125,9 @@ def backtest_command(
     forecast_mode: Annotated[
         str, typer.Option("--forecast-mode", help="forecast mode per checkpoint: stats|fast|auto")
     ] = "stats",
+    warmup_days: Annotated[
+        int, typer.Option("--warmup-days", min=0, help="days of earlier checkpoints that only train the learned model")
+    ] = 0,
     learned: Annotated[
         str | None, typer.Option("--learned", help="learned classifier: auto|always|never (default: rules)")
     ] = None,
@@ -144,7 +147,7 @@ def backtest_command(
     if forecast_mode not in ("stats", "fast", "auto"):
         raise fail(f"--forecast-mode must be stats, fast or auto, got {forecast_mode!r}")
     frame = run_backtest_on(ds, start=s, end=e, every_days=every, rules=cfg, horizon_days=horizon,
-                            refit_every=refit_every, mode=forecast_mode)
+                            refit_every=refit_every, mode=forecast_mode, warmup_days=warmup_days)
     _write(frame, out)
     n_cp = frame["as_of"].nunique() if len(frame) else 0
     console.print(f"{len(frame)} rows ({n_cp} checkpoints) written to {out}")
