@@ -124,7 +124,7 @@ def run_backtest(
     fc: Any = None
     use_learned = r.learned_model != "never" if learned is None else learned
     mode = r.learned_model if learned is None else ("always" if learned else "never")
-    from stockwarden.risk.learned import LearnedRiskModel, build_training_set
+    from stockwarden.risk.learned import LearnedRiskModel, build_training_set, segment_of
 
     model: LearnedRiskModel | None = None
     for i, day in enumerate(dates):
@@ -141,7 +141,9 @@ def run_backtest(
         adjuster = model if model is not None and model.is_useful else None
         a = assess_risk(ds, as_of=day, forecast=current, lead_times=lt, anomalies=an, rules=cfg,
                         horizon_days=horizon_days, adjuster=adjuster)
-        a["model_source"] = "learned" if adjuster is not None else "projection"
+        a["model_source"] = "projection"
+        if adjuster is not None:
+            a.loc[np.isin(segment_of(a), list(adjuster.segments)), "model_source"] = "learned"
         frames.append(a)
         if progress is not None:
             progress(i + 1, len(dates), day)
