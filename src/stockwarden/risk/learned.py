@@ -10,8 +10,15 @@ each row's top contributing factors come from LightGBM's ``pred_contrib`` (TreeS
 The model is used only where it wins: :meth:`LearnedRiskModel.fit` holds out the latest checkpoints
 of the training history and compares the Brier score (a proper scoring rule: calibration and
 sharpness) of the learned probability and of the projection there, per segment (in stock / out of
-stock); the learned probability replaces the projection only in the segments where it scored better
+stock); the combined probability replaces the projection only in the segments where it scored better
 (``mode="auto"``; ``"always"`` uses it everywhere).
+
+The combination is an equal-weight linear opinion pool, ``p = (p_learned + p_projection) / 2``
+(Stone 1961; Genest & Zidek 1986): the two estimates err differently (the projection is a structural
+model of this SKU's stock and supply, the classifier a calibrated summary of how such projections
+turned out), and averaging probabilities keeps calibration roughly while the projection's continuous
+probability breaks the ties that isotonic calibration creates in the classifier's ranking. Equal
+weights are the a-priori choice, not fitted: weights fitted on one company's history overfit it.
 """
 
 from __future__ import annotations
@@ -20,6 +27,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+
+POOL_WEIGHT_LEARNED = 0.5
+"""Weight of the classifier in the linear opinion pool with the projection (equal weights)."""
+
+
+def pool_probabilities(learned: np.ndarray, projection: np.ndarray) -> np.ndarray:
+    """Linear opinion pool of the classifier's and the projection's P(stockout)."""
+    return POOL_WEIGHT_LEARNED * learned + (1.0 - POOL_WEIGHT_LEARNED) * projection
 
 FEATURES: tuple[str, ...] = (
     "projection_probability",
@@ -133,8 +148,8 @@ class LearnedRiskModel:
         segments: frozenset[str] = frozenset()
         if early.sum() >= MIN_ROWS and (~early).sum() > 0 and 0 < y[early].sum() < early.sum():
             booster, cal = fit_calibrated_classifier(x[early], y[early], seed)
-            p = predict_calibrated(booster, cal, x[~early])
             base = x.loc[~early, "projection_probability"].to_numpy()
+            p = pool_probabilities(predict_calibrated(booster, cal, x[~early]), base)
             yh = y[~early]
             holdout = {"rows": float(len(yh)), "positives": float(yh.sum()),
                        "ap_learned": _average_precision(yh, p), "ap_projection": _average_precision(yh, base),
@@ -164,13 +179,14 @@ class LearnedRiskModel:
         return predict_calibrated(self.booster, self.calibrator, feature_frame(frame))
 
     def adjust(self, frame: pd.DataFrame) -> np.ndarray:
-        """The :class:`~stockwarden.risk.assess.RiskAdjuster` hook: the learned probability in the segments
-        where it won on the holdout, the projection's elsewhere."""
+        """The :class:`~stockwarden.risk.assess.RiskAdjuster` hook: the pooled probability (classifier and
+        projection, :func:`pool_probabilities`) in the segments where it won on the holdout, the
+        projection's elsewhere."""
         base = frame["projection_probability"].to_numpy(float)
         if self.booster is None or not self.segments:
             return base
         use = np.isin(segment_of(frame), list(self.segments))
-        return np.where(use, self.predict(frame), base)
+        return np.where(use, pool_probabilities(self.predict(frame), base), base)
 
     def top_factors(self, frame: pd.DataFrame, k: int = 3) -> list[str]:
         """Per row, the ``k`` features that pushed the risk up most (SHAP via ``pred_contrib``)."""
