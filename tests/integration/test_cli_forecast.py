@@ -75,3 +75,19 @@ def test_forecast_reads_the_database_when_no_folder_is_given(folder: Path, tmp_p
     CliRunner().invoke(app, ["forecast", str(folder), "--as-of", "2024-03-20", "--horizon", "3", "--mode", "stats",
                              "--out", str(tmp_path / "folder.csv")])
     pd.testing.assert_frame_equal(from_db, pd.read_csv(tmp_path / "folder.csv"))
+
+
+def test_a_demand_only_folder_without_stock_counts_is_forecast(folder: Path, tmp_path: Path) -> None:
+    (folder / "inventory.csv").unlink()
+    out = tmp_path / "fc.csv"
+    res = CliRunner().invoke(app, ["forecast", str(folder), "--as-of", "2024-03-20", "--horizon", "3",
+                                   "--mode", "stats", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert len(pd.read_csv(out)) == 3 * 3
+
+
+def test_assessing_risk_still_requires_stock_counts(folder: Path, tmp_path: Path) -> None:
+    (folder / "inventory.csv").unlink()
+    res = CliRunner().invoke(app, ["assess", str(folder), "--as-of", "2024-03-20", "--out", str(tmp_path / "a.csv")])
+    assert res.exit_code == 2
+    assert "inventory" in res.output

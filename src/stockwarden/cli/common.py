@@ -31,13 +31,20 @@ def resolve_mapping(mapping: Path | str | ColumnMapping | None) -> ColumnMapping
     return load_mapping(Path(mapping))
 
 
-def open_dataset(dataset: str | None, db: str | None, mapping: Path | str | ColumnMapping | None = None) -> Dataset:
+def open_dataset(
+    dataset: str | None,
+    db: str | None,
+    mapping: Path | str | ColumnMapping | None = None,
+    *,
+    required_tables: tuple[str, ...] | None = None,
+) -> Dataset:
     """The dataset a command works on: a folder when ``dataset`` is given, otherwise the database.
 
     Args:
         dataset: a dataset folder (read and validated; nothing is stored), or None to use the database.
         db: the ``--db`` option (see :func:`resolve_db_url`); used only when ``dataset`` is None.
         mapping: a mapping file (or parsed mapping) for reading a folder.
+        required_tables: tables a folder must have (default: the spec's, sales and inventory).
 
     Raises:
         DatasetNotFound: when the folder does not exist.
@@ -48,7 +55,7 @@ def open_dataset(dataset: str | None, db: str | None, mapping: Path | str | Colu
         folder = Path(dataset)
         if not folder.is_dir():
             raise DatasetNotFound(f"dataset folder {folder} does not exist or is not a folder")
-        return read_dataset(folder, mapping=resolve_mapping(mapping))[0]
+        return read_dataset(folder, mapping=resolve_mapping(mapping), required_tables=required_tables)[0]
     from stockwarden.store.db import make_engine, upgrade_database
     from stockwarden.store.repo import load_dataset_from_db
 

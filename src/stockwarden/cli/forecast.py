@@ -56,7 +56,7 @@ def forecast_command(
     if mode not in MODES:
         raise ForecastError(f"--mode {mode!r} is not one of {', '.join(MODES)}")
     day = _parse_date(as_of, None) if as_of is not None else None
-    ds = open_dataset(dataset, db)
+    ds = open_dataset(dataset, db, required_tables=("sales",))  # demand-only folders (no stock counts) forecast too
     day = day if day is not None else _parse_date(None, ds.last_date)
     fc = forecast_demand(ds, as_of=day, horizon_days=horizon, mode=mode, seed=seed)
     daily = fc.daily.copy()

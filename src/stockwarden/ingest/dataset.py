@@ -118,6 +118,7 @@ def read_dataset(
     *,
     mapping: ColumnMapping | None = None,
     on_table: Callable[[str], None] | None = None,
+    required_tables: tuple[str, ...] | None = None,
 ) -> tuple[Dataset, ImportResult]:
     """Read and validate every table file in ``folder``.
 
@@ -125,6 +126,9 @@ def read_dataset(
         folder: the dataset folder.
         mapping: user column mapping (``ingest.read.load_mapping``).
         on_table: called with each table name before it is read (for progress display).
+        required_tables: tables that must have a file (default: those the spec requires, sales and
+            inventory). Forecasting needs only ``("sales",)``: a demand-only folder such as an M5 extract
+            has no stock counts.
 
     Reference tables (items, locations, suppliers) are read first so that rows naming an unknown SKU,
     location or supplier can be put aside.
@@ -141,7 +145,10 @@ def read_dataset(
         path = find_table_file(root, name)
         if path is not None:
             files[name] = path
-    missing = [n for n in TABLE_ORDER if TABLES[n].required_file and n not in files]
+    needed = required_tables
+    if needed is None:
+        needed = tuple(n for n in TABLE_ORDER if TABLES[n].required_file)
+    missing = [n for n in needed if n not in files]
     if missing:
         raise SchemaError(
             f"{root}: required table {', '.join(missing)} is missing "
