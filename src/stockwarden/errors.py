@@ -13,6 +13,7 @@
     ├── ApprovalError                 an approval action is not allowed
     │   └── InvalidTransition         the state machine refuses this transition
     ├── NotifyError                   a notification could not be delivered
+    ├── OutputError                   a result file cannot be written
     └── StoreError                    the database cannot be reached or is inconsistent
 
 Boundaries (CLI commands, API handlers, the pipeline) catch ``StockwardenError`` and turn it into a
@@ -74,6 +75,10 @@ class InvalidTransition(ApprovalError):
 
 class NotifyError(StockwardenError):
     """Raised when a notification channel is misconfigured or a delivery fails."""
+
+
+class OutputError(StockwardenError):
+    """Raised when a result file (``--out``) cannot be written: folder not writable, disk full."""
 
 
 class StoreError(StockwardenError):

@@ -91,3 +91,12 @@ def test_assessing_risk_still_requires_stock_counts(folder: Path, tmp_path: Path
     res = CliRunner().invoke(app, ["assess", str(folder), "--as-of", "2024-03-20", "--out", str(tmp_path / "a.csv")])
     assert res.exit_code == 2
     assert "inventory" in res.output
+
+
+def test_an_output_path_that_cannot_be_written_is_one_line_and_exit_2(folder: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    res = CliRunner().invoke(app, ["forecast", str(folder), "--as-of", "2024-03-20", "--horizon", "2",
+                                   "--mode", "stats", "--out", str(blocker / "fc.csv")])
+    assert res.exit_code == 2
+    assert "cannot write" in res.output and "Traceback" not in res.output

@@ -9,8 +9,7 @@ import typer
 from rich.table import Table
 
 from stockwarden.cli.app import app, console, guarded
-from stockwarden.cli.common import open_dataset
-from stockwarden.cli.leadtimes import parse_as_of, write_frame
+from stockwarden.cli.common import open_dataset, parse_day, write_frame
 from stockwarden.config import load_rules
 
 _STYLE = {"critical": "bold red", "warning": "yellow", "info": "dim"}
@@ -31,7 +30,7 @@ def anomalies_command(
     from stockwarden.anomaly import detect_anomalies  # scipy.stats: imported when the command runs, not at start-up
 
     ds = open_dataset(dataset, db)
-    date = parse_as_of(as_of, ds.last_date)
+    date = parse_day(as_of, ds.last_date)
     found = detect_anomalies(ds, as_of=date, rules=load_rules(rules))
     write_frame(found, out)
     view = Table(title=f"Anomalies as of {date.date()}")

@@ -1,12 +1,14 @@
-"""Helpers shared by CLI commands: which database, and where the dataset comes from."""
+"""Helpers shared by CLI commands: which database, where the dataset comes from, dates and result files."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+import pandas as pd
+
 from stockwarden.config import DEFAULT_DATABASE_URL
-from stockwarden.errors import DatasetNotFound
+from stockwarden.errors import DatasetNotFound, InputError, OutputError
 from stockwarden.ingest import Dataset, read_dataset
 from stockwarden.ingest.read import ColumnMapping, load_mapping
 
@@ -67,4 +69,39 @@ def open_dataset(
         engine.dispose()
 
 
-__all__ = ["DATABASE_ENV", "open_dataset", "resolve_db_url", "resolve_mapping"]
+def parse_day(value: str | None, default: pd.Timestamp | None, *, option: str = "--as-of") -> pd.Timestamp:
+    """A date option (``--as-of``, ``--start``, ...); when absent, ``default`` (the dataset's newest date).
+
+    Raises:
+        InputError: naming the option when the value is not a date, or when it is absent and there is no default.
+    """
+    if value is None:
+        if default is None:
+            raise InputError(f"the dataset has no sales or inventory dates; give {option} YYYY-MM-DD")
+        return pd.Timestamp(default).normalize()
+    try:
+        return pd.Timestamp(value).normalize()
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"{option} {value!r} is not a date (expected YYYY-MM-DD)") from exc
+
+
+def write_frame(frame: pd.DataFrame, out: Path) -> None:
+    """Write a result frame as CSV (default), Parquet (``.parquet``) or JSON records (``.json``).
+
+    Raises:
+        OutputError: when the file cannot be written (a one-line message at the CLI boundary).
+    """
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        suffix = out.suffix.lower()
+        if suffix == ".parquet":
+            frame.to_parquet(out, index=False)
+        elif suffix == ".json":
+            frame.to_json(out, orient="records", date_format="iso", indent=1)
+        else:
+            frame.to_csv(out, index=False, date_format="%Y-%m-%d")
+    except OSError as exc:
+        raise OutputError(f"cannot write {out}: {exc.strerror or exc}") from None
+
+
+__all__ = ["DATABASE_ENV", "open_dataset", "parse_day", "resolve_db_url", "resolve_mapping", "write_frame"]

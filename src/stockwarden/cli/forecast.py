@@ -9,33 +9,10 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from stockwarden.cli.app import app, console, fail, guarded
-from stockwarden.cli.common import open_dataset
-from stockwarden.errors import ForecastError, InputError
+from stockwarden.cli.app import app, console, guarded
+from stockwarden.cli.common import open_dataset, parse_day, write_frame
+from stockwarden.errors import ForecastError
 from stockwarden.forecast.engine import MODES, forecast_demand
-
-
-def _parse_date(value: str | None, default: pd.Timestamp | None) -> pd.Timestamp:
-    """The ``--as-of`` date (default: the newest sales or inventory date)."""
-    if value is None:
-        if default is None:
-            raise InputError("the dataset has no sales or inventory dates; give --as-of YYYY-MM-DD")
-        return pd.Timestamp(default).normalize()
-    try:
-        return pd.Timestamp(value).normalize()
-    except (ValueError, TypeError) as exc:
-        raise InputError(f"--as-of {value!r} is not a date (expected YYYY-MM-DD)") from exc
-
-
-def _write(frame: pd.DataFrame, out: Path) -> None:
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if out.suffix.lower() == ".parquet":
-            frame.to_parquet(out, index=False)
-        else:
-            frame.to_csv(out, index=False, date_format="%Y-%m-%d")
-    except OSError as exc:
-        raise fail(f"cannot write {out}: {exc.strerror or exc}") from None
 
 
 @app.command("forecast")
@@ -55,13 +32,13 @@ def forecast_command(
         raise ForecastError(f"--horizon must be a positive number of days, got {horizon}")
     if mode not in MODES:
         raise ForecastError(f"--mode {mode!r} is not one of {', '.join(MODES)}")
-    day = _parse_date(as_of, None) if as_of is not None else None
+    day = parse_day(as_of, None) if as_of is not None else None
     ds = open_dataset(dataset, db, required_tables=("sales",))  # demand-only folders (no stock counts) forecast too
-    day = day if day is not None else _parse_date(None, ds.last_date)
+    day = day if day is not None else parse_day(None, ds.last_date)
     fc = forecast_demand(ds, as_of=day, horizon_days=horizon, mode=mode, seed=seed)
     daily = fc.daily.copy()
     daily["mean"] = daily["mean"].round(4)
-    _write(daily, out)
+    write_frame(daily, out)
     s = fc.series
     view = Table(title=f"Demand forecast as of {day.date()}, {horizon} days")
     for c in ("demand class", "series", "fallbacks", "mean/day", "models"):

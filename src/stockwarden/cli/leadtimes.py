@@ -5,42 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 from rich.table import Table
 
-from stockwarden.cli.app import app, console, fail, guarded
-from stockwarden.cli.common import open_dataset
+from stockwarden.cli.app import app, console, guarded
+from stockwarden.cli.common import open_dataset, parse_day, write_frame
 from stockwarden.config import load_rules
-from stockwarden.errors import InputError
 from stockwarden.forecast.leadtime import estimate_lead_times
-
-
-def parse_as_of(value: str | None, default: pd.Timestamp | None) -> pd.Timestamp:
-    """The ``--as-of`` date (default: the newest sales/inventory date of the dataset)."""
-    if value is None:
-        if default is None:
-            raise InputError("the dataset has no sales or inventory dates; give --as-of YYYY-MM-DD")
-        return pd.Timestamp(default).normalize()
-    try:
-        return pd.Timestamp(value).normalize()
-    except (ValueError, TypeError) as exc:
-        raise InputError(f"--as-of {value!r} is not a date (expected YYYY-MM-DD)") from exc
-
-
-def write_frame(frame: pd.DataFrame, out: Path) -> None:
-    """Write a result frame as CSV (default), Parquet (``.parquet``) or JSON records (``.json``)."""
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        suffix = out.suffix.lower()
-        if suffix == ".parquet":
-            frame.to_parquet(out, index=False)
-        elif suffix == ".json":
-            frame.to_json(out, orient="records", date_format="iso", indent=1)
-        else:
-            frame.to_csv(out, index=False, date_format="%Y-%m-%d")
-    except OSError as exc:
-        raise fail(f"cannot write {out}: {exc.strerror or exc}") from None
 
 
 @app.command("leadtimes")
@@ -55,7 +26,7 @@ def leadtimes_command(
     """Lead times learnt from PO history: per supplier and supplier x SKU, PO count, mean/p50/p90 lead
     time, on-time rate, mean delay and short-delivery rate (only POs received by --as-of)."""
     ds = open_dataset(dataset, db)
-    date = parse_as_of(as_of, ds.last_date)
+    date = parse_day(as_of, ds.last_date)
     model = estimate_lead_times(ds, as_of=date, rules=load_rules(rules))
     table = model.table
     write_frame(table.round(4), out)

@@ -11,9 +11,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from stockwarden.cli.app import app, console, err_console, fail, guarded
-from stockwarden.cli.common import open_dataset
+from stockwarden.cli.common import open_dataset, parse_day, write_frame
 from stockwarden.config import RulesConfig, load_rules
-from stockwarden.errors import InputError
 from stockwarden.ingest.dataset import Dataset
 
 DatasetArg = Annotated[str | None, typer.Argument(help="dataset folder; omit to use the database")]
@@ -23,31 +22,6 @@ HorizonOpt = Annotated[
     int | None,
     typer.Option("--horizon", min=1, help="one horizon H in days for every SKU (default: lead time + review period)"),
 ]
-
-
-def _date(value: str | None, default: pd.Timestamp | None, option: str) -> pd.Timestamp:
-    if value is None:
-        if default is None:
-            raise InputError(f"the dataset has no sales or inventory dates; give {option} YYYY-MM-DD")
-        return pd.Timestamp(default).normalize()
-    try:
-        return pd.Timestamp(value).normalize()
-    except (ValueError, TypeError) as exc:
-        raise InputError(f"{option} {value!r} is not a date (expected YYYY-MM-DD)") from exc
-
-
-def _write(frame: pd.DataFrame, out: Path) -> None:
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        suffix = out.suffix.lower()
-        if suffix == ".parquet":
-            frame.to_parquet(out, index=False)
-        elif suffix == ".json":
-            frame.to_json(out, orient="records", date_format="iso", indent=1)
-        else:
-            frame.to_csv(out, index=False, date_format="%Y-%m-%d")
-    except OSError as exc:
-        raise fail(f"cannot write {out}: {exc.strerror or exc}") from None
 
 
 def assess_dataset(ds: Dataset, *, as_of: pd.Timestamp, rules: RulesConfig, horizon_days: int | None = None,
@@ -100,10 +74,10 @@ def assess_command(
     reorder point, safety stock, order-up-to, suggested order and reasons."""
     cfg = load_rules(rules)
     ds = open_dataset(dataset, db)
-    day = _date(as_of, ds.last_date, "--as-of")
+    day = parse_day(as_of, ds.last_date, option="--as-of")
     with console.status(f"assessing risk as of {day.date()}..."):
         frame = assess_dataset(ds, as_of=day, rules=cfg, horizon_days=horizon)
-    _write(frame, out)
+    write_frame(frame, out)
     print_risk_table(frame, title=f"Stockout risk as of {day.date()} (most urgent first)")
     counts = frame["level"].value_counts()
     console.print(", ".join(f"{lvl}: {int(counts.get(lvl, 0))}" for lvl in ("critical", "warning", "watch", "ok"))
@@ -140,7 +114,7 @@ def backtest_command(
         if learned not in ("auto", "always", "never"):
             raise fail(f"--learned must be auto, always or never, got {learned!r}")
         cfg = cfg.model_copy(update={"risk": cfg.risk.model_copy(update={"learned_model": learned})})
-    s, e = _date(start, None, "--start"), _date(end, None, "--end")
+    s, e = parse_day(start, None, option="--start"), parse_day(end, None, option="--end")
     if e < s:
         raise fail(f"--end {e.date()} is before --start {s.date()}")
     ds = open_dataset(dataset, db)
@@ -148,7 +122,7 @@ def backtest_command(
         raise fail(f"--forecast-mode must be stats, fast or auto, got {forecast_mode!r}")
     frame = run_backtest_on(ds, start=s, end=e, every_days=every, rules=cfg, horizon_days=horizon,
                             refit_every=refit_every, mode=forecast_mode, warmup_days=warmup_days)
-    _write(frame, out)
+    write_frame(frame, out)
     n_cp = frame["as_of"].nunique() if len(frame) else 0
     console.print(f"{len(frame)} rows ({n_cp} checkpoints) written to {out}")
 
