@@ -113,7 +113,9 @@ class RiskRules(_Section):
     service_measure: Literal["cycle", "fill_rate"] = Field(
         "cycle", description="cycle: P(no stockout per cycle); fill_rate: share of demand served from stock"
     )
-    service_level: float = Field(0.95, gt=0, lt=1, description="target service level when no class or category sets one")
+    service_level: float = Field(
+        0.95, gt=0, lt=1, description="target service level when no class or category sets one"
+    )
     service_level_by_abc: dict[str, float] = Field(
         default_factory=lambda: {"A": 0.98, "B": 0.95, "C": 0.90},
         description="target service level per ABC class (value share of the forecast's .series abc column)",
