@@ -7,20 +7,17 @@ save the change and its handling-log line (``store/alert_repo.py``), print.
 
 from __future__ import annotations
 
-import datetime as dt
-import getpass
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from stockwarden.cli.app import app, console, guarded
-from stockwarden.cli.common import resolve_db_url
-from stockwarden.cli.run import deliver_outbox, load_config, parse_date
+from stockwarden.cli.common import current_user, load_config, open_engine, utc_now
+from stockwarden.cli.run import deliver_outbox, parse_date
 from stockwarden.domain.alert import Alert, AlertChange, AlertLevel, AlertState, FeedbackVerdict
 from stockwarden.errors import ConfigError
 
@@ -35,25 +32,10 @@ CommentOpt = Annotated[str, typer.Option("--comment", "-m", help="comment for th
 LEVEL_STYLE = {"critical": "bold red", "warning": "yellow", "watch": "cyan", "ok": "green"}
 
 
-def _engine(db: str | None) -> Engine:
-    from stockwarden.store.db import make_engine, upgrade_database
-
-    engine = make_engine(resolve_db_url(db))
-    upgrade_database(engine)
-    return engine
 
 
-def _user(user: str | None) -> str:
-    if user and user.strip():
-        return user.strip()
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):
-        return "cli"
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _choices(values: list[str] | None, enum: type[AlertLevel] | type[AlertState], option: str
@@ -72,7 +54,7 @@ def _choices(values: list[str] | None, enum: type[AlertLevel] | type[AlertState]
 def _apply(db: str | None, alert_id: int, action: Callable[[Alert], AlertChange]) -> Alert:
     from stockwarden.store.alert_repo import get_alert, save_alert_change
 
-    engine = _engine(db)
+    engine = open_engine(db)
     try:
         with Session(engine) as s, s.begin():
             stored = save_alert_change(s, action(get_alert(s, alert_id)))
@@ -102,7 +84,7 @@ def list_cmd(
     levels = [AlertLevel(v) for v in _choices(level, AlertLevel, "--level")]
     states = [AlertState(v) for v in _choices(state, AlertState, "--state")] or [
         s for s in AlertState if s is not AlertState.RESOLVED]
-    engine = _engine(db)
+    engine = open_engine(db)
     try:
         with Session(engine) as s:
             alerts = list_alerts(s, levels=levels, states=states, limit=limit)
@@ -131,7 +113,7 @@ def show_cmd(alert_id: IdArg, db: DbOpt = None) -> None:
     """Show one alert and its handling log (the story of the alert)."""
     from stockwarden.store.alert_repo import get_alert, get_handling_log
 
-    engine = _engine(db)
+    engine = open_engine(db)
     try:
         with Session(engine) as s:
             a = get_alert(s, alert_id)
@@ -169,7 +151,7 @@ def ack_cmd(alert_id: IdArg, comment: CommentOpt = "", user: UserOpt = None, db:
     """Acknowledge an alert (stops escalation)."""
     from stockwarden.alerts.lifecycle import acknowledge_alert
 
-    _say(_apply(db, alert_id, lambda a: acknowledge_alert(a, actor=_user(user), now=_now(), comment=comment)),
+    _say(_apply(db, alert_id, lambda a: acknowledge_alert(a, actor=current_user(user), now=utc_now(), comment=comment)),
          "acknowledged")
 
 
@@ -187,7 +169,7 @@ def snooze_cmd(
     from stockwarden.alerts.lifecycle import snooze_alert
 
     day = parse_date(until, option="--until")
-    _say(_apply(db, alert_id, lambda a: snooze_alert(a, actor=_user(user), now=_now(), until=day,
+    _say(_apply(db, alert_id, lambda a: snooze_alert(a, actor=current_user(user), now=utc_now(), until=day,
                                                      until_worse=until_worse, comment=comment)), "snoozed")
 
 
@@ -197,7 +179,8 @@ def resolve_cmd(alert_id: IdArg, comment: CommentOpt = "", user: UserOpt = None,
     """Resolve an alert by hand (no new alert until the risk clears or gets worse)."""
     from stockwarden.alerts.lifecycle import resolve_alert
 
-    _say(_apply(db, alert_id, lambda a: resolve_alert(a, actor=_user(user), now=_now(), comment=comment)), "resolved")
+    who = current_user(user)
+    _say(_apply(db, alert_id, lambda a: resolve_alert(a, actor=who, now=utc_now(), comment=comment)), "resolved")
 
 
 @alerts_app.command("comment")
@@ -211,7 +194,8 @@ def comment_cmd(
     """Add a comment to an alert's handling log."""
     from stockwarden.alerts.lifecycle import comment_alert
 
-    _say(_apply(db, alert_id, lambda a: comment_alert(a, actor=_user(user), now=_now(), comment=text)), "commented")
+    who = current_user(user)
+    _say(_apply(db, alert_id, lambda a: comment_alert(a, actor=who, now=utc_now(), comment=text)), "commented")
 
 
 @alerts_app.command("feedback")
@@ -231,11 +215,11 @@ def feedback_cmd(
         choice = FeedbackVerdict(verdict.strip().lower())
     except ValueError:
         raise ConfigError(f"verdict {verdict!r} is not one of {', '.join(v.value for v in FeedbackVerdict)}") from None
-    engine = _engine(db)
+    engine = open_engine(db)
     try:
         with Session(engine) as s, s.begin():
             alert = get_alert(s, alert_id)
-            now, actor = _now(), _user(user)
+            now, actor = utc_now(), current_user(user)
             add_feedback(s, alert, verdict=choice, actor=actor, now=now, note=note)
             entry = feedback_entry(alert, verdict=choice, actor=actor, now=now, note=note)
             save_alert_change(s, AlertChange(before=alert, after=alert, entries=(entry,)))
@@ -255,11 +239,11 @@ def outbox_cmd(
     """List notification messages in the outbox (newest first); --retry re-queues dead ones."""
     from stockwarden.store.outbox import count_by_status, list_outbox, requeue_dead
 
-    engine = _engine(db)
+    engine = open_engine(db)
     try:
         with Session(engine) as s, s.begin():
             if retry_dead:
-                console.print(f"{requeue_dead(s, now=_now())} dead message(s) re-queued")
+                console.print(f"{requeue_dead(s, now=utc_now())} dead message(s) re-queued")
             rows = list_outbox(s, statuses=status or [], limit=limit)
             counts = count_by_status(s)
     finally:

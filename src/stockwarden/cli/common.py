@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import getpass
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from stockwarden.config import DEFAULT_DATABASE_URL
+from stockwarden.config import DEFAULT_DATABASE_URL, RulesConfig, load_rules
 from stockwarden.errors import DatasetNotFound, InputError, OutputError
 from stockwarden.ingest import Dataset, read_dataset
 from stockwarden.ingest.read import ColumnMapping, load_mapping
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 DATABASE_ENV = "STOCKWARDEN_DATABASE_URL"
 
@@ -104,4 +110,50 @@ def write_frame(frame: pd.DataFrame, out: Path) -> None:
         raise OutputError(f"cannot write {out}: {exc.strerror or exc}") from None
 
 
-__all__ = ["DATABASE_ENV", "open_dataset", "parse_day", "resolve_db_url", "resolve_mapping", "write_frame"]
+DEFAULT_CONFIG = Path("stockwarden.toml")
+
+
+def load_config(config: Path | None) -> RulesConfig:
+    """The rules: ``--config``, else ``./stockwarden.toml`` when it exists, else the defaults."""
+    if config is None and DEFAULT_CONFIG.is_file():
+        config = DEFAULT_CONFIG
+    return load_rules(config)
+
+
+def open_engine(db: str | None) -> Engine:
+    """The database engine for ``--db`` (see :func:`resolve_db_url`), migrated to the current schema."""
+    from stockwarden.store.db import make_engine, upgrade_database
+
+    engine = make_engine(resolve_db_url(db))
+    upgrade_database(engine)
+    return engine
+
+
+def current_user(user: str | None) -> str:
+    """Who acts, for handling and approval logs: ``--user``, else the login name, else ``cli``."""
+    if user and user.strip():
+        return user.strip()
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "cli"
+
+
+def utc_now() -> dt.datetime:
+    """The clock, read at the CLI edge and passed into the core."""
+    return dt.datetime.now(dt.UTC)
+
+
+__all__ = [
+    "DATABASE_ENV",
+    "DEFAULT_CONFIG",
+    "current_user",
+    "load_config",
+    "open_dataset",
+    "open_engine",
+    "parse_day",
+    "resolve_db_url",
+    "resolve_mapping",
+    "utc_now",
+    "write_frame",
+]

@@ -8,7 +8,6 @@ by ``proposals list``; ``approve`` also accepts a draft purchase-order number fo
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import math
 from pathlib import Path
 from typing import Annotated
@@ -19,8 +18,7 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from stockwarden.cli.app import app, console, guarded
-from stockwarden.cli.common import open_dataset, resolve_db_url
-from stockwarden.config import RulesConfig, load_rules
+from stockwarden.cli.common import current_user, load_config, open_dataset, open_engine, utc_now
 from stockwarden.domain.order import ProposalEvent, ProposalLine, ProposalStatus
 from stockwarden.errors import InputError
 
@@ -34,35 +32,14 @@ UserOpt = Annotated[str | None, typer.Option("--user", help="who acts (default: 
 CommentOpt = Annotated[str | None, typer.Option("--comment", help="free-text comment for the approval log")]
 
 
-def _engine(db: str | None) -> Engine:
-    from stockwarden.store.db import make_engine, upgrade_database
-
-    engine = make_engine(resolve_db_url(db))
-    upgrade_database(engine)
-    return engine
 
 
-DEFAULT_CONFIG = Path("stockwarden.toml")
 
 
-def _rules(config: Path | None) -> RulesConfig:
-    """``--config``, else ``./stockwarden.toml`` when it exists (as ``stockwarden run``), else the defaults."""
-    if config is None and DEFAULT_CONFIG.is_file():
-        config = DEFAULT_CONFIG
-    return load_rules(config)
 
 
-def _user(user: str | None) -> str:
-    if user and user.strip():
-        return user.strip()
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):
-        return "cli"
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _money(x: float) -> str:
@@ -108,7 +85,7 @@ def list_cmd(
     """List proposal lines, one table per draft purchase order (most at-risk lines first)."""
     from stockwarden.store.order_repo import get_order_notes, list_proposal_lines
 
-    engine = _engine(db)
+    engine = open_engine(db)
     try:
         lines = list_proposal_lines(engine, status=status, supplier=supplier, po_id=po)
         notes = get_order_notes(engine, {ln.po_id for ln in lines})
@@ -128,7 +105,7 @@ def show_cmd(proposal_id: Annotated[int, typer.Argument(help="proposal id")], db
     """Show one proposal: its numbers, how its quantity was computed, and its approval log."""
     from stockwarden.store.order_repo import get_approval_log, get_order_notes, get_proposal_line
 
-    engine = _engine(db)
+    engine = open_engine(db)
     try:
         ln = get_proposal_line(engine, proposal_id)
         log = get_approval_log(engine, proposal_id)
@@ -189,10 +166,11 @@ def approve_cmd(
     from stockwarden.actions.approval import Actor
     from stockwarden.store.order_repo import approve_proposals
 
-    rules = _rules(config)
-    engine = _engine(db)
+    rules = load_config(config)
+    engine = open_engine(db)
     try:
-        done = approve_proposals(engine, _resolve_ids(engine, ids), actor=Actor(_user(user), role), now=_now(),
+        done = approve_proposals(engine, _resolve_ids(engine, ids), actor=Actor(current_user(user), role),
+                                 now=utc_now(),
                                  rules=rules.orders, comment=comment)
     finally:
         engine.dispose()
@@ -215,10 +193,10 @@ def reject_cmd(
     from stockwarden.actions.approval import Actor
     from stockwarden.store.order_repo import reject_proposal
 
-    rules = _rules(config)
-    engine = _engine(db)
+    rules = load_config(config)
+    engine = open_engine(db)
     try:
-        ln = reject_proposal(engine, proposal_id, reason=reason, actor=Actor(_user(user)), now=_now(),
+        ln = reject_proposal(engine, proposal_id, reason=reason, actor=Actor(current_user(user)), now=utc_now(),
                              rules=rules.orders, comment=comment)
     finally:
         engine.dispose()
@@ -241,10 +219,11 @@ def change_cmd(
     from stockwarden.actions.approval import Actor
     from stockwarden.store.order_repo import change_proposal
 
-    rules = _rules(config)
-    engine = _engine(db)
+    rules = load_config(config)
+    engine = open_engine(db)
     try:
-        ln = change_proposal(engine, proposal_id, qty=qty, reason=reason, actor=Actor(_user(user), role), now=_now(),
+        ln = change_proposal(engine, proposal_id, qty=qty, reason=reason, actor=Actor(current_user(user), role),
+                                 now=utc_now(),
                              rules=rules.orders, comment=comment)
     finally:
         engine.dispose()
@@ -277,8 +256,8 @@ def export_cmd(
         raise InputError(f"--format must be csv, xlsx or json, got '{fmt}'")
     if webhook is not None:
         validate_webhook_url(webhook)
-    rules = _rules(config)
-    now = _now()
+    rules = load_config(config)
+    now = utc_now()
 
     def deliver(frame: pd.DataFrame) -> None:
         if out is not None:
@@ -286,9 +265,9 @@ def export_cmd(
         if webhook is not None and len(frame):
             post_webhook(webhook, webhook_payload(frame, generated_at=now))
 
-    engine = _engine(db)
+    engine = open_engine(db)
     try:
-        result = export_proposals(engine, order_date=dt.date.today(), now=now, actor=Actor(_user(user)),
+        result = export_proposals(engine, order_date=dt.date.today(), now=now, actor=Actor(current_user(user)),
                                   rules=rules.orders, deliver=deliver, include_drafts=include_all)
     finally:
         engine.dispose()
@@ -323,13 +302,13 @@ def create_cmd(
         day_ts = pd.Timestamp(day)
     except ValueError as exc:
         raise InputError(f"--as-of '{day}' is not a date (YYYY-MM-DD)") from exc
-    rules = _rules(config)
+    rules = load_config(config)
     ds = open_dataset(dataset, db).as_of(day_ts)
-    engine = _engine(db)
+    engine = open_engine(db)
     try:
         exported = exported_orders_as_pos(engine, as_of=day_ts.date())
         ps = propose_orders(frame, ds, as_of=day_ts, rules=rules, exported=exported)
-        summary = save_proposals(engine, ps, now=_now(), rules=rules.orders)
+        summary = save_proposals(engine, ps, now=utc_now(), rules=rules.orders)
     finally:
         engine.dispose()
     console.print(f"{len(ps.lines)} line(s) in {len(ps.orders)} draft order(s), value {_money(ps.total_value)}"

@@ -18,21 +18,15 @@ import typer
 from rich.table import Table
 
 from stockwarden.cli.app import app, console, err_console, fail, guarded
-from stockwarden.cli.common import resolve_db_url
-from stockwarden.config import RulesConfig, load_rules
+from stockwarden.cli.common import load_config, resolve_db_url
+from stockwarden.config import RulesConfig
 from stockwarden.errors import ConfigError, StockwardenError
 
 DbOpt = Annotated[str | None, typer.Option("--db", help="database URL (default: STOCKWARDEN_DATABASE_URL or sqlite)")]
 ConfigOpt = Annotated[Path | None, typer.Option(
     "--config", help="stockwarden.toml with rules and [[notify.channels]] (default: ./stockwarden.toml if present)")]
-DEFAULT_CONFIG = Path("stockwarden.toml")
 
 
-def load_config(config: Path | None) -> RulesConfig:
-    """The rules: ``--config``, else ``./stockwarden.toml`` when it exists, else the defaults."""
-    if config is None and DEFAULT_CONFIG.is_file():
-        config = DEFAULT_CONFIG
-    return load_rules(config)
 
 
 def parse_date(value: str | None, *, option: str) -> dt.date | None:
