@@ -159,13 +159,17 @@ class AlertRules(_Section):
     )
 
 
+ChannelLevel = Literal["critical", "warning", "watch"]
+_DEFAULT_CHANNEL_LEVELS: tuple[ChannelLevel, ...] = ("critical", "warning")
+
+
 class NotifyChannel(_Section):
     """One notification channel (``[[notify.channels]]``): an apprise URL plus routing filters."""
 
     name: str = Field(description="channel name, shown in the outbox and logs")
     url: str = Field(description="any apprise URL (mailto://, wecombot://, dingtalk://, feishu://, json://, file://)")
-    levels: list[Literal["critical", "warning", "watch"]] = Field(
-        default_factory=lambda: ["critical", "warning"], description="alert levels this channel hears about"
+    levels: list[ChannelLevel] = Field(
+        default_factory=lambda: list(_DEFAULT_CHANNEL_LEVELS), description="alert levels this channel hears about"
     )
     categories: list[str] = Field(default_factory=list, description="item categories (empty: all)")
     locations: list[str] = Field(default_factory=list, description="location ids (empty: all)")
