@@ -122,6 +122,11 @@ def assess_risk(
 
     open_po, supply = _open_supply(known, f, lead_times, as_of=d, days=days)
     paths_of = demand_paths_for(forecast, f["forecast_row"].to_numpy(), n_paths=r.n_paths, seed=r.seed)
+    # long out-of-stock series without observed demand borrow their SKU's demand elsewhere
+    # (censored_demand_rows); drawn apart so every other row keeps its own random stream
+    demand_row = f["demand_row"].to_numpy()
+    borrowed_of = demand_paths_for(forecast, demand_row, n_paths=r.n_paths, seed=r.seed + 1)
+    borrows = demand_row != f["forecast_row"].to_numpy()
     usable = (f["on_hand"] - f["backorders"]).to_numpy(float)
     review = f["review_period_days"].to_numpy(np.int64)
     service = f["service_level"].to_numpy(float)
@@ -129,6 +134,9 @@ def assess_risk(
     for start in range(0, n, r.chunk_series):
         rows = np.arange(start, min(start + r.chunk_series, n))
         paths = paths_of(rows)
+        swap = borrows[rows]
+        if swap.any():
+            paths[swap] = borrowed_of(rows[swap])
         cov_parts.append(project_chunk(on_hand=usable[rows], demand_paths=paths,
                                        supply=supply.rows(start, start + len(rows)), horizon_days=h[rows],
                                        rng=np.random.default_rng([r.seed, start])))

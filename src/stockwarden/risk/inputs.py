@@ -150,7 +150,8 @@ def build_frame(
         horizon_days: one horizon for all rows (None: stated lead time + review period).
 
     Returns:
-        ``(frame, lead_time_pmf)``: the frame has position columns, ``forecast_row``, ``category,
+        ``(frame, lead_time_pmf)``: the frame has position columns, ``forecast_row``, ``demand_row``
+            (:func:`censored_demand_rows`), ``category,
         supplier_id, pack_size, moq, lead_time_days, lead_time_source, learned_lead_time_days,
         review_period_days, horizon_days, service_level, abc, demand_class, supplier_on_time_rate,
         supplier_mean_delay_days``; the pmf array is ``(n, K)`` over 0..K-1 days.
@@ -175,6 +176,7 @@ def build_frame(
         f["censored_share"] = share.reindex(f["forecast_row"].where(f["forecast_row"] >= 0)).to_numpy(float)
     else:
         f["censored_share"] = np.nan
+    f["demand_row"] = censored_demand_rows(f, fs)
     last_sale = ds.sales.loc[ds.sales["qty"] > 0].groupby(KEYS)["date"].max().rename("_last_sale").reset_index()
     f = f.merge(last_sale, on=KEYS, how="left")
     f["days_since_last_sale"] = (as_of - f["_last_sale"]).dt.days.astype(float)
@@ -212,6 +214,41 @@ def build_frame(
     f["supplier_mean_delay_days"] = f["supplier_id"].map(sup_tab.get("mean_delay_days", pd.Series(dtype=float)))
     f = f.drop(columns=["_po_sup"])
     return f, pmf
+
+
+CENSORED_SHARE_FOR_FALLBACK = 0.5
+"""A series censored (out of stock) on at least this share of its history that shows no demand has
+not shown that it has none: its demand paths are borrowed from the same SKU elsewhere."""
+
+
+def censored_demand_rows(f: pd.DataFrame, series: pd.DataFrame) -> np.ndarray:
+    """Forecast row whose demand paths each frame row is projected with.
+
+    A row's own ``forecast_row``, except for a series whose forecast sees no demand
+    (``mean_daily_demand <= 0``: every recent day was out of stock, so demand was never observed)
+    and that was out of stock for at least :data:`CENSORED_SHARE_FOR_FALLBACK` of its history:
+    there zero observed sales are censoring, not absence of demand, and the same SKU's forecast at
+    another location stands in (the one with the median ``mean_daily_demand`` among those with
+    positive demand). Rows without such a donor keep their own row.
+    """
+    rows = f["forecast_row"].to_numpy(np.int64).copy()
+    if not len(rows) or "mean_daily_demand" not in series.columns or "censored_share" not in f.columns:
+        return rows
+    mean = series["mean_daily_demand"].to_numpy(float)
+    own_mean = np.where(rows >= 0, mean[np.maximum(rows, 0)], 0.0)
+    need = (rows >= 0) & (own_mean <= 0) & (f["censored_share"].to_numpy(float) >= CENSORED_SHARE_FOR_FALLBACK)
+    if not need.any():
+        return rows
+    donors = series.assign(_row=np.arange(len(series))).loc[mean > 0, ["sku", "mean_daily_demand", "_row"]]
+    donors = donors.sort_values(["sku", "mean_daily_demand", "_row"], kind="stable")
+    # lower median per SKU: position (n - 1) // 2 in the sorted group
+    rank = donors.groupby("sku").cumcount().to_numpy()
+    size = donors.groupby("sku")["_row"].transform("size").to_numpy()
+    median_row = donors.loc[rank == (size - 1) // 2].set_index("sku")["_row"]
+    donor = f["sku"].map(median_row).to_numpy(float)
+    use = need & ~np.isnan(donor)
+    rows[use] = donor[use].astype(np.int64)
+    return rows
 
 
 def required_horizon_days(ds: Dataset, rules: RiskRules, *, horizon_days: int | None = None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 
@@ -127,3 +128,20 @@ def test_many_skus_are_assessed_in_chunks() -> None:
 def test_both_service_measures_give_levels(measure: str) -> None:
     a = _assess(make_risk_dataset(on_hand=10.0), rules=RiskRules(service_measure=measure)).iloc[0]
     assert a["order_up_to"] >= a["reorder_point"] >= 0
+
+
+def test_a_long_out_of_stock_series_without_observed_demand_borrows_its_skus_demand() -> None:
+    keys = [("SKU-1", "WH1"), ("SKU-1", "WH2")]
+
+    def run(censored_wh2: int) -> pd.DataFrame:
+        fc = fake_forecast(keys, [2.0, 0.0])
+        fc = dataclasses.replace(fc, series=fc.series.assign(mean_daily_demand=[2.0, 0.0],
+                                                             censored_days=[0, censored_wh2], history_days=[100, 100]))
+        a = assess_risk(make_risk_dataset(), as_of=AS_OF, forecast=fc, lead_times=FakeLeadTimes())
+        return a.set_index("location_id")
+
+    borrowed, own = run(censored_wh2=90), run(censored_wh2=0)
+    assert own.loc["WH2", "mean_daily_forecast"] == 0.0  # mostly in stock and no sales: no demand
+    assert borrowed.loc["WH2", "mean_daily_forecast"] == pytest.approx(2.0, rel=0.2)
+    assert borrowed.loc["WH2", "level"] == "critical"
+    pd.testing.assert_series_equal(borrowed.loc["WH1"], own.loc["WH1"])  # other rows keep their paths
