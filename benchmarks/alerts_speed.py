@@ -43,17 +43,29 @@ def assessment(n: int, *, as_of: dt.date, seed: int, worse: float = 0.0) -> pd.D
     level[bump] = "critical"
     p = np.where(level == "critical", 0.9, np.where(level == "warning", 0.5, np.where(level == "watch", 0.2, 0.01)))
     p = p + rng.random(n) * 0.05
-    return pd.DataFrame({
-        "as_of": pd.Timestamp(as_of), "sku": [f"SKU-{i:06d}" for i in range(n)], "location_id": "WH1",
-        "level": level, "stockout_probability": p,
-        "expected_stockout_date": pd.Timestamp(as_of) + pd.to_timedelta(np.where(p > 0.4, 6, 40), unit="D"),
-        "days_of_cover": 5.0, "on_hand": 10.0, "on_order": 0.0, "reorder_point": 20.0, "safety_stock": 5.0,
-        "order_up_to": 40.0, "suggested_order_qty": 24.0, "reasons": "below_reorder_point",
-    })
+    return pd.DataFrame(
+        {
+            "as_of": pd.Timestamp(as_of),
+            "sku": [f"SKU-{i:06d}" for i in range(n)],
+            "location_id": "WH1",
+            "level": level,
+            "stockout_probability": p,
+            "expected_stockout_date": pd.Timestamp(as_of) + pd.to_timedelta(np.where(p > 0.4, 6, 40), unit="D"),
+            "days_of_cover": 5.0,
+            "on_hand": 10.0,
+            "on_order": 0.0,
+            "reorder_point": 20.0,
+            "safety_stock": 5.0,
+            "order_up_to": 40.0,
+            "suggested_order_qty": 24.0,
+            "reasons": "below_reorder_point",
+        }
+    )
 
 
-def one_run(engine, frame: pd.DataFrame, *, as_of: dt.date, now: dt.datetime, run_id: int, notify: NotifyRules
-            ) -> dict[str, float]:
+def one_run(
+    engine, frame: pd.DataFrame, *, as_of: dt.date, now: dt.datetime, run_id: int, notify: NotifyRules
+) -> dict[str, float]:
     t: dict[str, float] = {}
     start = time.perf_counter()
     signals = build_signals(frame)
@@ -88,15 +100,23 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(f"sqlite:///{tmp}/bench.db")
         upgrade_database(engine)
-        notify = NotifyRules(channels=[
-            NotifyChannel(name="buyers", url=f"file://{tmp}/buyers.log", immediate_critical=False),
-            NotifyChannel(name="critical", url=f"file://{tmp}/critical.log", levels=["critical"]),
-        ])
+        notify = NotifyRules(
+            channels=[
+                NotifyChannel(name="buyers", url=f"file://{tmp}/buyers.log", immediate_critical=False),
+                NotifyChannel(name="critical", url=f"file://{tmp}/critical.log", levels=["critical"]),
+            ]
+        )
         day = dt.date(2024, 5, 1)
         now = dt.datetime(2024, 5, 1, 6, tzinfo=dt.UTC)
         first = one_run(engine, assessment(n, as_of=day, seed=1), as_of=day, now=now, run_id=1, notify=notify)
-        second = one_run(engine, assessment(n, as_of=day + dt.timedelta(days=1), seed=2, worse=0.01),
-                         as_of=day + dt.timedelta(days=1), now=now + dt.timedelta(days=1), run_id=2, notify=notify)
+        second = one_run(
+            engine,
+            assessment(n, as_of=day + dt.timedelta(days=1), seed=2, worse=0.01),
+            as_of=day + dt.timedelta(days=1),
+            now=now + dt.timedelta(days=1),
+            run_id=2,
+            notify=notify,
+        )
         engine.dispose()
     rows = {"first run (all new)": first, "next day (updates)": second}
     keys = list(first)

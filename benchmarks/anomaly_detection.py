@@ -54,9 +54,13 @@ def offline_truth(delays: np.ndarray, dates: pd.Series, *, min_shift_days: float
     i = int(np.argmax(t))
     shift = float(m2[i] - m1[i])
     drifting = bool(t[i] > 10 and shift >= min_shift_days)
-    return {"drifting": drifting, "t_stat": round(float(t[i]), 1), "shift_days": round(shift, 2),
-            "start_index": int(k[i]) if drifting else None,
-            "start_date": str(dates.iloc[int(k[i])].date()) if drifting else None}
+    return {
+        "drifting": drifting,
+        "t_stat": round(float(t[i]), 1),
+        "shift_days": round(shift, 2),
+        "start_index": int(k[i]) if drifting else None,
+        "start_date": str(dates.iloc[int(k[i])].date()) if drifting else None,
+    }
 
 
 def bench_replay_drift() -> dict[str, object]:
@@ -84,9 +88,15 @@ def bench_replay_drift() -> dict[str, object]:
     for sup, g in streams.items():
         tr = truth[sup]
         first_me = fired[sup][0] if fired[sup] else None
-        row = {"supplier_id": sup, "drifting": tr["drifting"], "shift_start": tr["start_date"],
-               "shift_days": tr["shift_days"], "first_fired_month_end": first_me,
-               "alarm_delivery_date": alarm_on.get(sup), "months_flagged": len(fired[sup])}
+        row = {
+            "supplier_id": sup,
+            "drifting": tr["drifting"],
+            "shift_start": tr["start_date"],
+            "shift_days": tr["shift_days"],
+            "first_fired_month_end": first_me,
+            "alarm_delivery_date": alarm_on.get(sup),
+            "months_flagged": len(fired[sup]),
+        }
         if tr["drifting"]:
             if first_me:
                 # A delivery is what came on one truck (supplier, order date, receipt date), as the detector
@@ -105,21 +115,32 @@ def bench_replay_drift() -> dict[str, object]:
             row["false_alarm_months"] = fired[sup]
         rows.append(row)
     table = pd.DataFrame(rows)
-    print("\n(a) replay_dev lead-time drift, detector run as of each month end "
-          f"({len(month_ends)} month ends, {seconds:.1f} s)")
+    print(
+        "\n(a) replay_dev lead-time drift, detector run as of each month end "
+        f"({len(month_ends)} month ends, {seconds:.1f} s)"
+    )
     print(table.drop(columns=["false_alarm_months"]).to_string(index=False))
     drifting = table.loc[table["drifting"]]
     n_false = int(sum(len(x) for x in table["false_alarm_months"]))
     ok = bool(drifting["detected_in_time"].all()) and n_false == 0 and len(drifting) > 0
-    print(f"target (every drifting supplier within {TARGET_DELIVERIES} deliveries, no false alarm): "
-          f"{'MET' if ok else 'NOT MET'}; false-alarm month-ends: {n_false}")
-    return {"month_ends": len(month_ends), "seconds": round(seconds, 2), "suppliers": rows,
-            "false_alarm_month_ends": n_false, "target_met": ok, "truth": truth,
-            "held_out_simulation": simulate_held_out(streams, truth)}
+    print(
+        f"target (every drifting supplier within {TARGET_DELIVERIES} deliveries, no false alarm): "
+        f"{'MET' if ok else 'NOT MET'}; false-alarm month-ends: {n_false}"
+    )
+    return {
+        "month_ends": len(month_ends),
+        "seconds": round(seconds, 2),
+        "suppliers": rows,
+        "false_alarm_month_ends": n_false,
+        "target_met": ok,
+        "truth": truth,
+        "held_out_simulation": simulate_held_out(streams, truth),
+    }
 
 
-def simulate_held_out(streams: dict[str, pd.DataFrame], truth: dict[str, dict[str, object]],
-                      *, reps: int = 40, seed: int = 0) -> dict[str, object]:
+def simulate_held_out(
+    streams: dict[str, pd.DataFrame], truth: dict[str, dict[str, object]], *, reps: int = 40, seed: int = 0
+) -> dict[str, object]:
     """Synthetic suppliers resampled from each supplier's own in-control deliveries (batch delays): false
     alarms without a shift, and detection delay of an injected +2/+3/+4-day shift."""
     rng = np.random.default_rng(seed)
@@ -128,8 +149,11 @@ def simulate_held_out(streams: dict[str, pd.DataFrame], truth: dict[str, dict[st
     batches = delivery_batches(pd.concat(streams.values(), ignore_index=True))
     for sup, g in batches.groupby("supplier_id"):
         start = truth[sup]["start_date"]
-        pools[sup] = g.loc[g["received_date"] < pd.Timestamp(start), "delay_days"].to_numpy(float) if start \
+        pools[sup] = (
+            g.loc[g["received_date"] < pd.Timestamp(start), "delay_days"].to_numpy(float)
+            if start
             else g["delay_days"].to_numpy(float)
+        )
     n_pre, n_post = 400, 60
     false_alarms, stationary_deliveries = 0, 0
     delays: dict[int, list[int]] = {2: [], 3: [], 4: []}
@@ -148,20 +172,29 @@ def simulate_held_out(streams: dict[str, pd.DataFrame], truth: dict[str, dict[st
                 else:
                     missed[shift] += 1
     out = {
-        "streams": len(pools) * reps, "false_alarms_per_1000_deliveries": round(1000 * false_alarms /
-                                                                                stationary_deliveries, 4),
-        "false_alarms": false_alarms, "stationary_deliveries": stationary_deliveries,
-        "injected": {f"+{s}d": {"median_deliveries_to_alarm": float(np.median(v)) if v else None,
-                                "p90_deliveries_to_alarm": float(np.percentile(v, 90)) if v else None,
-                                "share_within_8": round(float(np.mean(np.array(v) <= TARGET_DELIVERIES)) *
-                                                        len(v) / (len(v) + missed[s]), 3),
-                                "missed_within_60": missed[s]} for s, v in delays.items()},
+        "streams": len(pools) * reps,
+        "false_alarms_per_1000_deliveries": round(1000 * false_alarms / stationary_deliveries, 4),
+        "false_alarms": false_alarms,
+        "stationary_deliveries": stationary_deliveries,
+        "injected": {
+            f"+{s}d": {
+                "median_deliveries_to_alarm": float(np.median(v)) if v else None,
+                "p90_deliveries_to_alarm": float(np.percentile(v, 90)) if v else None,
+                "share_within_8": round(
+                    float(np.mean(np.array(v) <= TARGET_DELIVERIES)) * len(v) / (len(v) + missed[s]), 3
+                ),
+                "missed_within_60": missed[s],
+            }
+            for s, v in delays.items()
+        },
     }
     print("held-out style simulation (suppliers resampled from their own in-control delays):")
     print(f"  false alarms: {false_alarms} in {stationary_deliveries} stationary deliveries")
     for k, v in out["injected"].items():
-        print(f"  shift {k}: median {v['median_deliveries_to_alarm']} / p90 {v['p90_deliveries_to_alarm']} "
-              f"deliveries to alarm; within 8: {v['share_within_8']:.0%}; missed: {v['missed_within_60']}")
+        print(
+            f"  shift {k}: median {v['median_deliveries_to_alarm']} / p90 {v['p90_deliveries_to_alarm']} "
+            f"deliveries to alarm; within 8: {v['share_within_8']:.0%}; missed: {v['missed_within_60']}"
+        )
     return out
 
 
@@ -186,9 +219,14 @@ def bench_scms() -> dict[str, object]:
     _plot_scms(by_day.pop("plotted"), png)
     by_ship.pop("plotted")
     zero_share = float((ship["delay_days"] == 0).mean())
-    return {"shipments": len(ship), "vendors": int(ship["Vendor"].nunique()), "per_vendor_day": by_day,
-            "per_shipment": by_ship, "plot": str(png.relative_to(ROOT)),
-            "share_exactly_on_schedule": round(zero_share, 3)}
+    return {
+        "shipments": len(ship),
+        "vendors": int(ship["Vendor"].nunique()),
+        "per_vendor_day": by_day,
+        "per_shipment": by_ship,
+        "plot": str(png.relative_to(ROOT)),
+        "share_exactly_on_schedule": round(zero_share, 3),
+    }
 
 
 def _scms_changes(ship: pd.DataFrame, unit: str) -> dict[str, object]:
@@ -201,26 +239,41 @@ def _scms_changes(ship: pd.DataFrame, unit: str) -> dict[str, object]:
         dets = detect_shifts(x, rules=rules)
         for n, d in enumerate(dets):
             after = x[d.start_index : dets[n + 1].start_index if n + 1 < len(dets) else len(x)]
-            rows.append({"vendor": vendor, unit: len(g), "start": str(g["delivered"].iloc[d.start_index].date()),
-                         "alarm": str(g["delivered"].iloc[d.alarm_index].date()),
-                         "deliveries_to_alarm": d.alarm_index - d.start_index + 1,
-                         "baseline_median": d.baseline_median, "baseline_mean": round(d.baseline_mean, 1),
-                         "after_median": float(np.median(after)), "after_mean": round(float(after.mean()), 1),
-                         "direction": "later" if d.tested_shift_days > 0 else "earlier"})
+            rows.append(
+                {
+                    "vendor": vendor,
+                    unit: len(g),
+                    "start": str(g["delivered"].iloc[d.start_index].date()),
+                    "alarm": str(g["delivered"].iloc[d.alarm_index].date()),
+                    "deliveries_to_alarm": d.alarm_index - d.start_index + 1,
+                    "baseline_median": d.baseline_median,
+                    "baseline_mean": round(d.baseline_mean, 1),
+                    "after_median": float(np.median(after)),
+                    "after_mean": round(float(after.mean()), 1),
+                    "direction": "later" if d.tested_shift_days > 0 else "earlier",
+                }
+            )
         if dets or len(g) >= 150:
             plotted.append((vendor, g, dets))
     table = pd.DataFrame(rows)
     eligible = int((ship.groupby("Vendor").size() > rules.drift_baseline_min_n + 10).sum())
     n_changed = table["vendor"].nunique() if len(table) else 0
-    print(f"\n(b) SCMS per {unit}: {len(ship)} {unit}, {ship['Vendor'].nunique()} vendors, {eligible} with enough "
-          f"history; {n_changed} vendors with a detected change, {len(table)} changes")
+    print(
+        f"\n(b) SCMS per {unit}: {len(ship)} {unit}, {ship['Vendor'].nunique()} vendors, {eligible} with enough "
+        f"history; {n_changed} vendors with a detected change, {len(table)} changes"
+    )
     if len(table):
         counts = table.groupby("vendor").size()
         print(table.loc[table["vendor"].map(counts) <= 6].to_string(index=False))
         for vendor, k in counts[counts > 6].items():
             print(f"  {vendor}: {k} changes (listed in the JSON)")
-    return {"units": len(ship), "vendors_eligible": eligible, "vendors_changed": int(n_changed), "changes": rows,
-            "plotted": plotted}
+    return {
+        "units": len(ship),
+        "vendors_eligible": eligible,
+        "vendors_changed": int(n_changed),
+        "changes": rows,
+        "plotted": plotted,
+    }
 
 
 def _plot_scms(plotted: list[tuple[str, pd.DataFrame, list]], png: Path) -> None:
@@ -238,8 +291,10 @@ def _plot_scms(plotted: list[tuple[str, pd.DataFrame, list]], png: Path) -> None
         for d in dets:
             ax.axvline(g["delivered"].iloc[d.start_index], color="orange", ls="--", lw=1)
             ax.axvline(g["delivered"].iloc[d.alarm_index], color="red", lw=1)
-        ax.set_title(f"{vendor[:60]} ({len(g)} delivery days, median delay per day; "
-                     "orange = change start, red = alarm)", fontsize=9)
+        ax.set_title(
+            f"{vendor[:60]} ({len(g)} delivery days, median delay per day; orange = change start, red = alarm)",
+            fontsize=9,
+        )
         ax.set_ylabel("days late")
     fig.tight_layout()
     png.parent.mkdir(parents=True, exist_ok=True)
@@ -274,23 +329,38 @@ def bench_phantom(*, n_inject: int = 20, seed: int = 0, rules: AnomalyRules | No
             fp_all = len(got - set(inj))
             fp_new = len(got - set(inj) - pre)
             by_len = {n: sum(1 for k, v in inj.items() if v == n and k in got) for n in lengths}
-            results.append({"as_of": str(as_of.date()), "injected": len(inj), "flagged": len(got), "true_pos": tp,
-                            "false_pos": fp_all, "false_pos_not_in_clean_run": fp_new, "flagged_in_clean_run": len(pre),
-                            "recall_by_days": {f"{n}d": f"{by_len[n]}/{sum(1 for v in inj.values() if v == n)}"
-                                               for n in lengths}})
+            results.append(
+                {
+                    "as_of": str(as_of.date()),
+                    "injected": len(inj),
+                    "flagged": len(got),
+                    "true_pos": tp,
+                    "false_pos": fp_all,
+                    "false_pos_not_in_clean_run": fp_new,
+                    "flagged_in_clean_run": len(pre),
+                    "recall_by_days": {
+                        f"{n}d": f"{by_len[n]}/{sum(1 for v in inj.values() if v == n)}" for n in lengths
+                    },
+                }
+            )
             shutil.rmtree(folder, ignore_errors=True)
     tp = sum(r["true_pos"] for r in results)
     inj_n = sum(r["injected"] for r in results)
     flagged = sum(r["flagged"] for r in results)
     fp_new = sum(r["false_pos_not_in_clean_run"] for r in results)
-    out = {"runs": results, "recall": round(tp / inj_n, 3),
-           "precision": round(tp / flagged, 3) if flagged else None,
-           "precision_excluding_already_flagged_in_clean_data": round(tp / (tp + fp_new), 3) if tp + fp_new else None}
+    out = {
+        "runs": results,
+        "recall": round(tp / inj_n, 3),
+        "precision": round(tp / flagged, 3) if flagged else None,
+        "precision_excluding_already_flagged_in_clean_data": round(tp / (tp + fp_new), 3) if tp + fp_new else None,
+    }
     print("\n(c) phantom stock injected into a copy of replay_dev")
     print(pd.DataFrame(results).to_string(index=False))
-    print(f"recall {out['recall']}, precision {out['precision']} (all flags), "
-          f"{out['precision_excluding_already_flagged_in_clean_data']} (excluding series already flagged "
-          "in the untouched data)")
+    print(
+        f"recall {out['recall']}, precision {out['precision']} (all flags), "
+        f"{out['precision_excluding_already_flagged_in_clean_data']} (excluding series already flagged "
+        "in the untouched data)"
+    )
     return out
 
 
@@ -333,9 +403,15 @@ def bench_leadtime_model() -> dict[str, object]:
             scores[name]["p50"] += list(lead <= q50)
             scores[name]["p90"] += list(lead <= q90)
             scores[name]["log"] += list(np.log(np.maximum(pmf[rows, k], 1e-6)))
-    out = {name: {"pos": len(v["p50"]), "share_under_p50": round(float(np.mean(v["p50"])), 3),
-                  "share_under_p90": round(float(np.mean(v["p90"])), 3),
-                  "mean_log_score": round(float(np.mean(v["log"])), 3)} for name, v in scores.items()}
+    out = {
+        name: {
+            "pos": len(v["p50"]),
+            "share_under_p50": round(float(np.mean(v["p50"])), 3),
+            "share_under_p90": round(float(np.mean(v["p90"])), 3),
+            "mean_log_score": round(float(np.mean(v["log"])), 3),
+        }
+        for name, v in scores.items()
+    }
     print("\n(d) lead-time model, next month's POs predicted at each month end 2013-01 .. 2016-02")
     print(pd.DataFrame(out).T.to_string())
     return out
@@ -346,8 +422,12 @@ def main() -> int:
         print(f"shared data not found at {DATA}")
         return 1
     OUT.mkdir(parents=True, exist_ok=True)
-    report = {"replay_dev_drift": bench_replay_drift(), "scms": bench_scms(), "phantom_stock": bench_phantom(),
-              "leadtime_model": bench_leadtime_model()}
+    report = {
+        "replay_dev_drift": bench_replay_drift(),
+        "scms": bench_scms(),
+        "phantom_stock": bench_phantom(),
+        "leadtime_model": bench_leadtime_model(),
+    }
     path = OUT / "anomaly_detection.json"
     path.write_text(json.dumps(report, indent=1, default=str))
     print(f"\nwritten {path.relative_to(ROOT)}")

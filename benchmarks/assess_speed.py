@@ -53,32 +53,66 @@ def synthetic_company(n_series: int, seed: int = 0) -> tuple[Dataset, DemandFore
     suppliers = np.array(["SUP-A", "SUP-B", "SUP-C", "SUP-D"], dtype=object)
     sup_of_sku = suppliers[rng.integers(0, 4, n_sku)]
     lt_of_sku = rng.choice([3.0, 5.0, 7.0, 10.0, 14.0], n_sku)
-    items = pd.DataFrame({"sku": skus, "category": "CAT-" + pd.Series(rng.integers(0, 8, n_sku)).astype(str),
-                          "supplier_id": sup_of_sku, "lead_time_days": lt_of_sku, "pack_size": 6.0, "moq": 0.0,
-                          "unit_cost": 2.0})
+    items = pd.DataFrame(
+        {
+            "sku": skus,
+            "category": "CAT-" + pd.Series(rng.integers(0, 8, n_sku)).astype(str),
+            "supplier_id": sup_of_sku,
+            "lead_time_days": lt_of_sku,
+            "pack_size": 6.0,
+            "moq": 0.0,
+            "unit_cost": 2.0,
+        }
+    )
     days = pd.date_range(AS_OF - pd.Timedelta(days=27), AS_OF)
     qty = rng.poisson(rate[:, None], (n_series, len(days)))
     i, t = np.nonzero(qty)
     sales = pd.DataFrame({"date": days[t], "sku": sku_of[i], "location_id": loc_of[i], "qty": qty[i, t].astype(float)})
-    inv = pd.DataFrame({"date": AS_OF, "sku": sku_of, "location_id": loc_of,
-                        "on_hand": rng.poisson(rate * rng.uniform(2, 30, n_series)).astype(float)})
+    inv = pd.DataFrame(
+        {
+            "date": AS_OF,
+            "sku": sku_of,
+            "location_id": loc_of,
+            "on_hand": rng.poisson(rate * rng.uniform(2, 30, n_series)).astype(float),
+        }
+    )
     sku_idx = np.repeat(np.arange(n_sku), n_loc)[:n_series]
     hist = rng.integers(0, n_series, 20_000)
     order = AS_OF - pd.to_timedelta(rng.integers(30, 360, len(hist)), unit="D")
     lead = lt_of_sku[sku_idx[hist]] + rng.integers(-1, 4, len(hist))
     received = order + pd.to_timedelta(lead, unit="D")
-    po_hist = pd.DataFrame({"po_id": [f"H{k}" for k in range(len(hist))], "line_no": 1.0, "sku": sku_of[hist],
-                            "location_id": loc_of[hist], "supplier_id": sup_of_sku[sku_idx[hist]], "qty": 60.0,
-                            "order_date": order, "promised_date": order + pd.to_timedelta(lt_of_sku[sku_idx[hist]],
-                                                                                          unit="D"),
-                            "received_date": received, "received_qty": 60.0, "status": "received"})
+    po_hist = pd.DataFrame(
+        {
+            "po_id": [f"H{k}" for k in range(len(hist))],
+            "line_no": 1.0,
+            "sku": sku_of[hist],
+            "location_id": loc_of[hist],
+            "supplier_id": sup_of_sku[sku_idx[hist]],
+            "qty": 60.0,
+            "order_date": order,
+            "promised_date": order + pd.to_timedelta(lt_of_sku[sku_idx[hist]], unit="D"),
+            "received_date": received,
+            "received_qty": 60.0,
+            "status": "received",
+        }
+    )
     op = rng.choice(n_series, n_series // 3, replace=False)
     o_order = AS_OF - pd.to_timedelta(rng.integers(0, 14, len(op)), unit="D")
-    po_open = pd.DataFrame({"po_id": [f"O{k}" for k in range(len(op))], "line_no": 1.0, "sku": sku_of[op],
-                            "location_id": loc_of[op], "supplier_id": sup_of_sku[sku_idx[op]],
-                            "qty": np.ceil(rate[op] * 14 + 6), "order_date": o_order,
-                            "promised_date": o_order + pd.to_timedelta(lt_of_sku[sku_idx[op]], unit="D"),
-                            "received_date": pd.NaT, "received_qty": np.nan, "status": "open"})
+    po_open = pd.DataFrame(
+        {
+            "po_id": [f"O{k}" for k in range(len(op))],
+            "line_no": 1.0,
+            "sku": sku_of[op],
+            "location_id": loc_of[op],
+            "supplier_id": sup_of_sku[sku_idx[op]],
+            "qty": np.ceil(rate[op] * 14 + 6),
+            "order_date": o_order,
+            "promised_date": o_order + pd.to_timedelta(lt_of_sku[sku_idx[op]], unit="D"),
+            "received_date": pd.NaT,
+            "received_qty": np.nan,
+            "status": "open",
+        }
+    )
     ds = Dataset(
         items=_typed("items", items),
         locations=_typed("locations", pd.DataFrame({"location_id": locs})),
@@ -90,10 +124,18 @@ def synthetic_company(n_series: int, seed: int = 0) -> tuple[Dataset, DemandFore
     horizon = 21
     dates = pd.date_range(AS_OF + pd.Timedelta(days=1), periods=horizon)
     mean = rate[:, None] * (1 + 0.2 * np.sin(np.arange(horizon) / 7 * 2 * np.pi))[None, :]
-    series = pd.DataFrame({"sku": sku_of, "location_id": loc_of, "abc": rng.choice(["A", "B", "C"], n_series),
-                           "demand_class": "smooth"})
-    fc = DemandForecast(daily=pd.DataFrame(), series=series, dates=dates, mean=mean,
-                        size=np.full(n_series, 3.0), level_shape=np.full(n_series, 20.0), as_of=AS_OF)
+    series = pd.DataFrame(
+        {"sku": sku_of, "location_id": loc_of, "abc": rng.choice(["A", "B", "C"], n_series), "demand_class": "smooth"}
+    )
+    fc = DemandForecast(
+        daily=pd.DataFrame(),
+        series=series,
+        dates=dates,
+        mean=mean,
+        size=np.full(n_series, 3.0),
+        level_shape=np.full(n_series, 20.0),
+        as_of=AS_OF,
+    )
     return ds, fc
 
 
@@ -113,25 +155,45 @@ def main() -> None:
         t1 = time.perf_counter()
         a = assess_risk(ds, as_of=AS_OF, forecast=fc, lead_times=lt, rules=rules)
         t2 = time.perf_counter()
-        res.update({
-            "series": args.series, "n_paths": rules.risk.n_paths, "forecast_days": len(fc.dates),
-            "lead_time_seconds": round(t1 - t0, 2), "assess_seconds": round(t2 - t1, 2),
-            "assess_series_per_second": round(args.series / (t2 - t1), 1),
-            "levels": a["level"].value_counts().to_dict(), "assess_target_met": (t2 - t1) < 60,
-        })
-        print(f"assess {args.series} SKU-locations ({rules.risk.n_paths} paths x {len(fc.dates)} days): "
-              f"{t2 - t1:.1f} s (+ lead times {t1 - t0:.1f} s); levels {res['levels']}")
+        res.update(
+            {
+                "series": args.series,
+                "n_paths": rules.risk.n_paths,
+                "forecast_days": len(fc.dates),
+                "lead_time_seconds": round(t1 - t0, 2),
+                "assess_seconds": round(t2 - t1, 2),
+                "assess_series_per_second": round(args.series / (t2 - t1), 1),
+                "levels": a["level"].value_counts().to_dict(),
+                "assess_target_met": (t2 - t1) < 60,
+            }
+        )
+        print(
+            f"assess {args.series} SKU-locations ({rules.risk.n_paths} paths x {len(fc.dates)} days): "
+            f"{t2 - t1:.1f} s (+ lead times {t1 - t0:.1f} s); levels {res['levels']}"
+        )
     if not args.skip_backtest and REPLAY.is_dir():
         from stockwarden.cli.risk import run_backtest_on
         from stockwarden.ingest.dataset import load_dataset
 
         t3 = time.perf_counter()
         rds = load_dataset(REPLAY)
-        bt = run_backtest_on(rds, start=pd.Timestamp("2015-04-03"), end=pd.Timestamp("2016-03-25"), every_days=7,
-                             rules=RulesConfig(risk=RiskRules(learned_model="never")), mode="stats")
+        bt = run_backtest_on(
+            rds,
+            start=pd.Timestamp("2015-04-03"),
+            end=pd.Timestamp("2016-03-25"),
+            every_days=7,
+            rules=RulesConfig(risk=RiskRules(learned_model="never")),
+            mode="stats",
+        )
         t4 = time.perf_counter()
-        res.update({"backtest_seconds": round(t4 - t3, 1), "backtest_rows": len(bt),
-                    "backtest_checkpoints": int(bt["as_of"].nunique()), "backtest_target_met": (t4 - t3) < 300})
+        res.update(
+            {
+                "backtest_seconds": round(t4 - t3, 1),
+                "backtest_rows": len(bt),
+                "backtest_checkpoints": int(bt["as_of"].nunique()),
+                "backtest_target_met": (t4 - t3) < 300,
+            }
+        )
         print(f"backtest replay_dev: {len(bt)} rows, {bt['as_of'].nunique()} checkpoints in {t4 - t3:.0f} s")
         cols = ["as_of", "sku", "location_id", "level", "stockout_probability", "expected_stockout_date"]
         bt.loc[:, cols].to_csv(OUT / "assess_speed_backtest_warnings.csv", index=False, date_format="%Y-%m-%d")

@@ -63,12 +63,19 @@ def main() -> None:
         oof[te] = p
         contrib = booster.predict(x.iloc[te], pred_contrib=True)[:, :-1]  # type: ignore[attr-defined]
         shap_abs += np.abs(contrib).mean(axis=0) / 5
-        folds.append({"fold": k, "roc_auc": round(roc_auc_score(y[te], raw), 4),
-                      "pr_auc": round(average_precision_score(y[te], raw), 4),
-                      "brier_calibrated": round(brier_score_loss(y[te], p), 4)})
+        folds.append(
+            {
+                "fold": k,
+                "roc_auc": round(roc_auc_score(y[te], raw), 4),
+                "pr_auc": round(average_precision_score(y[te], raw), 4),
+                "brier_calibrated": round(brier_score_loss(y[te], p), 4),
+            }
+        )
     seconds = time.perf_counter() - t0
     res = {
-        "rows": len(y), "positives": int(y.sum()), "seconds": round(seconds, 1),
+        "rows": len(y),
+        "positives": int(y.sum()),
+        "seconds": round(seconds, 1),
         "roc_auc_mean": round(float(np.mean([f["roc_auc"] for f in folds])), 4),
         "roc_auc_sd": round(float(np.std([f["roc_auc"] for f in folds])), 4),
         "pr_auc_mean": round(float(np.mean([f["pr_auc"] for f in folds])), 4),
@@ -76,17 +83,20 @@ def main() -> None:
         "brier_calibrated_oof": round(brier_score_loss(y, oof), 4),
         "brier_constant": round(float(y.mean() * (1 - y.mean())), 4),
         "folds": folds,
-        "top_factors_mean_abs_shap": dict(sorted(zip(x.columns, np.round(shap_abs, 4).tolist(), strict=True),
-                                                 key=lambda kv: -kv[1])[:8]),
+        "top_factors_mean_abs_shap": dict(
+            sorted(zip(x.columns, np.round(shap_abs, 4).tolist(), strict=True), key=lambda kv: -kv[1])[:8]
+        ),
     }
     OUT.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(res, indent=2))
     print(f"{'fold':>4s} {'ROC-AUC':>8s} {'PR-AUC':>8s} {'Brier':>7s}")
     for f in folds:
         print(f"{f['fold']:4d} {f['roc_auc']:8.4f} {f['pr_auc']:8.4f} {f['brier_calibrated']:7.4f}")
-    print(f"mean ROC-AUC {res['roc_auc_mean']:.4f} ± {res['roc_auc_sd']:.4f}, PR-AUC {res['pr_auc_mean']:.4f} "
-          f"± {res['pr_auc_sd']:.4f} (published ROC-AUC ~0.95); Brier {res['brier_calibrated_oof']:.4f} vs "
-          f"constant {res['brier_constant']:.4f}; {len(y)} rows, {seconds:.0f} s")
+    print(
+        f"mean ROC-AUC {res['roc_auc_mean']:.4f} ± {res['roc_auc_sd']:.4f}, PR-AUC {res['pr_auc_mean']:.4f} "
+        f"± {res['pr_auc_sd']:.4f} (published ROC-AUC ~0.95); Brier {res['brier_calibrated_oof']:.4f} vs "
+        f"constant {res['brier_constant']:.4f}; {len(y)} rows, {seconds:.0f} s"
+    )
     print("top factors (mean |SHAP|):", res["top_factors_mean_abs_shap"])
 
 

@@ -30,8 +30,16 @@ OUT = Path(__file__).with_name("out")
 def show(name: str, report: RunReport, wall: float) -> dict[str, object]:
     steps = {s.name: round(s.seconds, 3) for s in report.steps}
     print(f"{name:28s} {report.status:18s} wall {wall:7.2f} s  " + " ".join(f"{k}={v:.2f}" for k, v in steps.items()))
-    keys = ("alerts_opened", "alerts_updated", "alerts_resolved", "alerts_escalated", "messages_enqueued",
-            "messages_sent", "assessed", "proposals_created")
+    keys = (
+        "alerts_opened",
+        "alerts_updated",
+        "alerts_resolved",
+        "alerts_escalated",
+        "messages_enqueued",
+        "messages_sent",
+        "assessed",
+        "proposals_created",
+    )
     print(f"{'':28s} " + ", ".join(f"{k}={report.counts.get(k, 0)}" for k in keys))
     return {"status": report.status, "wall_s": round(wall, 3), "steps_s": steps, "counts": report.counts}
 
@@ -53,18 +61,24 @@ def main() -> None:
         import_dataset(engine, DATA)
         import_s = time.perf_counter() - start
         print(f"replay_dev imported in {import_s:.1f} s; forecast mode {args.mode}; timings under shared load")
-        rules = RulesConfig(run=RunRules(forecast_mode=args.mode),
-                            notify=NotifyRules(channels=[NotifyChannel(name="file", url=f"file://{tmp}/n.log")]))
+        rules = RulesConfig(
+            run=RunRules(forecast_mode=args.mode),
+            notify=NotifyRules(channels=[NotifyChannel(name="file", url=f"file://{tmp}/n.log")]),
+        )
         results = {}
-        for name, as_of, at in (("first run", day, now), ("same run again", day, now + dt.timedelta(hours=1)),
-                                ("next day", day + dt.timedelta(days=1), now + dt.timedelta(days=1))):
+        for name, as_of, at in (
+            ("first run", day, now),
+            ("same run again", day, now + dt.timedelta(hours=1)),
+            ("next day", day + dt.timedelta(days=1), now + dt.timedelta(days=1)),
+        ):
             start = time.perf_counter()
             report = run_pipeline(engine, as_of=as_of, config=rules, now=at, notifier=AppriseNotifier())
             results[name] = show(name, report, time.perf_counter() - start)
         engine.dispose()
     OUT.mkdir(exist_ok=True)
-    (OUT / "daily_run.json").write_text(json.dumps({"mode": args.mode, "as_of": args.as_of, "import_s": import_s,
-                                                    **results}, indent=2, default=str))
+    (OUT / "daily_run.json").write_text(
+        json.dumps({"mode": args.mode, "as_of": args.as_of, "import_s": import_s, **results}, indent=2, default=str)
+    )
 
 
 if __name__ == "__main__":

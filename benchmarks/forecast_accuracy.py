@@ -52,9 +52,21 @@ def _prepare_folder(src: Path | None, as_of: str, work: Path) -> tuple[Path, Pat
         truth = src / "truth.csv"
     else:
         truth = work / f"truth_{as_of}.csv"
-        subprocess.run([sys.executable, str(SHARED / "tools" / "m5_to_dataset.py"),
-                        str(SHARED / "data" / "m5_tiny" / "tiny_m5.csv.gz"), str(folder), "--as-of", as_of,
-                        "--horizon", "28", "--truth", str(truth)], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                str(SHARED / "tools" / "m5_to_dataset.py"),
+                str(SHARED / "data" / "m5_tiny" / "tiny_m5.csv.gz"),
+                str(folder),
+                "--as-of",
+                as_of,
+                "--horizon",
+                "28",
+                "--truth",
+                str(truth),
+            ],
+            check=True,
+        )
     if not any(folder.glob("inventory.*")):
         # the M5 folders have no stock counts; the dataset reader wants the table, so give it empty
         (folder / "inventory.csv").write_text("date,sku,location_id,on_hand\n")
@@ -81,8 +93,11 @@ def _calibration(fc: DemandForecast, truth: pd.DataFrame) -> dict[str, dict[str,
     for q in ("p5", "p25", "p50", "p75", "p95"):
         tau = int(q[1:]) / 100
         pit = float(np.mean(np.clip((tau - lo) / np.maximum(hi - lo, 1e-12), 0.0, 1.0)))
-        out[q] = {"at_or_below": round(float(np.mean(y <= m[q].to_numpy())), 4),
-                  "below": round(float(np.mean(y < m[q].to_numpy())), 4), "pit": round(pit, 4)}
+        out[q] = {
+            "at_or_below": round(float(np.mean(y <= m[q].to_numpy())), 4),
+            "below": round(float(np.mean(y < m[q].to_numpy())), 4),
+            "pit": round(pit, 4),
+        }
     return out
 
 
@@ -95,13 +110,28 @@ def run_origin(src: Path | None, as_of: str, work: Path, mode: str) -> dict:
     fc_path = work / f"forecast_{as_of}.csv"
     fc.daily.to_csv(fc_path, index=False, date_format="%Y-%m-%d")
     score_path = work / f"score_{as_of}.json"
-    subprocess.run([sys.executable, str(SHARED / "tools" / "score_forecasts.py"), str(folder), str(truth_path),
-                    str(fc_path), "--with-ets", "--json", str(score_path)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(SHARED / "tools" / "score_forecasts.py"),
+            str(folder),
+            str(truth_path),
+            str(fc_path),
+            "--with-ets",
+            "--json",
+            str(score_path),
+        ],
+        check=True,
+        capture_output=True,
+    )
     scores = json.loads(score_path.read_text())
     truth = pd.read_csv(truth_path, dtype={"sku": str, "location_id": str})
     best = min(BASELINES, key=lambda b: scores[b]["wrmsse"])
     return {
-        "as_of": as_of, "seconds": round(seconds, 1), "scores": scores, "best_baseline": best,
+        "as_of": as_of,
+        "seconds": round(seconds, 1),
+        "scores": scores,
+        "best_baseline": best,
         "calibration": _calibration(fc, truth),
         "models": fc.series["model"].value_counts().to_dict(),
     }
@@ -115,14 +145,21 @@ def summarize_m5(results: list[dict]) -> dict:
     wspl_ma = np.mean([r["scores"]["ma28"]["wspl"] for r in results])
     cal = {q: float(np.mean([r["calibration"][q]["pit"] for r in results])) for q in ("p5", "p95")}
     return {
-        "wrmsse": round(float(w), 4), "best_baseline_wrmsse_per_origin": round(float(best), 4),
+        "wrmsse": round(float(w), 4),
+        "best_baseline_wrmsse_per_origin": round(float(best), 4),
         "best_single_baseline_wrmsse": round(float(best_fixed), 4),
-        "wrmsse_ratio": round(float(w / best), 4), "wspl": round(float(wspl), 4),
-        "wspl_ma28": round(float(wspl_ma), 4), "wspl_ratio": round(float(wspl / wspl_ma), 4),
-        "coverage_p5": round(cal["p5"], 4), "coverage_p95": round(cal["p95"], 4),
-        "targets": {"wrmsse_ratio<=0.95": bool(w / best <= 0.95), "wspl_ratio<=0.85": bool(wspl / wspl_ma <= 0.85),
-                    "p5_within_3pts": bool(abs(cal["p5"] - 0.05) <= 0.03),
-                    "p95_within_3pts": bool(abs(cal["p95"] - 0.95) <= 0.03)},
+        "wrmsse_ratio": round(float(w / best), 4),
+        "wspl": round(float(wspl), 4),
+        "wspl_ma28": round(float(wspl_ma), 4),
+        "wspl_ratio": round(float(wspl / wspl_ma), 4),
+        "coverage_p5": round(cal["p5"], 4),
+        "coverage_p95": round(cal["p95"], 4),
+        "targets": {
+            "wrmsse_ratio<=0.95": bool(w / best <= 0.95),
+            "wspl_ratio<=0.85": bool(wspl / wspl_ma <= 0.85),
+            "p5_within_3pts": bool(abs(cal["p5"] - 0.05) <= 0.03),
+            "p95_within_3pts": bool(abs(cal["p95"] - 0.95) <= 0.03),
+        },
     }
 
 
@@ -141,14 +178,18 @@ def main() -> None:
             results = [run_origin(SHARED / "data" / "m5_dev", DEV_AS_OF, work, a.mode)]
             results += [run_origin(None, o, work, a.mode) for o in a.origins.split(",") if o]
         report["m5"] = {"origins": results, "summary": summarize_m5(results)}
-        print(f"{'origin':12s} {'WRMSSE':>7s} {'best bl':>12s} {'WSPL':>7s} {'ma28 SPL':>8s} {'p5 cov':>7s} "
-              f"{'p95 cov':>7s} {'sec':>6s}")
+        print(
+            f"{'origin':12s} {'WRMSSE':>7s} {'best bl':>12s} {'WSPL':>7s} {'ma28 SPL':>8s} {'p5 cov':>7s} "
+            f"{'p95 cov':>7s} {'sec':>6s}"
+        )
         for r in results:
             s = r["scores"]
             cal = r["calibration"]
-            print(f"{r['as_of']:12s} {s['stockwarden']['wrmsse']:7.3f} "
-                  f"{r['best_baseline']:>6s}{s[r['best_baseline']]['wrmsse']:6.3f} {s['stockwarden']['wspl']:7.3f} "
-                  f"{s['ma28']['wspl']:8.3f} {cal['p5']['pit']:7.3f} {cal['p95']['pit']:7.3f} {r['seconds']:6.1f}")
+            print(
+                f"{r['as_of']:12s} {s['stockwarden']['wrmsse']:7.3f} "
+                f"{r['best_baseline']:>6s}{s[r['best_baseline']]['wrmsse']:6.3f} {s['stockwarden']['wspl']:7.3f} "
+                f"{s['ma28']['wspl']:8.3f} {cal['p5']['pit']:7.3f} {cal['p95']['pit']:7.3f} {r['seconds']:6.1f}"
+            )
         print(json.dumps(report["m5"]["summary"], indent=1))
     if not a.skip_spares:
         from forecast_accuracy_spares import run_spares

@@ -23,7 +23,11 @@ from stockwarden.forecast.models import forecast_stats
 
 CANDIDATES = ("croston_sba+tsb+imapa+adida", "croston_sba", "tsb", "imapa", "adida")
 SETS = {  # name -> (loader, horizon)
-    "carparts": 12, "RAF": 12, "OIL": 12, "MAN": 12, "AUTO": 6,
+    "carparts": 12,
+    "RAF": 12,
+    "OIL": 12,
+    "MAN": 12,
+    "AUTO": 6,
 }
 
 

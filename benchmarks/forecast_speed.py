@@ -49,8 +49,16 @@ def make_dataset(n_series: int, days: int, seed: int = 0) -> Dataset:
     dates = pd.date_range(end=AS_OF, periods=days, freq="D")
     i, t = np.nonzero(qty)
     skus = np.array([f"SKU{k:05d}" for k in range(n_series)], dtype=object)
-    sales = pd.DataFrame({"date": dates.to_numpy()[t], "sku": skus[i], "qty": qty[i, t],
-                          "location_id": "STORE1", "price": pr[i, t], "on_promotion": 0.0})
+    sales = pd.DataFrame(
+        {
+            "date": dates.to_numpy()[t],
+            "sku": skus[i],
+            "qty": qty[i, t],
+            "location_id": "STORE1",
+            "price": pr[i, t],
+            "on_promotion": 0.0,
+        }
+    )
     sales = pd.concat([empty_frame("sales"), sales], ignore_index=True)
     return Dataset(sales=sales, present=frozenset({"sales"}))
 
@@ -75,15 +83,23 @@ def main() -> None:
     fc, total_s = _time(lambda: forecast_demand(ds, as_of=AS_OF, horizon_days=28, mode=a.mode, seed=0))
     load_after = os.getloadavg()
     report: dict = {
-        "series": a.series, "days": a.days, "horizon_days": 28, "mode": a.mode, "cores": cores,
-        "end_to_end_seconds": round(total_s, 1), "target_seconds": 300, "meets_target": total_s < 300,
+        "series": a.series,
+        "days": a.days,
+        "horizon_days": 28,
+        "mode": a.mode,
+        "cores": cores,
+        "end_to_end_seconds": round(total_s, 1),
+        "target_seconds": 300,
+        "meets_target": total_s < 300,
         "series_per_second_per_core_end_to_end": round(a.series / total_s / cores, 1),
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in load_after],
         "models": fc.series["model"].value_counts().to_dict(),
     }
-    print(f"forecast_demand(mode={a.mode!r}) end to end: {total_s:.1f}s "
-          f"({a.series / total_s / cores:.1f} series/s/core); load {load_before[0]:.1f} -> {load_after[0]:.1f}")
+    print(
+        f"forecast_demand(mode={a.mode!r}) end to end: {total_s:.1f}s "
+        f"({a.series / total_s / cores:.1f} series/s/core); load {load_before[0]:.1f} -> {load_after[0]:.1f}"
+    )
     if not a.skip_families:
         hist = build_demand_history(ds, as_of=AS_OF)
         prof = compute_series_profile(hist)
@@ -93,16 +109,24 @@ def main() -> None:
         fam: dict[str, dict[str, float]] = {}
         for name in ("seso", "ma28", "snaive", "croston_sba", "tsb", "adida", "imapa"):
             _, s = _time(lambda n=name: forecast_stats(panel, h=28, names=[n], n_jobs=cores))
-            fam[name] = {"series": a.series, "seconds": round(s, 2),
-                         "series_per_s_per_core": round(a.series / s / cores, 1)}
+            fam[name] = {
+                "series": a.series,
+                "seconds": round(s, 2),
+                "series_per_s_per_core": round(a.series / s / cores, 1),
+            }
         sample = panel.loc[panel["unique_id"] < 1000]
         _, s = _time(lambda: forecast_stats(sample, h=28, names=["ets"], n_jobs=cores))
-        fam["ets (AutoETS, 1000-series sample)"] = {"series": 1000, "seconds": round(s, 2),
-                                                    "series_per_s_per_core": round(1000 / s / cores, 1)}
-        _, s = _time(lambda: forecast_global(panel, future, h=28, n_jobs=cores, n_estimators=80,
-                                             max_train_rows=60_000))
+        fam["ets (AutoETS, 1000-series sample)"] = {
+            "series": 1000,
+            "seconds": round(s, 2),
+            "series_per_s_per_core": round(1000 / s / cores, 1),
+        }
+        _, s = _time(lambda: forecast_global(panel, future, h=28, n_jobs=cores, n_estimators=80, max_train_rows=60_000))
         fam["lgbm (global, 80 rounds, 60k rows, 1 thread)"] = {
-            "series": a.series, "seconds": round(s, 2), "series_per_s_per_core": round(a.series / s, 1)}
+            "series": a.series,
+            "seconds": round(s, 2),
+            "series_per_s_per_core": round(a.series / s, 1),
+        }
         report["families"] = fam
         print(f"{'family':45s} {'series':>7s} {'seconds':>8s} {'series/s/core':>14s}")
         for k, v in fam.items():

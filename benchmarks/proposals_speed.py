@@ -37,22 +37,43 @@ def synthetic(n: int, seed: int = 0) -> tuple[pd.DataFrame, Dataset]:
     rng = np.random.default_rng(seed)
     n_items = max(n // 3, 1)
     skus = np.array([f"SKU-{i:06d}" for i in range(n_items)])
-    items = pd.DataFrame({
-        "sku": skus, "name": skus, "category": "cat", "unit": "ea",
-        "unit_cost": rng.choice([0.5, 2.0, 9.9, 40.0], n_items), "pack_size": rng.choice([1.0, 6.0, 12.0], n_items),
-        "moq": rng.choice([0.0, 24.0, 48.0], n_items), "supplier_id": [f"SUP-{i % 40:02d}" for i in range(n_items)],
-        "lead_time_days": rng.choice([3.0, 7.0, 14.0], n_items), "service_level": 0.95, "shelf_life_days": np.nan,
-    }).astype(empty_frame("items").dtypes.to_dict())
+    items = pd.DataFrame(
+        {
+            "sku": skus,
+            "name": skus,
+            "category": "cat",
+            "unit": "ea",
+            "unit_cost": rng.choice([0.5, 2.0, 9.9, 40.0], n_items),
+            "pack_size": rng.choice([1.0, 6.0, 12.0], n_items),
+            "moq": rng.choice([0.0, 24.0, 48.0], n_items),
+            "supplier_id": [f"SUP-{i % 40:02d}" for i in range(n_items)],
+            "lead_time_days": rng.choice([3.0, 7.0, 14.0], n_items),
+            "service_level": 0.95,
+            "shelf_life_days": np.nan,
+        }
+    ).astype(empty_frame("items").dtypes.to_dict())
     rows = np.arange(n)
     rop = rng.uniform(10, 100, n)
-    assessment = pd.DataFrame({
-        "as_of": AS_OF.isoformat(), "sku": skus[rows % n_items], "location_id": [f"WH{r // n_items + 1}" for r in rows],
-        "level": "warning", "stockout_probability": rng.uniform(0, 1, n), "expected_stockout_date": "2024-04-30",
-        "days_of_cover": rng.uniform(0, 30, n), "on_hand": rng.uniform(0, 150, n), "on_order": rng.uniform(0, 50, n),
-        "reorder_point": rop, "safety_stock": 5.0, "order_up_to": rop * 2, "suggested_order_qty": 0.0,
-        "reasons": "below_reorder_point", "mean_daily_forecast": rng.uniform(0, 10, n),
-        "expected_short": rng.uniform(0, 20, n),
-    })
+    assessment = pd.DataFrame(
+        {
+            "as_of": AS_OF.isoformat(),
+            "sku": skus[rows % n_items],
+            "location_id": [f"WH{r // n_items + 1}" for r in rows],
+            "level": "warning",
+            "stockout_probability": rng.uniform(0, 1, n),
+            "expected_stockout_date": "2024-04-30",
+            "days_of_cover": rng.uniform(0, 30, n),
+            "on_hand": rng.uniform(0, 150, n),
+            "on_order": rng.uniform(0, 50, n),
+            "reorder_point": rop,
+            "safety_stock": 5.0,
+            "order_up_to": rop * 2,
+            "suggested_order_qty": 0.0,
+            "reasons": "below_reorder_point",
+            "mean_daily_forecast": rng.uniform(0, 10, n),
+            "expected_short": rng.uniform(0, 20, n),
+        }
+    )
     return assessment, Dataset(items=items)
 
 
@@ -64,16 +85,29 @@ def timed(fn):  # type: ignore[no-untyped-def]
 
 def main(n: int) -> dict[str, object]:
     assessment, ds = synthetic(n)
-    full = RulesConfig.model_validate({"orders": {
-        "use_eoq": True, "max_cover_days": 60, "default_min_order_value": 500.0, "budget": 100_000.0,
-        "approver_roles": {"director": 1e12}}})
+    full = RulesConfig.model_validate(
+        {
+            "orders": {
+                "use_eoq": True,
+                "max_cover_days": 60,
+                "default_min_order_value": 500.0,
+                "budget": 100_000.0,
+                "approver_roles": {"director": 1e12},
+            }
+        }
+    )
     plain = RulesConfig.model_validate({"orders": {"approver_roles": {"director": 1e12}}})
     results: dict[str, object] = {"n_assessed": n}
     ps_full, t_full = timed(lambda: propose_orders(assessment, ds, as_of=AS_OF, rules=full))
     ps, t_plain = timed(lambda: propose_orders(assessment, ds, as_of=AS_OF, rules=plain))
-    results.update(propose_default_s=round(t_plain, 2), lines=len(ps.lines), orders=len(ps.orders),
-                   propose_all_options_s=round(t_full, 2), lines_all_options=len(ps_full.lines),
-                   cut_by_budget=len(ps_full.cut_lines))
+    results.update(
+        propose_default_s=round(t_plain, 2),
+        lines=len(ps.lines),
+        orders=len(ps.orders),
+        propose_all_options_s=round(t_full, 2),
+        lines_all_options=len(ps_full.lines),
+        cut_by_budget=len(ps_full.cut_lines),
+    )
     now = dt.datetime(2024, 4, 15, 6, tzinfo=dt.UTC)
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(f"sqlite:///{tmp}/bench.db")
@@ -82,16 +116,33 @@ def main(n: int) -> dict[str, object]:
         s2, t_resave = timed(lambda: order_repo.save_proposals(engine, ps, now=now, rules=plain.orders))
         assert s2.created == 0 and s2.updated == 0, s2
         ids = [ln.proposal_id for ln in order_repo.list_proposal_lines(engine)]
-        _, t_approve = timed(lambda: order_repo.approve_proposals(
-            engine, ids, actor=Actor("bench", "director"), now=now, rules=plain.orders))
-        res, t_export = timed(lambda: order_repo.export_proposals(
-            engine, order_date=AS_OF, now=now, actor=Actor("bench"), rules=plain.orders,
-            deliver=lambda f: f.to_csv(Path(tmp) / "po.csv", index=False)))
+        _, t_approve = timed(
+            lambda: order_repo.approve_proposals(
+                engine, ids, actor=Actor("bench", "director"), now=now, rules=plain.orders
+            )
+        )
+        res, t_export = timed(
+            lambda: order_repo.export_proposals(
+                engine,
+                order_date=AS_OF,
+                now=now,
+                actor=Actor("bench"),
+                rules=plain.orders,
+                deliver=lambda f: f.to_csv(Path(tmp) / "po.csv", index=False),
+            )
+        )
         pos, t_feedback = timed(lambda: order_repo.exported_orders_as_pos(engine, as_of=AS_OF))
         engine.dispose()
-    results.update(save_first_s=round(t_save, 2), created=s1.created, save_again_s=round(t_resave, 2),
-                   approve_all_s=round(t_approve, 2), export_s=round(t_export, 2), exported=res.n_exported,
-                   exported_as_pos_s=round(t_feedback, 2), exported_pos_rows=len(pos))
+    results.update(
+        save_first_s=round(t_save, 2),
+        created=s1.created,
+        save_again_s=round(t_resave, 2),
+        approve_all_s=round(t_approve, 2),
+        export_s=round(t_export, 2),
+        exported=res.n_exported,
+        exported_as_pos_s=round(t_feedback, 2),
+        exported_pos_rows=len(pos),
+    )
     return results
 
 

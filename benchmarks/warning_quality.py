@@ -47,10 +47,17 @@ def main() -> None:
     rules = RulesConfig(risk=RiskRules(learned_model=args.learned))
     t0 = time.perf_counter()
     ds = load_dataset(DATA)
-    frame = run_backtest_on(ds, start=pd.Timestamp(START), end=pd.Timestamp(END), every_days=EVERY, rules=rules,
-                            refit_every=args.refit_every, mode=args.mode,
-                            warmup_days=args.warmup_days if args.learned != "never" else 0,
-                            history_days=args.history_days or None)
+    frame = run_backtest_on(
+        ds,
+        start=pd.Timestamp(START),
+        end=pd.Timestamp(END),
+        every_days=EVERY,
+        rules=rules,
+        refit_every=args.refit_every,
+        mode=args.mode,
+        warmup_days=args.warmup_days if args.learned != "never" else 0,
+        history_days=args.history_days or None,
+    )
     seconds = time.perf_counter() - t0
     frame.to_csv(OUT / "warning_quality_backtest.csv", index=False, date_format="%Y-%m-%d")
     # The scorer reads the documented warning columns; it merges every column with truth.csv, whose
@@ -58,8 +65,12 @@ def main() -> None:
     warnings_csv = OUT / "warning_quality_warnings.csv"
     frame.loc[:, list(SCORED_COLUMNS)].to_csv(warnings_csv, index=False, date_format="%Y-%m-%d")
     score_json = OUT / "warning_quality_score.json"
-    res = subprocess.run([sys.executable, str(SCORER), str(DATA), str(DATA / "truth.csv"), str(warnings_csv),
-                          "--json", str(score_json)], capture_output=True, text=True, check=True)
+    res = subprocess.run(
+        [sys.executable, str(SCORER), str(DATA), str(DATA / "truth.csv"), str(warnings_csv), "--json", str(score_json)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     print(res.stdout)
     score = json.loads(score_json.read_text())
     sw = score["stockwarden"]
@@ -74,13 +85,25 @@ def main() -> None:
         "brier<constant": sw["brier"] < brier_const,
     }
     used = frame["model_source"].value_counts().to_dict() if "model_source" in frame else {}
-    summary = {"seconds": round(seconds, 1), "rows": len(frame), "checkpoints": int(frame["as_of"].nunique()),
-               "refit_every": args.refit_every, "forecast_mode": args.mode, "learned": args.learned,
-               "warmup_days": args.warmup_days, "history_days": args.history_days, "model_source_rows": used,
-               "brier_constant_base_rate": round(brier_const, 4), "score": score, "targets_met": targets}
+    summary = {
+        "seconds": round(seconds, 1),
+        "rows": len(frame),
+        "checkpoints": int(frame["as_of"].nunique()),
+        "refit_every": args.refit_every,
+        "forecast_mode": args.mode,
+        "learned": args.learned,
+        "warmup_days": args.warmup_days,
+        "history_days": args.history_days,
+        "model_source_rows": used,
+        "brier_constant_base_rate": round(brier_const, 4),
+        "score": score,
+        "targets_met": targets,
+    }
     args.out.write_text(json.dumps(summary, indent=2))
-    print(f"backtest: {len(frame)} rows, {summary['checkpoints']} checkpoints in {seconds:.0f} s "
-          f"(forecast mode {args.mode}, refit every {args.refit_every}, learned {args.learned}: {used})")
+    print(
+        f"backtest: {len(frame)} rows, {summary['checkpoints']} checkpoints in {seconds:.0f} s "
+        f"(forecast mode {args.mode}, refit every {args.refit_every}, learned {args.learned}: {used})"
+    )
     print(f"Brier {sw['brier']:.4f} vs constant base rate {brier_const:.4f}")
     for k, ok in targets.items():
         print(f"  {'PASS' if ok else 'FAIL'}  {k}")

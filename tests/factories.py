@@ -36,8 +36,19 @@ def make_dataset_folder(
     write_table(
         folder,
         "items",
-        [{"sku": s, "name": f"Item {s}", "category": "cat", "unit_cost": 2.0, "pack_size": 6, "moq": 12,
-          "supplier_id": "SUP-1", "lead_time_days": 7} for s in skus],
+        [
+            {
+                "sku": s,
+                "name": f"Item {s}",
+                "category": "cat",
+                "unit_cost": 2.0,
+                "pack_size": 6,
+                "moq": 12,
+                "supplier_id": "SUP-1",
+                "lead_time_days": 7,
+            }
+            for s in skus
+        ],
     )
     sales, counts, pos = [], [], []
     for k, sku in enumerate(skus):
@@ -48,18 +59,28 @@ def make_dataset_folder(
                 sales.append({"date": d.date().isoformat(), "sku": sku, "location_id": location, "qty": int(qty[i])})
             stock -= qty[i]
             if i % 7 == 6:
-                counts.append({"date": d.date().isoformat(), "sku": sku, "location_id": location,
-                               "on_hand": max(stock, 0)})
+                counts.append(
+                    {"date": d.date().isoformat(), "sku": sku, "location_id": location, "on_hand": max(stock, 0)}
+                )
             if i % 28 == 0:
                 order = dates[i]
                 recv = order + pd.Timedelta(days=int(7 + rng.integers(0, 4)))
                 is_received = recv <= dates[-1]
-                pos.append({"po_id": f"PO-{k}-{i}", "line_no": 1, "sku": sku, "location_id": location,
-                            "supplier_id": "SUP-1", "qty": 120, "order_date": order.date().isoformat(),
-                            "promised_date": (order + pd.Timedelta(days=7)).date().isoformat(),
-                            "received_date": recv.date().isoformat() if is_received else "",
-                            "received_qty": 120 if is_received else "",
-                            "status": "received" if is_received else "open"})
+                pos.append(
+                    {
+                        "po_id": f"PO-{k}-{i}",
+                        "line_no": 1,
+                        "sku": sku,
+                        "location_id": location,
+                        "supplier_id": "SUP-1",
+                        "qty": 120,
+                        "order_date": order.date().isoformat(),
+                        "promised_date": (order + pd.Timedelta(days=7)).date().isoformat(),
+                        "received_date": recv.date().isoformat() if is_received else "",
+                        "received_qty": 120 if is_received else "",
+                        "status": "received" if is_received else "open",
+                    }
+                )
                 if is_received:
                     stock += 120
     write_table(folder, "sales", sales)

@@ -20,20 +20,40 @@ def frame_for(table: str, rows: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def sales_from_matrix(qty: np.ndarray, *, start: str = "2024-01-01", skus: list[str] | None = None,
-                      location: str = "L1", price: float = 2.0) -> pd.DataFrame:
+def sales_from_matrix(
+    qty: np.ndarray,
+    *,
+    start: str = "2024-01-01",
+    skus: list[str] | None = None,
+    location: str = "L1",
+    price: float = 2.0,
+) -> pd.DataFrame:
     """Sale rows (only positive days) from a (n_series, days) matrix of daily quantities."""
     n, days = qty.shape
     skus = skus or [f"S{i:03d}" for i in range(n)]
     dates = pd.date_range(start, periods=days, freq="D")
     i, t = np.nonzero(qty)
-    return pd.DataFrame({"date": dates[t], "sku": np.asarray(skus, dtype=object)[i], "location_id": location,
-                         "qty": qty[i, t].astype(float), "price": price, "on_promotion": 0.0})
+    return pd.DataFrame(
+        {
+            "date": dates[t],
+            "sku": np.asarray(skus, dtype=object)[i],
+            "location_id": location,
+            "qty": qty[i, t].astype(float),
+            "price": price,
+            "on_promotion": 0.0,
+        }
+    )
 
 
-def make_forecast_dataset(qty: np.ndarray, *, start: str = "2024-01-01", inventory: pd.DataFrame | None = None,
-                          events: pd.DataFrame | None = None, promotions: pd.DataFrame | None = None,
-                          extra_sales: pd.DataFrame | None = None) -> Dataset:
+def make_forecast_dataset(
+    qty: np.ndarray,
+    *,
+    start: str = "2024-01-01",
+    inventory: pd.DataFrame | None = None,
+    events: pd.DataFrame | None = None,
+    promotions: pd.DataFrame | None = None,
+    extra_sales: pd.DataFrame | None = None,
+) -> Dataset:
     """A Dataset with the given daily sales matrix (and optional counts, events, promotions)."""
     sales = sales_from_matrix(qty, start=start)
     if extra_sales is not None:

@@ -25,8 +25,16 @@ def _typed(table: str, rows: list[dict[str, object]]) -> pd.DataFrame:
 
 def make_item(sku: str, **overrides: object) -> dict[str, object]:
     """One items row: pack 12, MOQ 24, cost 2.0, supplier S1, lead time 7 days unless overridden."""
-    row: dict[str, object] = {"sku": sku, "name": f"Item {sku}", "category": "cat", "unit_cost": 2.0,
-                              "pack_size": 12.0, "moq": 24.0, "supplier_id": "S1", "lead_time_days": 7.0}
+    row: dict[str, object] = {
+        "sku": sku,
+        "name": f"Item {sku}",
+        "category": "cat",
+        "unit_cost": 2.0,
+        "pack_size": 12.0,
+        "moq": 24.0,
+        "supplier_id": "S1",
+        "lead_time_days": 7.0,
+    }
     row.update(overrides)
     return row
 
@@ -56,10 +64,20 @@ def make_orders_dataset(
 def make_assessment_row(sku: str, **overrides: object) -> dict[str, object]:
     """One assessment row (issue-4 columns) for ``sku`` at WH1: below its reorder point by default."""
     row: dict[str, object] = {
-        "as_of": AS_OF.isoformat(), "sku": sku, "location_id": "WH1", "level": "warning",
-        "stockout_probability": 0.5, "expected_stockout_date": "2024-04-25", "days_of_cover": 10.0,
-        "on_hand": 25.0, "on_order": 12.0, "reorder_point": 45.0, "safety_stock": 10.0, "order_up_to": 120.0,
-        "suggested_order_qty": 84.0, "reasons": "below_reorder_point",
+        "as_of": AS_OF.isoformat(),
+        "sku": sku,
+        "location_id": "WH1",
+        "level": "warning",
+        "stockout_probability": 0.5,
+        "expected_stockout_date": "2024-04-25",
+        "days_of_cover": 10.0,
+        "on_hand": 25.0,
+        "on_order": 12.0,
+        "reorder_point": 45.0,
+        "safety_stock": 10.0,
+        "order_up_to": 120.0,
+        "suggested_order_qty": 84.0,
+        "reasons": "below_reorder_point",
     }
     row.update(overrides)
     return row

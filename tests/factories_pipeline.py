@@ -36,8 +36,10 @@ def make_db(tmp_path: Path, *, n_skus: int = 3, url: str | None = None) -> tuple
 
 def rules_with(*channels: NotifyChannel, **notify: object) -> RulesConfig:
     """Rules with the given channels and the fast statistical forecast."""
-    return RulesConfig(notify=NotifyRules(channels=list(channels), **notify),  # type: ignore[arg-type]
-                       run=RunRules(forecast_mode="stats"))
+    return RulesConfig(
+        notify=NotifyRules(channels=list(channels), **notify),  # type: ignore[arg-type]
+        run=RunRules(forecast_mode="stats"),
+    )
 
 
 class ScriptedRisk:
@@ -56,5 +58,6 @@ class ScriptedRisk:
 
 def scripted_steps(risk: ScriptedRisk) -> PipelineSteps:
     """Real steps except the risk assessment (scripted) and the forecast/lead times it would use."""
-    return PipelineSteps(assess=risk, forecast=lambda ds, **kw: None, lead_times=lambda ds, **kw: None,
-                         anomalies=lambda ds, **kw: None)
+    return PipelineSteps(
+        assess=risk, forecast=lambda ds, **kw: None, lead_times=lambda ds, **kw: None, anomalies=lambda ds, **kw: None
+    )

@@ -26,8 +26,9 @@ class FakeForecast:
         return rng.poisson(lam).astype(float)
 
 
-def fake_forecast(keys: list[tuple[str, str]], rates: list[float], *, as_of: pd.Timestamp = AS_OF,
-                  days: int = 35) -> FakeForecast:
+def fake_forecast(
+    keys: list[tuple[str, str]], rates: list[float], *, as_of: pd.Timestamp = AS_OF, days: int = 35
+) -> FakeForecast:
     series = pd.DataFrame(keys, columns=["sku", "location_id"]).assign(abc="A", demand_class="smooth")
     dates = pd.date_range(as_of + pd.Timedelta(days=1), periods=days, freq="D")
     return FakeForecast(series=series, dates=dates, rate=np.asarray(rates, dtype=float))
@@ -41,8 +42,11 @@ class FakeLeadTimes:
     delay_days: int = 0
     max_days: int = 60
     p_short: float = 0.0
-    table: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
-        {"level": ["supplier"], "supplier_id": ["SUP-1"], "on_time_rate": [1.0], "mean_delay_days": [0.0]}))
+    table: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            {"level": ["supplier"], "supplier_id": ["SUP-1"], "on_time_rate": [1.0], "mean_delay_days": [0.0]}
+        )
+    )
 
     def lead_time_pmfs(self, keys: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         pmf = np.zeros((len(keys), self.max_days + 1))
@@ -86,23 +90,59 @@ def make_risk_dataset(
     lead_time_days: float = 7,
 ) -> Dataset:
     """One SKU at one location with a stock count, a little sales history and optional open POs."""
-    sales = [{"date": d.date().isoformat(), "sku": "SKU-1", "location_id": "WH1", "qty": 2.0}
-             for d in pd.date_range("2024-03-01", "2024-03-31")]
+    sales = [
+        {"date": d.date().isoformat(), "sku": "SKU-1", "location_id": "WH1", "qty": 2.0}
+        for d in pd.date_range("2024-03-01", "2024-03-31")
+    ]
     for d, q in sales_after_count or []:
         sales.append({"date": d, "sku": "SKU-1", "location_id": "WH1", "qty": q})
     inv = [{"date": count_date, "sku": "SKU-1", "location_id": "WH1", "on_hand": on_hand}]
-    pos = [{"po_id": "PO-OLD", "line_no": 1, "sku": "SKU-1", "location_id": "WH1", "supplier_id": "SUP-1",
-            "qty": 50.0, "order_date": "2024-02-01", "promised_date": "2024-02-08", "received_date": "2024-02-08",
-            "received_qty": 50.0, "status": "received"}]
+    pos = [
+        {
+            "po_id": "PO-OLD",
+            "line_no": 1,
+            "sku": "SKU-1",
+            "location_id": "WH1",
+            "supplier_id": "SUP-1",
+            "qty": 50.0,
+            "order_date": "2024-02-01",
+            "promised_date": "2024-02-08",
+            "received_date": "2024-02-08",
+            "received_qty": 50.0,
+            "status": "received",
+        }
+    ]
     pos += open_po or []
     if future_rows:
         sales += [{"date": "2024-04-02", "sku": "SKU-1", "location_id": "WH1", "qty": 99.0}]
         inv += [{"date": "2024-04-03", "sku": "SKU-1", "location_id": "WH1", "on_hand": 0.0}]
-        pos += [{"po_id": "PO-FUT", "line_no": 1, "sku": "SKU-1", "location_id": "WH1", "supplier_id": "SUP-1",
-                 "qty": 500.0, "order_date": "2024-04-02", "promised_date": "2024-04-03", "status": "open"}]
+        pos += [
+            {
+                "po_id": "PO-FUT",
+                "line_no": 1,
+                "sku": "SKU-1",
+                "location_id": "WH1",
+                "supplier_id": "SUP-1",
+                "qty": 500.0,
+                "order_date": "2024-04-02",
+                "promised_date": "2024-04-03",
+                "status": "open",
+            }
+        ]
     return Dataset(
-        items=_frame("items", [{"sku": "SKU-1", "category": "cat", "supplier_id": "SUP-1", "pack_size": 6.0,
-                                "moq": 12.0, "lead_time_days": lead_time_days}]),
+        items=_frame(
+            "items",
+            [
+                {
+                    "sku": "SKU-1",
+                    "category": "cat",
+                    "supplier_id": "SUP-1",
+                    "pack_size": 6.0,
+                    "moq": 12.0,
+                    "lead_time_days": lead_time_days,
+                }
+            ],
+        ),
         locations=_frame("locations", [{"location_id": "WH1"}]),
         suppliers=_frame("suppliers", [{"supplier_id": "SUP-1", "lead_time_days": 7.0}]),
         sales=_frame("sales", sales),
@@ -111,7 +151,17 @@ def make_risk_dataset(
     )
 
 
-def open_po(qty: float = 40.0, *, promised: str = "2024-04-05", ordered: str = "2024-03-25",
-            po_id: str = "PO-1") -> dict[str, object]:
-    return {"po_id": po_id, "line_no": 1, "sku": "SKU-1", "location_id": "WH1", "supplier_id": "SUP-1", "qty": qty,
-            "order_date": ordered, "promised_date": promised, "status": "open"}
+def open_po(
+    qty: float = 40.0, *, promised: str = "2024-04-05", ordered: str = "2024-03-25", po_id: str = "PO-1"
+) -> dict[str, object]:
+    return {
+        "po_id": po_id,
+        "line_no": 1,
+        "sku": "SKU-1",
+        "location_id": "WH1",
+        "supplier_id": "SUP-1",
+        "qty": qty,
+        "order_date": ordered,
+        "promised_date": promised,
+        "status": "open",
+    }

@@ -50,12 +50,21 @@ def po_rows(
     for i, delay in enumerate(delays_days):
         order = t0 + pd.Timedelta(days=i * every_days)
         promised = order + pd.Timedelta(days=promised_lead_days)
-        rows.append({
-            "po_id": f"{tag}-{i:04d}", "line_no": 1, "sku": sku, "location_id": location_id,
-            "supplier_id": supplier_id, "qty": qty, "order_date": order, "promised_date": promised,
-            "received_date": promised + pd.Timedelta(days=int(delay)),
-            "received_qty": qty if received_qty is None else received_qty[i], "status": "received",
-        })
+        rows.append(
+            {
+                "po_id": f"{tag}-{i:04d}",
+                "line_no": 1,
+                "sku": sku,
+                "location_id": location_id,
+                "supplier_id": supplier_id,
+                "qty": qty,
+                "order_date": order,
+                "promised_date": promised,
+                "received_date": promised + pd.Timedelta(days=int(delay)),
+                "received_qty": qty if received_qty is None else received_qty[i],
+                "status": "received",
+            }
+        )
     return rows
 
 
@@ -83,15 +92,34 @@ def supply_dataset(
 
 
 def daily_rows(
-    *, sku: str, location_id: str = "WH1", start: str, qty: Sequence[float], counts: Sequence[float] | None = None,
+    *,
+    sku: str,
+    location_id: str = "WH1",
+    start: str,
+    qty: Sequence[float],
+    counts: Sequence[float] | None = None,
     promo: Sequence[int] | None = None,
 ) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     """Sales rows (non-zero days) and end-of-day count rows (when ``counts`` is given) of one series."""
     dates = pd.date_range(start, periods=len(qty), freq="D")
-    sales = [{"date": d, "sku": sku, "location_id": location_id, "qty": float(q),
-              "on_promotion": (promo[i] if promo is not None else 0)}
-             for i, (d, q) in enumerate(zip(dates, qty, strict=True)) if q]
-    inv = [] if counts is None else [
-        {"date": d, "sku": sku, "location_id": location_id, "on_hand": float(c)}
-        for d, c in zip(dates, counts, strict=True) if c is not None and c == c]
+    sales = [
+        {
+            "date": d,
+            "sku": sku,
+            "location_id": location_id,
+            "qty": float(q),
+            "on_promotion": (promo[i] if promo is not None else 0),
+        }
+        for i, (d, q) in enumerate(zip(dates, qty, strict=True))
+        if q
+    ]
+    inv = (
+        []
+        if counts is None
+        else [
+            {"date": d, "sku": sku, "location_id": location_id, "on_hand": float(c)}
+            for d, c in zip(dates, counts, strict=True)
+            if c is not None and c == c
+        ]
+    )
     return sales, inv

@@ -35,8 +35,14 @@ def reject_at(result: ValidationResult, line: int) -> pd.Series:
     return rows.iloc[0]
 
 
-def minimal_folder(folder: Path, *, sales: str | None = None, inventory: str | None = None,
-                   items: str | None = ITEMS_CSV, extra: dict[str, str] | None = None) -> Path:
+def minimal_folder(
+    folder: Path,
+    *,
+    sales: str | None = None,
+    inventory: str | None = None,
+    items: str | None = ITEMS_CSV,
+    extra: dict[str, str] | None = None,
+) -> Path:
     """A small valid dataset folder; any table's CSV text can be replaced."""
     write_text(folder, "sales.csv", sales or "date,sku,qty,location_id\n2024-01-01,A,3,WH1\n2024-01-02,B,1,WH1\n")
     write_text(folder, "inventory.csv", inventory or "date,sku,on_hand,location_id\n2024-01-02,A,10,WH1\n")

@@ -28,8 +28,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def http_receiver(*, fail_first: int = 0, hold_first: threading.Event | None = None
-                  ) -> Iterator[tuple[str, Received]]:
+def http_receiver(*, fail_first: int = 0, hold_first: threading.Event | None = None) -> Iterator[tuple[str, Received]]:
     """A webhook on 127.0.0.1 answering 500 to the first ``fail_first`` requests, then 200.
 
     Yields ``("host:port", received)``; ``received.accepted`` holds the JSON bodies and headers of
@@ -81,8 +80,14 @@ def smtp_receiver() -> Iterator[tuple[int, list[dict[str, str]]]]:
         async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd hook name
             msg = message_from_bytes(envelope.content, policy=policy.default)
             part = msg.get_body(preferencelist=("plain", "html"))
-            mails.append({"from": envelope.mail_from, "to": ",".join(envelope.rcpt_tos),
-                          "subject": str(msg["subject"]), "body": part.get_content() if part else ""})
+            mails.append(
+                {
+                    "from": envelope.mail_from,
+                    "to": ",".join(envelope.rcpt_tos),
+                    "subject": str(msg["subject"]),
+                    "body": part.get_content() if part else "",
+                }
+            )
             return "250 Message accepted for delivery"
 
     port = free_port()

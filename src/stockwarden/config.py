@@ -245,9 +245,7 @@ class OrderRules(_Section):
     stockout_cost_per_unit: float | None = Field(
         None, ge=0, description="cost of one unit short (None: the margin from sales prices, else margin_rate)"
     )
-    margin_rate: float = Field(
-        0.3, ge=0, description="margin as a fraction of unit cost when no sales price is known"
-    )
+    margin_rate: float = Field(0.3, ge=0, description="margin as a fraction of unit cost when no sales price is known")
     auto_approve_max_value: float = Field(
         0.0, ge=0, description="draft lines worth at most this are approved automatically (0: off)"
     )
@@ -335,7 +333,5 @@ def load_rules(path: Path | None) -> RulesConfig:
     try:
         return RulesConfig.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
         raise ConfigError(f"rules file {path}: {problems}") from exc

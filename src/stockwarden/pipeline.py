@@ -154,8 +154,13 @@ def _health(ds: Dataset, *, as_of: dt.date, rules: RulesConfig) -> list[str]:
 def _forecast(ds: Dataset, *, as_of: dt.date, rules: RulesConfig) -> Any:
     from stockwarden.forecast.engine import forecast_demand
 
-    return forecast_demand(ds, as_of=pd.Timestamp(as_of), horizon_days=rules.forecast.horizon_days,
-                           seed=rules.run.seed, mode=rules.run.forecast_mode)
+    return forecast_demand(
+        ds,
+        as_of=pd.Timestamp(as_of),
+        horizon_days=rules.forecast.horizon_days,
+        seed=rules.run.seed,
+        mode=rules.run.forecast_mode,
+    )
 
 
 def _lead_times(ds: Dataset, *, as_of: dt.date, rules: RulesConfig) -> Any:
@@ -172,18 +177,28 @@ def _anomalies(ds: Dataset, *, as_of: dt.date, forecast: Any, rules: RulesConfig
     return detect_anomalies(ds, as_of=pd.Timestamp(as_of), forecast=forecast, rules=rules)
 
 
-def _assess(ds: Dataset, *, as_of: dt.date, forecast: Any, lead_times: Any, anomalies: pd.DataFrame | None,
-            rules: RulesConfig) -> pd.DataFrame:
+def _assess(
+    ds: Dataset, *, as_of: dt.date, forecast: Any, lead_times: Any, anomalies: pd.DataFrame | None, rules: RulesConfig
+) -> pd.DataFrame:
     try:
         from stockwarden.risk.assess import assess_risk
     except ModuleNotFoundError as exc:
         raise StockwardenError("risk assessment (stockwarden.risk.assess) is not available") from exc
-    return assess_risk(ds, as_of=pd.Timestamp(as_of), forecast=forecast, lead_times=lead_times,
-                       anomalies=anomalies, rules=rules)
+    return assess_risk(
+        ds, as_of=pd.Timestamp(as_of), forecast=forecast, lead_times=lead_times, anomalies=anomalies, rules=rules
+    )
 
 
-def _proposals(engine: Engine, assessment: pd.DataFrame, ds: Dataset, *, as_of: dt.date, rules: RulesConfig,
-               now: dt.datetime, run_id: int) -> dict[str, int]:
+def _proposals(
+    engine: Engine,
+    assessment: pd.DataFrame,
+    ds: Dataset,
+    *,
+    as_of: dt.date,
+    rules: RulesConfig,
+    now: dt.datetime,
+    run_id: int,
+) -> dict[str, int]:
     from stockwarden.actions.replenish import propose_orders
     from stockwarden.store.order_repo import save_proposals
 
@@ -259,9 +274,16 @@ def run_pipeline(
         reports.append(StepReport("tick", time.perf_counter() - started, ticked))
         delivered = _deliver(engine, notifier, config=config, now=now)
         reports.append(delivered)
-        return RunReport(run_id=run_id, as_of=day, status="already_completed", rules_version=rules_version,
-                         data_hash=data_hash, attempts=record.attempts, steps=tuple(reports),
-                         counts={**ticked, **delivered.counts})
+        return RunReport(
+            run_id=run_id,
+            as_of=day,
+            status="already_completed",
+            rules_version=rules_version,
+            data_hash=data_hash,
+            attempts=record.attempts,
+            steps=tuple(reports),
+            counts={**ticked, **delivered.counts},
+        )
 
     done = dict(record.steps)
     results: dict[str, Any] = {}
@@ -269,21 +291,57 @@ def run_pipeline(
     try:
         if not all(name in done for name in EFFECT_STEPS):
             for step in PURE_STEPS:
-                reports.append(_pure_step(engine, run_id, step, calls, ds, day, config, results, warnings,
-                                          _at(now, t0)))
+                reports.append(
+                    _pure_step(engine, run_id, step, calls, ds, day, config, results, warnings, _at(now, t0))
+                )
                 done_hook(step)
         step = "alerts"
-        reports.append(_effect_step(engine, run_id, step, done, now=_at(now, t0), body=lambda s: _alerts_step(
-            s, results["assess"], ds, day=day, config=config, now=now, run_id=run_id, rules_version=rules_version)))
+        reports.append(
+            _effect_step(
+                engine,
+                run_id,
+                step,
+                done,
+                now=_at(now, t0),
+                body=lambda s: _alerts_step(
+                    s,
+                    results["assess"],
+                    ds,
+                    day=day,
+                    config=config,
+                    now=now,
+                    run_id=run_id,
+                    rules_version=rules_version,
+                ),
+            )
+        )
         done_hook(step)
         step = "proposals"
-        reports.append(_effect_step(engine, run_id, step, done, now=_at(now, t0), body=lambda _s: calls.proposals(
-            engine, results["assess"], ds, as_of=day, rules=config, now=now, run_id=run_id)))
+        reports.append(
+            _effect_step(
+                engine,
+                run_id,
+                step,
+                done,
+                now=_at(now, t0),
+                body=lambda _s: calls.proposals(
+                    engine, results["assess"], ds, as_of=day, rules=config, now=now, run_id=run_id
+                ),
+            )
+        )
         done_hook(step)
         step = "compose"
         orders = _order_hints(engine) if "compose" not in done else {}
-        reports.append(_effect_step(engine, run_id, step, done, now=_at(now, t0), body=lambda s: _compose_step(
-            s, day=day, config=config, now=now, run_id=run_id, orders=orders)))
+        reports.append(
+            _effect_step(
+                engine,
+                run_id,
+                step,
+                done,
+                now=_at(now, t0),
+                body=lambda s: _compose_step(s, day=day, config=config, now=now, run_id=run_id, orders=orders),
+            )
+        )
         done_hook(step)
         step = "deliver"
         reports.append(_deliver(engine, notifier, config=config, now=now))
@@ -301,8 +359,17 @@ def run_pipeline(
             counts[key] = counts.get(key, 0) + value
     with Session(engine) as s, s.begin():
         runs.finish_run(s, run_id, status=runs.COMPLETED, now=now, counts=counts)
-    return RunReport(run_id=run_id, as_of=day, status="completed", rules_version=rules_version, data_hash=data_hash,
-                     attempts=record.attempts, steps=tuple(reports), counts=counts, warnings=tuple(warnings))
+    return RunReport(
+        run_id=run_id,
+        as_of=day,
+        status="completed",
+        rules_version=rules_version,
+        data_hash=data_hash,
+        attempts=record.attempts,
+        steps=tuple(reports),
+        counts=counts,
+        warnings=tuple(warnings),
+    )
 
 
 def _at(now: dt.datetime, t0: float) -> dt.datetime:
@@ -310,8 +377,18 @@ def _at(now: dt.datetime, t0: float) -> dt.datetime:
     return now + dt.timedelta(seconds=time.perf_counter() - t0)
 
 
-def _pure_step(engine: Engine, run_id: int, step: str, calls: PipelineSteps, ds: Dataset, day: dt.date,
-               config: RulesConfig, results: dict[str, Any], warnings: list[str], now: dt.datetime) -> StepReport:
+def _pure_step(
+    engine: Engine,
+    run_id: int,
+    step: str,
+    calls: PipelineSteps,
+    ds: Dataset,
+    day: dt.date,
+    config: RulesConfig,
+    results: dict[str, Any],
+    warnings: list[str],
+    now: dt.datetime,
+) -> StepReport:
     started = time.perf_counter()
     counts: dict[str, int] = {}
     try:
@@ -328,21 +405,35 @@ def _pure_step(engine: Engine, run_id: int, step: str, calls: PipelineSteps, ds:
             results[step] = calls.anomalies(ds, as_of=day, forecast=results["forecast"], rules=config)
             counts = {"anomalies": len(results[step]) if results[step] is not None else 0}
         else:
-            results[step] = calls.assess(ds, as_of=day, forecast=results["forecast"], lead_times=results["leadtimes"],
-                                         anomalies=results.get("anomalies"), rules=config)
+            results[step] = calls.assess(
+                ds,
+                as_of=day,
+                forecast=results["forecast"],
+                lead_times=results["leadtimes"],
+                anomalies=results.get("anomalies"),
+                rules=config,
+            )
             counts = {"assessed": len(results[step])}
     except _Optional as exc:
         warnings.append(f"{step}: {exc}")
         results.setdefault(step, None)
     seconds = time.perf_counter() - started
     with Session(engine) as s, s.begin():
-        runs.record_step(s, run_id, step, started_at=now, finished_at=now + dt.timedelta(seconds=seconds),
-                         counts=counts)
+        runs.record_step(
+            s, run_id, step, started_at=now, finished_at=now + dt.timedelta(seconds=seconds), counts=counts
+        )
     return StepReport(step, seconds, counts)
 
 
-def _effect_step(engine: Engine, run_id: int, step: str, done: dict[str, runs.StepRecord], *,
-                 body: Callable[[Session], dict[str, int]], now: dt.datetime) -> StepReport:
+def _effect_step(
+    engine: Engine,
+    run_id: int,
+    step: str,
+    done: dict[str, runs.StepRecord],
+    *,
+    body: Callable[[Session], dict[str, int]],
+    now: dt.datetime,
+) -> StepReport:
     if step in done:
         return StepReport(step, done[step].seconds, done[step].counts, is_resumed=True)
     started = time.perf_counter()
@@ -350,13 +441,23 @@ def _effect_step(engine: Engine, run_id: int, step: str, done: dict[str, runs.St
     with Session(engine) as s, s.begin():
         counts = body(s)
         seconds = time.perf_counter() - started
-        runs.record_step(s, run_id, step, started_at=wall, finished_at=wall + dt.timedelta(seconds=seconds),
-                         counts=counts)
+        runs.record_step(
+            s, run_id, step, started_at=wall, finished_at=wall + dt.timedelta(seconds=seconds), counts=counts
+        )
     return StepReport(step, seconds, counts)
 
 
-def _alerts_step(session: Session, assessment: pd.DataFrame, ds: Dataset, *, day: dt.date, config: RulesConfig,
-                 now: dt.datetime, run_id: int, rules_version: str) -> dict[str, int]:
+def _alerts_step(
+    session: Session,
+    assessment: pd.DataFrame,
+    ds: Dataset,
+    *,
+    day: dt.date,
+    config: RulesConfig,
+    now: dt.datetime,
+    run_id: int,
+    rules_version: str,
+) -> dict[str, int]:
     signals = build_signals(assessment, items=ds.items, locations=ds.locations)
     live = alert_repo.get_live_alerts(session)
     changes = reconcile_alerts(live, signals, as_of=day, now=now, rules=config.alerts, rules_version=rules_version)
@@ -374,8 +475,15 @@ def _alerts_step(session: Session, assessment: pd.DataFrame, ds: Dataset, *, day
     return counts
 
 
-def _tick_step(session: Session, *, day: dt.date, config: RulesConfig, now: dt.datetime, run_id: int,
-               orders: dict[tuple[str, str], OrderHint]) -> dict[str, int]:
+def _tick_step(
+    session: Session,
+    *,
+    day: dt.date,
+    config: RulesConfig,
+    now: dt.datetime,
+    run_id: int,
+    orders: dict[tuple[str, str], OrderHint],
+) -> dict[str, int]:
     changes = tick_alerts(alert_repo.get_live_alerts(session), now=now, rules=config.alerts)
     if not changes:
         return {"alerts_escalated": 0, "messages_enqueued": 0}
@@ -383,8 +491,9 @@ def _tick_step(session: Session, *, day: dt.date, config: RulesConfig, now: dt.d
     alert_repo.save_alert_changes(session, changes, run_id=run_id)
     items = alert_repo.get_notify_items(session, run_id, after_log_id=before)
     batch = f":tick{min(it.log_id for it in items)}" if items else ""
-    messages = compose_messages(items, rules=config.notify, now=now, as_of=day, run_id=run_id, batch=batch,
-                                orders=orders)
+    messages = compose_messages(
+        items, rules=config.notify, now=now, as_of=day, run_id=run_id, batch=batch, orders=orders
+    )
     escalated = sum(c.after.state is AlertState.ESCALATED for c in changes)
     return {"alerts_escalated": escalated, "messages_enqueued": enqueue_messages(session, messages, now=now)}
 
@@ -394,12 +503,20 @@ def _order_hints(engine: Engine) -> dict[tuple[str, str], OrderHint]:
     from stockwarden.store.order_repo import list_proposal_lines
 
     lines = list_proposal_lines(engine, status=["draft", "approved", "changed"])
-    return {(ln.sku, ln.location_id): OrderHint(qty=ln.qty, po_id=ln.po_id, order_by_date=ln.order_by_date)
-            for ln in lines}
+    return {
+        (ln.sku, ln.location_id): OrderHint(qty=ln.qty, po_id=ln.po_id, order_by_date=ln.order_by_date) for ln in lines
+    }
 
 
-def _compose_step(session: Session, *, day: dt.date, config: RulesConfig, now: dt.datetime, run_id: int,
-                  orders: dict[tuple[str, str], OrderHint] | None = None) -> dict[str, int]:
+def _compose_step(
+    session: Session,
+    *,
+    day: dt.date,
+    config: RulesConfig,
+    now: dt.datetime,
+    run_id: int,
+    orders: dict[tuple[str, str], OrderHint] | None = None,
+) -> dict[str, int]:
     items = alert_repo.get_notify_items(session, run_id)
     messages = compose_messages(items, rules=config.notify, now=now, as_of=day, run_id=run_id, orders=orders)
     return {"notify_items": len(items), "messages_enqueued": enqueue_messages(session, messages, now=now)}
@@ -408,6 +525,9 @@ def _compose_step(session: Session, *, day: dt.date, config: RulesConfig, now: d
 def _deliver(engine: Engine, notifier: Notifier, *, config: RulesConfig, now: dt.datetime) -> StepReport:
     started = time.perf_counter()
     report = deliver_due(SqlOutbox(engine), notifier, rules=config.notify, now=now)
-    counts = {"messages_sent": len(report.sent), "messages_retrying": len(report.retrying),
-              "messages_dead": len(report.dead)}
+    counts = {
+        "messages_sent": len(report.sent),
+        "messages_retrying": len(report.retrying),
+        "messages_dead": len(report.dead),
+    }
     return StepReport("deliver", time.perf_counter() - started, counts)

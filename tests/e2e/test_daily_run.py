@@ -58,13 +58,24 @@ def killable(url: str, cfg: Path, kill_after: str) -> list[str]:
 def write_config(path: Path, *, hook: str | None = None, smtp_port: int | None = None, lease: float = 300) -> Path:
     lines = ["[run]", 'forecast_mode = "stats"', "", "[notify]", f"sending_lease_seconds = {lease}", ""]
     if hook:
-        lines += ["[[notify.channels]]", 'name = "buyers"', f'url = "json://{hook}/hook"',
-                  'levels = ["critical", "warning", "watch"]', 'language = "en"', ""]
+        lines += [
+            "[[notify.channels]]",
+            'name = "buyers"',
+            f'url = "json://{hook}/hook"',
+            'levels = ["critical", "warning", "watch"]',
+            'language = "en"',
+            "",
+        ]
     if smtp_port:
-        url = (f"mailto://127.0.0.1:{smtp_port}?from=stockwarden@example.com&to=planner@example.com"
-               "&mode=insecure")
-        lines += ["[[notify.channels]]", 'name = "planners"', f'url = "{url}"', 'levels = ["critical"]',
-                  'language = "zh"', ""]
+        url = f"mailto://127.0.0.1:{smtp_port}?from=stockwarden@example.com&to=planner@example.com&mode=insecure"
+        lines += [
+            "[[notify.channels]]",
+            'name = "planners"',
+            f'url = "{url}"',
+            'levels = ["critical"]',
+            'language = "zh"',
+            "",
+        ]
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
 
@@ -153,8 +164,7 @@ def test_a_run_killed_while_a_message_is_in_flight_resends_it_with_the_same_key(
     release = threading.Event()
     with http_receiver(hold_first=release) as (hook, got):
         cfg = write_config(tmp_path / "stockwarden.toml", hook=hook, lease=1)
-        proc = subprocess.Popen(killable(url, cfg, "-"), cwd=ROOT, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(killable(url, cfg, "-"), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 240
         while not got.attempts and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.05)

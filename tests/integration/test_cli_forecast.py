@@ -21,8 +21,9 @@ def folder(tmp_path: Path) -> Path:
 
 def test_forecast_writes_the_contract_columns_for_every_series_and_day(folder: Path, tmp_path: Path) -> None:
     out = tmp_path / "fc.csv"
-    res = CliRunner().invoke(app, ["forecast", str(folder), "--as-of", "2024-03-20", "--horizon", "7",
-                                   "--mode", "stats", "--out", str(out)])
+    res = CliRunner().invoke(
+        app, ["forecast", str(folder), "--as-of", "2024-03-20", "--horizon", "7", "--mode", "stats", "--out", str(out)]
+    )
     assert res.exit_code == 0, res.output
     fc = pd.read_csv(out)
     assert list(fc.columns[: len(COLUMNS)]) == COLUMNS
@@ -50,8 +51,9 @@ def test_forecast_ignores_rows_after_as_of_in_the_folder(folder: Path, tmp_path:
         (["--mode", "magic"], "mode"),
     ],
 )
-def test_bad_input_is_one_clear_line_and_exit_code_2(folder: Path, tmp_path: Path, args: list[str],
-                                                     message: str) -> None:
+def test_bad_input_is_one_clear_line_and_exit_code_2(
+    folder: Path, tmp_path: Path, args: list[str], message: str
+) -> None:
     res = CliRunner().invoke(app, ["forecast", str(folder), *args, "--out", str(tmp_path / "x.csv")])
     assert res.exit_code == 2
     assert message in res.output
@@ -68,20 +70,35 @@ def test_forecast_reads_the_database_when_no_folder_is_given(folder: Path, tmp_p
     import_dataset(engine, folder)
     engine.dispose()
     out = tmp_path / "db.csv"
-    res = CliRunner().invoke(app, ["forecast", "--db", url, "--as-of", "2024-03-20", "--horizon", "3",
-                                   "--mode", "stats", "--out", str(out)])
+    res = CliRunner().invoke(
+        app, ["forecast", "--db", url, "--as-of", "2024-03-20", "--horizon", "3", "--mode", "stats", "--out", str(out)]
+    )
     assert res.exit_code == 0, res.output
     from_db = pd.read_csv(out)
-    CliRunner().invoke(app, ["forecast", str(folder), "--as-of", "2024-03-20", "--horizon", "3", "--mode", "stats",
-                             "--out", str(tmp_path / "folder.csv")])
+    CliRunner().invoke(
+        app,
+        [
+            "forecast",
+            str(folder),
+            "--as-of",
+            "2024-03-20",
+            "--horizon",
+            "3",
+            "--mode",
+            "stats",
+            "--out",
+            str(tmp_path / "folder.csv"),
+        ],
+    )
     pd.testing.assert_frame_equal(from_db, pd.read_csv(tmp_path / "folder.csv"))
 
 
 def test_a_demand_only_folder_without_stock_counts_is_forecast(folder: Path, tmp_path: Path) -> None:
     (folder / "inventory.csv").unlink()
     out = tmp_path / "fc.csv"
-    res = CliRunner().invoke(app, ["forecast", str(folder), "--as-of", "2024-03-20", "--horizon", "3",
-                                   "--mode", "stats", "--out", str(out)])
+    res = CliRunner().invoke(
+        app, ["forecast", str(folder), "--as-of", "2024-03-20", "--horizon", "3", "--mode", "stats", "--out", str(out)]
+    )
     assert res.exit_code == 0, res.output
     assert len(pd.read_csv(out)) == 3 * 3
 
@@ -96,7 +113,20 @@ def test_assessing_risk_still_requires_stock_counts(folder: Path, tmp_path: Path
 def test_an_output_path_that_cannot_be_written_is_one_line_and_exit_2(folder: Path, tmp_path: Path) -> None:
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")
-    res = CliRunner().invoke(app, ["forecast", str(folder), "--as-of", "2024-03-20", "--horizon", "2",
-                                   "--mode", "stats", "--out", str(blocker / "fc.csv")])
+    res = CliRunner().invoke(
+        app,
+        [
+            "forecast",
+            str(folder),
+            "--as-of",
+            "2024-03-20",
+            "--horizon",
+            "2",
+            "--mode",
+            "stats",
+            "--out",
+            str(blocker / "fc.csv"),
+        ],
+    )
     assert res.exit_code == 2
     assert "cannot write" in res.output and "Traceback" not in res.output

@@ -19,16 +19,27 @@ SKUS = ("A", "B", "C")
 LEVEL_P = {"ok": 0.01, "watch": 0.2, "warning": 0.5, "critical": 0.9}
 
 day_signals = st.dictionaries(st.sampled_from(SKUS), st.sampled_from(tuple(LEVEL_P)), max_size=3)
-action = st.tuples(st.sampled_from(("none", "ack", "snooze_worse", "snooze_date", "resolve")),
-                   st.sampled_from(SKUS))
-rules_strategy = st.builds(AlertRules, open_level=st.sampled_from(["watch", "warning"]),
-                           clear_after_runs=st.integers(1, 3), clear_probability=st.sampled_from([0.0, 0.05]),
-                           escalate_after_hours=st.sampled_from([12.0, 48.0]))
+action = st.tuples(st.sampled_from(("none", "ack", "snooze_worse", "snooze_date", "resolve")), st.sampled_from(SKUS))
+rules_strategy = st.builds(
+    AlertRules,
+    open_level=st.sampled_from(["watch", "warning"]),
+    clear_after_runs=st.integers(1, 3),
+    clear_probability=st.sampled_from([0.0, 0.05]),
+    escalate_after_hours=st.sampled_from([12.0, 48.0]),
+)
 
 
 def signals(levels: dict[str, str]) -> list[AlertSignal]:
-    return [AlertSignal(kind=AlertKind.STOCKOUT_RISK, sku=sku, location_id="WH1", level=AlertLevel(level),
-                        stockout_probability=LEVEL_P[level]) for sku, level in sorted(levels.items())]
+    return [
+        AlertSignal(
+            kind=AlertKind.STOCKOUT_RISK,
+            sku=sku,
+            location_id="WH1",
+            level=AlertLevel(level),
+            stockout_probability=LEVEL_P[level],
+        )
+        for sku, level in sorted(levels.items())
+    ]
 
 
 def apply(action_name: str, alert: Alert, now: dt.datetime):

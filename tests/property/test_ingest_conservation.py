@@ -17,7 +17,10 @@ KNOWN = References(skus=frozenset(GOOD_SKUS), locations=frozenset({"WH1", "MAIN"
 
 good_row = st.builds(
     lambda day, sku, qty, loc, order: (f"2024-01-{day:02d}", sku, str(qty), loc, order),
-    st.integers(1, 28), st.sampled_from(GOOD_SKUS), st.integers(-5, 500), st.sampled_from(["WH1", ""]),
+    st.integers(1, 28),
+    st.sampled_from(GOOD_SKUS),
+    st.integers(-5, 500),
+    st.sampled_from(["WH1", ""]),
     st.sampled_from(["", "o1", "o2"]),
 )
 broken_row = st.one_of(
@@ -36,8 +39,10 @@ def _csv(rows: list[tuple[str, ...]]) -> str:
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(rows=st.lists(st.tuples(st.booleans(), good_row, broken_row), min_size=0, max_size=40),
-       malformed=st.lists(st.integers(0, 40), max_size=3))
+@given(
+    rows=st.lists(st.tuples(st.booleans(), good_row, broken_row), min_size=0, max_size=40),
+    malformed=st.lists(st.integers(0, 40), max_size=3),
+)
 def test_read_equals_accepted_plus_rejected_plus_duplicates_and_good_rows_arrive(
     rows: list[tuple[bool, tuple[str, ...], tuple[str, ...]]], malformed: list[int]
 ) -> None:

@@ -16,11 +16,33 @@ from stockwarden.errors import ApprovalError
 NOW = dt.datetime(2024, 4, 15, tzinfo=dt.UTC)
 RULES = OrderRules(approver_roles={"buyer": 300.0, "manager": 3000.0})
 LINE = ProposalLine(
-    sku="A", location_id="WH1", supplier_id="S1", po_id="PO", line_no=1, qty=48.0, need_qty=40.0,
-    inventory_position=10.0, on_hand=10.0, on_order=0.0, backorders=0.0, reorder_point=20.0, order_up_to=50.0,
-    pack_size=12.0, moq=24.0, unit_cost=5.0, lead_time_days=7.0, stockout_probability=0.5, level="warning",
-    expected_stockout_date=None, order_by_date=NOW.date(), expected_arrival_date=NOW.date(),
-    expected_units_short=5.0, avoided_stockout_cost=5.0, reasons=(), explanation="", proposal_id=1,
+    sku="A",
+    location_id="WH1",
+    supplier_id="S1",
+    po_id="PO",
+    line_no=1,
+    qty=48.0,
+    need_qty=40.0,
+    inventory_position=10.0,
+    on_hand=10.0,
+    on_order=0.0,
+    backorders=0.0,
+    reorder_point=20.0,
+    order_up_to=50.0,
+    pack_size=12.0,
+    moq=24.0,
+    unit_cost=5.0,
+    lead_time_days=7.0,
+    stockout_probability=0.5,
+    level="warning",
+    expected_stockout_date=None,
+    order_by_date=NOW.date(),
+    expected_arrival_date=NOW.date(),
+    expected_units_short=5.0,
+    avoided_stockout_cost=5.0,
+    reasons=(),
+    explanation="",
+    proposal_id=1,
 )
 
 actions = st.lists(

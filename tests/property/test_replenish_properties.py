@@ -20,27 +20,40 @@ def scenarios(draw: st.DrawFn) -> tuple[pd.DataFrame, list[dict[str, object]], l
     for i in range(n):
         sku = f"S{i}"
         pack = draw(st.sampled_from([1.0, 2.0, 5.0, 6.0, 12.0, 0.5, 2.5]))
-        items.append(make_item(
-            sku, pack_size=pack, moq=draw(st.sampled_from([0.0, 1.0, 10.0, 25.0, 48.0, 100.0])),
-            unit_cost=draw(st.sampled_from([0.5, 1.0, 2.0, 9.99, 40.0])),
-            supplier_id=draw(st.sampled_from(["S1", "S2", "S3"])),
-        ))
+        items.append(
+            make_item(
+                sku,
+                pack_size=pack,
+                moq=draw(st.sampled_from([0.0, 1.0, 10.0, 25.0, 48.0, 100.0])),
+                unit_cost=draw(st.sampled_from([0.5, 1.0, 2.0, 9.99, 40.0])),
+                supplier_id=draw(st.sampled_from(["S1", "S2", "S3"])),
+            )
+        )
         rop = draw(st.floats(0, 200, allow_nan=False))
-        rows.append(make_assessment_row(
-            sku,
-            location_id=draw(st.sampled_from(["WH1", "WH2"])),
-            on_hand=draw(st.floats(0, 300, allow_nan=False)),
-            on_order=draw(st.floats(0, 200, allow_nan=False)),
-            backorders=draw(st.floats(0, 20, allow_nan=False)),
-            reorder_point=rop,
-            order_up_to=rop + draw(st.floats(0, 300, allow_nan=False)),
-            stockout_probability=draw(st.floats(0, 1)),
-            daily_demand=draw(st.floats(0, 30, allow_nan=False)),
-            expected_units_short=draw(st.floats(0, 100, allow_nan=False)),
-        ))
+        rows.append(
+            make_assessment_row(
+                sku,
+                location_id=draw(st.sampled_from(["WH1", "WH2"])),
+                on_hand=draw(st.floats(0, 300, allow_nan=False)),
+                on_order=draw(st.floats(0, 200, allow_nan=False)),
+                backorders=draw(st.floats(0, 20, allow_nan=False)),
+                reorder_point=rop,
+                order_up_to=rop + draw(st.floats(0, 300, allow_nan=False)),
+                stockout_probability=draw(st.floats(0, 1)),
+                daily_demand=draw(st.floats(0, 30, allow_nan=False)),
+                expected_units_short=draw(st.floats(0, 100, allow_nan=False)),
+            )
+        )
         if draw(st.booleans()) and draw(st.booleans()):
-            exported.append({"po_id": f"EXP-{i}", "sku": sku, "location_id": rows[-1]["location_id"],
-                             "qty": draw(st.floats(1, 400, allow_nan=False)), "order_date": pd.Timestamp(AS_OF)})
+            exported.append(
+                {
+                    "po_id": f"EXP-{i}",
+                    "sku": sku,
+                    "location_id": rows[-1]["location_id"],
+                    "qty": draw(st.floats(1, 400, allow_nan=False)),
+                    "order_date": pd.Timestamp(AS_OF),
+                }
+            )
     return pd.DataFrame(rows), items, exported
 
 
@@ -49,8 +62,9 @@ def order_rules(draw: st.DrawFn) -> RulesConfig:
     orders: dict[str, object] = {
         "use_eoq": draw(st.booleans()),
         "max_cover_days": draw(st.one_of(st.none(), st.floats(1, 120))),
-        "supplier_min_order_value": draw(st.dictionaries(st.sampled_from(["S1", "S2"]), st.floats(0, 2000),
-                                                         max_size=2)),
+        "supplier_min_order_value": draw(
+            st.dictionaries(st.sampled_from(["S1", "S2"]), st.floats(0, 2000), max_size=2)
+        ),
         "budget": draw(st.one_of(st.none(), st.floats(0, 3000))),
     }
     return RulesConfig.model_validate({"orders": orders})
@@ -63,8 +77,13 @@ PROFILE = settings(max_examples=30, deadline=None, suppress_health_check=[Health
 @given(scenarios(), order_rules())
 def test_every_quantity_is_positive_whole_packs_and_at_least_the_moq(scenario, rules) -> None:  # type: ignore[no-untyped-def]
     frame, items, exported = scenario
-    ps = propose_orders(frame, make_orders_dataset(items), as_of=AS_OF, rules=rules,
-                        exported=pd.DataFrame(exported) if exported else None)
+    ps = propose_orders(
+        frame,
+        make_orders_dataset(items),
+        as_of=AS_OF,
+        rules=rules,
+        exported=pd.DataFrame(exported) if exported else None,
+    )
     for line in (*ps.lines, *ps.cut_lines):
         assert line.qty > 0
         packs = line.qty / line.pack_size
@@ -75,11 +94,17 @@ def test_every_quantity_is_positive_whole_packs_and_at_least_the_moq(scenario, r
 @PROFILE
 @given(scenarios(), order_rules())
 def test_nothing_is_proposed_for_a_key_whose_position_with_open_and_exported_orders_is_above_its_rop(
-    scenario, rules  # type: ignore[no-untyped-def]
+    scenario,
+    rules,  # type: ignore[no-untyped-def]
 ) -> None:
     frame, items, exported = scenario
-    ps = propose_orders(frame, make_orders_dataset(items), as_of=AS_OF, rules=rules,
-                        exported=pd.DataFrame(exported) if exported else None)
+    ps = propose_orders(
+        frame,
+        make_orders_dataset(items),
+        as_of=AS_OF,
+        rules=rules,
+        exported=pd.DataFrame(exported) if exported else None,
+    )
     extra = pd.DataFrame(exported).groupby(["sku", "location_id"])["qty"].sum().to_dict() if exported else {}
     position = {
         (r.sku, r.location_id): r.on_hand + r.on_order - r.backorders + extra.get((r.sku, r.location_id), 0.0)
@@ -98,8 +123,13 @@ def test_nothing_is_proposed_for_a_key_whose_position_with_open_and_exported_ord
 @given(scenarios(), order_rules())
 def test_each_line_orders_at_least_its_need_unless_the_budget_reduced_it(scenario, rules) -> None:  # type: ignore[no-untyped-def]
     frame, items, exported = scenario
-    ps = propose_orders(frame, make_orders_dataset(items), as_of=AS_OF, rules=rules,
-                        exported=pd.DataFrame(exported) if exported else None)
+    ps = propose_orders(
+        frame,
+        make_orders_dataset(items),
+        as_of=AS_OF,
+        rules=rules,
+        exported=pd.DataFrame(exported) if exported else None,
+    )
     for line in ps.lines:
         if "reduced from" not in line.explanation:
             assert line.qty >= line.need_qty - EPS
@@ -109,8 +139,13 @@ def test_each_line_orders_at_least_its_need_unless_the_budget_reduced_it(scenari
 @given(scenarios(), order_rules())
 def test_the_budget_is_respected_and_kept_lines_rank_above_cut_lines(scenario, rules) -> None:  # type: ignore[no-untyped-def]
     frame, items, exported = scenario
-    ps = propose_orders(frame, make_orders_dataset(items), as_of=AS_OF, rules=rules,
-                        exported=pd.DataFrame(exported) if exported else None)
+    ps = propose_orders(
+        frame,
+        make_orders_dataset(items),
+        as_of=AS_OF,
+        rules=rules,
+        exported=pd.DataFrame(exported) if exported else None,
+    )
     budget = rules.orders.budget
     if budget is None:
         assert ps.cut_lines == ()
@@ -128,8 +163,13 @@ def test_the_budget_is_respected_and_kept_lines_rank_above_cut_lines(scenario, r
 def test_orders_reach_their_supplier_minimum_when_no_budget_interferes(scenario, rules) -> None:  # type: ignore[no-untyped-def]
     frame, items, exported = scenario
     rules = rules.model_copy(update={"orders": rules.orders.model_copy(update={"budget": None})})
-    ps = propose_orders(frame, make_orders_dataset(items), as_of=AS_OF, rules=rules,
-                        exported=pd.DataFrame(exported) if exported else None)
+    ps = propose_orders(
+        frame,
+        make_orders_dataset(items),
+        as_of=AS_OF,
+        rules=rules,
+        exported=pd.DataFrame(exported) if exported else None,
+    )
     for order in ps.orders:
         assert not order.is_below_minimum, order.notes
         assert order.total_value >= order.min_order_value - EPS

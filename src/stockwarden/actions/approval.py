@@ -36,8 +36,12 @@ ALLOWED: dict[ProposalStatus, frozenset[ProposalStatus]] = {
     S.REJECTED: frozenset(),
     S.EXPORTED: frozenset(),
 }
-_EVENTS = {S.APPROVED: ProposalEvent.APPROVED, S.CHANGED: ProposalEvent.CHANGED, S.REJECTED: ProposalEvent.REJECTED,
-           S.EXPORTED: ProposalEvent.EXPORTED}
+_EVENTS = {
+    S.APPROVED: ProposalEvent.APPROVED,
+    S.CHANGED: ProposalEvent.CHANGED,
+    S.REJECTED: ProposalEvent.REJECTED,
+    S.EXPORTED: ProposalEvent.EXPORTED,
+}
 _EPS = 1e-9
 
 
@@ -140,17 +144,32 @@ def transition(
             break
     new = replace(line, status=target, qty=new_qty)
     entry = AuditEntry(
-        proposal_id=line.proposal_id, sku=line.sku, location_id=line.location_id,
-        event=event or _EVENTS[target], at=now, user=actor.user, role=actor.role,
-        from_status=line.status, to_status=target, qty_before=line.qty, qty_after=new_qty,
-        value_before=line.value, value_after=new.value, reason_code=None if reason is None else reason.value,
+        proposal_id=line.proposal_id,
+        sku=line.sku,
+        location_id=line.location_id,
+        event=event or _EVENTS[target],
+        at=now,
+        user=actor.user,
+        role=actor.role,
+        from_status=line.status,
+        to_status=target,
+        qty_before=line.qty,
+        qty_after=new_qty,
+        value_before=line.value,
+        value_after=new.value,
+        reason_code=None if reason is None else reason.value,
         comment=comment,
     )
     return new, entry
 
 
 def approve_line(
-    line: ProposalLine, *, actor: Actor, now: dt.datetime, rules: OrderRules, comment: str | None = None,
+    line: ProposalLine,
+    *,
+    actor: Actor,
+    now: dt.datetime,
+    rules: OrderRules,
+    comment: str | None = None,
     handlers: Sequence[TransitionHandler] = DEFAULT_HANDLERS,
 ) -> tuple[ProposalLine, AuditEntry]:
     """Approve a draft at its proposed quantity (the actor's role must cover its value)."""
@@ -158,8 +177,15 @@ def approve_line(
 
 
 def change_line(
-    line: ProposalLine, *, qty: float, reason: str | OverrideReason, actor: Actor, now: dt.datetime,
-    rules: OrderRules, comment: str | None = None, handlers: Sequence[TransitionHandler] = DEFAULT_HANDLERS,
+    line: ProposalLine,
+    *,
+    qty: float,
+    reason: str | OverrideReason,
+    actor: Actor,
+    now: dt.datetime,
+    rules: OrderRules,
+    comment: str | None = None,
+    handlers: Sequence[TransitionHandler] = DEFAULT_HANDLERS,
 ) -> tuple[ProposalLine, AuditEntry]:
     """Approve a draft with a different quantity; a reason code is required.
 
@@ -171,8 +197,9 @@ def change_line(
     code = parse_reason(reason)
     if line.status is S.DRAFT:
         validate_qty(line, qty)
-    return transition(line, S.CHANGED, actor=actor, now=now, rules=rules, qty=qty, reason=code, comment=comment,
-                      handlers=handlers)
+    return transition(
+        line, S.CHANGED, actor=actor, now=now, rules=rules, qty=qty, reason=code, comment=comment, handlers=handlers
+    )
 
 
 def validate_qty(line: ProposalLine, qty: float) -> None:
@@ -198,7 +225,12 @@ def validate_qty(line: ProposalLine, qty: float) -> None:
 
 
 def reject_line(
-    line: ProposalLine, *, reason: str | OverrideReason, actor: Actor, now: dt.datetime, rules: OrderRules,
+    line: ProposalLine,
+    *,
+    reason: str | OverrideReason,
+    actor: Actor,
+    now: dt.datetime,
+    rules: OrderRules,
     comment: str | None = None,
 ) -> tuple[ProposalLine, AuditEntry]:
     """Reject a draft; a reason code is required (no role limit applies to saying no)."""
@@ -227,17 +259,35 @@ def auto_approve(
     out = []
     for line in lines:
         if line.status is S.DRAFT and line.unit_cost > 0 and line.value <= limit + _EPS:
-            out.append(transition(
-                line, S.APPROVED, actor=Actor("system", "auto"), now=now, rules=system_rules,
-                event=ProposalEvent.AUTO_APPROVED, comment=f"value {line.value:,.2f} ≤ auto-approve limit {limit:,.2f}",
-            ))
+            out.append(
+                transition(
+                    line,
+                    S.APPROVED,
+                    actor=Actor("system", "auto"),
+                    now=now,
+                    rules=system_rules,
+                    event=ProposalEvent.AUTO_APPROVED,
+                    comment=f"value {line.value:,.2f} ≤ auto-approve limit {limit:,.2f}",
+                )
+            )
     return out
 
 
 def creation_entry(line: ProposalLine, *, now: dt.datetime, user: str = "system") -> AuditEntry:
     """The audit entry that records a new proposal line (with its explanation as the comment)."""
     return AuditEntry(
-        proposal_id=line.proposal_id, sku=line.sku, location_id=line.location_id, event=ProposalEvent.CREATED,
-        at=now, user=user, role=None, from_status=None, to_status=line.status, qty_before=None, qty_after=line.qty,
-        value_before=None, value_after=line.value, comment=line.explanation,
+        proposal_id=line.proposal_id,
+        sku=line.sku,
+        location_id=line.location_id,
+        event=ProposalEvent.CREATED,
+        at=now,
+        user=user,
+        role=None,
+        from_status=None,
+        to_status=line.status,
+        qty_before=None,
+        qty_after=line.qty,
+        value_before=None,
+        value_after=line.value,
+        comment=line.explanation,
     )

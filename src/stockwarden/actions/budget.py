@@ -74,13 +74,19 @@ def top_up_to_minimum(
             continue
         line = lines[i]
         extra = packs * line.pack_size
-        text = (f"; topped up +{_fmt(extra)} ({packs} pack{'s' if packs > 1 else ''} of {_fmt(line.pack_size)}) "
-                f"so the order reaches the supplier minimum {_fmt(minimum)}")
+        text = (
+            f"; topped up +{_fmt(extra)} ({packs} pack{'s' if packs > 1 else ''} of {_fmt(line.pack_size)}) "
+            f"so the order reaches the supplier minimum {_fmt(minimum)}"
+        )
         if over_cap and i == costed[0]:
             text += " (beyond the cover cap)"
         new_qty = line.qty + extra
-        lines[i] = replace(line, qty=new_qty, explanation=line.explanation + text,
-                           avoided_cost_per_money=per_money(line.avoided_stockout_cost, new_qty * line.unit_cost))
+        lines[i] = replace(
+            line,
+            qty=new_qty,
+            explanation=line.explanation + text,
+            avoided_cost_per_money=per_money(line.avoided_stockout_cost, new_qty * line.unit_cost),
+        )
     note = f"topped up from {_fmt(order.total_value)} to the supplier minimum {_fmt(minimum)}"
     return replace(order, lines=tuple(lines), notes=(*order.notes, note))
 
@@ -120,9 +126,11 @@ def apply_budget(
             reduced = _reduce_to_fit(line, remaining)
             if reduced is not None:
                 kept[(line.po_id, line.line_no)] = replace(
-                    reduced, explanation=reduced.explanation + tag
+                    reduced,
+                    explanation=reduced.explanation
+                    + tag
                     + f"; reduced from {_fmt(line.qty)} to {_fmt(reduced.qty)} to stay within the budget"
-                    f" {_fmt(float(budget))}"
+                    f" {_fmt(float(budget))}",
                 )
                 remaining -= reduced.value
                 continue
@@ -143,9 +151,14 @@ def apply_budget(
             notes.append(f"{n_cut} line(s) cut by the budget: {names}{more}")
         if new.is_below_minimum:
             notes.append(f"below the supplier minimum {_fmt(new.min_order_value)} after the budget cut")
-        out.append(replace(new, notes=tuple(notes),
-                           order_by_date=min(line.order_by_date for line in lines),
-                           expected_arrival_date=max(line.expected_arrival_date for line in lines)))
+        out.append(
+            replace(
+                new,
+                notes=tuple(notes),
+                order_by_date=min(line.order_by_date for line in lines),
+                expected_arrival_date=max(line.expected_arrival_date for line in lines),
+            )
+        )
     return out, cut
 
 
@@ -162,8 +175,12 @@ def _reduce_to_fit(line: ProposalLine, money: float) -> ProposalLine | None:
     qty = packs * line.pack_size
     if packs <= 0 or qty < line.moq - _EPS:
         return None
-    per_unit = line.avoided_stockout_cost / min(line.expected_units_short, line.qty) if min(
-        line.expected_units_short, line.qty) > 0 else 0.0
+    per_unit = (
+        line.avoided_stockout_cost / min(line.expected_units_short, line.qty)
+        if min(line.expected_units_short, line.qty) > 0
+        else 0.0
+    )
     avoided = min(line.expected_units_short, qty) * per_unit
-    return replace(line, qty=qty, avoided_stockout_cost=avoided,
-                   avoided_cost_per_money=per_money(avoided, qty * line.unit_cost))
+    return replace(
+        line, qty=qty, avoided_stockout_cost=avoided, avoided_cost_per_money=per_money(avoided, qty * line.unit_cost)
+    )

@@ -33,8 +33,18 @@ if TYPE_CHECKING:
     import httpx
 
 EXPORT_COLUMNS: tuple[str, ...] = (
-    "po_id", "sku", "location_id", "supplier_id", "qty", "order_date", "expected_date", "unit_cost", "reason",
-    "line_no", "promised_date", "status",
+    "po_id",
+    "sku",
+    "location_id",
+    "supplier_id",
+    "qty",
+    "order_date",
+    "expected_date",
+    "unit_cost",
+    "reason",
+    "line_no",
+    "promised_date",
+    "status",
 )
 # Chinese headers of the columns that have no alias in the dataset spec (never one of its aliases, so a
 # re-import does not map two columns onto one).
@@ -80,13 +90,22 @@ def build_export(
     rows = []
     for line in lines:
         expected = order_date + dt.timedelta(days=math.ceil(line.lead_time_days))
-        rows.append({
-            "po_id": line.po_id, "sku": line.sku, "location_id": line.location_id, "supplier_id": line.supplier_id,
-            "qty": line.qty, "order_date": order_date, "expected_date": expected,
-            "unit_cost": line.unit_cost if line.unit_cost == line.unit_cost else None,
-            "reason": _reason(line, overrides.get(line.proposal_id) if line.proposal_id is not None else None),
-            "line_no": line.line_no, "promised_date": expected, "status": "open",
-        })
+        rows.append(
+            {
+                "po_id": line.po_id,
+                "sku": line.sku,
+                "location_id": line.location_id,
+                "supplier_id": line.supplier_id,
+                "qty": line.qty,
+                "order_date": order_date,
+                "expected_date": expected,
+                "unit_cost": line.unit_cost if line.unit_cost == line.unit_cost else None,
+                "reason": _reason(line, overrides.get(line.proposal_id) if line.proposal_id is not None else None),
+                "line_no": line.line_no,
+                "promised_date": expected,
+                "status": "open",
+            }
+        )
     frame = pd.DataFrame(rows, columns=list(EXPORT_COLUMNS))
     return frame.sort_values(["po_id", "line_no"], kind="mergesort").reset_index(drop=True)
 
@@ -131,18 +150,33 @@ def webhook_payload(frame: pd.DataFrame, *, generated_at: dt.datetime) -> dict[s
     orders = []
     for po_id, grp in text.groupby("po_id", sort=True):
         first = grp.iloc[0]
-        lines = [{k: (None if pd.isna(v) else v) for k, v in row.items() if k not in ("po_id", "supplier_id",
-                                                                                       "order_date", "status")}
-                 for row in grp.to_dict("records")]
+        lines = [
+            {
+                k: (None if pd.isna(v) else v)
+                for k, v in row.items()
+                if k not in ("po_id", "supplier_id", "order_date", "status")
+            }
+            for row in grp.to_dict("records")
+        ]
         value = sum((ln["qty"] or 0) * (ln["unit_cost"] or 0) for ln in lines)
-        orders.append({"po_id": po_id, "supplier_id": first["supplier_id"], "order_date": first["order_date"],
-                       "total_value": round(float(value), 2), "lines": lines})
-    return {"event": "orders.exported", "generated_at": generated_at.isoformat(), "count": len(frame),
-            "orders": orders}
+        orders.append(
+            {
+                "po_id": po_id,
+                "supplier_id": first["supplier_id"],
+                "order_date": first["order_date"],
+                "total_value": round(float(value), 2),
+                "lines": lines,
+            }
+        )
+    return {"event": "orders.exported", "generated_at": generated_at.isoformat(), "count": len(frame), "orders": orders}
 
 
 def write_export(
-    frame: pd.DataFrame, path: Path, *, fmt: ExportFormat | None = None, chinese: bool = False,
+    frame: pd.DataFrame,
+    path: Path,
+    *,
+    fmt: ExportFormat | None = None,
+    chinese: bool = False,
     generated_at: dt.datetime | None = None,
 ) -> Path:
     """Write the export rows to ``path`` as CSV (UTF-8 with BOM, so Excel shows Chinese), XLSX or JSON.
@@ -227,19 +261,21 @@ def exported_orders_as_pos(frame: pd.DataFrame) -> pd.DataFrame:
     base = empty_frame("purchase_orders")
     if frame.empty:
         return base
-    out = pd.DataFrame({
-        "po_id": frame["po_id"].astype(str).to_numpy(),
-        "sku": frame["sku"].astype(str).to_numpy(),
-        "qty": pd.to_numeric(frame["qty"]).astype(float).to_numpy(),
-        "order_date": pd.to_datetime(frame["order_date"]).dt.normalize().to_numpy(),
-        "location_id": frame["location_id"].astype(str).to_numpy(),
-        "supplier_id": frame["supplier_id"].astype(object).where(frame["supplier_id"].notna(), None).to_numpy(),
-        "line_no": pd.to_numeric(frame["line_no"]).astype(float).to_numpy(),
-        "promised_date": pd.to_datetime(frame["expected_date"]).dt.normalize().to_numpy(),
-        "received_date": pd.NaT,
-        "received_qty": float("nan"),
-        "status": "open",
-    })
+    out = pd.DataFrame(
+        {
+            "po_id": frame["po_id"].astype(str).to_numpy(),
+            "sku": frame["sku"].astype(str).to_numpy(),
+            "qty": pd.to_numeric(frame["qty"]).astype(float).to_numpy(),
+            "order_date": pd.to_datetime(frame["order_date"]).dt.normalize().to_numpy(),
+            "location_id": frame["location_id"].astype(str).to_numpy(),
+            "supplier_id": frame["supplier_id"].astype(object).where(frame["supplier_id"].notna(), None).to_numpy(),
+            "line_no": pd.to_numeric(frame["line_no"]).astype(float).to_numpy(),
+            "promised_date": pd.to_datetime(frame["expected_date"]).dt.normalize().to_numpy(),
+            "received_date": pd.NaT,
+            "received_qty": float("nan"),
+            "status": "open",
+        }
+    )
     return out[list(TABLES["purchase_orders"].column_names)].astype(base.dtypes.to_dict())
 
 

@@ -30,8 +30,16 @@ from stockwarden.errors import InputError
 from stockwarden.ingest.dataset import Dataset
 
 ASSESSMENT_COLUMNS: tuple[str, ...] = (
-    "sku", "location_id", "level", "stockout_probability", "expected_stockout_date",
-    "days_of_cover", "on_hand", "on_order", "reorder_point", "order_up_to",
+    "sku",
+    "location_id",
+    "level",
+    "stockout_probability",
+    "expected_stockout_date",
+    "days_of_cover",
+    "on_hand",
+    "on_order",
+    "reorder_point",
+    "order_up_to",
 )
 # Optional extra columns of the assessment, first name found wins.
 _BACKORDER_COLS = ("backorders", "backorder_qty", "qty_backordered")
@@ -104,7 +112,8 @@ def propose_orders(
         keys = assessment.loc[dup, ["sku", "location_id"]].drop_duplicates().head(3).itertuples(index=False)
         raise InputError(
             f"assessment has {int(dup.sum())} rows for repeated SKU-locations (e.g. "
-            + ", ".join(f"{k.sku}@{k.location_id}" for k in keys) + "); expected one row per SKU-location"
+            + ", ".join(f"{k.sku}@{k.location_id}" for k in keys)
+            + "); expected one row per SKU-location"
         )
     o = rules.orders
     frame = _enrich(assessment, ds, day=day, rules=rules, exported=exported)
@@ -115,8 +124,12 @@ def propose_orders(
     orders = [top_up_to_minimum(order, rules=o, cover_caps=_cover_caps(todo, rules)) for order in orders]
     orders_kept, cut = apply_budget(orders, budget=o.budget)
     return ProposalSet(
-        as_of=day.date(), orders=tuple(orders_kept), cut_lines=tuple(cut), skipped=skipped,
-        budget=o.budget, rules_version=rules.version(),
+        as_of=day.date(),
+        orders=tuple(orders_kept),
+        cut_lines=tuple(cut),
+        skipped=skipped,
+        budget=o.budget,
+        rules_version=rules.version(),
     )
 
 
@@ -249,11 +262,14 @@ def _size_lines(a: pd.DataFrame, *, rules: RulesConfig) -> pd.DataFrame:
     lot = need.copy()
     eoq = np.zeros_like(need)
     if o.use_eoq:
-        eoq = np.array([
-            compute_eoq(annual_demand=d * 365.0, ordering_cost=o.ordering_cost, holding_rate=o.holding_rate,
-                        unit_cost=c)
-            for d, c in zip(a["daily_demand"], a["unit_cost"], strict=True)
-        ])
+        eoq = np.array(
+            [
+                compute_eoq(
+                    annual_demand=d * 365.0, ordering_cost=o.ordering_cost, holding_rate=o.holding_rate, unit_cost=c
+                )
+                for d, c in zip(a["daily_demand"], a["unit_cost"], strict=True)
+            ]
+        )
         lot = np.maximum(lot, eoq)
     cap = np.full_like(need, np.inf)
     if o.max_cover_days is not None:
@@ -313,8 +329,12 @@ def _line_dates_and_value(a: pd.DataFrame, *, day: pd.Timestamp) -> pd.DataFrame
     before today; the arrival is today + the lead time rounded up to whole days.
     """
     if a.empty:
-        return a.assign(order_by=pd.Series(dtype="datetime64[ns]"), arrival=pd.Series(dtype="datetime64[ns]"),
-                        avoided=pd.Series(dtype=float), per_money=pd.Series(dtype=float))
+        return a.assign(
+            order_by=pd.Series(dtype="datetime64[ns]"),
+            arrival=pd.Series(dtype="datetime64[ns]"),
+            avoided=pd.Series(dtype=float),
+            per_money=pd.Series(dtype=float),
+        )
     lead = pd.to_timedelta(a["lead_time_days"], unit="D")
     cover = a["days_of_cover"].where(np.isfinite(a["days_of_cover"]))
     out_date = a["expected_stockout_date"].fillna(day + pd.to_timedelta(cover, unit="D"))
@@ -323,13 +343,19 @@ def _line_dates_and_value(a: pd.DataFrame, *, day: pd.Timestamp) -> pd.DataFrame
     avoided = np.minimum(a["expected_units_short"], a["qty"]) * a["cost_per_unit_short"]
     value = a["qty"] * a["unit_cost"]
     per_money = (avoided / value.where(value > 0)).fillna(np.inf)
-    return a.assign(order_by=order_by, arrival=arrival, avoided=avoided, per_money=per_money,
-                    stockout_probability=a["stockout_probability"].fillna(0.0))
+    return a.assign(
+        order_by=order_by,
+        arrival=arrival,
+        avoided=avoided,
+        per_money=per_money,
+        stockout_probability=a["stockout_probability"].fillna(0.0),
+    )
 
 
 def _po_id(prefix: str, day: pd.Timestamp, supplier: str | None, location: str) -> str:
-    clean = [("".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in str(x))) for x in (supplier or "NOSUP",
-                                                                                               location)]
+    clean = [
+        ("".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in str(x))) for x in (supplier or "NOSUP", location)
+    ]
     return f"{prefix}-{day:%Y%m%d}-{clean[0]}-{clean[1]}"
 
 
@@ -337,8 +363,11 @@ def _group(a: pd.DataFrame, *, day: pd.Timestamp, rules: RulesConfig) -> list[Dr
     """Lines grouped per (supplier, location) into draft POs, most at-risk lines first."""
     if a.empty:
         return []
-    a = a.assign(_sup=a["supplier_id"].fillna(""), _risk=-a["stockout_probability"].fillna(0),
-                 _cover=a["days_of_cover"].fillna(np.inf))
+    a = a.assign(
+        _sup=a["supplier_id"].fillna(""),
+        _risk=-a["stockout_probability"].fillna(0),
+        _cover=a["days_of_cover"].fillna(np.inf),
+    )
     a = a.sort_values(["_sup", "location_id", "_risk", "_cover", "sku"], kind="mergesort")
     orders = []
     o = rules.orders
@@ -347,12 +376,18 @@ def _group(a: pd.DataFrame, *, day: pd.Timestamp, rules: RulesConfig) -> list[Dr
         po_id = _po_id(o.po_prefix, day, supplier, str(loc))
         lines = tuple(_line(r, po_id=po_id, line_no=i + 1) for i, r in enumerate(grp.to_dict("records")))
         min_value = o.supplier_min_order_value.get(sup, o.default_min_order_value) if supplier else 0.0
-        orders.append(DraftPurchaseOrder(
-            po_id=po_id, supplier_id=supplier, location_id=str(loc), order_date=day.date(),
-            order_by_date=min(line.order_by_date for line in lines),
-            expected_arrival_date=max(line.expected_arrival_date for line in lines),
-            lines=lines, min_order_value=float(min_value),
-        ))
+        orders.append(
+            DraftPurchaseOrder(
+                po_id=po_id,
+                supplier_id=supplier,
+                location_id=str(loc),
+                order_date=day.date(),
+                order_by_date=min(line.order_by_date for line in lines),
+                expected_arrival_date=max(line.expected_arrival_date for line in lines),
+                lines=lines,
+                min_order_value=float(min_value),
+            )
+        )
     return orders
 
 
@@ -363,21 +398,55 @@ def _date_or_none(x: object) -> dt.date | None:
 def _line(r: dict[str, object], *, po_id: str, line_no: int) -> ProposalLine:
     reasons = r.get("reasons")
     reason_codes = tuple(x.strip() for x in reasons.split(";") if x.strip()) if isinstance(reasons, str) else ()
-    f = {k: float(r[k]) for k in (  # type: ignore[arg-type]
-        "qty", "need_qty", "inventory_position", "on_hand", "on_order", "exported_qty", "backorders", "reorder_point",
-        "order_up_to", "pack_size", "moq", "unit_cost", "lead_time_days", "stockout_probability",
-        "expected_units_short", "avoided", "per_money")}
+    f = {
+        k: float(r[k])
+        for k in (  # type: ignore[arg-type]
+            "qty",
+            "need_qty",
+            "inventory_position",
+            "on_hand",
+            "on_order",
+            "exported_qty",
+            "backorders",
+            "reorder_point",
+            "order_up_to",
+            "pack_size",
+            "moq",
+            "unit_cost",
+            "lead_time_days",
+            "stockout_probability",
+            "expected_units_short",
+            "avoided",
+            "per_money",
+        )
+    }
     supplier = r["supplier_id"]
     return ProposalLine(
-        sku=str(r["sku"]), location_id=str(r["location_id"]), supplier_id=None if supplier is None else str(supplier),
-        po_id=po_id, line_no=line_no, qty=f["qty"], need_qty=f["need_qty"],
-        inventory_position=f["inventory_position"], on_hand=f["on_hand"], on_order=f["on_order"] + f["exported_qty"],
-        backorders=f["backorders"], reorder_point=f["reorder_point"], order_up_to=f["order_up_to"],
-        pack_size=f["pack_size"], moq=f["moq"], unit_cost=f["unit_cost"], lead_time_days=f["lead_time_days"],
-        stockout_probability=f["stockout_probability"], level=str(r["level"]),
+        sku=str(r["sku"]),
+        location_id=str(r["location_id"]),
+        supplier_id=None if supplier is None else str(supplier),
+        po_id=po_id,
+        line_no=line_no,
+        qty=f["qty"],
+        need_qty=f["need_qty"],
+        inventory_position=f["inventory_position"],
+        on_hand=f["on_hand"],
+        on_order=f["on_order"] + f["exported_qty"],
+        backorders=f["backorders"],
+        reorder_point=f["reorder_point"],
+        order_up_to=f["order_up_to"],
+        pack_size=f["pack_size"],
+        moq=f["moq"],
+        unit_cost=f["unit_cost"],
+        lead_time_days=f["lead_time_days"],
+        stockout_probability=f["stockout_probability"],
+        level=str(r["level"]),
         expected_stockout_date=_date_or_none(r["expected_stockout_date"]),
         order_by_date=_date_or_none(r["order_by"]) or dt.date.min,
         expected_arrival_date=_date_or_none(r["arrival"]) or dt.date.min,
-        expected_units_short=f["expected_units_short"], avoided_stockout_cost=f["avoided"],
-        avoided_cost_per_money=f["per_money"], reasons=reason_codes, explanation=str(r["explanation"]),
+        expected_units_short=f["expected_units_short"],
+        avoided_stockout_cost=f["avoided"],
+        avoided_cost_per_money=f["per_money"],
+        reasons=reason_codes,
+        explanation=str(r["explanation"]),
     )

@@ -26,8 +26,14 @@ from stockwarden.domain.alert import AlertKind, AlertLevel, AlertSignal
 from stockwarden.errors import SchemaError
 
 ASSESSMENT_COLUMNS = (
-    "sku", "location_id", "level", "stockout_probability", "expected_stockout_date", "days_of_cover",
-    "suggested_order_qty", "reasons",
+    "sku",
+    "location_id",
+    "level",
+    "stockout_probability",
+    "expected_stockout_date",
+    "days_of_cover",
+    "suggested_order_qty",
+    "reasons",
 )
 SUPPLY_REASONS = frozenset({"supplier_late", "open_po_overdue", "short_delivery_risk"})
 
@@ -64,15 +70,24 @@ def build_signals(
     levels = {lv.value: lv for lv in AlertLevel}
     bad = sorted(set(frame["level"].astype(str).str.lower()) - set(levels))
     if bad:
-        raise SchemaError(f"assessment has unknown level(s) {', '.join(bad)}; expected one of {', '.join(levels)}",
-                          table="assessment")
+        raise SchemaError(
+            f"assessment has unknown level(s) {', '.join(bad)}; expected one of {', '.join(levels)}", table="assessment"
+        )
     n = len(frame)
     categories = frame["category"].tolist() if "category" in frame.columns else [None] * n
     signals: list[AlertSignal] = []
-    columns = zip(frame["sku"].astype(str).tolist(), frame["location_id"].astype(str).tolist(),
-                  frame["level"].astype(str).str.lower().tolist(), frame["stockout_probability"].tolist(),
-                  frame["expected_stockout_date"].tolist(), frame["reasons"].tolist(), frame["days_of_cover"].tolist(),
-                  frame["suggested_order_qty"].tolist(), categories, strict=True)
+    columns = zip(
+        frame["sku"].astype(str).tolist(),
+        frame["location_id"].astype(str).tolist(),
+        frame["level"].astype(str).str.lower().tolist(),
+        frame["stockout_probability"].tolist(),
+        frame["expected_stockout_date"].tolist(),
+        frame["reasons"].tolist(),
+        frame["days_of_cover"].tolist(),
+        frame["suggested_order_qty"].tolist(),
+        categories,
+        strict=True,
+    )
     for sku, location, level, probability, date, reason_value, cover, qty_value, category in columns:
         reasons = _reasons(reason_value)
         qty = _number(qty_value) or 0.0
@@ -83,12 +98,21 @@ def build_signals(
             roles.append("store_manager")
         if SUPPLY_REASONS.intersection(reasons):
             roles.append("supplier_manager")
-        signals.append(AlertSignal(
-            kind=AlertKind.STOCKOUT_RISK, sku=sku, location_id=location, level=levels[level],
-            stockout_probability=float(_number(probability) or 0.0), expected_stockout_date=_date(date),
-            reasons=reasons, days_of_cover=_number(cover), suggested_order_qty=qty,
-            category=str(category) if isinstance(category, str) and category else None, roles=tuple(roles),
-        ))
+        signals.append(
+            AlertSignal(
+                kind=AlertKind.STOCKOUT_RISK,
+                sku=sku,
+                location_id=location,
+                level=levels[level],
+                stockout_probability=float(_number(probability) or 0.0),
+                expected_stockout_date=_date(date),
+                reasons=reasons,
+                days_of_cover=_number(cover),
+                suggested_order_qty=qty,
+                category=str(category) if isinstance(category, str) and category else None,
+                roles=tuple(roles),
+            )
+        )
     return signals
 
 

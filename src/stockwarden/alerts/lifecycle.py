@@ -75,8 +75,10 @@ def reconcile_alerts(
     unique: dict[tuple[str, str, str], AlertSignal] = {}
     for signal in signals:
         kept = unique.get(signal.key)
-        if kept is None or (signal.level.rank, signal.stockout_probability) > (kept.level.rank,
-                                                                                kept.stockout_probability):
+        if kept is None or (signal.level.rank, signal.stockout_probability) > (
+            kept.level.rank,
+            kept.stockout_probability,
+        ):
             unique[signal.key] = signal
     seen: set[tuple[str, str, str]] = set()
     for signal in unique.values():
@@ -104,38 +106,77 @@ def tick_alerts(active: Sequence[Alert], *, now: dt.datetime, rules: AlertRules)
         if alert.state is AlertState.RESOLVED:
             continue
         after, entries, notify = alert, [], None
-        if (after.state is AlertState.SNOOZED and after.snoozed_until is not None
-                and now.date() >= after.snoozed_until and after.clear_runs == 0):
-            woken = replace(after, state=AlertState.OPEN, snoozed_until=None, snooze_until_worse=False,
-                            snooze_level=None)
-            entries.append(_entry(after, woken, now=now, actor=SYSTEM_ACTOR, action=AlertAction.WOKEN,
-                                  comment=f"snooze ended {after.snoozed_until}"))
+        if (
+            after.state is AlertState.SNOOZED
+            and after.snoozed_until is not None
+            and now.date() >= after.snoozed_until
+            and after.clear_runs == 0
+        ):
+            woken = replace(
+                after, state=AlertState.OPEN, snoozed_until=None, snooze_until_worse=False, snooze_level=None
+            )
+            entries.append(
+                _entry(
+                    after,
+                    woken,
+                    now=now,
+                    actor=SYSTEM_ACTOR,
+                    action=AlertAction.WOKEN,
+                    comment=f"snooze ended {after.snoozed_until}",
+                )
+            )
             after, notify = woken, NotifyReason.WOKEN
         overdue = _escalation_due(after, now=now, rules=rules)
         if overdue:
             escalated = replace(after, state=AlertState.ESCALATED)
-            entries.append(_entry(after, escalated, now=now, actor=SYSTEM_ACTOR, action=AlertAction.ESCALATED,
-                                  comment=f"critical and unacknowledged for {overdue}"))
+            entries.append(
+                _entry(
+                    after,
+                    escalated,
+                    now=now,
+                    actor=SYSTEM_ACTOR,
+                    action=AlertAction.ESCALATED,
+                    comment=f"critical and unacknowledged for {overdue}",
+                )
+            )
             after, notify = escalated, NotifyReason.ESCALATED
         if entries:
-            changes.append(AlertChange(before=alert, after=replace(after, updated_at=now), entries=tuple(entries),
-                                       notify=notify))
+            changes.append(
+                AlertChange(before=alert, after=replace(after, updated_at=now), entries=tuple(entries), notify=notify)
+            )
     return changes
 
 
 def _open(signal: AlertSignal, *, as_of: dt.date, now: dt.datetime, rules_version: str) -> AlertChange:
     alert = Alert(
-        kind=signal.kind, sku=signal.sku, location_id=signal.location_id, level=signal.level,
-        state=AlertState.OPEN, stockout_probability=signal.stockout_probability, opened_at=now, updated_at=now,
-        first_as_of=as_of, last_as_of=as_of, notified_level=signal.level,
-        expected_stockout_date=signal.expected_stockout_date, reasons=signal.reasons,
-        days_of_cover=signal.days_of_cover, suggested_order_qty=signal.suggested_order_qty,
-        category=signal.category, roles=signal.roles,
-        critical_since=now if signal.level is AlertLevel.CRITICAL else None, rules_version=rules_version,
+        kind=signal.kind,
+        sku=signal.sku,
+        location_id=signal.location_id,
+        level=signal.level,
+        state=AlertState.OPEN,
+        stockout_probability=signal.stockout_probability,
+        opened_at=now,
+        updated_at=now,
+        first_as_of=as_of,
+        last_as_of=as_of,
+        notified_level=signal.level,
+        expected_stockout_date=signal.expected_stockout_date,
+        reasons=signal.reasons,
+        days_of_cover=signal.days_of_cover,
+        suggested_order_qty=signal.suggested_order_qty,
+        category=signal.category,
+        roles=signal.roles,
+        critical_since=now if signal.level is AlertLevel.CRITICAL else None,
+        rules_version=rules_version,
     )
     entry = HandlingEntry(
-        at=now, actor=SYSTEM_ACTOR, action=AlertAction.OPENED, from_state=None, to_state=AlertState.OPEN,
-        to_level=signal.level, comment=_describe(signal),
+        at=now,
+        actor=SYSTEM_ACTOR,
+        action=AlertAction.OPENED,
+        from_state=None,
+        to_state=AlertState.OPEN,
+        to_level=signal.level,
+        comment=_describe(signal),
     )
     return AlertChange(before=None, after=alert, entries=(entry,), notify=NotifyReason.NEW)
 
@@ -167,10 +208,20 @@ def _apply(
         is_gone = signal is not None and signal.stockout_probability < rules.clear_probability
         if clear_runs >= rules.clear_after_runs or is_gone:
             after = _observe(alert, signal, as_of=as_of, now=now, rules_version=rules_version)
-            after = replace(after, state=AlertState.RESOLVED, resolved_at=now, resolved_by=SYSTEM_ACTOR,
-                            clear_runs=clear_runs, critical_since=None, is_latched=False)
-            why = (f"P(stockout) {after.stockout_probability:.2f} < {rules.clear_probability:.2f}" if is_gone
-                   else f"below {rules.open_level} for {clear_runs} run(s)")
+            after = replace(
+                after,
+                state=AlertState.RESOLVED,
+                resolved_at=now,
+                resolved_by=SYSTEM_ACTOR,
+                clear_runs=clear_runs,
+                critical_since=None,
+                is_latched=False,
+            )
+            why = (
+                f"P(stockout) {after.stockout_probability:.2f} < {rules.clear_probability:.2f}"
+                if is_gone
+                else f"below {rules.open_level} for {clear_runs} run(s)"
+            )
             entry = _entry(alert, after, now=now, actor=SYSTEM_ACTOR, action=AlertAction.AUTO_RESOLVED, comment=why)
             return [AlertChange(before=alert, after=after, entries=(entry,))]
 
@@ -182,17 +233,25 @@ def _apply(
         action = AlertAction.WORSENED if signal.level.rank > alert.level.rank else AlertAction.IMPROVED
         entries.append(_entry(alert, after, now=now, actor=SYSTEM_ACTOR, action=action, comment=_diff(alert, after)))
     elif signal is not None and _diff(alert, after):
-        entries.append(_entry(alert, after, now=now, actor=SYSTEM_ACTOR, action=AlertAction.UPDATED,
-                              comment=_diff(alert, after)))
+        entries.append(
+            _entry(alert, after, now=now, actor=SYSTEM_ACTOR, action=AlertAction.UPDATED, comment=_diff(alert, after))
+        )
 
     if after.state is AlertState.SNOOZED:
-        is_worse = after.snooze_until_worse and after.snooze_level is not None \
-            and after.level.rank > after.snooze_level.rank
+        is_worse = (
+            after.snooze_until_worse and after.snooze_level is not None and after.level.rank > after.snooze_level.rank
+        )
         is_due = after.snoozed_until is not None and now.date() >= after.snoozed_until
         if (is_worse or is_due) and not is_clear:
-            woken = replace(after, state=AlertState.OPEN, snoozed_until=None, snooze_until_worse=False,
-                            snooze_level=None, notified_level=max(after.level, after.notified_level, key=_rank))
-            why = (f"level rose above {after.snooze_level}" if is_worse else f"snooze ended {after.snoozed_until}")
+            woken = replace(
+                after,
+                state=AlertState.OPEN,
+                snoozed_until=None,
+                snooze_until_worse=False,
+                snooze_level=None,
+                notified_level=max(after.level, after.notified_level, key=_rank),
+            )
+            why = f"level rose above {after.snooze_level}" if is_worse else f"snooze ended {after.snoozed_until}"
             entries.append(_entry(after, woken, now=now, actor=SYSTEM_ACTOR, action=AlertAction.WOKEN, comment=why))
             notify = NotifyReason.WORSENED if is_worse else NotifyReason.WOKEN
             after = woken
@@ -203,8 +262,16 @@ def _apply(
     overdue = _escalation_due(after, now=now, rules=rules)
     if overdue:
         escalated = replace(after, state=AlertState.ESCALATED)
-        entries.append(_entry(after, escalated, now=now, actor=SYSTEM_ACTOR, action=AlertAction.ESCALATED,
-                              comment=f"critical and unacknowledged for {overdue}"))
+        entries.append(
+            _entry(
+                after,
+                escalated,
+                now=now,
+                actor=SYSTEM_ACTOR,
+                action=AlertAction.ESCALATED,
+                comment=f"critical and unacknowledged for {overdue}",
+            )
+        )
         after = escalated
         notify = notify or NotifyReason.ESCALATED
 
@@ -223,16 +290,30 @@ def _apply_latched(
         return []
     if is_clear:
         after = replace(alert, is_latched=False, updated_at=now)
-        entry = _entry(alert, after, now=now, actor=SYSTEM_ACTOR, action=AlertAction.UPDATED,
-                       comment="risk cleared; a new alert opens if it returns")
+        entry = _entry(
+            alert,
+            after,
+            now=now,
+            actor=SYSTEM_ACTOR,
+            action=AlertAction.UPDATED,
+            comment="risk cleared; a new alert opens if it returns",
+        )
         return [AlertChange(before=alert, after=after, entries=(entry,))]
     assert signal is not None
     if signal.level.rank > alert.level.rank:
         released = replace(alert, is_latched=False, updated_at=now)
-        entry = _entry(alert, released, now=now, actor=SYSTEM_ACTOR, action=AlertAction.UPDATED,
-                       comment=f"risk rose to {signal.level}; opened a new alert")
-        return [AlertChange(before=alert, after=released, entries=(entry,)),
-                _open(signal, as_of=as_of, now=now, rules_version=rules_version)]
+        entry = _entry(
+            alert,
+            released,
+            now=now,
+            actor=SYSTEM_ACTOR,
+            action=AlertAction.UPDATED,
+            comment=f"risk rose to {signal.level}; opened a new alert",
+        )
+        return [
+            AlertChange(before=alert, after=released, entries=(entry,)),
+            _open(signal, as_of=as_of, now=now, rules_version=rules_version),
+        ]
     return []
 
 
@@ -247,10 +328,17 @@ def _observe(
     elif signal.level is not AlertLevel.CRITICAL:
         critical_since = None
     return replace(
-        alert, level=signal.level, stockout_probability=signal.stockout_probability,
-        expected_stockout_date=signal.expected_stockout_date, reasons=signal.reasons,
-        days_of_cover=signal.days_of_cover, suggested_order_qty=signal.suggested_order_qty,
-        category=signal.category, roles=signal.roles, last_as_of=as_of, critical_since=critical_since,
+        alert,
+        level=signal.level,
+        stockout_probability=signal.stockout_probability,
+        expected_stockout_date=signal.expected_stockout_date,
+        reasons=signal.reasons,
+        days_of_cover=signal.days_of_cover,
+        suggested_order_qty=signal.suggested_order_qty,
+        category=signal.category,
+        roles=signal.roles,
+        last_as_of=as_of,
+        critical_since=critical_since,
         rules_version=rules_version or alert.rules_version,
     )
 
@@ -274,8 +362,15 @@ def _entry(
     before: Alert, after: Alert, *, now: dt.datetime, actor: str, action: AlertAction, comment: str = ""
 ) -> HandlingEntry:
     return HandlingEntry(
-        at=now, actor=actor, action=action, from_state=before.state, to_state=after.state,
-        from_level=before.level, to_level=after.level, comment=comment, alert_id=before.alert_id,
+        at=now,
+        actor=actor,
+        action=action,
+        from_state=before.state,
+        to_state=after.state,
+        from_level=before.level,
+        to_level=after.level,
+        comment=comment,
+        alert_id=before.alert_id,
     )
 
 
@@ -309,8 +404,14 @@ def acknowledge_alert(alert: Alert, *, actor: str, now: dt.datetime, comment: st
         InvalidTransition: the alert is already acknowledged or resolved.
     """
     _require(alert, {AlertState.OPEN, AlertState.ESCALATED, AlertState.SNOOZED}, "acknowledge")
-    after = replace(alert, state=AlertState.ACKNOWLEDGED, updated_at=now, snoozed_until=None,
-                    snooze_until_worse=False, snooze_level=None)
+    after = replace(
+        alert,
+        state=AlertState.ACKNOWLEDGED,
+        updated_at=now,
+        snoozed_until=None,
+        snooze_until_worse=False,
+        snooze_level=None,
+    )
     entry = _entry(alert, after, now=now, actor=actor, action=AlertAction.ACKNOWLEDGED, comment=comment)
     return AlertChange(before=alert, after=after, entries=(entry,))
 
@@ -335,8 +436,14 @@ def snooze_alert(
         raise InvalidTransition(f"alert {alert.alert_id}: snooze needs a date (--until) or --until-worse")
     if until is not None and until <= now.date():
         raise InvalidTransition(f"alert {alert.alert_id}: snooze date {until} is not after today ({now.date()})")
-    after = replace(alert, state=AlertState.SNOOZED, updated_at=now, snoozed_until=until,
-                    snooze_until_worse=until_worse, snooze_level=alert.level)
+    after = replace(
+        alert,
+        state=AlertState.SNOOZED,
+        updated_at=now,
+        snoozed_until=until,
+        snooze_until_worse=until_worse,
+        snooze_level=alert.level,
+    )
     what = " and ".join(p for p in (f"until {until}" if until else "", "until worse" if until_worse else "") if p)
     text = f"{what}; {comment}" if comment else what
     entry = _entry(alert, after, now=now, actor=actor, action=AlertAction.SNOOZED, comment=text)
@@ -350,8 +457,15 @@ def resolve_alert(alert: Alert, *, actor: str, now: dt.datetime, comment: str = 
         InvalidTransition: the alert is already resolved.
     """
     _require(alert, {s for s in AlertState if s is not AlertState.RESOLVED}, "resolve")
-    after = replace(alert, state=AlertState.RESOLVED, updated_at=now, resolved_at=now, resolved_by=actor,
-                    is_latched=True, critical_since=None)
+    after = replace(
+        alert,
+        state=AlertState.RESOLVED,
+        updated_at=now,
+        resolved_at=now,
+        resolved_by=actor,
+        is_latched=True,
+        critical_since=None,
+    )
     entry = _entry(alert, after, now=now, actor=actor, action=AlertAction.RESOLVED, comment=comment)
     return AlertChange(before=alert, after=after, entries=(entry,))
 

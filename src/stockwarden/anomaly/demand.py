@@ -39,8 +39,9 @@ def _nb_tails(x: np.ndarray, mean: np.ndarray, var: np.ndarray, n_days: int) -> 
     return upper, lower
 
 
-def _explanations(ds: Dataset, keys: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
-                  promo_days: pd.DataFrame) -> list[str | None]:
+def _explanations(
+    ds: Dataset, keys: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, promo_days: pd.DataFrame
+) -> list[str | None]:
     """Per key, the promotion or event that falls in [start, end], if any."""
     out: list[str | None] = [None] * len(keys)
     promos = ds.promotions
@@ -52,8 +53,11 @@ def _explanations(ds: Dataset, keys: pd.DataFrame, start: pd.Timestamp, end: pd.
         if len(p) or (sku, loc) in flagged:
             out[i] = "a promotion"
             continue
-        e = events.loc[events["location_id"].isna() | (events["location_id"] == loc)] if "location_id" in events \
+        e = (
+            events.loc[events["location_id"].isna() | (events["location_id"] == loc)]
+            if "location_id" in events
             else events
+        )
         if len(e):
             out[i] = f"{e['name'].iloc[0]} ({fmt_date(e['date'].iloc[0])})"
     return out
@@ -121,12 +125,23 @@ def detect_demand_shocks(
         if reason:
             detail += f"; explained by {reason}"
             sev = Severity.INFO
-        out.append({
-            "kind": kind.value, "severity": sev.value, "detected_on": as_of, "supplier_id": None, "sku": sku,
-            "location_id": loc, "po_id": None, "started_on": as_of - (n - 1) * _DAY,
-            "metric": "day_demand" if is_day else "week_demand", "expected": expected, "observed": float(observed),
-            "detail": detail, "affected": join_keys([(sku, loc)]),
-        })
+        out.append(
+            {
+                "kind": kind.value,
+                "severity": sev.value,
+                "detected_on": as_of,
+                "supplier_id": None,
+                "sku": sku,
+                "location_id": loc,
+                "po_id": None,
+                "started_on": as_of - (n - 1) * _DAY,
+                "metric": "day_demand" if is_day else "week_demand",
+                "expected": expected,
+                "observed": float(observed),
+                "detail": detail,
+                "affected": join_keys([(sku, loc)]),
+            }
+        )
     return out
 
 

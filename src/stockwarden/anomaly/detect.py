@@ -65,8 +65,12 @@ def detect_anomalies(
     records: list[dict[str, object]] = []
     history = received_po_history(ds, as_of=d)
     affected = SupplierKeys(ds)
-    stock_kinds = {AnomalyKind.PHANTOM_STOCK, AnomalyKind.NEGATIVE_STOCK, AnomalyKind.STALE_COUNT,
-                   AnomalyKind.COUNT_MISMATCH}
+    stock_kinds = {
+        AnomalyKind.PHANTOM_STOCK,
+        AnomalyKind.NEGATIVE_STOCK,
+        AnomalyKind.STALE_COUNT,
+        AnomalyKind.COUNT_MISMATCH,
+    }
     demand_kinds = {AnomalyKind.DEMAND_SPIKE, AnomalyKind.DEMAND_DROP}
     need_stock = bool(want & stock_kinds) or (AnomalyKind.OVERDUE_PO in want and risk is None)
     sales = daily_sales(ds) if need_stock or want & demand_kinds else None
@@ -75,8 +79,11 @@ def detect_anomalies(
         flows = net_flows(sales, daily_receipts(ds, as_of=d))
         position = position_now(ds, as_of=d, flows=flows)
     if AnomalyKind.OVERDUE_PO in want:
-        cover = cover_days(sales, position, as_of=d) if risk is None and sales is not None and position is not None \
+        cover = (
+            cover_days(sales, position, as_of=d)
+            if risk is None and sales is not None and position is not None
             else None
+        )
         records += detect_overdue_pos(ds, as_of=d, rules=r, risk=risk, cover=cover)
     if AnomalyKind.SHORT_DELIVERY in want:
         records += detect_short_deliveries(history, as_of=d, rules=r)
@@ -100,7 +107,13 @@ def detect_anomalies(
     if frame.empty:
         return frame
     order = frame["severity"].map(_SEVERITY_RANK)
-    frame = frame.assign(_o=order).sort_values(
-        ["_o", "kind", "supplier_id", "sku", "location_id", "po_id", "detected_on"], kind="stable",
-        na_position="first").drop(columns="_o")
+    frame = (
+        frame.assign(_o=order)
+        .sort_values(
+            ["_o", "kind", "supplier_id", "sku", "location_id", "po_id", "detected_on"],
+            kind="stable",
+            na_position="first",
+        )
+        .drop(columns="_o")
+    )
     return frame.reset_index(drop=True)

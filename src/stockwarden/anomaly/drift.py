@@ -83,8 +83,17 @@ class _Event:
     committed_to: int = -1
 
 
-def _run_segment(x: np.ndarray, i0: int, table: np.ndarray, *, lo: int, threshold: float, n_base: int,
-                 max_base: int, chunk: int = 256) -> _Event:
+def _run_segment(
+    x: np.ndarray,
+    i0: int,
+    table: np.ndarray,
+    *,
+    lo: int,
+    threshold: float,
+    n_base: int,
+    max_base: int,
+    chunk: int = 256,
+) -> _Event:
     """Run the CUSUM bank from ``i0`` (all statistics at zero) with a fixed ``f0`` until the first alarm,
     or the first moment every statistic is back at zero with enough new in-control deliveries to refit.
 
@@ -154,13 +163,15 @@ def detect_shifts(values: np.ndarray, *, rules: AnomalyRules | None = None) -> l
         pos = np.unique(np.maximum(1, np.rint(base * np.array(_SHIFT_STEPS)).astype(np.int64)))
         shifts = np.concatenate([pos, -pos])
         table = _llr_table(np.log(np.maximum(f0, 1e-300)), shifts, r.drift_llr_clip)
-        ev = _run_segment(x, i, table, lo=lo, threshold=r.drift_threshold, n_base=len(b),
-                          max_base=r.drift_baseline_max_n)
+        ev = _run_segment(
+            x, i, table, lo=lo, threshold=r.drift_threshold, n_base=len(b), max_base=r.drift_baseline_max_n
+        )
         if ev.kind == "alarm":
             baseline.extend(x[i : ev.committed_to + 1].tolist())
             b = np.fromiter(baseline, dtype=np.int64)
-            out.append(ShiftDetection(ev.start, ev.at, float(shifts[ev.top]), float(np.median(b)), float(b.mean()),
-                                      len(b)))
+            out.append(
+                ShiftDetection(ev.start, ev.at, float(shifts[ev.top]), float(np.median(b)), float(b.mean()), len(b))
+            )
             baseline.clear()
             baseline.extend(x[ev.start : ev.at + 1].tolist())
             i = ev.at + 1

@@ -41,8 +41,17 @@ def anomaly_reasons(anomalies: pd.DataFrame) -> pd.DataFrame:
         keys = split_keys(getattr(a, "affected", None))
         if not keys and isinstance(a.sku, str) and isinstance(a.location_id, str):
             keys = [(a.sku, a.location_id)]
-        rows += [{"sku": s, "location_id": loc, "reason_code": code, "detail": a.detail, "kind": a.kind,
-                  "severity": a.severity} for s, loc in keys]
+        rows += [
+            {
+                "sku": s,
+                "location_id": loc,
+                "reason_code": code,
+                "detail": a.detail,
+                "kind": a.kind,
+                "severity": a.severity,
+            }
+            for s, loc in keys
+        ]
     if not rows:
         return pd.DataFrame(columns=list(REASON_COLUMNS))
     out = pd.DataFrame(rows)

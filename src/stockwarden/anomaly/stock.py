@@ -17,8 +17,16 @@ Record = dict[str, object]
 
 def _record(kind: AnomalyKind, sev: Severity, row: object, **fields: object) -> Record:
     sku, loc = row.sku, row.location_id  # type: ignore[attr-defined]
-    return {"kind": kind.value, "severity": sev.value, "supplier_id": None, "sku": sku, "location_id": loc,
-            "po_id": None, "affected": join_keys([(sku, loc)]), **fields}
+    return {
+        "kind": kind.value,
+        "severity": sev.value,
+        "supplier_id": None,
+        "sku": sku,
+        "location_id": loc,
+        "po_id": None,
+        "affected": join_keys([(sku, loc)]),
+        **fields,
+    }
 
 
 def detect_phantom_stock(
@@ -41,8 +49,9 @@ def detect_phantom_stock(
     first_count = inv.loc[inv["on_hand"] > 0].groupby(KEYS)["date"].min() if len(inv) else None
     first_sale = sold.groupby(KEYS)["date"].min()
     # Active since the first sale or the first count with stock, whichever came first.
-    first_sale = (first_sale if first_count is None else pd.concat([first_sale, first_count], axis=1).min(axis=1)
-                  ).rename("first_sale")
+    first_sale = (
+        first_sale if first_count is None else pd.concat([first_sale, first_count], axis=1).min(axis=1)
+    ).rename("first_sale")
     zero_counts = inv.loc[inv["on_hand"] <= 0]
     last_zero = zero_counts.groupby(KEYS)["date"].max().rename("last_zero")
     c = position.set_index(KEYS).join([last_sale, first_sale], how="inner").join(last_zero, how="left")
@@ -54,8 +63,7 @@ def detect_phantom_stock(
         return []
     # Baseline window before the run: stocked days and days with a sale.
     win_end = c["last_sale"]  # the run starts the day after the last sale (or after a zero count)
-    win_start = (win_end - rules.phantom_baseline_days * _DAY).where(
-        lambda s: s >= c["first_sale"], c["first_sale"])
+    win_start = (win_end - rules.phantom_baseline_days * _DAY).where(lambda s: s >= c["first_sale"], c["first_sale"])
     sale_days = _count_in_window(sold, c, win_start, win_end)
     zero_days_in_window = _count_in_window(zero_counts, c, win_start, win_end)
     n_days = np.maximum(((win_end - win_start) / _DAY + 1 - zero_days_in_window).clip(lower=1), sale_days)
@@ -66,13 +74,21 @@ def detect_phantom_stock(
     hit = ((prob < rules.phantom_alpha) & (sale_days >= 3)).to_numpy()
     for row, p, z, q0 in zip(c.loc[hit].itertuples(index=False), prob[hit], c["zero_days"][hit], p0[hit], strict=True):
         rate = 1 - q0
-        sev = Severity.CRITICAL if p < rules.phantom_alpha ** 2 else Severity.WARNING
-        out.append(_record(
-            AnomalyKind.PHANTOM_STOCK, sev, row, detected_on=as_of, started_on=row.run_from + _DAY,
-            metric="days_without_sale", expected=float(1 / rate) if rate > 0 else np.nan, observed=float(z),
-            detail=f"{row.sku} at {row.location_id}: {row.on_hand:g} units on record but no sale for {z:.0f} days "
-                   f"(it usually sells on {rate:.0%} of days; chance of such a gap {_chance(p)}): check the shelf",
-        ))
+        sev = Severity.CRITICAL if p < rules.phantom_alpha**2 else Severity.WARNING
+        out.append(
+            _record(
+                AnomalyKind.PHANTOM_STOCK,
+                sev,
+                row,
+                detected_on=as_of,
+                started_on=row.run_from + _DAY,
+                metric="days_without_sale",
+                expected=float(1 / rate) if rate > 0 else np.nan,
+                observed=float(z),
+                detail=f"{row.sku} at {row.location_id}: {row.on_hand:g} units on record but no sale for {z:.0f} days "
+                f"(it usually sells on {rate:.0%} of days; chance of such a gap {_chance(p)}): check the shelf",
+            )
+        )
     return out
 
 
@@ -98,18 +114,37 @@ def detect_negative_stock(
     inv = ds.inventory
     neg = inv.loc[(inv["on_hand"] < 0) & (inv["date"] > as_of - rules.recent_days * _DAY)]
     for row in neg.itertuples(index=False):
-        out.append(_record(AnomalyKind.NEGATIVE_STOCK, Severity.WARNING, row, detected_on=row.date,
-                           started_on=row.date, metric="on_hand", expected=0.0, observed=float(row.on_hand),
-                           detail=f"{row.sku} at {row.location_id}: count of {row.on_hand:g} on {fmt_date(row.date)}"))
+        out.append(
+            _record(
+                AnomalyKind.NEGATIVE_STOCK,
+                Severity.WARNING,
+                row,
+                detected_on=row.date,
+                started_on=row.date,
+                metric="on_hand",
+                expected=0.0,
+                observed=float(row.on_hand),
+                detail=f"{row.sku} at {row.location_id}: count of {row.on_hand:g} on {fmt_date(row.date)}",
+            )
+        )
     tol = rules.mismatch_tolerance_units
     rolled = position.loc[(position["on_hand"] < -tol) & (position["last_count"] >= 0)]
     for row in rolled.itertuples(index=False):
-        out.append(_record(
-            AnomalyKind.NEGATIVE_STOCK, Severity.WARNING, row, detected_on=as_of, started_on=row.last_count_date,
-            metric="on_hand", expected=0.0, observed=float(row.on_hand),
-            detail=f"{row.sku} at {row.location_id}: sales since the count of {row.last_count:g} on "
-                   f"{fmt_date(row.last_count_date)} exceed the stock plus receipts by {-row.on_hand:g} units "
-                   "(unrecorded receipt or wrong count)"))
+        out.append(
+            _record(
+                AnomalyKind.NEGATIVE_STOCK,
+                Severity.WARNING,
+                row,
+                detected_on=as_of,
+                started_on=row.last_count_date,
+                metric="on_hand",
+                expected=0.0,
+                observed=float(row.on_hand),
+                detail=f"{row.sku} at {row.location_id}: sales since the count of {row.last_count:g} on "
+                f"{fmt_date(row.last_count_date)} exceed the stock plus receipts by {-row.on_hand:g} units "
+                "(unrecorded receipt or wrong count)",
+            )
+        )
     return out
 
 
@@ -129,11 +164,20 @@ def detect_stale_counts(
     for row in p.itertuples(index=False):
         age = (as_of - row.last_count_date) / _DAY
         sev = Severity.WARNING if age >= 2 * rules.stale_count_days else Severity.INFO
-        out.append(_record(
-            AnomalyKind.STALE_COUNT, sev, row, detected_on=as_of, started_on=row.last_count_date,
-            metric="days_since_count", expected=float(rules.stale_count_days), observed=float(age),
-            detail=f"{row.sku} at {row.location_id}: last counted {age:.0f} days ago ({fmt_date(row.last_count_date)}) "
-                   f"while {row.qty_sold:g} units were sold since"))
+        out.append(
+            _record(
+                AnomalyKind.STALE_COUNT,
+                sev,
+                row,
+                detected_on=as_of,
+                started_on=row.last_count_date,
+                metric="days_since_count",
+                expected=float(rules.stale_count_days),
+                observed=float(age),
+                detail=f"{row.sku} at {row.location_id}: last counted {age:.0f} days ago "
+                f"({fmt_date(row.last_count_date)}) while {row.qty_sold:g} units were sold since",
+            )
+        )
     return out
 
 
@@ -152,22 +196,36 @@ def detect_count_mismatches(
     if cur.empty:
         return []
     moved = cum_flow_at(flows, cur[[*KEYS, "date"]]) - cum_flow_at(
-        flows, cur[[*KEYS, "prev_date"]].rename(columns={"prev_date": "date"}))
+        flows, cur[[*KEYS, "prev_date"]].rename(columns={"prev_date": "date"})
+    )
     cur["expected"] = cur["prev_count"] + moved
     cur["diff"] = cur["on_hand"] - cur["expected"]
-    tol = np.maximum(rules.mismatch_tolerance_units,
-                     rules.mismatch_tolerance_ratio * np.maximum(cur["prev_count"], cur["expected"]).clip(lower=0))
+    tol = np.maximum(
+        rules.mismatch_tolerance_units,
+        rules.mismatch_tolerance_ratio * np.maximum(cur["prev_count"], cur["expected"]).clip(lower=0),
+    )
     cur["tol"] = tol
     bad = cur.loc[cur["diff"].abs() > cur["tol"]]
     out: list[Record] = []
     for row in bad.itertuples(index=False):
-        what = "more than expected (unrecorded receipt or return?)" if row.diff > 0 else \
-            "less than expected (unrecorded shrinkage or sales?)"
-        out.append(_record(
-            AnomalyKind.COUNT_MISMATCH, Severity.WARNING if abs(row.diff) > 2 * row.tol else Severity.INFO, row,
-            detected_on=row.date, started_on=row.prev_date, metric="on_hand", expected=float(row.expected),
-            observed=float(row.on_hand),
-            detail=f"{row.sku} at {row.location_id}: counted {row.on_hand:g} on {fmt_date(row.date)}, "
-                   f"{abs(row.diff):g} {what}; the count of {row.prev_count:g} on {fmt_date(row.prev_date)} "
-                   f"rolled forward gives {row.expected:g}"))
+        what = (
+            "more than expected (unrecorded receipt or return?)"
+            if row.diff > 0
+            else "less than expected (unrecorded shrinkage or sales?)"
+        )
+        out.append(
+            _record(
+                AnomalyKind.COUNT_MISMATCH,
+                Severity.WARNING if abs(row.diff) > 2 * row.tol else Severity.INFO,
+                row,
+                detected_on=row.date,
+                started_on=row.prev_date,
+                metric="on_hand",
+                expected=float(row.expected),
+                observed=float(row.on_hand),
+                detail=f"{row.sku} at {row.location_id}: counted {row.on_hand:g} on {fmt_date(row.date)}, "
+                f"{abs(row.diff):g} {what}; the count of {row.prev_count:g} on {fmt_date(row.prev_date)} "
+                f"rolled forward gives {row.expected:g}",
+            )
+        )
     return out

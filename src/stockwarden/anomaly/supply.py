@@ -61,7 +61,11 @@ def supplier_keys(ds: Dataset) -> dict[str, list[tuple[str, str]]]:
 
 
 def detect_overdue_pos(
-    ds: Dataset, *, as_of: pd.Timestamp, rules: AnomalyRules, risk: pd.DataFrame | None = None,
+    ds: Dataset,
+    *,
+    as_of: pd.Timestamp,
+    rules: AnomalyRules,
+    risk: pd.DataFrame | None = None,
     cover: pd.Series | None = None,
 ) -> list[Record]:
     """Open POs past their promised date (or, without a promise, the item/supplier nominal lead time).
@@ -81,8 +85,7 @@ def detect_overdue_pos(
         return []
     nominal = op["sku"].map(ds.items.set_index("sku")["lead_time_days"]) if len(ds.items) else np.nan
     nominal = pd.Series(nominal, index=op.index).fillna(
-        op["supplier_id"].map(ds.suppliers.set_index("supplier_id")["lead_time_days"])
-        if len(ds.suppliers) else np.nan
+        op["supplier_id"].map(ds.suppliers.set_index("supplier_id")["lead_time_days"]) if len(ds.suppliers) else np.nan
     )
     due = op["promised_date"].fillna(op["order_date"] + pd.to_timedelta(nominal, unit="D"))
     op["days_late"] = (as_of - due) / _DAY
@@ -105,32 +108,53 @@ def detect_overdue_pos(
         if (row.sku, row.location_id) in at_risk:
             sev = _bump(sev)
         promise = "promised" if pd.notna(row.promised_date) else "expected (nominal lead time)"
-        out.append({
-            "kind": AnomalyKind.OVERDUE_PO.value, "severity": sev.value, "detected_on": as_of,
-            "supplier_id": row.supplier_id, "sku": row.sku, "location_id": row.location_id, "po_id": row.po_id,
-            "started_on": row.due, "metric": "days_late", "expected": 0.0, "observed": late,
-            "detail": f"PO {row.po_id} ({row.sku} at {row.location_id}, {row.qty:g} units from {row.supplier_id}) "
-                      f"is {fmt_days(late)} days late: {promise} {fmt_date(row.due)}, still not received",
-            "affected": join_keys([(row.sku, row.location_id)]),
-        })
+        out.append(
+            {
+                "kind": AnomalyKind.OVERDUE_PO.value,
+                "severity": sev.value,
+                "detected_on": as_of,
+                "supplier_id": row.supplier_id,
+                "sku": row.sku,
+                "location_id": row.location_id,
+                "po_id": row.po_id,
+                "started_on": row.due,
+                "metric": "days_late",
+                "expected": 0.0,
+                "observed": late,
+                "detail": f"PO {row.po_id} ({row.sku} at {row.location_id}, {row.qty:g} units from {row.supplier_id}) "
+                f"is {fmt_days(late)} days late: {promise} {fmt_date(row.due)}, still not received",
+                "affected": join_keys([(row.sku, row.location_id)]),
+            }
+        )
     return out
 
 
 def detect_short_deliveries(history: pd.DataFrame, *, as_of: pd.Timestamp, rules: AnomalyRules) -> list[Record]:
     """Recent receipts (last ``recent_days``) with received/ordered below ``short_fill_ratio``."""
-    recent = history.loc[(history["received_date"] > as_of - rules.recent_days * _DAY)
-                         & (history["fill_ratio"] < rules.short_fill_ratio)]
+    recent = history.loc[
+        (history["received_date"] > as_of - rules.recent_days * _DAY) & (history["fill_ratio"] < rules.short_fill_ratio)
+    ]
     out: list[Record] = []
     for row in recent.itertuples(index=False):
         sev = Severity.WARNING if row.fill_ratio < rules.short_warning_fill_ratio else Severity.INFO
-        out.append({
-            "kind": AnomalyKind.SHORT_DELIVERY.value, "severity": sev.value, "detected_on": row.received_date,
-            "supplier_id": row.supplier_id, "sku": row.sku, "location_id": row.location_id, "po_id": row.po_id,
-            "started_on": row.received_date, "metric": "fill_ratio", "expected": 1.0, "observed": float(row.fill_ratio),
-            "detail": f"{row.supplier_id} delivered only {row.received_qty:g} of {row.qty:g} units of {row.sku} "
-                      f"on PO {row.po_id} ({row.fill_ratio:.0%}) on {fmt_date(row.received_date)}",
-            "affected": join_keys([(row.sku, row.location_id)]),
-        })
+        out.append(
+            {
+                "kind": AnomalyKind.SHORT_DELIVERY.value,
+                "severity": sev.value,
+                "detected_on": row.received_date,
+                "supplier_id": row.supplier_id,
+                "sku": row.sku,
+                "location_id": row.location_id,
+                "po_id": row.po_id,
+                "started_on": row.received_date,
+                "metric": "fill_ratio",
+                "expected": 1.0,
+                "observed": float(row.fill_ratio),
+                "detail": f"{row.supplier_id} delivered only {row.received_qty:g} of {row.qty:g} units of {row.sku} "
+                f"on PO {row.po_id} ({row.fill_ratio:.0%}) on {fmt_date(row.received_date)}",
+                "affected": join_keys([(row.sku, row.location_id)]),
+            }
+        )
     return out
 
 
@@ -146,8 +170,8 @@ def delivery_batches(history: pd.DataFrame) -> pd.DataFrame:
     """
     h = history.dropna(subset=["supplier_id"])
     agg = h.groupby(["supplier_id", "order_date", "received_date"], as_index=False, sort=False).agg(
-        delay_days=("delay_days", "median"), lead_time_days=("lead_time_days", "median"),
-        n_lines=("po_id", "size"))
+        delay_days=("delay_days", "median"), lead_time_days=("lead_time_days", "median"), n_lines=("po_id", "size")
+    )
     return agg.sort_values(["supplier_id", "received_date", "order_date"], kind="stable").reset_index(drop=True)
 
 
@@ -185,16 +209,25 @@ def detect_lead_time_drift(
             if up:
                 sev = Severity.CRITICAL if size >= rules.drift_critical_shift_days else Severity.WARNING
             stat = "median" if use_median else "mean"
-            out.append({
-                "kind": AnomalyKind.LEAD_TIME_DRIFT.value, "severity": sev.value, "detected_on": alarm_on,
-                "supplier_id": sup, "sku": None, "location_id": None, "po_id": None,
-                "started_on": dates.iloc[d.start_index], "metric": f"{stat}_{what.replace(' ', '_')}_days",
-                "expected": before, "observed": now,
-                "detail": f"{sup}: {stat} {what} {'rose' if up else 'fell'} from {fmt_days(before)} to "
-                          f"{fmt_days(now)} days over the last {n_after} deliveries "
-                          f"(since {fmt_date(dates.iloc[d.start_index])}, detected {fmt_date(alarm_on)})",
-                "affected": join_keys(affected.get(sup, [])),
-            })
+            out.append(
+                {
+                    "kind": AnomalyKind.LEAD_TIME_DRIFT.value,
+                    "severity": sev.value,
+                    "detected_on": alarm_on,
+                    "supplier_id": sup,
+                    "sku": None,
+                    "location_id": None,
+                    "po_id": None,
+                    "started_on": dates.iloc[d.start_index],
+                    "metric": f"{stat}_{what.replace(' ', '_')}_days",
+                    "expected": before,
+                    "observed": now,
+                    "detail": f"{sup}: {stat} {what} {'rose' if up else 'fell'} from {fmt_days(before)} to "
+                    f"{fmt_days(now)} days over the last {n_after} deliveries "
+                    f"(since {fmt_date(dates.iloc[d.start_index])}, detected {fmt_date(alarm_on)})",
+                    "affected": join_keys(affected.get(sup, [])),
+                }
+            )
     return out
 
 
@@ -228,21 +261,34 @@ def detect_unreliable_suppliers(
         for label, ref in refs:
             p_value = float(stats.binom.cdf(on_time, n_w, ref))
             if ref - rate >= rules.unreliable_min_gap and p_value < rules.unreliable_alpha:
-                out.append({
-                    "kind": AnomalyKind.SUPPLIER_UNRELIABLE.value, "severity": Severity.WARNING.value,
-                    "detected_on": recent["received_date"].iloc[-1], "supplier_id": sup, "sku": None,
-                    "location_id": None, "po_id": None, "started_on": recent["received_date"].iloc[0],
-                    "metric": "on_time_rate", "expected": ref, "observed": rate,
-                    "detail": f"{sup}: only {on_time} of the last {n_w} deliveries on time ({rate:.0%}), "
-                              f"against {ref:.0%} for {label}",
-                    "affected": join_keys(affected.get(sup, [])),
-                })
+                out.append(
+                    {
+                        "kind": AnomalyKind.SUPPLIER_UNRELIABLE.value,
+                        "severity": Severity.WARNING.value,
+                        "detected_on": recent["received_date"].iloc[-1],
+                        "supplier_id": sup,
+                        "sku": None,
+                        "location_id": None,
+                        "po_id": None,
+                        "started_on": recent["received_date"].iloc[0],
+                        "metric": "on_time_rate",
+                        "expected": ref,
+                        "observed": rate,
+                        "detail": f"{sup}: only {on_time} of the last {n_w} deliveries on time ({rate:.0%}), "
+                        f"against {ref:.0%} for {label}",
+                        "affected": join_keys(affected.get(sup, [])),
+                    }
+                )
                 break
     return out
 
 
 def _spread_record(
-    sup: str, recent: pd.DataFrame, past: pd.DataFrame, *, rules: AnomalyRules,
+    sup: str,
+    recent: pd.DataFrame,
+    past: pd.DataFrame,
+    *,
+    rules: AnomalyRules,
     affected: Affected,
 ) -> Record | None:
     """A ``supplier_unreliable`` record when the recent delays spread much wider than the past ones."""
@@ -256,11 +302,18 @@ def _spread_record(
     if float(stats.f.sf(ratio, n_w - 1, len(past) - 1)) >= rules.unreliable_alpha:
         return None
     return {
-        "kind": AnomalyKind.SUPPLIER_UNRELIABLE.value, "severity": Severity.WARNING.value,
-        "detected_on": recent["received_date"].iloc[-1], "supplier_id": sup, "sku": None, "location_id": None,
-        "po_id": None, "started_on": recent["received_date"].iloc[0], "metric": "delay_sd_days",
-        "expected": sd_past, "observed": sd_now,
+        "kind": AnomalyKind.SUPPLIER_UNRELIABLE.value,
+        "severity": Severity.WARNING.value,
+        "detected_on": recent["received_date"].iloc[-1],
+        "supplier_id": sup,
+        "sku": None,
+        "location_id": None,
+        "po_id": None,
+        "started_on": recent["received_date"].iloc[0],
+        "metric": "delay_sd_days",
+        "expected": sd_past,
+        "observed": sd_now,
         "detail": f"{sup}: delivery dates became erratic: delays over the last {n_w} deliveries vary by "
-                  f"\u00b1{sd_now:.1f} days (standard deviation) against \u00b1{sd_past:.1f} before",
+        f"\u00b1{sd_now:.1f} days (standard deviation) against \u00b1{sd_past:.1f} before",
         "affected": join_keys(affected.get(sup, [])),
     }

@@ -21,8 +21,9 @@ from stockwarden.cli.run import deliver_outbox, parse_date
 from stockwarden.domain.alert import Alert, AlertChange, AlertLevel, AlertState, FeedbackVerdict
 from stockwarden.errors import ConfigError
 
-alerts_app = typer.Typer(help="Alerts: list, show, ack, snooze, resolve, comment, feedback; the outbox.",
-                         no_args_is_help=True)
+alerts_app = typer.Typer(
+    help="Alerts: list, show, ack, snooze, resolve, comment, feedback; the outbox.", no_args_is_help=True
+)
 app.add_typer(alerts_app, name="alerts")
 
 DbOpt = Annotated[str | None, typer.Option("--db", help="database URL (default: STOCKWARDEN_DATABASE_URL or sqlite)")]
@@ -32,14 +33,9 @@ CommentOpt = Annotated[str, typer.Option("--comment", "-m", help="comment for th
 LEVEL_STYLE = {"critical": "bold red", "warning": "yellow", "watch": "cyan", "ok": "green"}
 
 
-
-
-
-
-
-
-def _choices(values: list[str] | None, enum: type[AlertLevel] | type[AlertState], option: str
-             ) -> list[AlertLevel | AlertState]:
+def _choices(
+    values: list[str] | None, enum: type[AlertLevel] | type[AlertState], option: str
+) -> list[AlertLevel | AlertState]:
     out: list[AlertLevel | AlertState] = []
     for value in values or []:
         for part in value.split(","):
@@ -64,17 +60,19 @@ def _apply(db: str | None, alert_id: int, action: Callable[[Alert], AlertChange]
 
 
 def _say(alert: Alert, verb: str) -> None:
-    console.print(f"alert {alert.alert_id} ({alert.sku} @ {alert.location_id}) {verb}: now {alert.state}",
-                  highlight=False)
+    console.print(
+        f"alert {alert.alert_id} ({alert.sku} @ {alert.location_id}) {verb}: now {alert.state}", highlight=False
+    )
 
 
 @alerts_app.command("list")
 @guarded
 def list_cmd(
-    level: Annotated[list[str] | None, typer.Option("--level", help="critical, warning, watch (repeat or a,b)")]
-    = None,
-    state: Annotated[list[str] | None, typer.Option(
-        "--state", help="open, acknowledged, snoozed, escalated, resolved (default: all but resolved)")] = None,
+    level: Annotated[list[str] | None, typer.Option("--level", help="critical, warning, watch (repeat or a,b)")] = None,
+    state: Annotated[
+        list[str] | None,
+        typer.Option("--state", help="open, acknowledged, snoozed, escalated, resolved (default: all but resolved)"),
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", help="most rows shown")] = 200,
     db: DbOpt = None,
 ) -> None:
@@ -83,7 +81,8 @@ def list_cmd(
 
     levels = [AlertLevel(v) for v in _choices(level, AlertLevel, "--level")]
     states = [AlertState(v) for v in _choices(state, AlertState, "--state")] or [
-        s for s in AlertState if s is not AlertState.RESOLVED]
+        s for s in AlertState if s is not AlertState.RESOLVED
+    ]
     engine = open_engine(db)
     try:
         with Session(engine) as s:
@@ -100,10 +99,18 @@ def list_cmd(
         table.add_column(col, overflow="fold")
     for a in alerts:
         table.add_row(
-            str(a.alert_id), f"[{LEVEL_STYLE[a.level]}]{a.level}[/]", str(a.state), a.sku, a.location_id,
-            f"{a.stockout_probability:.0%}", a.expected_stockout_date.isoformat() if a.expected_stockout_date else "",
-            f"{a.days_of_cover:.1f}" if a.days_of_cover is not None else "", f"{a.suggested_order_qty:g}",
-            ";".join(a.reasons), a.first_as_of.isoformat())
+            str(a.alert_id),
+            f"[{LEVEL_STYLE[a.level]}]{a.level}[/]",
+            str(a.state),
+            a.sku,
+            a.location_id,
+            f"{a.stockout_probability:.0%}",
+            a.expected_stockout_date.isoformat() if a.expected_stockout_date else "",
+            f"{a.days_of_cover:.1f}" if a.days_of_cover is not None else "",
+            f"{a.suggested_order_qty:g}",
+            ";".join(a.reasons),
+            a.first_as_of.isoformat(),
+        )
     console.print(table)
 
 
@@ -139,8 +146,9 @@ def show_cmd(alert_id: IdArg, db: DbOpt = None) -> None:
         table.add_column(col, overflow="fold")
     for e in entries:
         state = f"{e.from_state} -> {e.to_state}" if e.from_state and e.from_state != e.to_state else str(e.to_state)
-        level = (f"{e.from_level} -> {e.to_level}" if e.from_level and e.from_level != e.to_level
-                 else str(e.to_level or ""))
+        level = (
+            f"{e.from_level} -> {e.to_level}" if e.from_level and e.from_level != e.to_level else str(e.to_level or "")
+        )
         table.add_row(f"{e.at:%Y-%m-%d %H:%M}", e.actor, str(e.action), state, level, e.comment)
     console.print(table)
 
@@ -151,8 +159,10 @@ def ack_cmd(alert_id: IdArg, comment: CommentOpt = "", user: UserOpt = None, db:
     """Acknowledge an alert (stops escalation)."""
     from stockwarden.alerts.lifecycle import acknowledge_alert
 
-    _say(_apply(db, alert_id, lambda a: acknowledge_alert(a, actor=current_user(user), now=utc_now(), comment=comment)),
-         "acknowledged")
+    _say(
+        _apply(db, alert_id, lambda a: acknowledge_alert(a, actor=current_user(user), now=utc_now(), comment=comment)),
+        "acknowledged",
+    )
 
 
 @alerts_app.command("snooze")
@@ -169,8 +179,16 @@ def snooze_cmd(
     from stockwarden.alerts.lifecycle import snooze_alert
 
     day = parse_date(until, option="--until")
-    _say(_apply(db, alert_id, lambda a: snooze_alert(a, actor=current_user(user), now=utc_now(), until=day,
-                                                     until_worse=until_worse, comment=comment)), "snoozed")
+    _say(
+        _apply(
+            db,
+            alert_id,
+            lambda a: snooze_alert(
+                a, actor=current_user(user), now=utc_now(), until=day, until_worse=until_worse, comment=comment
+            ),
+        ),
+        "snoozed",
+    )
 
 
 @alerts_app.command("resolve")
@@ -256,9 +274,17 @@ def outbox_cmd(
             table.add_column(col, overflow="fold")
         for r in rows:
             sent = r["sent_at"]
-            table.add_row(str(r["id"]), str(r["channel"]), str(r["kind"]), str(r["status"]), str(r["attempts"]),
-                          f"{r['created_at']:%Y-%m-%d %H:%M}", f"{sent:%Y-%m-%d %H:%M}" if sent else "",
-                          str(r["title"]), str(r["last_error"] or ""))
+            table.add_row(
+                str(r["id"]),
+                str(r["channel"]),
+                str(r["kind"]),
+                str(r["status"]),
+                str(r["attempts"]),
+                f"{r['created_at']:%Y-%m-%d %H:%M}",
+                f"{sent:%Y-%m-%d %H:%M}" if sent else "",
+                str(r["title"]),
+                str(r["last_error"] or ""),
+            )
         console.print(table)
 
 

@@ -46,7 +46,8 @@ def forecast_command(
     mean_day = pd.Series(fc.mean.mean(axis=1), index=s.index)
     for cls, grp in s.groupby("demand_class"):
         models = ", ".join(f"{m} {n}" for m, n in grp["model"].value_counts().items())
-        view.add_row(str(cls), str(len(grp)), str(int(grp["is_fallback"].sum())),
-                     f"{mean_day[grp.index].sum():.1f}", models)
+        view.add_row(
+            str(cls), str(len(grp)), str(int(grp["is_fallback"].sum())), f"{mean_day[grp.index].sum():.1f}", models
+        )
     console.print(view)
     console.print(f"{len(daily)} rows ({len(s)} series x {horizon} days) written to {out}")

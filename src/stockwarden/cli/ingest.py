@@ -132,8 +132,7 @@ def _print_health(health: Any, out: Any) -> None:
         if not t.is_present and not t.rows:
             continue
         d = t.to_dict()
-        table.add_row(t.table, str(t.rows), d["first_date"] or "", d["last_date"] or "", str(t.skus),
-                      str(t.locations))
+        table.add_row(t.table, str(t.rows), d["first_date"] or "", d["last_date"] or "", str(t.skus), str(t.locations))
     out.print(table)
     for w in health.warnings:
         colour = "yellow" if str(w.severity) == "warning" else "cyan"

@@ -34,8 +34,16 @@ def leadtimes_command(
     for c in ("supplier_id", "po_count", "mean", "p50", "p90", "on time", "mean delay", "short", "source"):
         view.add_column(c)
     for row in table.loc[table["level"] == "supplier"].itertuples(index=False):
-        view.add_row(str(row.supplier_id), str(row.po_count), f"{row.mean_lead_time_days:.1f}",
-                     f"{row.p50_lead_time_days:.0f}", f"{row.p90_lead_time_days:.0f}", f"{row.on_time_rate:.0%}",
-                     f"{row.mean_delay_days:+.1f}", f"{row.short_delivery_rate:.0%}", str(row.source))
+        view.add_row(
+            str(row.supplier_id),
+            str(row.po_count),
+            f"{row.mean_lead_time_days:.1f}",
+            f"{row.p50_lead_time_days:.0f}",
+            f"{row.p90_lead_time_days:.0f}",
+            f"{row.on_time_rate:.0%}",
+            f"{row.mean_delay_days:+.1f}",
+            f"{row.short_delivery_rate:.0%}",
+            str(row.source),
+        )
     console.print(view)
     console.print(f"{len(table)} rows written to {out}")

@@ -26,20 +26,14 @@ proposals_app = typer.Typer(help="Order proposals: list, show, approve, reject, 
 app.add_typer(proposals_app, name="proposals")
 
 DbOpt = Annotated[str | None, typer.Option("--db", help="database URL (default: STOCKWARDEN_DATABASE_URL or sqlite)")]
-ConfigOpt = Annotated[Path | None, typer.Option(
-    "--config", help="rules file (default: ./stockwarden.toml if present): approver roles, auto-approval, ...")]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", help="rules file (default: ./stockwarden.toml if present): approver roles, auto-approval, ..."
+    ),
+]
 UserOpt = Annotated[str | None, typer.Option("--user", help="who acts (default: the login name)")]
 CommentOpt = Annotated[str | None, typer.Option("--comment", help="free-text comment for the approval log")]
-
-
-
-
-
-
-
-
-
-
 
 
 def _money(x: float) -> str:
@@ -58,16 +52,25 @@ def _print_lines(lines: list[ProposalLine], notes: dict[str, str]) -> None:
     for po_id, group in by_po.items():
         first = group[0]
         value = sum(ln.value for ln in group)
-        table = Table(title=f"{po_id}: {first.supplier_id or '-'} → {first.location_id}, value {_money(value)}",
-                      title_justify="left")
+        table = Table(
+            title=f"{po_id}: {first.supplier_id or '-'} → {first.location_id}, value {_money(value)}",
+            title_justify="left",
+        )
         for col in ("id", "ln", "sku", "status", "qty", "value", "level", "P(out)", "order by"):
-            table.add_column(col, justify="right" if col in ("id", "ln", "qty", "value", "P(out)") else "left",
-                             no_wrap=True)
+            table.add_column(
+                col, justify="right" if col in ("id", "ln", "qty", "value", "P(out)") else "left", no_wrap=True
+            )
         for ln in group:
             table.add_row(
-                str(ln.proposal_id), str(ln.line_no), ln.sku, ln.status.value, _qty(ln.qty),
-                _money(ln.value if ln.unit_cost == ln.unit_cost else math.nan), ln.level,
-                f"{ln.stockout_probability:.2f}", ln.order_by_date.isoformat(),
+                str(ln.proposal_id),
+                str(ln.line_no),
+                ln.sku,
+                ln.status.value,
+                _qty(ln.qty),
+                _money(ln.value if ln.unit_cost == ln.unit_cost else math.nan),
+                ln.level,
+                f"{ln.stockout_probability:.2f}",
+                ln.order_by_date.isoformat(),
             )
         console.print(table)
         if po_id in notes:
@@ -112,12 +115,18 @@ def show_cmd(proposal_id: Annotated[int, typer.Argument(help="proposal id")], db
         notes = get_order_notes(engine, [ln.po_id])
     finally:
         engine.dispose()
-    console.print(f"[bold]proposal {ln.proposal_id}[/]: {ln.sku} @ {ln.location_id} from {ln.supplier_id or '-'}, "
-                  f"{ln.po_id} line {ln.line_no}, [bold]{ln.status.value}[/]", highlight=False)
-    console.print(f"qty {_qty(ln.qty)} × {_money(ln.unit_cost)} = {_money(ln.value)}; level {ln.level}, "
-                  f"P(stockout) {ln.stockout_probability:.2f}, expected stockout "
-                  f"{ln.expected_stockout_date or '-'}; order by {ln.order_by_date}, "
-                  f"arrives {ln.expected_arrival_date} (lead time {_qty(ln.lead_time_days)} d)", highlight=False)
+    console.print(
+        f"[bold]proposal {ln.proposal_id}[/]: {ln.sku} @ {ln.location_id} from {ln.supplier_id or '-'}, "
+        f"{ln.po_id} line {ln.line_no}, [bold]{ln.status.value}[/]",
+        highlight=False,
+    )
+    console.print(
+        f"qty {_qty(ln.qty)} × {_money(ln.unit_cost)} = {_money(ln.value)}; level {ln.level}, "
+        f"P(stockout) {ln.stockout_probability:.2f}, expected stockout "
+        f"{ln.expected_stockout_date or '-'}; order by {ln.order_by_date}, "
+        f"arrives {ln.expected_arrival_date} (lead time {_qty(ln.lead_time_days)} d)",
+        highlight=False,
+    )
     console.print(f"reasons: {', '.join(ln.reasons) or '-'}", highlight=False)
     console.print(f"how: {ln.explanation}", highlight=False, soft_wrap=True)
     if ln.po_id in notes:
@@ -129,11 +138,12 @@ def show_cmd(proposal_id: Annotated[int, typer.Argument(help="proposal id")], db
             qty = f"{_qty(e.qty_before)} → {_qty(e.qty_after)}"
         who = e.user + (f" ({e.role})" if e.role else "")
         status = f"{e.from_status or '-'} → {e.to_status.value}"
-        extra = "".join(
-            f"; {x}" for x in (e.reason_code, None if e.event is ProposalEvent.CREATED else e.comment) if x
+        extra = "".join(f"; {x}" for x in (e.reason_code, None if e.event is ProposalEvent.CREATED else e.comment) if x)
+        console.print(
+            f"  {e.at:%Y-%m-%d %H:%M} {e.event.value} by {who}: {status}, qty {qty}{extra}",
+            highlight=False,
+            soft_wrap=True,
         )
-        console.print(f"  {e.at:%Y-%m-%d %H:%M} {e.event.value} by {who}: {status}, qty {qty}{extra}",
-                      highlight=False, soft_wrap=True)
 
 
 def _resolve_ids(engine: Engine, ids: list[str]) -> list[int]:
@@ -155,8 +165,9 @@ def _resolve_ids(engine: Engine, ids: list[str]) -> list[int]:
 @guarded
 def approve_cmd(
     ids: Annotated[list[str], typer.Argument(help="proposal ids, or purchase order numbers (all their drafts)")],
-    role: Annotated[str | None, typer.Option("--as", help="role acted as (limits in rules: orders.approver_roles)")]
-    = None,
+    role: Annotated[
+        str | None, typer.Option("--as", help="role acted as (limits in rules: orders.approver_roles)")
+    ] = None,
     user: UserOpt = None,
     comment: CommentOpt = None,
     config: ConfigOpt = None,
@@ -169,14 +180,22 @@ def approve_cmd(
     rules = load_config(config)
     engine = open_engine(db)
     try:
-        done = approve_proposals(engine, _resolve_ids(engine, ids), actor=Actor(current_user(user), role),
-                                 now=utc_now(),
-                                 rules=rules.orders, comment=comment)
+        done = approve_proposals(
+            engine,
+            _resolve_ids(engine, ids),
+            actor=Actor(current_user(user), role),
+            now=utc_now(),
+            rules=rules.orders,
+            comment=comment,
+        )
     finally:
         engine.dispose()
     value = sum(ln.value for ln in done)
-    console.print(f"approved {len(done)} proposal(s), value {_money(value)}: "
-                  + ", ".join(f"{ln.proposal_id} ({ln.sku} × {_qty(ln.qty)})" for ln in done), highlight=False)
+    console.print(
+        f"approved {len(done)} proposal(s), value {_money(value)}: "
+        + ", ".join(f"{ln.proposal_id} ({ln.sku} × {_qty(ln.qty)})" for ln in done),
+        highlight=False,
+    )
 
 
 @proposals_app.command("reject")
@@ -196,8 +215,15 @@ def reject_cmd(
     rules = load_config(config)
     engine = open_engine(db)
     try:
-        ln = reject_proposal(engine, proposal_id, reason=reason, actor=Actor(current_user(user)), now=utc_now(),
-                             rules=rules.orders, comment=comment)
+        ln = reject_proposal(
+            engine,
+            proposal_id,
+            reason=reason,
+            actor=Actor(current_user(user)),
+            now=utc_now(),
+            rules=rules.orders,
+            comment=comment,
+        )
     finally:
         engine.dispose()
     console.print(f"rejected proposal {ln.proposal_id} ({ln.sku} @ {ln.location_id}): {reason}", highlight=False)
@@ -222,25 +248,32 @@ def change_cmd(
     rules = load_config(config)
     engine = open_engine(db)
     try:
-        ln = change_proposal(engine, proposal_id, qty=qty, reason=reason, actor=Actor(current_user(user), role),
-                                 now=utc_now(),
-                             rules=rules.orders, comment=comment)
+        ln = change_proposal(
+            engine,
+            proposal_id,
+            qty=qty,
+            reason=reason,
+            actor=Actor(current_user(user), role),
+            now=utc_now(),
+            rules=rules.orders,
+            comment=comment,
+        )
     finally:
         engine.dispose()
-    console.print(f"changed proposal {ln.proposal_id} ({ln.sku}) to {_qty(ln.qty)}, value {_money(ln.value)}: "
-                  f"{reason}", highlight=False)
+    console.print(
+        f"changed proposal {ln.proposal_id} ({ln.sku}) to {_qty(ln.qty)}, value {_money(ln.value)}: {reason}",
+        highlight=False,
+    )
 
 
 @proposals_app.command("export")
 @guarded
 def export_cmd(
     out: Annotated[Path | None, typer.Option("--out", help="file to write (.csv, .xlsx or .json)")] = None,
-    include_all: Annotated[bool, typer.Option("--all", help="every open line (drafts too), not only approved")]
-    = False,
+    include_all: Annotated[bool, typer.Option("--all", help="every open line (drafts too), not only approved")] = False,
     fmt: Annotated[str | None, typer.Option("--format", help="csv, xlsx or json (default: from --out)")] = None,
     chinese: Annotated[bool, typer.Option("--chinese-headers", help="Chinese column headers (csv/xlsx)")] = False,
-    webhook: Annotated[str | None, typer.Option("--webhook", help="also POST the orders as JSON to this URL")]
-    = None,
+    webhook: Annotated[str | None, typer.Option("--webhook", help="also POST the orders as JSON to this URL")] = None,
     user: UserOpt = None,
     config: ConfigOpt = None,
     db: DbOpt = None,
@@ -267,13 +300,23 @@ def export_cmd(
 
     engine = open_engine(db)
     try:
-        result = export_proposals(engine, order_date=dt.date.today(), now=now, actor=Actor(current_user(user)),
-                                  rules=rules.orders, deliver=deliver, include_drafts=include_all)
+        result = export_proposals(
+            engine,
+            order_date=dt.date.today(),
+            now=now,
+            actor=Actor(current_user(user)),
+            rules=rules.orders,
+            deliver=deliver,
+            include_drafts=include_all,
+        )
     finally:
         engine.dispose()
     where = " and ".join(x for x in (str(out) if out else "", webhook or "") if x)
-    console.print(f"exported {len(result.frame)} line(s) to {where}: {result.n_exported} marked exported"
-                  + (f", {result.n_drafts} draft(s) included for review" if result.n_drafts else ""), highlight=False)
+    console.print(
+        f"exported {len(result.frame)} line(s) to {where}: {result.n_exported} marked exported"
+        + (f", {result.n_drafts} draft(s) included for review" if result.n_drafts else ""),
+        highlight=False,
+    )
 
 
 @proposals_app.command("create")
@@ -311,6 +354,9 @@ def create_cmd(
         summary = save_proposals(engine, ps, now=utc_now(), rules=rules.orders)
     finally:
         engine.dispose()
-    console.print(f"{len(ps.lines)} line(s) in {len(ps.orders)} draft order(s), value {_money(ps.total_value)}"
-                  + (f"; {len(ps.cut_lines)} cut by the budget" if ps.cut_lines else "")
-                  + f"; stored: {summary.as_dict()}", highlight=False)
+    console.print(
+        f"{len(ps.lines)} line(s) in {len(ps.orders)} draft order(s), value {_money(ps.total_value)}"
+        + (f"; {len(ps.cut_lines)} cut by the budget" if ps.cut_lines else "")
+        + f"; stored: {summary.as_dict()}",
+        highlight=False,
+    )

@@ -24,8 +24,14 @@ HorizonOpt = Annotated[
 ]
 
 
-def assess_dataset(ds: Dataset, *, as_of: pd.Timestamp, rules: RulesConfig, horizon_days: int | None = None,
-                   with_anomalies: bool = True) -> pd.DataFrame:
+def assess_dataset(
+    ds: Dataset,
+    *,
+    as_of: pd.Timestamp,
+    rules: RulesConfig,
+    horizon_days: int | None = None,
+    with_anomalies: bool = True,
+) -> pd.DataFrame:
     """Forecast, lead times, anomalies and the risk assessment of one dataset as of one date."""
     from stockwarden.forecast.engine import forecast_demand
     from stockwarden.forecast.leadtime import estimate_lead_times
@@ -40,23 +46,43 @@ def assess_dataset(ds: Dataset, *, as_of: pd.Timestamp, rules: RulesConfig, hori
         from stockwarden.anomaly.detect import detect_anomalies
 
         anomalies = detect_anomalies(ds, as_of=as_of, forecast=fc, rules=rules)
-    return assess_risk(ds, as_of=as_of, forecast=fc, lead_times=lt, anomalies=anomalies, rules=rules,
-                       horizon_days=horizon_days)
+    return assess_risk(
+        ds, as_of=as_of, forecast=fc, lead_times=lt, anomalies=anomalies, rules=rules, horizon_days=horizon_days
+    )
 
 
 def print_risk_table(frame: pd.DataFrame, *, title: str, limit: int = 20) -> None:
     """The most urgent rows as a Rich table."""
     view = Table(title=title)
-    for c in ("level", "sku", "location", "P(stockout)", "stockout date", "cover d", "on hand", "on order",
-              "order", "reasons"):
+    for c in (
+        "level",
+        "sku",
+        "location",
+        "P(stockout)",
+        "stockout date",
+        "cover d",
+        "on hand",
+        "on order",
+        "order",
+        "reasons",
+    ):
         view.add_column(c)
     colour = {"critical": "bold red", "warning": "yellow", "watch": "cyan", "ok": "green"}
     for row in frame.head(limit).itertuples(index=False):
         when = row.expected_stockout_date
         date = "" if pd.isna(when) else pd.Timestamp(when).date().isoformat()
-        view.add_row(f"[{colour.get(row.level, '')}]{row.level}[/]", str(row.sku), str(row.location_id),
-                     f"{row.stockout_probability:.0%}", date, f"{row.days_of_cover:.1f}", f"{row.on_hand:g}",
-                     f"{row.on_order:g}", f"{row.suggested_order_qty:g}", str(row.reasons).replace(";", ", "))
+        view.add_row(
+            f"[{colour.get(row.level, '')}]{row.level}[/]",
+            str(row.sku),
+            str(row.location_id),
+            f"{row.stockout_probability:.0%}",
+            date,
+            f"{row.days_of_cover:.1f}",
+            f"{row.on_hand:g}",
+            f"{row.on_order:g}",
+            f"{row.suggested_order_qty:g}",
+            str(row.reasons).replace(";", ", "),
+        )
     console.print(view)
 
 
@@ -80,8 +106,10 @@ def assess_command(
     write_frame(frame, out)
     print_risk_table(frame, title=f"Stockout risk as of {day.date()} (most urgent first)")
     counts = frame["level"].value_counts()
-    console.print(", ".join(f"{lvl}: {int(counts.get(lvl, 0))}" for lvl in ("critical", "warning", "watch", "ok"))
-                  + f" — {len(frame)} rows written to {out}")
+    console.print(
+        ", ".join(f"{lvl}: {int(counts.get(lvl, 0))}" for lvl in ("critical", "warning", "watch", "ok"))
+        + f" — {len(frame)} rows written to {out}"
+    )
 
 
 @app.command("backtest")
@@ -120,16 +148,35 @@ def backtest_command(
     ds = open_dataset(dataset, db)
     if forecast_mode not in ("stats", "fast", "auto"):
         raise fail(f"--forecast-mode must be stats, fast or auto, got {forecast_mode!r}")
-    frame = run_backtest_on(ds, start=s, end=e, every_days=every, rules=cfg, horizon_days=horizon,
-                            refit_every=refit_every, mode=forecast_mode, warmup_days=warmup_days)
+    frame = run_backtest_on(
+        ds,
+        start=s,
+        end=e,
+        every_days=every,
+        rules=cfg,
+        horizon_days=horizon,
+        refit_every=refit_every,
+        mode=forecast_mode,
+        warmup_days=warmup_days,
+    )
     write_frame(frame, out)
     n_cp = frame["as_of"].nunique() if len(frame) else 0
     console.print(f"{len(frame)} rows ({n_cp} checkpoints) written to {out}")
 
 
-def run_backtest_on(ds: Dataset, *, start: pd.Timestamp, end: pd.Timestamp, every_days: int, rules: RulesConfig,
-                    horizon_days: int | None = None, refit_every: int = 1, mode: str = "stats",
-                    warmup_days: int = 0, history_days: int | None = 365) -> pd.DataFrame:
+def run_backtest_on(
+    ds: Dataset,
+    *,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    every_days: int,
+    rules: RulesConfig,
+    horizon_days: int | None = None,
+    refit_every: int = 1,
+    mode: str = "stats",
+    warmup_days: int = 0,
+    history_days: int | None = 365,
+) -> pd.DataFrame:
     """The backtest with the project's forecast and lead-time models, with a Rich progress bar.
 
     ``history_days`` limits each checkpoint's forecast to the last so many days of demand history
@@ -155,13 +202,30 @@ def run_backtest_on(ds: Dataset, *, start: pd.Timestamp, end: pd.Timestamp, ever
         return estimate_lead_times(d, as_of=as_of, rules=rules)
 
     total = len(checkpoints(start - pd.Timedelta(days=warmup_days // every_days * every_days), end, every_days))
-    with Progress(TextColumn("backtest"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
-                  TimeElapsedColumn(), console=err_console, transient=True) as bar:
+    with Progress(
+        TextColumn("backtest"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
         task = bar.add_task("", total=total)
 
         def progress(done: int, total: int, as_of: pd.Timestamp) -> None:
             bar.update(task, completed=done, total=total, description=str(as_of.date()))
 
-        return run_backtest(ds, start=start, end=end, every_days=every_days, forecast_fn=forecast_fn,
-                            lead_time_fn=lead_time_fn, rules=rules, horizon_days=horizon_days,
-                            refit_every=refit_every, warmup_days=warmup_days, progress=progress)
+        return run_backtest(
+            ds,
+            start=start,
+            end=end,
+            every_days=every_days,
+            forecast_fn=forecast_fn,
+            lead_time_fn=lead_time_fn,
+            rules=rules,
+            horizon_days=horizon_days,
+            refit_every=refit_every,
+            warmup_days=warmup_days,
+            progress=progress,
+        )

@@ -23,10 +23,12 @@ from stockwarden.config import RulesConfig
 from stockwarden.errors import ConfigError, StockwardenError
 
 DbOpt = Annotated[str | None, typer.Option("--db", help="database URL (default: STOCKWARDEN_DATABASE_URL or sqlite)")]
-ConfigOpt = Annotated[Path | None, typer.Option(
-    "--config", help="stockwarden.toml with rules and [[notify.channels]] (default: ./stockwarden.toml if present)")]
-
-
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", help="stockwarden.toml with rules and [[notify.channels]] (default: ./stockwarden.toml if present)"
+    ),
+]
 
 
 def parse_date(value: str | None, *, option: str) -> dt.date | None:
@@ -65,15 +67,20 @@ def execute_run(db: str | None, rules: RulesConfig, as_of: dt.date | None) -> No
     console.print(table)
     c = report.counts
     if report.status == "already_completed":
-        console.print(f"nothing new: as of {report.as_of} with this data and these rules was already run "
-                      f"(run {report.run_id}); since then {c.get('alerts_escalated', 0)} escalated; messages: "
-                      f"{c.get('messages_enqueued', 0)} queued, {c.get('messages_sent', 0)} sent", highlight=False)
+        console.print(
+            f"nothing new: as of {report.as_of} with this data and these rules was already run "
+            f"(run {report.run_id}); since then {c.get('alerts_escalated', 0)} escalated; messages: "
+            f"{c.get('messages_enqueued', 0)} queued, {c.get('messages_sent', 0)} sent",
+            highlight=False,
+        )
     else:
         console.print(
             f"alerts: {c.get('alerts_opened', 0)} opened, {c.get('alerts_updated', 0)} updated, "
             f"{c.get('alerts_resolved', 0)} resolved, {c.get('alerts_escalated', 0)} escalated; "
             f"messages: {c.get('messages_enqueued', 0)} queued, {c.get('messages_sent', 0)} sent, "
-            f"{c.get('messages_retrying', 0)} to retry, {c.get('messages_dead', 0)} dead", highlight=False)
+            f"{c.get('messages_retrying', 0)} to retry, {c.get('messages_dead', 0)} dead",
+            highlight=False,
+        )
     for warning in report.warnings:
         err_console.print(f"[yellow]warning:[/] {warning}", highlight=False)
 
@@ -83,8 +90,9 @@ def execute_run(db: str | None, rules: RulesConfig, as_of: dt.date | None) -> No
 def run_cmd(
     db: DbOpt = None,
     config: ConfigOpt = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="assessment date YYYY-MM-DD (default: last data day)")]
-    = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="assessment date YYYY-MM-DD (default: last data day)")
+    ] = None,
 ) -> None:
     """Run the daily job: health, forecasts, anomalies, risk, alerts, order proposals, notifications."""
     rules = load_config(config)
@@ -107,8 +115,10 @@ def schedule_cmd(
     """Run the daily job every day at a fixed time (APScheduler); retry due notifications every minute."""
     scheduler = build_scheduler(db, config, at=at)
     rules = load_config(config)
-    console.print(f"stockwarden will run daily at {at or rules.run.daily_at} ({rules.notify.timezone}); "
-                  "Ctrl-C to stop", highlight=False)
+    console.print(
+        f"stockwarden will run daily at {at or rules.run.daily_at} ({rules.notify.timezone}); Ctrl-C to stop",
+        highlight=False,
+    )
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
@@ -198,6 +208,14 @@ def runs_cmd(
         table.add_column(col, overflow="fold")
     for r in records:
         steps = " ".join(f"{name}={rec.seconds:.1f}" for name, rec in r.steps.items())
-        table.add_row(str(r.run_id), r.as_of.isoformat(), r.status, str(r.attempts), f"{r.started_at:%Y-%m-%d %H:%M}",
-                      r.rules_version, steps, r.error or "")
+        table.add_row(
+            str(r.run_id),
+            r.as_of.isoformat(),
+            r.status,
+            str(r.attempts),
+            f"{r.started_at:%Y-%m-%d %H:%M}",
+            r.rules_version,
+            steps,
+            r.error or "",
+        )
     console.print(table)

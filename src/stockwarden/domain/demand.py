@@ -23,8 +23,20 @@ import pandas as pd
 DAILY_COLUMNS = ("sku", "location_id", "date", "mean", "p5", "p25", "p50", "p75", "p95", "model")
 QUANTILE_LEVELS = (0.05, 0.25, 0.50, 0.75, 0.95)
 SERIES_COLUMNS = (
-    "sku", "location_id", "demand_class", "abc", "model", "is_fallback", "fallback_reason", "adi", "cv2",
-    "mean_daily_demand", "history_days", "censored_days", "dispersion", "level_cv",
+    "sku",
+    "location_id",
+    "demand_class",
+    "abc",
+    "model",
+    "is_fallback",
+    "fallback_reason",
+    "adi",
+    "cv2",
+    "mean_daily_demand",
+    "history_days",
+    "censored_days",
+    "dispersion",
+    "level_cv",
 )
 
 DemandClass = str

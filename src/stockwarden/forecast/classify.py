@@ -79,17 +79,19 @@ def compute_series_profile(history: pd.DataFrame, *, window_days: int = CLASSIFY
         size_var = np.where(n_nz > 1, (s2 - n_nz * size_mean**2) / (n_nz - 1), 0.0)
         cv2 = np.where(n_nz > 0, np.maximum(size_var, 0.0) / np.where(size_mean > 0, size_mean, 1.0) ** 2, np.nan)
         mean_daily = np.where(days > 0, total / days, 0.0)
-    out = pd.DataFrame({
-        "sku": history["sku"].to_numpy()[first_row] if n else [],
-        "location_id": history["location_id"].to_numpy()[first_row] if n else [],
-        "adi": adi,
-        "cv2": cv2,
-        "demand_class": classify_demand(adi, np.nan_to_num(cv2)),
-        "value": value,
-        "mean_daily_demand": mean_daily,
-        "history_days": np.bincount(codes, minlength=n),
-        "censored_days": np.bincount(codes, weights=cens.astype(float), minlength=n).astype(np.int64),
-    })
+    out = pd.DataFrame(
+        {
+            "sku": history["sku"].to_numpy()[first_row] if n else [],
+            "location_id": history["location_id"].to_numpy()[first_row] if n else [],
+            "adi": adi,
+            "cv2": cv2,
+            "demand_class": classify_demand(adi, np.nan_to_num(cv2)),
+            "value": value,
+            "mean_daily_demand": mean_daily,
+            "history_days": np.bincount(codes, minlength=n),
+            "censored_days": np.bincount(codes, weights=cens.astype(float), minlength=n).astype(np.int64),
+        }
+    )
     out["abc"] = compute_abc(out["value"].to_numpy())
     return out
 

@@ -43,7 +43,10 @@ LEVEL_WINDOW_DAYS = 28
 
 
 def fit_dispersion(
-    panel: pd.DataFrame, residuals: pd.DataFrame, n_series: int, demand_class: np.ndarray,
+    panel: pd.DataFrame,
+    residuals: pd.DataFrame,
+    n_series: int,
+    demand_class: np.ndarray,
 ) -> Dispersion:
     """Fit the per-series NB size (in sample) and the pooled level shape (from backtest rows).
 
@@ -76,8 +79,9 @@ def fit_level_dispersion(residuals: pd.DataFrame) -> float:
     return float(np.clip(inv_k, 0.0, 1.0))
 
 
-def fit_day_dispersion(panel: pd.DataFrame, n_series: int, demand_class: np.ndarray,
-                       *, window_days: int = DAY_WINDOW_DAYS) -> np.ndarray:
+def fit_day_dispersion(
+    panel: pd.DataFrame, n_series: int, demand_class: np.ndarray, *, window_days: int = DAY_WINDOW_DAYS
+) -> np.ndarray:
     """Per-series ``phi = 1/r`` around the local weekday-adjusted level (see the module docstring)."""
     if panel.empty:
         return np.full(n_series, DEFAULT_PHI)
@@ -91,8 +95,10 @@ def fit_day_dispersion(panel: pd.DataFrame, n_series: int, demand_class: np.ndar
     by_day = frame.groupby(["uid", "dow"])["y"].mean()
     overall = frame.groupby("uid")["y"].mean()
     profile = (by_day / overall.reindex(by_day.index.get_level_values(0)).to_numpy()).fillna(1.0)
-    frame["m"] = frame["m"].to_numpy() * profile.reindex(pd.MultiIndex.from_arrays(
-        [frame["uid"], frame["dow"]])).fillna(1.0).to_numpy()
+    frame["m"] = (
+        frame["m"].to_numpy()
+        * profile.reindex(pd.MultiIndex.from_arrays([frame["uid"], frame["dow"]])).fillna(1.0).to_numpy()
+    )
     frame["num"] = (frame["y"] - frame["m"]) ** 2 - frame["m"]
     frame["den"] = frame["m"] ** 2
     per = frame.groupby("uid")[["num", "den"]].sum()

@@ -59,7 +59,10 @@ MODES: dict[str, ModeSpec] = {
     "auto": ModeSpec(candidates=("lgbm+seso+ma28",), n_windows=1, n_estimators=300, max_train_rows=1_500_000),
     "select": ModeSpec(
         candidates=("lgbm+seso+ma28", "lgbm+seso", "lgbm", "seso", "ma28", "tsb", "imapa", "ets"),
-        n_windows=2, n_estimators=150, max_train_rows=300_000),
+        n_windows=2,
+        n_estimators=150,
+        max_train_rows=300_000,
+    ),
     "fast": ModeSpec(candidates=("lgbm+seso+ma28",), n_windows=1, n_estimators=80, max_train_rows=60_000),
     "stats": ModeSpec(candidates=("seso", "tsb", "imapa", "ma28"), n_windows=1, n_estimators=0, max_train_rows=0),
 }
@@ -119,8 +122,9 @@ def forecast_demand(
     h = int(horizon_days)
     profile = compute_series_profile(history)
     events = ds.events if ds is not None else pd.DataFrame(columns=["date", "kind", "location_id"])
-    promotions = ds.promotions if ds is not None else pd.DataFrame(
-        columns=["sku", "location_id", "start_date", "end_date"])
+    promotions = (
+        ds.promotions if ds is not None else pd.DataFrame(columns=["sku", "location_id", "start_date", "end_date"])
+    )
     panel = add_event_features(build_panel(history, profile), events, profile)
     dates = pd.date_range(day + pd.Timedelta(days=1), periods=h, freq="D")
     n = len(profile)
@@ -145,15 +149,32 @@ def forecast_demand(
     resid = _chosen_residuals(bt, choice)
     disp = fit_dispersion(fit_panel, resid, n, profile["demand_class"].to_numpy())
     quant = compute_quantiles(mean, disp)
-    series = profile.assign(model=model_name, is_fallback=is_fallback, fallback_reason=reason,
-                            dispersion=1.0 / disp.size, level_cv=1.0 / np.sqrt(disp.level_shape))
+    series = profile.assign(
+        model=model_name,
+        is_fallback=is_fallback,
+        fallback_reason=reason,
+        dispersion=1.0 / disp.size,
+        level_cv=1.0 / np.sqrt(disp.level_shape),
+    )
     daily = _daily_frame(profile, dates, mean, quant, model_name)
-    return DemandForecast(daily=daily, series=series[list(SERIES_COLUMNS)].reset_index(drop=True), dates=dates,
-                          mean=mean, size=disp.size, level_shape=disp.level_shape, as_of=day)
+    return DemandForecast(
+        daily=daily,
+        series=series[list(SERIES_COLUMNS)].reset_index(drop=True),
+        dates=dates,
+        mean=mean,
+        size=disp.size,
+        level_shape=disp.level_shape,
+        as_of=day,
+    )
 
 
 def choose_by_backtest(
-    panel: pd.DataFrame, candidates: tuple[str, ...], *, h: int, n_windows: int = 2, n_jobs: int = 1,
+    panel: pd.DataFrame,
+    candidates: tuple[str, ...],
+    *,
+    h: int,
+    n_windows: int = 2,
+    n_jobs: int = 1,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Statistical candidates only: choose per series by rolling-origin backtest, then forecast.
 
@@ -187,21 +208,37 @@ def _models_needed(candidates: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
-def _run_models(panel: pd.DataFrame, future: pd.DataFrame, models: tuple[str, ...], *, spec: ModeSpec, h: int,
-                seed: int, n_jobs: int) -> pd.DataFrame:
+def _run_models(
+    panel: pd.DataFrame,
+    future: pd.DataFrame,
+    models: tuple[str, ...],
+    *,
+    spec: ModeSpec,
+    h: int,
+    seed: int,
+    n_jobs: int,
+) -> pd.DataFrame:
     """Point forecasts of every model in ``models`` (``unique_id, ds, <model>...``)."""
     stat_names = [m for m in models if m != "lgbm"]
     stat_jobs = n_jobs if panel["unique_id"].nunique() >= 2000 else 1
     out = forecast_stats(panel, h=h, names=stat_names, n_jobs=stat_jobs)
     if "lgbm" in models:
-        g = forecast_global(panel, future, h=h, seed=seed, n_jobs=n_jobs, n_estimators=spec.n_estimators,
-                            max_train_rows=spec.max_train_rows)
+        g = forecast_global(
+            panel,
+            future,
+            h=h,
+            seed=seed,
+            n_jobs=n_jobs,
+            n_estimators=spec.n_estimators,
+            max_train_rows=spec.max_train_rows,
+        )
         out = out.merge(g, on=["unique_id", "ds"], how="left")
     return out
 
 
-def _backtest(panel: pd.DataFrame, models: tuple[str, ...], *, spec: ModeSpec, h: int,
-              seed: int, n_jobs: int) -> pd.DataFrame:
+def _backtest(
+    panel: pd.DataFrame, models: tuple[str, ...], *, spec: ModeSpec, h: int, seed: int, n_jobs: int
+) -> pd.DataFrame:
     """Rolling-origin windows ending at the last date: rows ``unique_id, cutoff, ds, y, <model>...``."""
     if panel.empty:
         return pd.DataFrame(columns=["unique_id", "cutoff", "ds", "y", *models])
@@ -215,8 +252,9 @@ def _backtest(panel: pd.DataFrame, models: tuple[str, ...], *, spec: ModeSpec, h
         train = train.loc[train["unique_id"].isin(ok)]
         if train.empty:
             continue
-        test = panel.loc[(panel["ds"] > cutoff) & (panel["ds"] <= cutoff + pd.Timedelta(days=h))
-                         & panel["unique_id"].isin(ok)]
+        test = panel.loc[
+            (panel["ds"] > cutoff) & (panel["ds"] <= cutoff + pd.Timedelta(days=h)) & panel["unique_id"].isin(ok)
+        ]
         future = test.drop(columns=["y"])
         if "price_ratio" in test:
             last_ratio = train.groupby("unique_id")["price_ratio"].last()
@@ -266,8 +304,9 @@ def _chosen_residuals(bt: pd.DataFrame, choice: np.ndarray) -> pd.DataFrame:
     return out.loc[np.isfinite(out["f"])]
 
 
-def _assemble(final: pd.DataFrame, choice: np.ndarray, fit_ok: np.ndarray, panel: pd.DataFrame,
-              profile: pd.DataFrame, h: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _assemble(
+    final: pd.DataFrame, choice: np.ndarray, fit_ok: np.ndarray, panel: pd.DataFrame, profile: pd.DataFrame, h: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Mean matrix (n_series, h), model names, fallback flags and reasons."""
     n = len(profile)
     mean = np.zeros((n, h))
@@ -302,8 +341,9 @@ def _assemble(final: pd.DataFrame, choice: np.ndarray, fit_ok: np.ndarray, panel
     return np.maximum(mean, 0.0), model, is_fb, reason
 
 
-def _daily_frame(profile: pd.DataFrame, dates: pd.DatetimeIndex, mean: np.ndarray, quant: np.ndarray,
-                 model: np.ndarray) -> pd.DataFrame:
+def _daily_frame(
+    profile: pd.DataFrame, dates: pd.DatetimeIndex, mean: np.ndarray, quant: np.ndarray, model: np.ndarray
+) -> pd.DataFrame:
     n, h = mean.shape
     rep = np.repeat(np.arange(n), h)
     data = {

@@ -35,26 +35,35 @@ def build_panel(history: pd.DataFrame, profile: pd.DataFrame) -> pd.DataFrame:
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = price.to_numpy() / median_price
     ratio = np.where(np.isfinite(ratio), ratio, 1.0)
-    return pd.DataFrame({
-        "unique_id": codes,
-        "ds": history["date"].to_numpy(),
-        "y": history["demand"].to_numpy(dtype=float),
-        "on_promotion": history["on_promotion"].to_numpy(dtype=float),
-        "price_ratio": ratio,
-    })
+    return pd.DataFrame(
+        {
+            "unique_id": codes,
+            "ds": history["date"].to_numpy(),
+            "y": history["demand"].to_numpy(dtype=float),
+            "on_promotion": history["on_promotion"].to_numpy(dtype=float),
+            "price_ratio": ratio,
+        }
+    )
 
 
 def build_future_exog(
-    panel: pd.DataFrame, profile: pd.DataFrame, promotions: pd.DataFrame, dates: pd.DatetimeIndex,
+    panel: pd.DataFrame,
+    profile: pd.DataFrame,
+    promotions: pd.DataFrame,
+    dates: pd.DatetimeIndex,
 ) -> pd.DataFrame:
     """Exogenous features of every series over ``dates`` (``unique_id, ds`` + series-level columns)."""
     n, h = len(profile), len(dates)
     uid = np.repeat(np.arange(n, dtype=np.int64), h)
     ds = np.tile(dates.to_numpy(), n)
     last_ratio = panel.groupby("unique_id")["price_ratio"].last().reindex(np.arange(n)).fillna(1.0).to_numpy()
-    frame = pd.DataFrame({
-        "sku": profile["sku"].to_numpy()[uid], "location_id": profile["location_id"].to_numpy()[uid], "date": ds,
-    })
+    frame = pd.DataFrame(
+        {
+            "sku": profile["sku"].to_numpy()[uid],
+            "location_id": profile["location_id"].to_numpy()[uid],
+            "date": ds,
+        }
+    )
     promo = promotion_flags(frame, promotions)
     return pd.DataFrame({"unique_id": uid, "ds": ds, "on_promotion": promo, "price_ratio": last_ratio[uid]})
 

@@ -24,7 +24,15 @@ from stockwarden.ingest.dataset import Dataset
 
 IMPUTE_WINDOW_DAYS = 56
 HISTORY_COLUMNS = (
-    "sku", "location_id", "date", "qty", "demand", "is_censored", "on_hand", "price", "on_promotion",
+    "sku",
+    "location_id",
+    "date",
+    "qty",
+    "demand",
+    "is_censored",
+    "on_hand",
+    "price",
+    "on_promotion",
 )
 KEYS = ["sku", "location_id"]
 DAY_KEYS = ["sku", "location_id", "date"]
@@ -66,7 +74,7 @@ def build_demand_history(ds: Dataset, *, as_of: pd.Timestamp | str) -> pd.DataFr
     keys, codes_all = _factorize_keys(np.r_[s_sku, i_sku], np.r_[s_loc, i_loc])
     if not len(keys) or not (len(s_day) or (i_oh > 0).any()):
         raise ForecastError(f"no sales or positive stock on or before {day.date()}: nothing to forecast from")
-    sale_code, inv_code = codes_all[: len(s_day)], codes_all[len(s_day):]
+    sale_code, inv_code = codes_all[: len(s_day)], codes_all[len(s_day) :]
     n = len(keys)
     start = np.full(n, end + 1, dtype=np.int64)
     np.minimum.at(start, sale_code, s_day)
@@ -102,13 +110,15 @@ def build_demand_history(ds: Dataset, *, as_of: pd.Timestamp | str) -> pd.DataFr
     inv_rows = rows_of(inv_code, i_day)
     ok = inv_rows >= 0
     on_hand[inv_rows[ok]] = i_oh[ok]  # the day's last count wins
-    grid = pd.DataFrame({
-        "sku": keys.get_level_values(0).to_numpy()[codes],
-        "location_id": keys.get_level_values(1).to_numpy()[codes],
-        "date": (day_no.astype("datetime64[D]")).astype("datetime64[ns]"),
-        "qty": qty,
-        "on_hand": on_hand,
-    })
+    grid = pd.DataFrame(
+        {
+            "sku": keys.get_level_values(0).to_numpy()[codes],
+            "location_id": keys.get_level_values(1).to_numpy()[codes],
+            "date": (day_no.astype("datetime64[D]")).astype("datetime64[ns]"),
+            "qty": qty,
+            "on_hand": on_hand,
+        }
+    )
     grid["on_promotion"] = np.maximum(promo, promotion_flags(grid, ds.promotions))
     restock = qty > 0
     receipts = _receipt_days(ds.purchase_orders, day)
@@ -145,8 +155,12 @@ def _factorize_keys(sku: np.ndarray, loc: np.ndarray) -> tuple[pd.MultiIndex, np
     loc_code, loc_uni = pd.factorize(loc.astype(object), sort=True)
     pair = sku_code.astype(np.int64) * len(loc_uni) + loc_code
     uniq, inverse = np.unique(pair, return_inverse=True)
-    keys = pd.MultiIndex.from_arrays([np.asarray(sku_uni, dtype=object)[uniq // len(loc_uni)],
-                                      np.asarray(loc_uni, dtype=object)[uniq % len(loc_uni)]])
+    keys = pd.MultiIndex.from_arrays(
+        [
+            np.asarray(sku_uni, dtype=object)[uniq // len(loc_uni)],
+            np.asarray(loc_uni, dtype=object)[uniq % len(loc_uni)],
+        ]
+    )
     return keys, inverse.astype(np.int64)
 
 
@@ -154,8 +168,9 @@ def _codes(keys: pd.MultiIndex, frame: pd.DataFrame) -> np.ndarray:
     """Row of each (sku, location_id) of ``frame`` in ``keys`` (-1 if absent)."""
     if frame.empty:
         return np.empty(0, dtype=np.int64)
-    probe = pd.MultiIndex.from_arrays([frame["sku"].astype(object).to_numpy(),
-                                       frame["location_id"].astype(object).to_numpy()])
+    probe = pd.MultiIndex.from_arrays(
+        [frame["sku"].astype(object).to_numpy(), frame["location_id"].astype(object).to_numpy()]
+    )
     return keys.get_indexer(probe).astype(np.int64)
 
 
@@ -190,11 +205,13 @@ def promotion_flags(frame: pd.DataFrame, promotions: pd.DataFrame) -> np.ndarray
     days = (promo["end_date"] - promo["start_date"]).dt.days.clip(lower=0).to_numpy() + 1
     rep = np.repeat(np.arange(len(promo)), days)
     off = np.arange(days.sum()) - np.repeat(np.cumsum(days) - days, days)
-    expanded = pd.DataFrame({
-        "sku": promo["sku"].to_numpy()[rep],
-        "location_id": promo["location_id"].to_numpy()[rep],
-        "date": promo["start_date"].to_numpy()[rep] + off.astype("timedelta64[D]"),
-    })
+    expanded = pd.DataFrame(
+        {
+            "sku": promo["sku"].to_numpy()[rep],
+            "location_id": promo["location_id"].to_numpy()[rep],
+            "date": promo["start_date"].to_numpy()[rep] + off.astype("timedelta64[D]"),
+        }
+    )
     expanded["flag"] = 1.0
     specific = expanded.loc[expanded["location_id"].notna()].drop_duplicates(DAY_KEYS)
     everywhere = expanded.loc[expanded["location_id"].isna(), ["sku", "date", "flag"]].drop_duplicates()
@@ -205,8 +222,7 @@ def promotion_flags(frame: pd.DataFrame, promotions: pd.DataFrame) -> np.ndarray
 
 def _receipt_days(po: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
     """(sku, location_id, date) of every receipt known by ``day`` with a positive quantity."""
-    got = po.loc[(po["order_date"] <= day) & (po["received_date"] <= day)
-                 & (po["received_qty"].fillna(po["qty"]) > 0)]
+    got = po.loc[(po["order_date"] <= day) & (po["received_date"] <= day) & (po["received_qty"].fillna(po["qty"]) > 0)]
     return got.rename(columns={"received_date": "date"})[DAY_KEYS].drop_duplicates()
 
 

@@ -70,7 +70,12 @@ GLOBAL_MODELS = ("lgbm",)
 
 
 def forecast_stats(
-    panel: pd.DataFrame, *, h: int, names: Sequence[str], n_jobs: int = 1, input_days: int = STAT_INPUT_DAYS,
+    panel: pd.DataFrame,
+    *,
+    h: int,
+    names: Sequence[str],
+    n_jobs: int = 1,
+    input_days: int = STAT_INPUT_DAYS,
 ) -> pd.DataFrame:
     """Point forecasts of the statistical models ``names`` for every series of ``panel``.
 

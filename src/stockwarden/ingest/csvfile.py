@@ -151,8 +151,15 @@ def parse_csv(data: bytes, *, source: str) -> ParsedCsv:
 
 def _pandas_fallback(data: bytes, names: list[str], *, source: str, why: Exception | None) -> ParsedCsv:
     try:
-        frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, header=0, names=names,
-                            on_bad_lines="error", encoding="utf-8")
+        frame = pd.read_csv(
+            io.BytesIO(data),
+            dtype=str,
+            keep_default_na=False,
+            header=0,
+            names=names,
+            on_bad_lines="error",
+            encoding="utf-8",
+        )
     except (ValueError, pd.errors.ParserError) as exc:
         reason = str(why or exc).splitlines()[0] if str(why or exc) else type(exc).__name__
         raise SchemaError(f"{source}: cannot read the file ({reason})", source=source) from exc

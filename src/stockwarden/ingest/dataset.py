@@ -86,8 +86,11 @@ class Dataset:
 
     def series_keys(self) -> pd.DataFrame:
         """Every (sku, location_id) pair seen in sales, inventory or purchase orders, sorted."""
-        parts = [self.sales[["sku", "location_id"]], self.inventory[["sku", "location_id"]],
-                 self.purchase_orders[["sku", "location_id"]]]
+        parts = [
+            self.sales[["sku", "location_id"]],
+            self.inventory[["sku", "location_id"]],
+            self.purchase_orders[["sku", "location_id"]],
+        ]
         keys = pd.concat(parts, ignore_index=True).drop_duplicates()
         return keys.sort_values(["sku", "location_id"]).reset_index(drop=True)
 

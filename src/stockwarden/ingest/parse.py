@@ -17,8 +17,20 @@ import pyarrow.compute as pc
 from stockwarden.ingest.schema import Column, Kind
 
 FLAG_VALUES: dict[str, float] = {
-    "0": 0.0, "1": 1.0, "0.0": 0.0, "1.0": 1.0, "true": 1.0, "false": 0.0, "yes": 1.0, "no": 0.0,
-    "y": 1.0, "n": 0.0, "t": 1.0, "f": 0.0, "是": 1.0, "否": 0.0,
+    "0": 0.0,
+    "1": 1.0,
+    "0.0": 0.0,
+    "1.0": 1.0,
+    "true": 1.0,
+    "false": 0.0,
+    "yes": 1.0,
+    "no": 0.0,
+    "y": 1.0,
+    "n": 0.0,
+    "t": 1.0,
+    "f": 0.0,
+    "是": 1.0,
+    "否": 0.0,
 }
 _NULL_TEXT = pa.scalar(None, pa.large_string())
 
@@ -66,8 +78,9 @@ def _np(mask: pa.Array) -> np.ndarray:
     return np.asarray(mask.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def parse_column(frame: pd.DataFrame, col: Column, n: int, *, encoded: tuple[pa.Array, np.ndarray] | None = None
-                 ) -> ParsedColumn:
+def parse_column(
+    frame: pd.DataFrame, col: Column, n: int, *, encoded: tuple[pa.Array, np.ndarray] | None = None
+) -> ParsedColumn:
     """Parse column ``col`` of ``frame`` (text cells; absent column = all empty).
 
     Repeated values are parsed once (dictionary encoding), so a date column of a million rows over a few
@@ -85,8 +98,11 @@ def parse_column(frame: pd.DataFrame, col: Column, n: int, *, encoded: tuple[pa.
     values_in, index = encoded
     parsed = _parse_values(values_in, col)
     values = parsed.values.to_numpy()[index]
-    return ParsedColumn(pd.Series(values, dtype=parsed.values.dtype), parsed.empty[index],
-                        [(mask[index], why) for mask, why in parsed.problems])
+    return ParsedColumn(
+        pd.Series(values, dtype=parsed.values.dtype),
+        parsed.empty[index],
+        [(mask[index], why) for mask, why in parsed.problems],
+    )
 
 
 def _parse_values(arr: pa.Array, col: Column) -> ParsedColumn:

@@ -171,8 +171,16 @@ def read_raw_table(path: Path, table: str, *, mapping: ColumnMapping | None = No
             frame, lines, malformed = parsed.frame, parsed.line_numbers, parsed.malformed
     except SchemaError as exc:
         raise SchemaError(str(exc), table=table, source=source) from exc
-    except (OSError, ValueError, ImportError, EOFError, pd.errors.ParserError, zipfile.BadZipFile, KeyError,
-            pa.ArrowException) as exc:
+    except (
+        OSError,
+        ValueError,
+        ImportError,
+        EOFError,
+        pd.errors.ParserError,
+        zipfile.BadZipFile,
+        KeyError,
+        pa.ArrowException,
+    ) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise SchemaError(f"{source}: cannot read the file ({reason})", table=table, source=source) from exc
     if encoding is None and len(frame):  # spreadsheet formats: skip blank rows, keep the others' line numbers
@@ -184,8 +192,13 @@ def read_raw_table(path: Path, table: str, *, mapping: ColumnMapping | None = No
     frame = frame.rename(columns=renamed)
     frame.index = pd.RangeIndex(len(frame))
     return RawTable(
-        table, path, frame, pd.Series(lines, dtype="int64"), encoding,
-        {k: v for k, v in renamed.items() if k != v}, malformed,
+        table,
+        path,
+        frame,
+        pd.Series(lines, dtype="int64"),
+        encoding,
+        {k: v for k, v in renamed.items() if k != v},
+        malformed,
     )
 
 

@@ -163,8 +163,14 @@ def validate_table(raw: RawTable, refs: References | None = None) -> ValidationR
     )
     if raw.malformed:
         bad_lines = pd.DataFrame(
-            {"table": raw.table, "file": raw.path.name, "line": [m.line for m in raw.malformed], "column": "",
-             "value": [m.text for m in raw.malformed], "reason": [m.reason for m in raw.malformed]},
+            {
+                "table": raw.table,
+                "file": raw.path.name,
+                "line": [m.line for m in raw.malformed],
+                "column": "",
+                "value": [m.text for m in raw.malformed],
+                "reason": [m.reason for m in raw.malformed],
+            },
             columns=list(REJECT_COLUMNS),
         )
         rejected = pd.concat([rejected, bad_lines], ignore_index=True).sort_values("line", kind="stable")
@@ -197,8 +203,11 @@ def _table_rules(spec: Table, out: dict[str, pd.Series], empty: dict[str, np.nda
         rq = out["received_qty"]
         received = (status == "received").to_numpy()
         f(received & rd.isna().to_numpy(), "received_date", "status is received but received_date is empty")
-        f((status == "open").to_numpy() & rd.notna().to_numpy(), "status",
-          "status is open but received_date is filled (use status received, or clear the date)")
+        f(
+            (status == "open").to_numpy() & rd.notna().to_numpy(),
+            "status",
+            "status is open but received_date is filled (use status received, or clear the date)",
+        )
         # Default status from the receipt; received quantity defaults to the ordered quantity once received.
         has_rd = rd.notna()
         out["status"] = status.where(status.notna(), pd.Series(np.where(has_rd, "received", "open"), dtype=object))
@@ -220,8 +229,11 @@ def _default_line_numbers(po_id: pd.Series, line_no: pd.Series, is_empty: np.nda
 def _reference_rules(
     spec: Table, out: dict[str, pd.Series], empty: dict[str, np.ndarray], refs: References, f: Flag
 ) -> None:
-    checks = (("sku", refs.skus, "items"), ("location_id", refs.locations, "locations"),
-              ("supplier_id", refs.suppliers, "suppliers"))
+    checks = (
+        ("sku", refs.skus, "items"),
+        ("location_id", refs.locations, "locations"),
+        ("supplier_id", refs.suppliers, "suppliers"),
+    )
     own_key = spec.key[0] if len(spec.key) == 1 else None
     for column, known, table in checks:
         if known is None or column not in out or own_key == column:
@@ -230,8 +242,12 @@ def _reference_rules(
         bad = s.notna().to_numpy() & ~s.isin(known).to_numpy()
         if column == "location_id" and column in empty:
             defaulted = bad & empty[column]
-            f(defaulted, column, f"location_id is empty, so it means {DEFAULT_LOCATION}, but locations has no "
-                                 f"{DEFAULT_LOCATION}; fill in the location or add {DEFAULT_LOCATION} to locations")
+            f(
+                defaulted,
+                column,
+                f"location_id is empty, so it means {DEFAULT_LOCATION}, but locations has no "
+                f"{DEFAULT_LOCATION}; fill in the location or add {DEFAULT_LOCATION} to locations",
+            )
             bad = bad & ~defaulted
         f(bad, column, f"{column} is not in {table} (add it to {table} or correct the code)")
 
@@ -246,7 +262,11 @@ _KEY_WORDS = {
 
 
 def _unique_key_rule(
-    spec: Table, out: dict[str, pd.Series], lines: np.ndarray, dup: np.ndarray, reason: np.ndarray,
+    spec: Table,
+    out: dict[str, pd.Series],
+    lines: np.ndarray,
+    dup: np.ndarray,
+    reason: np.ndarray,
     bad_col: np.ndarray,
 ) -> None:
     """Put aside a second, different row for a key that must identify one row (the first one is kept)."""
@@ -268,5 +288,11 @@ def _unique_key_rule(
         bad_col[row] = column
 
 
-__all__ = ["REJECT_COLUMNS", "UNIQUE_KEY_TABLES", "References", "ValidationResult", "check_required_columns",
-           "validate_table"]
+__all__ = [
+    "REJECT_COLUMNS",
+    "UNIQUE_KEY_TABLES",
+    "References",
+    "ValidationResult",
+    "check_required_columns",
+    "validate_table",
+]

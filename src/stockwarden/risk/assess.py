@@ -112,13 +112,18 @@ def assess_risk(
     r = rules.risk if isinstance(rules, RulesConfig) else (rules or RiskRules())
     d = pd.Timestamp(as_of).normalize()
     known = ds.as_of(d)
-    f, lt_pmf = build_frame(known, as_of=d, forecast=forecast, lead_times=lead_times, rules=r,
-                            horizon_days=horizon_days)
+    f, lt_pmf = build_frame(
+        known, as_of=d, forecast=forecast, lead_times=lead_times, rules=r, horizon_days=horizon_days
+    )
     n = len(f)
     days = len(forecast.dates)
     h = np.clip(f["horizon_days"].to_numpy(np.int64), 1, days)
-    h_learned = np.clip(f["learned_lead_time_days"].to_numpy(float).round().astype(np.int64)
-                        + f["review_period_days"].to_numpy(np.int64), 1, days)
+    h_learned = np.clip(
+        f["learned_lead_time_days"].to_numpy(float).round().astype(np.int64)
+        + f["review_period_days"].to_numpy(np.int64),
+        1,
+        days,
+    )
 
     open_po, supply = _open_supply(known, f, lead_times, as_of=d, days=days)
     paths_of = demand_paths_for(forecast, f["forecast_row"].to_numpy(), n_paths=r.n_paths, seed=r.seed)
@@ -137,15 +142,30 @@ def assess_risk(
         swap = borrows[rows]
         if swap.any():
             paths[swap] = borrowed_of(rows[swap])
-        cov_parts.append(project_chunk(on_hand=usable[rows], demand_paths=paths,
-                                       supply=supply.rows(start, start + len(rows)), horizon_days=h[rows],
-                                       rng=np.random.default_rng([r.seed, start])))
-        pol_parts.append(simulated_policy(demand_paths=paths, lead_time_pmf=lt_pmf[rows],
-                                          review_period_days=review[rows], service_level=service[rows],
-                                          service_measure=r.service_measure, seed=r.seed + start))
+        cov_parts.append(
+            project_chunk(
+                on_hand=usable[rows],
+                demand_paths=paths,
+                supply=supply.rows(start, start + len(rows)),
+                horizon_days=h[rows],
+                rng=np.random.default_rng([r.seed, start]),
+            )
+        )
+        pol_parts.append(
+            simulated_policy(
+                demand_paths=paths,
+                lead_time_pmf=lt_pmf[rows],
+                review_period_days=review[rows],
+                service_level=service[rows],
+                service_measure=r.service_measure,
+                seed=r.seed + start,
+            )
+        )
     cov = concat_coverage(cov_parts)
-    pol = {k: np.concatenate([getattr(p, k) for p in pol_parts]) if n else np.zeros(0)
-           for k in ("reorder_point", "safety_stock", "order_up_to", "mean_protection_demand")}
+    pol = {
+        k: np.concatenate([getattr(p, k) for p in pol_parts]) if n else np.zeros(0)
+        for k in ("reorder_point", "safety_stock", "order_up_to", "mean_protection_demand")
+    }
 
     expedite = int(np.clip(np.ceil(r.expedite_lead_time_days), 1, days))
     f["expedite_days"] = expedite
@@ -178,25 +198,42 @@ def assess_risk(
 
     th = thresholds_for(f["category"], r)
     f["critical_probability"] = th["critical_probability"].to_numpy()
-    oos = (usable <= 0) & (f["mean_daily_forecast"].to_numpy() > 0) & (
-        f["stockout_probability"].to_numpy() >= th["watch_probability"].to_numpy())
-    f["level"] = assign_levels(stockout_probability=f["stockout_probability"].to_numpy(),
-                               p_before_expedite=f["p_before_expedite"].to_numpy(), is_out_of_stock=oos,
-                               thresholds=th)
+    oos = (
+        (usable <= 0)
+        & (f["mean_daily_forecast"].to_numpy() > 0)
+        & (f["stockout_probability"].to_numpy() >= th["watch_probability"].to_numpy())
+    )
+    f["level"] = assign_levels(
+        stockout_probability=f["stockout_probability"].to_numpy(),
+        p_before_expedite=f["p_before_expedite"].to_numpy(),
+        is_out_of_stock=oos,
+        thresholds=th,
+    )
     want = f["order_up_to"] - f["inventory_position"]
     needs = (f["inventory_position"] <= f["reorder_point"]) | f["level"].isin(["critical", "warning"])
-    f["suggested_order_qty"] = round_order_qty(np.where(needs, want, 0.0), pack_size=f["pack_size"].to_numpy(float),
-                                               moq=f["moq"].to_numpy(float))
+    f["suggested_order_qty"] = round_order_qty(
+        np.where(needs, want, 0.0), pack_size=f["pack_size"].to_numpy(float), moq=f["moq"].to_numpy(float)
+    )
 
     promos = _promotions_within(known, d, int(h.max()) if n else 0)
     events = _events_within(known, d, int(h.max()) if n else 0)
-    reasons, details = build_reasons(f, open_pos=open_po, promotions=promos, events=events, anomalies=anomalies,
-                                     rules=r)
+    reasons, details = build_reasons(
+        f, open_pos=open_po, promotions=promos, events=events, anomalies=anomalies, rules=r
+    )
     f["reasons"] = reasons
     f["reason_details"] = details
     f["as_of"] = d
-    for c in ("on_hand", "on_order", "reorder_point", "safety_stock", "order_up_to", "days_of_cover",
-              "expected_short", "mean_daily_forecast", "inventory_position"):
+    for c in (
+        "on_hand",
+        "on_order",
+        "reorder_point",
+        "safety_stock",
+        "order_up_to",
+        "days_of_cover",
+        "expected_short",
+        "mean_daily_forecast",
+        "inventory_position",
+    ):
         f[c] = f[c].astype(float).round(2)
     out = f.loc[:, [*ASSESSMENT_COLUMNS, *EXTRA_COLUMNS]]
     return sort_by_urgency(out)
@@ -220,9 +257,12 @@ def sort_by_urgency(frame: pd.DataFrame) -> pd.DataFrame:
     from stockwarden.domain.risk import LEVEL_RANK
 
     rank = frame["level"].map(LEVEL_RANK).fillna(9)
-    return (frame.assign(_r=rank, _p=-frame["stockout_probability"])
-            .sort_values(["_r", "_p", "expected_stockout_date", "sku", "location_id"], kind="stable")
-            .drop(columns=["_r", "_p"]).reset_index(drop=True))
+    return (
+        frame.assign(_r=rank, _p=-frame["stockout_probability"])
+        .sort_values(["_r", "_p", "expected_stockout_date", "sku", "location_id"], kind="stable")
+        .drop(columns=["_r", "_p"])
+        .reset_index(drop=True)
+    )
 
 
 def _open_supply(

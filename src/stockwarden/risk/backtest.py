@@ -139,8 +139,16 @@ def run_backtest(
             train = build_training_set(ds, pd.concat(frames, ignore_index=True), as_of=day)
             model = LearnedRiskModel.fit(train, seed=r.seed, mode=mode)
         adjuster = model if model is not None and model.is_useful else None
-        a = assess_risk(ds, as_of=day, forecast=current, lead_times=lt, anomalies=an, rules=cfg,
-                        horizon_days=horizon_days, adjuster=adjuster)
+        a = assess_risk(
+            ds,
+            as_of=day,
+            forecast=current,
+            lead_times=lt,
+            anomalies=an,
+            rules=cfg,
+            horizon_days=horizon_days,
+            adjuster=adjuster,
+        )
         a["model_source"] = "projection"
         if adjuster is not None:
             a.loc[np.isin(segment_of(a), list(adjuster.segments)), "model_source"] = "learned"
@@ -169,8 +177,9 @@ def realised_stockouts(ds: Dataset, assessments: pd.DataFrame, *, as_of: pd.Time
     from stockwarden.risk.position import open_purchase_orders
 
     d = pd.Timestamp(as_of).normalize()
-    a = assessments.loc[pd.to_datetime(assessments["as_of"]) + pd.to_timedelta(assessments["horizon_days"], unit="D")
-                        <= d].copy()
+    a = assessments.loc[
+        pd.to_datetime(assessments["as_of"]) + pd.to_timedelta(assessments["horizon_days"], unit="D") <= d
+    ].copy()
     if a.empty:
         return a.assign(label=pd.Series(dtype=int))
     known = ds.as_of(d)

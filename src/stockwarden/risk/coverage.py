@@ -104,9 +104,7 @@ def draw_arrival_days(pmf: np.ndarray, u: np.ndarray) -> np.ndarray:
     return (cdf[:, None, :] < u[:, :, None]).sum(axis=2) + 1
 
 
-def _receipts(
-    n: int, n_paths: int, days: int, supply: OpenSupply, rng: np.random.Generator
-) -> np.ndarray:
+def _receipts(n: int, n_paths: int, days: int, supply: OpenSupply, rng: np.random.Generator) -> np.ndarray:
     """(n, P, days) units received per day and path from the open lines."""
     out: np.ndarray = np.zeros(n * n_paths * (days + 2), dtype=np.float64)
     m = len(supply.qty)

@@ -115,13 +115,13 @@ def service_levels(frame: pd.DataFrame, rules: RiskRules) -> np.ndarray:
         level = frame["abc"].map(rules.service_level_by_abc).fillna(level)
     level = frame["category"].map(rules.service_level_by_category).fillna(level)
     if "item_service_level" in frame.columns:
-        level = frame["item_service_level"].where(frame["item_service_level"].between(0, 1, inclusive="neither"),
-                                                  level)
+        level = frame["item_service_level"].where(frame["item_service_level"].between(0, 1, inclusive="neither"), level)
     return level.to_numpy(float)
 
 
-def recent_daily_sales(ds: Dataset, keys: pd.DataFrame, *, as_of: pd.Timestamp, days: int = RECENT_SALES_DAYS
-                       ) -> np.ndarray:
+def recent_daily_sales(
+    ds: Dataset, keys: pd.DataFrame, *, as_of: pd.Timestamp, days: int = RECENT_SALES_DAYS
+) -> np.ndarray:
     """Mean daily units sold over the ``days`` days up to ``as_of`` (returns excluded)."""
     s = ds.sales
     s = s.loc[(s["date"] > as_of - pd.Timedelta(days=days)) & (s["date"] <= as_of) & (s["qty"] > 0)]
@@ -160,12 +160,26 @@ def build_frame(
     fkeys = fs.loc[:, KEYS].assign(forecast_row=np.arange(len(fs)))
     pos_all = compute_positions(ds, as_of=as_of)
     extra = pos_all.loc[:, KEYS]  # every SKU-location known by then gets a row, forecast or not
-    keys = pd.concat([fkeys, extra.merge(fkeys[KEYS], on=KEYS, how="left", indicator=True)
-                      .query("_merge == 'left_only'").drop(columns="_merge").assign(forecast_row=-1)],
-                     ignore_index=True)
+    keys = pd.concat(
+        [
+            fkeys,
+            extra.merge(fkeys[KEYS], on=KEYS, how="left", indicator=True)
+            .query("_merge == 'left_only'")
+            .drop(columns="_merge")
+            .assign(forecast_row=-1),
+        ],
+        ignore_index=True,
+    )
     f = keys.merge(pos_all, on=KEYS, how="left")
-    for c in ("on_hand", "on_hand_recorded", "sales_since_count", "receipts_since_count", "backorders", "on_order",
-              "inventory_position"):
+    for c in (
+        "on_hand",
+        "on_hand_recorded",
+        "sales_since_count",
+        "receipts_since_count",
+        "backorders",
+        "on_order",
+        "inventory_position",
+    ):
         f[c] = f[c].fillna(0.0)
     f["open_po_count"] = f["open_po_count"].fillna(0).astype(int)
     f["has_count"] = f["has_count"].fillna(False).astype(bool)
@@ -195,8 +209,11 @@ def build_frame(
     pmf, sources = lead_times.lead_time_pmfs(f.loc[:, ["supplier_id", "sku"]])
     f["learned_lead_time_days"] = learned_median_days(pmf)
     stated = f["item_lead_time_days"].fillna(f["supplier_lead_time_days"])
-    f["lead_time_source"] = np.where(f["item_lead_time_days"].notna(), "item",
-                                     np.where(f["supplier_lead_time_days"].notna(), "supplier", sources.astype(str)))
+    f["lead_time_source"] = np.where(
+        f["item_lead_time_days"].notna(),
+        "item",
+        np.where(f["supplier_lead_time_days"].notna(), "supplier", sources.astype(str)),
+    )
     f["lead_time_days"] = stated.fillna(f["learned_lead_time_days"]).astype(float)
     review = f["category"].map(rules.review_period_days_by_category).fillna(rules.review_period_days)
     f["review_period_days"] = review.astype(np.int64)
@@ -251,8 +268,9 @@ def censored_demand_rows(f: pd.DataFrame, series: pd.DataFrame) -> np.ndarray:
     return rows
 
 
-def required_horizon_days(ds: Dataset, rules: RiskRules, *, horizon_days: int | None = None,
-                          extra_days: int = 0) -> int:
+def required_horizon_days(
+    ds: Dataset, rules: RiskRules, *, horizon_days: int | None = None, extra_days: int = 0
+) -> int:
     """Forecast days the assessment needs: the longest stated lead time + review period (+ slack)."""
     if horizon_days is not None:
         return int(horizon_days) + extra_days

@@ -36,6 +36,7 @@ def pool_probabilities(learned: np.ndarray, projection: np.ndarray) -> np.ndarra
     """Linear opinion pool of the classifier's and the projection's P(stockout)."""
     return POOL_WEIGHT_LEARNED * learned + (1.0 - POOL_WEIGHT_LEARNED) * projection
 
+
 FEATURES: tuple[str, ...] = (
     "projection_probability",
     "p_before_expedite",
@@ -79,9 +80,20 @@ def feature_frame(a: pd.DataFrame) -> pd.DataFrame:
     dem_h = (a["mean_daily_forecast"] * a["horizon_days"]).to_numpy(float)
     safe = np.maximum(dem_h, 1e-3)
     out = pd.DataFrame(index=a.index)
-    for c in ("projection_probability", "p_before_expedite", "p_stockout_learned_interval", "on_hand", "on_order",
-              "mean_daily_forecast", "protection_cv", "horizon_days", "lead_time_days", "learned_lead_time_days",
-              "supplier_on_time_rate", "supplier_mean_delay_days"):
+    for c in (
+        "projection_probability",
+        "p_before_expedite",
+        "p_stockout_learned_interval",
+        "on_hand",
+        "on_order",
+        "mean_daily_forecast",
+        "protection_cv",
+        "horizon_days",
+        "lead_time_days",
+        "learned_lead_time_days",
+        "supplier_on_time_rate",
+        "supplier_mean_delay_days",
+    ):
         out[c] = pd.to_numeric(a[c], errors="coerce") if c in a.columns else np.nan
     out["cover_ratio"] = np.minimum(a["days_of_cover"].to_numpy(float) / np.maximum(a["horizon_days"], 1), 50.0)
     out["position_ratio"] = np.minimum(a["inventory_position"].to_numpy(float) / safe, 50.0)
@@ -127,8 +139,9 @@ class LearnedRiskModel:
     segments: frozenset[str] = frozenset()
 
     @classmethod
-    def fit(cls, train: pd.DataFrame, *, seed: int = 0, mode: str = "auto", holdout_share: float = 0.3
-            ) -> LearnedRiskModel:
+    def fit(
+        cls, train: pd.DataFrame, *, seed: int = 0, mode: str = "auto", holdout_share: float = 0.3
+    ) -> LearnedRiskModel:
         """Fit on labelled checkpoint rows (``label`` + assessment columns).
 
         Args:
@@ -151,10 +164,14 @@ class LearnedRiskModel:
             base = x.loc[~early, "projection_probability"].to_numpy()
             p = pool_probabilities(predict_calibrated(booster, cal, x[~early]), base)
             yh = y[~early]
-            holdout = {"rows": float(len(yh)), "positives": float(yh.sum()),
-                       "ap_learned": _average_precision(yh, p), "ap_projection": _average_precision(yh, base),
-                       "brier_learned": float(np.mean((p - yh) ** 2)),
-                       "brier_projection": float(np.mean((base - yh) ** 2))}
+            holdout = {
+                "rows": float(len(yh)),
+                "positives": float(yh.sum()),
+                "ap_learned": _average_precision(yh, p),
+                "ap_projection": _average_precision(yh, base),
+                "brier_learned": float(np.mean((p - yh) ** 2)),
+                "brier_projection": float(np.mean((base - yh) ** 2)),
+            }
             seg = segment_of(train.loc[~early])
             chosen = set()
             for name in SEGMENTS:
@@ -196,8 +213,9 @@ class LearnedRiskModel:
         contrib = np.asarray(self.booster.predict(x, pred_contrib=True))[:, :-1]  # type: ignore[attr-defined]
         order = np.argsort(-contrib, axis=1)[:, :k]
         names = np.array(FEATURES)
-        return [";".join(f"{names[j]}:{contrib[i, j]:+.2f}" for j in order[i] if contrib[i, j] > 0)
-                for i in range(len(x))]
+        return [
+            ";".join(f"{names[j]}:{contrib[i, j]:+.2f}" for j in order[i] if contrib[i, j] > 0) for i in range(len(x))
+        ]
 
 
 def fit_calibrated_classifier(
@@ -212,9 +230,20 @@ def fit_calibrated_classifier(
     from sklearn.isotonic import IsotonicRegression
     from sklearn.model_selection import StratifiedKFold
 
-    params = {"objective": "binary", "learning_rate": 0.05, "num_leaves": 15, "min_data_in_leaf": 20,
-              "feature_fraction": 0.8, "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 1.0,
-              "verbose": -1, "seed": seed, "num_threads": threads, "deterministic": True}
+    params = {
+        "objective": "binary",
+        "learning_rate": 0.05,
+        "num_leaves": 15,
+        "min_data_in_leaf": 20,
+        "feature_fraction": 0.8,
+        "bagging_fraction": 0.8,
+        "bagging_freq": 1,
+        "lambda_l2": 1.0,
+        "verbose": -1,
+        "seed": seed,
+        "num_threads": threads,
+        "deterministic": True,
+    }
     oof = np.zeros(len(y))
     folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=seed)
     for tr, te in folds.split(x, y):

@@ -19,6 +19,7 @@ from stockwarden.domain.risk import RiskLevel
 
 KEYS = ["sku", "location_id"]
 
+
 def _r(x: object, nd: int = 2) -> object:
     if isinstance(x, float | np.floating):
         return None if not np.isfinite(x) else round(float(x), nd)
@@ -93,33 +94,56 @@ def build_reasons(
     oos = (frame["on_hand"] <= 0).to_numpy() & (frame["mean_daily_forecast"] > 0).to_numpy()
     add(RC.ALREADY_OUT_OF_STOCK, _records(frame, oos, {"on_hand": "on_hand", "forecast_daily": "mean_daily_forecast"}))
     exp = (frame["p_before_expedite"] >= frame["critical_probability"]).to_numpy() & ~oos
-    add(RC.STOCKOUT_BEFORE_EXPEDITE, _records(frame, exp, {"probability": "p_before_expedite",
-                                                               "expedite_days": "expedite_days"}))
+    add(
+        RC.STOCKOUT_BEFORE_EXPEDITE,
+        _records(frame, exp, {"probability": "p_before_expedite", "expedite_days": "expedite_days"}),
+    )
     below = (frame["inventory_position"] <= frame["reorder_point"]).to_numpy() & (frame["reorder_point"] > 0).to_numpy()
-    add(RC.BELOW_REORDER_POINT, _records(frame, below, {"inventory_position": "inventory_position",
-                                                        "reorder_point": "reorder_point"}))
+    add(
+        RC.BELOW_REORDER_POINT,
+        _records(frame, below, {"inventory_position": "inventory_position", "reorder_point": "reorder_point"}),
+    )
     surge = (frame["mean_daily_forecast"] > rules.demand_surge_ratio * frame["recent_daily_sales"]).to_numpy() & (
         frame["mean_daily_forecast"] > 0.1
     ).to_numpy()
-    add(RC.DEMAND_SURGE, _records(frame, surge & at_risk, {"forecast_daily": "mean_daily_forecast",
-                                                           "recent_daily_sales": "recent_daily_sales"}))
+    add(
+        RC.DEMAND_SURGE,
+        _records(
+            frame,
+            surge & at_risk,
+            {"forecast_daily": "mean_daily_forecast", "recent_daily_sales": "recent_daily_sales"},
+        ),
+    )
     if len(open_pos):
         od = open_pos.loc[open_pos["days_overdue"] > 0]
         add(RC.OPEN_PO_OVERDUE, _per_key(frame, od, ["po_id", "qty", "promised_date", "days_overdue"]))
         sh = open_pos.loc[open_pos["p_short"] >= rules.short_delivery_probability]
         add(RC.SHORT_DELIVERY_RISK, _per_key(frame, sh, ["po_id", "qty", "p_short"]))
     late = (frame["supplier_on_time_rate"] < 0.8).to_numpy() & at_risk
-    add(RC.SUPPLIER_LATE, _records(frame, late, {"supplier_id": "supplier_id", "on_time_rate": "supplier_on_time_rate",
-                                                 "mean_delay_days": "supplier_mean_delay_days"}))
+    add(
+        RC.SUPPLIER_LATE,
+        _records(
+            frame,
+            late,
+            {
+                "supplier_id": "supplier_id",
+                "on_time_rate": "supplier_on_time_rate",
+                "mean_delay_days": "supplier_mean_delay_days",
+            },
+        ),
+    )
     stale = (frame["count_age_days"] > rules.stale_count_days).to_numpy() | ~frame["has_count"].to_numpy(bool)
     add(RC.STALE_COUNT, _records(frame, stale, {"count_age_days": "count_age_days"}))
     unc = (frame["protection_cv"] > rules.forecast_uncertain_cv).to_numpy() & at_risk
     add(RC.FORECAST_UNCERTAIN, _records(frame, unc, {"demand_cv": "protection_cv"}))
     if len(promotions):
         promo = pd.concat(
-            [promotions.loc[promotions["location_id"].notna()],
-             promotions.loc[promotions["location_id"].isna()].drop(columns="location_id").merge(
-                 frame[KEYS], on="sku")],
+            [
+                promotions.loc[promotions["location_id"].notna()],
+                promotions.loc[promotions["location_id"].isna()]
+                .drop(columns="location_id")
+                .merge(frame[KEYS], on="sku"),
+            ],
             ignore_index=True,
         )
         add(RC.PROMOTION_AHEAD, _per_key(frame, promo, ["start_date", "end_date", "discount"]))

@@ -39,17 +39,32 @@ def _utc_or_none(value: dt.datetime | None) -> dt.datetime | None:
 
 def _to_alert(row: AlertRow) -> Alert:
     return Alert(
-        alert_id=row.id, kind=AlertKind(row.kind), sku=row.sku, location_id=row.location_id,
-        level=AlertLevel(row.level), state=AlertState(row.state), stockout_probability=row.stockout_probability,
+        alert_id=row.id,
+        kind=AlertKind(row.kind),
+        sku=row.sku,
+        location_id=row.location_id,
+        level=AlertLevel(row.level),
+        state=AlertState(row.state),
+        stockout_probability=row.stockout_probability,
         expected_stockout_date=row.expected_stockout_date,
-        reasons=tuple(r for r in row.reasons.split(";") if r), days_of_cover=row.days_of_cover,
-        suggested_order_qty=row.suggested_order_qty, category=row.category,
-        roles=tuple(r for r in row.roles.split(";") if r), opened_at=utc(row.opened_at),
-        updated_at=utc(row.updated_at), first_as_of=row.first_as_of, last_as_of=row.last_as_of,
-        notified_level=AlertLevel(row.notified_level), critical_since=_utc_or_none(row.critical_since),
-        snoozed_until=row.snoozed_until, snooze_until_worse=row.snooze_until_worse,
-        snooze_level=AlertLevel(row.snooze_level) if row.snooze_level else None, clear_runs=row.clear_runs,
-        resolved_at=_utc_or_none(row.resolved_at), resolved_by=row.resolved_by, is_latched=row.is_latched,
+        reasons=tuple(r for r in row.reasons.split(";") if r),
+        days_of_cover=row.days_of_cover,
+        suggested_order_qty=row.suggested_order_qty,
+        category=row.category,
+        roles=tuple(r for r in row.roles.split(";") if r),
+        opened_at=utc(row.opened_at),
+        updated_at=utc(row.updated_at),
+        first_as_of=row.first_as_of,
+        last_as_of=row.last_as_of,
+        notified_level=AlertLevel(row.notified_level),
+        critical_since=_utc_or_none(row.critical_since),
+        snoozed_until=row.snoozed_until,
+        snooze_until_worse=row.snooze_until_worse,
+        snooze_level=AlertLevel(row.snooze_level) if row.snooze_level else None,
+        clear_runs=row.clear_runs,
+        resolved_at=_utc_or_none(row.resolved_at),
+        resolved_by=row.resolved_by,
+        is_latched=row.is_latched,
         rules_version=row.rules_version,
     )
 
@@ -72,7 +87,8 @@ def _fill(row: AlertRow, a: Alert) -> None:
 def get_live_alerts(session: Session) -> list[Alert]:
     """Alerts the next run must reconcile: every unresolved alert plus latched (hand-resolved) ones."""
     rows = session.scalars(
-        sa.select(AlertRow).where(sa.or_(AlertRow.state != str(AlertState.RESOLVED), AlertRow.is_latched))
+        sa.select(AlertRow)
+        .where(sa.or_(AlertRow.state != str(AlertState.RESOLVED), AlertRow.is_latched))
         .order_by(AlertRow.id)
     )
     return [_to_alert(r) for r in rows]
@@ -109,12 +125,19 @@ def save_alert_changes(session: Session, changes: Sequence[AlertChange], *, run_
         rows.append(row)
     session.flush()
     logs = [
-        {"alert_id": row.id, "run_id": run_id, "at": utc(e.at), "actor": e.actor, "action": str(e.action),
-         "from_state": str(e.from_state) if e.from_state else None, "to_state": str(e.to_state),
-         "from_level": str(e.from_level) if e.from_level else None,
-         "to_level": str(e.to_level) if e.to_level else None,
-         "notify": str(change.notify) if change.notify and i == len(change.entries) - 1 else None,
-         "comment": e.comment}
+        {
+            "alert_id": row.id,
+            "run_id": run_id,
+            "at": utc(e.at),
+            "actor": e.actor,
+            "action": str(e.action),
+            "from_state": str(e.from_state) if e.from_state else None,
+            "to_state": str(e.to_state),
+            "from_level": str(e.from_level) if e.from_level else None,
+            "to_level": str(e.to_level) if e.to_level else None,
+            "notify": str(change.notify) if change.notify and i == len(change.entries) - 1 else None,
+            "comment": e.comment,
+        }
         for change, row in zip(changes, rows, strict=True)
         for i, e in enumerate(change.entries)
     ]
@@ -160,10 +183,15 @@ def get_handling_log(session: Session, alert_id: int) -> list[HandlingEntry]:
     rows = session.scalars(sa.select(AlertLogRow).where(AlertLogRow.alert_id == alert_id).order_by(AlertLogRow.id))
     return [
         HandlingEntry(
-            alert_id=r.alert_id, at=utc(r.at), actor=r.actor, action=AlertAction(r.action),
-            from_state=AlertState(r.from_state) if r.from_state else None, to_state=AlertState(r.to_state),
+            alert_id=r.alert_id,
+            at=utc(r.at),
+            actor=r.actor,
+            action=AlertAction(r.action),
+            from_state=AlertState(r.from_state) if r.from_state else None,
+            to_state=AlertState(r.to_state),
             from_level=AlertLevel(r.from_level) if r.from_level else None,
-            to_level=AlertLevel(r.to_level) if r.to_level else None, comment=r.comment,
+            to_level=AlertLevel(r.to_level) if r.to_level else None,
+            comment=r.comment,
         )
         for r in rows
     ]
@@ -174,8 +202,15 @@ def add_feedback(
 ) -> int:
     """Store a planner's verdict with the alert's level and probability at that moment; returns its id."""
     assert alert.alert_id is not None
-    row = AlertFeedbackRow(alert_id=alert.alert_id, at=utc(now), actor=actor, verdict=str(verdict), note=note,
-                           level=str(alert.level), stockout_probability=alert.stockout_probability)
+    row = AlertFeedbackRow(
+        alert_id=alert.alert_id,
+        at=utc(now),
+        actor=actor,
+        verdict=str(verdict),
+        note=note,
+        level=str(alert.level),
+        stockout_probability=alert.stockout_probability,
+    )
     session.add(row)
     session.flush()
     return row.id
@@ -183,11 +218,24 @@ def add_feedback(
 
 def list_feedback(session: Session) -> list[dict[str, object]]:
     """Every feedback row joined with its alert's key (for the learning issue)."""
-    query = sa.select(AlertFeedbackRow, AlertRow.sku, AlertRow.location_id, AlertRow.kind).join(
-        AlertRow, AlertRow.id == AlertFeedbackRow.alert_id).order_by(AlertFeedbackRow.id)
+    query = (
+        sa.select(AlertFeedbackRow, AlertRow.sku, AlertRow.location_id, AlertRow.kind)
+        .join(AlertRow, AlertRow.id == AlertFeedbackRow.alert_id)
+        .order_by(AlertFeedbackRow.id)
+    )
     return [
-        {"alert_id": f.alert_id, "sku": sku, "location_id": loc, "kind": kind, "at": utc(f.at), "actor": f.actor,
-         "verdict": f.verdict, "note": f.note, "level": f.level, "stockout_probability": f.stockout_probability}
+        {
+            "alert_id": f.alert_id,
+            "sku": sku,
+            "location_id": loc,
+            "kind": kind,
+            "at": utc(f.at),
+            "actor": f.actor,
+            "verdict": f.verdict,
+            "note": f.note,
+            "level": f.level,
+            "stockout_probability": f.stockout_probability,
+        }
         for f, sku, loc, kind in session.execute(query)
     ]
 
@@ -195,12 +243,16 @@ def list_feedback(session: Session) -> list[dict[str, object]]:
 def get_notify_items(session: Session, run_id: int, *, after_log_id: int = 0) -> list[NotifyItem]:
     """The alert changes of a run that asked for a message (log lines after ``after_log_id``),
     with the alert as it is now."""
-    query = (sa.select(AlertLogRow.id, AlertLogRow.notify, AlertRow)
-             .join(AlertRow, AlertRow.id == AlertLogRow.alert_id)
-             .where(AlertLogRow.run_id == run_id, AlertLogRow.notify.is_not(None), AlertLogRow.id > after_log_id)
-             .order_by(AlertLogRow.id))
-    return [NotifyItem(alert=_to_alert(row), reason=NotifyReason(str(reason)), log_id=log_id)
-            for log_id, reason, row in session.execute(query)]
+    query = (
+        sa.select(AlertLogRow.id, AlertLogRow.notify, AlertRow)
+        .join(AlertRow, AlertRow.id == AlertLogRow.alert_id)
+        .where(AlertLogRow.run_id == run_id, AlertLogRow.notify.is_not(None), AlertLogRow.id > after_log_id)
+        .order_by(AlertLogRow.id)
+    )
+    return [
+        NotifyItem(alert=_to_alert(row), reason=NotifyReason(str(reason)), log_id=log_id)
+        for log_id, reason, row in session.execute(query)
+    ]
 
 
 def last_log_id(session: Session) -> int:

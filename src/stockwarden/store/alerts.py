@@ -31,8 +31,15 @@ class AlertRow(Base):
 
     __tablename__ = "alerts"
     __table_args__ = (
-        sa.Index("uq_alerts_live_key", "kind", "sku", "location_id", unique=True,
-                 sqlite_where=LIVE_ALERT, postgresql_where=LIVE_ALERT),
+        sa.Index(
+            "uq_alerts_live_key",
+            "kind",
+            "sku",
+            "location_id",
+            unique=True,
+            sqlite_where=LIVE_ALERT,
+            postgresql_where=LIVE_ALERT,
+        ),
         sa.Index("ix_alerts_state_level", "state", "level"),
     )
 

@@ -46,10 +46,28 @@ _OPEN = (ProposalStatus.DRAFT.value, ProposalStatus.APPROVED.value, ProposalStat
 _PENDING = (ProposalStatus.APPROVED.value, ProposalStatus.CHANGED.value)
 # Fields copied from a domain line into its row on save (the rest is bookkeeping).
 _LINE_FIELDS = (
-    "po_id", "line_no", "supplier_id", "qty", "need_qty", "inventory_position", "on_hand", "on_order", "backorders",
-    "reorder_point", "order_up_to", "pack_size", "moq", "lead_time_days", "stockout_probability", "level",
-    "expected_stockout_date", "order_by_date", "expected_arrival_date", "expected_units_short",
-    "avoided_stockout_cost", "explanation",
+    "po_id",
+    "line_no",
+    "supplier_id",
+    "qty",
+    "need_qty",
+    "inventory_position",
+    "on_hand",
+    "on_order",
+    "backorders",
+    "reorder_point",
+    "order_up_to",
+    "pack_size",
+    "moq",
+    "lead_time_days",
+    "stockout_probability",
+    "level",
+    "expected_stockout_date",
+    "order_by_date",
+    "expected_arrival_date",
+    "expected_units_short",
+    "avoided_stockout_cost",
+    "explanation",
 )
 
 
@@ -76,17 +94,35 @@ def _nan_to_none(x: float) -> float | None:
 
 def _to_line(r: OrderProposalLineRow) -> ProposalLine:
     return ProposalLine(
-        sku=r.sku, location_id=r.location_id, supplier_id=r.supplier_id, po_id=r.po_id, line_no=r.line_no,
-        qty=r.qty, need_qty=r.need_qty, inventory_position=r.inventory_position, on_hand=r.on_hand,
-        on_order=r.on_order, backorders=r.backorders, reorder_point=r.reorder_point, order_up_to=r.order_up_to,
-        pack_size=r.pack_size, moq=r.moq, unit_cost=math.nan if r.unit_cost is None else r.unit_cost,
-        lead_time_days=r.lead_time_days, stockout_probability=r.stockout_probability, level=r.level,
-        expected_stockout_date=r.expected_stockout_date, order_by_date=r.order_by_date,
-        expected_arrival_date=r.expected_arrival_date, expected_units_short=r.expected_units_short,
+        sku=r.sku,
+        location_id=r.location_id,
+        supplier_id=r.supplier_id,
+        po_id=r.po_id,
+        line_no=r.line_no,
+        qty=r.qty,
+        need_qty=r.need_qty,
+        inventory_position=r.inventory_position,
+        on_hand=r.on_hand,
+        on_order=r.on_order,
+        backorders=r.backorders,
+        reorder_point=r.reorder_point,
+        order_up_to=r.order_up_to,
+        pack_size=r.pack_size,
+        moq=r.moq,
+        unit_cost=math.nan if r.unit_cost is None else r.unit_cost,
+        lead_time_days=r.lead_time_days,
+        stockout_probability=r.stockout_probability,
+        level=r.level,
+        expected_stockout_date=r.expected_stockout_date,
+        order_by_date=r.order_by_date,
+        expected_arrival_date=r.expected_arrival_date,
+        expected_units_short=r.expected_units_short,
         avoided_stockout_cost=r.avoided_stockout_cost,
-        reasons=tuple(x for x in r.reasons.split(";") if x), explanation=r.explanation,
+        reasons=tuple(x for x in r.reasons.split(";") if x),
+        explanation=r.explanation,
         avoided_cost_per_money=math.inf if r.avoided_cost_per_money is None else r.avoided_cost_per_money,
-        status=ProposalStatus(r.status), proposal_id=r.id,
+        status=ProposalStatus(r.status),
+        proposal_id=r.id,
     )
 
 
@@ -107,11 +143,20 @@ def _fill(row: OrderProposalLineRow, line: ProposalLine) -> bool:
 
 def _log_values(entry: AuditEntry, line_id: int, run_id: int | None = None) -> dict[str, object]:
     return {
-        "line_id": line_id, "event": entry.event.value, "at": entry.at, "actor": entry.user, "role": entry.role,
+        "line_id": line_id,
+        "event": entry.event.value,
+        "at": entry.at,
+        "actor": entry.user,
+        "role": entry.role,
         "from_status": None if entry.from_status is None else entry.from_status.value,
-        "to_status": entry.to_status.value, "qty_before": entry.qty_before, "qty_after": entry.qty_after,
-        "value_before": entry.value_before, "value_after": entry.value_after, "reason_code": entry.reason_code,
-        "comment": entry.comment, "run_id": run_id,
+        "to_status": entry.to_status.value,
+        "qty_before": entry.qty_before,
+        "qty_after": entry.qty_after,
+        "value_before": entry.value_before,
+        "value_after": entry.value_after,
+        "reason_code": entry.reason_code,
+        "comment": entry.comment,
+        "run_id": run_id,
     }
 
 
@@ -141,10 +186,14 @@ def save_proposals(
         keys: set[tuple[str, str]] = set()
         new_rows: list[tuple[OrderProposalLineRow, ProposalLine]] = []
         for order in proposals.orders:
-            header = _upsert_header(s, order, as_of=proposals.as_of, now=now, rules_version=proposals.rules_version,
-                                    run_id=run_id)
-            used = set(s.scalars(sa.select(Line.line_no).where(
-                Line.order_id == header.id, Line.status != ProposalStatus.DRAFT.value)).all())
+            header = _upsert_header(
+                s, order, as_of=proposals.as_of, now=now, rules_version=proposals.rules_version, run_id=run_id
+            )
+            used = set(
+                s.scalars(
+                    sa.select(Line.line_no).where(Line.order_id == header.id, Line.status != ProposalStatus.DRAFT.value)
+                ).all()
+            )
             next_no = 1
             for line in order.lines:
                 if line.key in blocked:
@@ -157,9 +206,16 @@ def save_proposals(
                 next_no += 1
                 row = drafts.get(line.key)
                 if row is None:
-                    row = Line(order_id=header.id, sku=line.sku, location_id=line.location_id,
-                               status=ProposalStatus.DRAFT.value, as_of=proposals.as_of,
-                               rules_version=proposals.rules_version, created_at=now, updated_at=now)
+                    row = Line(
+                        order_id=header.id,
+                        sku=line.sku,
+                        location_id=line.location_id,
+                        status=ProposalStatus.DRAFT.value,
+                        as_of=proposals.as_of,
+                        rules_version=proposals.rules_version,
+                        created_at=now,
+                        updated_at=now,
+                    )
                     _fill(row, line)
                     new_rows.append((row, line))
                     drafts[line.key] = row
@@ -172,30 +228,52 @@ def save_proposals(
                     row.updated_at = now
                     updated += 1
                     if qty_before != line.qty:
-                        _log(s, AuditEntry(
-                            proposal_id=row.id, sku=line.sku, location_id=line.location_id,
-                            event=ProposalEvent.CREATED, at=now, user="system", role=None,
-                            from_status=ProposalStatus.DRAFT, to_status=ProposalStatus.DRAFT, qty_before=qty_before,
-                            qty_after=line.qty, value_before=qty_before * (row.unit_cost or 0.0),
-                            value_after=line.value, comment=f"re-proposed as of {proposals.as_of}: {line.explanation}",
-                        ), row.id, run_id)
+                        _log(
+                            s,
+                            AuditEntry(
+                                proposal_id=row.id,
+                                sku=line.sku,
+                                location_id=line.location_id,
+                                event=ProposalEvent.CREATED,
+                                at=now,
+                                user="system",
+                                role=None,
+                                from_status=ProposalStatus.DRAFT,
+                                to_status=ProposalStatus.DRAFT,
+                                qty_before=qty_before,
+                                qty_after=line.qty,
+                                value_before=qty_before * (row.unit_cost or 0.0),
+                                value_after=line.value,
+                                comment=f"re-proposed as of {proposals.as_of}: {line.explanation}",
+                            ),
+                            row.id,
+                            run_id,
+                        )
                 else:
                     unchanged += 1
         s.add_all([row for row, _ in new_rows])
         s.flush()  # one batched INSERT; the ids are needed by the log
         if new_rows:  # one executemany for the creation entries
-            s.execute(sa.insert(OrderApprovalLogRow), [
-                _log_values(approval.creation_entry(line, now=now), row.id, run_id) for row, line in new_rows])
+            s.execute(
+                sa.insert(OrderApprovalLogRow),
+                [_log_values(approval.creation_entry(line, now=now), row.id, run_id) for row, line in new_rows],
+            )
         created = len(new_rows)
         stale = [r for k, r in drafts.items() if k not in keys]
         for r in stale:
             s.delete(r)
         s.flush()
         auto = _auto_approve(s, [r for k, r in drafts.items() if k in keys], now=now, rules=rules, run_id=run_id)
-        s.execute(sa.delete(OrderProposalRow).where(
-            ~sa.exists().where(Line.order_id == OrderProposalRow.id)))
-    return SaveSummary(created=created, updated=updated, unchanged=unchanged, withdrawn=len(stale),
-                       blocked=blocked_n, auto_approved=auto, cut_by_budget=len(proposals.cut_lines))
+        s.execute(sa.delete(OrderProposalRow).where(~sa.exists().where(Line.order_id == OrderProposalRow.id)))
+    return SaveSummary(
+        created=created,
+        updated=updated,
+        unchanged=unchanged,
+        withdrawn=len(stale),
+        blocked=blocked_n,
+        auto_approved=auto,
+        cut_by_budget=len(proposals.cut_lines),
+    )
 
 
 def _renumber(line: ProposalLine, line_no: int) -> ProposalLine:
@@ -239,7 +317,10 @@ def _auto_approve(
 
 
 def list_proposal_lines(
-    engine: Engine, *, status: str | Sequence[str] | None = None, supplier: str | None = None,
+    engine: Engine,
+    *,
+    status: str | Sequence[str] | None = None,
+    supplier: str | None = None,
     po_id: str | None = None,
 ) -> list[ProposalLine]:
     """Proposal lines, filtered, ordered by ``po_id`` and line number.
@@ -294,11 +375,20 @@ def get_approval_log(engine: Engine, line_id: int | None = None) -> list[AuditEn
     with Session(engine) as s:
         return [
             AuditEntry(
-                proposal_id=r.line_id, sku=sku, location_id=loc, event=ProposalEvent(r.event), at=r.at,
-                user=r.actor, role=r.role,
+                proposal_id=r.line_id,
+                sku=sku,
+                location_id=loc,
+                event=ProposalEvent(r.event),
+                at=r.at,
+                user=r.actor,
+                role=r.role,
                 from_status=None if r.from_status is None else ProposalStatus(r.from_status),
-                to_status=ProposalStatus(r.to_status), qty_before=r.qty_before, qty_after=r.qty_after,
-                value_before=r.value_before, value_after=r.value_after, reason_code=r.reason_code,
+                to_status=ProposalStatus(r.to_status),
+                qty_before=r.qty_before,
+                qty_after=r.qty_after,
+                value_before=r.value_before,
+                value_after=r.value_after,
+                reason_code=r.reason_code,
                 comment=r.comment,
             )
             for r, sku, loc in s.execute(q).all()
@@ -337,7 +427,12 @@ def transition_proposals(engine: Engine, line_ids: Sequence[int], step: Step) ->
 
 
 def approve_proposals(
-    engine: Engine, line_ids: Sequence[int], *, actor: Actor, now: dt.datetime, rules: OrderRules,
+    engine: Engine,
+    line_ids: Sequence[int],
+    *,
+    actor: Actor,
+    now: dt.datetime,
+    rules: OrderRules,
     comment: str | None = None,
 ) -> list[ProposalLine]:
     """Approve drafts at their proposed quantity (all or none)."""
@@ -347,22 +442,37 @@ def approve_proposals(
 
 
 def reject_proposal(
-    engine: Engine, line_id: int, *, reason: str, actor: Actor, now: dt.datetime, rules: OrderRules,
+    engine: Engine,
+    line_id: int,
+    *,
+    reason: str,
+    actor: Actor,
+    now: dt.datetime,
+    rules: OrderRules,
     comment: str | None = None,
 ) -> ProposalLine:
     """Reject a draft with a reason code."""
     step: Step = lambda ln: approval.reject_line(  # noqa: E731
-        ln, reason=reason, actor=actor, now=now, rules=rules, comment=comment)
+        ln, reason=reason, actor=actor, now=now, rules=rules, comment=comment
+    )
     return transition_proposals(engine, [line_id], step)[0]
 
 
 def change_proposal(
-    engine: Engine, line_id: int, *, qty: float, reason: str, actor: Actor, now: dt.datetime, rules: OrderRules,
+    engine: Engine,
+    line_id: int,
+    *,
+    qty: float,
+    reason: str,
+    actor: Actor,
+    now: dt.datetime,
+    rules: OrderRules,
     comment: str | None = None,
 ) -> ProposalLine:
     """Approve a draft with another quantity and a reason code."""
     step: Step = lambda ln: approval.change_line(  # noqa: E731
-        ln, qty=qty, reason=reason, actor=actor, now=now, rules=rules, comment=comment)
+        ln, qty=qty, reason=reason, actor=actor, now=now, rules=rules, comment=comment
+    )
     return transition_proposals(engine, [line_id], step)[0]
 
 
@@ -376,8 +486,14 @@ class ExportResult:
 
 
 def export_proposals(
-    engine: Engine, *, order_date: dt.date, now: dt.datetime, actor: Actor, rules: OrderRules,
-    deliver: Callable[[pd.DataFrame], object], include_drafts: bool = False,
+    engine: Engine,
+    *,
+    order_date: dt.date,
+    now: dt.datetime,
+    actor: Actor,
+    rules: OrderRules,
+    deliver: Callable[[pd.DataFrame], object],
+    include_drafts: bool = False,
 ) -> ExportResult:
     """Export approved lines (and drafts with ``include_drafts``) and mark the approved ones exported.
 
@@ -408,9 +524,7 @@ def export_proposals(
     return ExportResult(frame=frame, n_exported=n, n_drafts=len(rows) - n)
 
 
-def exported_orders_as_pos(
-    engine: Engine, *, as_of: dt.date | None = None, grace_days: int = 30
-) -> pd.DataFrame:
+def exported_orders_as_pos(engine: Engine, *, as_of: dt.date | None = None, grace_days: int = 30) -> pd.DataFrame:
     """Exported lines as open rows of ``purchase_orders`` (merge them into the dataset before assessing).
 
     Args:
@@ -423,8 +537,9 @@ def exported_orders_as_pos(
         grace_days: see ``as_of``.
     """
     with Session(engine) as s:
-        rows = s.scalars(sa.select(Line).where(Line.status == ProposalStatus.EXPORTED.value)
-                         .order_by(Line.po_id, Line.line_no)).all()
+        rows = s.scalars(
+            sa.select(Line).where(Line.status == ProposalStatus.EXPORTED.value).order_by(Line.po_id, Line.line_no)
+        ).all()
         by_day: dict[dt.date, list[ProposalLine]] = {}
         for r in rows:
             by_day.setdefault(r.ordered_on or r.as_of, []).append(_to_line(r))

@@ -50,8 +50,14 @@ class OrderProposalLineRow(Base):
 
     __tablename__ = "order_proposal_lines"
     __table_args__ = (
-        sa.Index("uq_order_lines_draft_key", "sku", "location_id", unique=True,
-                 sqlite_where=DRAFT_LINE, postgresql_where=DRAFT_LINE),
+        sa.Index(
+            "uq_order_lines_draft_key",
+            "sku",
+            "location_id",
+            unique=True,
+            sqlite_where=DRAFT_LINE,
+            postgresql_where=DRAFT_LINE,
+        ),
         sa.Index("ix_order_lines_status", "status"),
     )
 

@@ -33,10 +33,21 @@ def enqueue_messages(session: Session, messages: Sequence[OutboxMessage], *, now
         if m.idempotency_key in known:
             continue
         known.add(m.idempotency_key)
-        session.add(OutboxRow(
-            idempotency_key=m.idempotency_key, run_id=m.run_id, channel=m.channel, kind=m.kind, title=m.title,
-            body=m.body, alert_ids=";".join(str(i) for i in m.alert_ids), status=PENDING, attempts=0,
-            created_at=utc(now), next_attempt_at=utc(m.not_before or now)))
+        session.add(
+            OutboxRow(
+                idempotency_key=m.idempotency_key,
+                run_id=m.run_id,
+                channel=m.channel,
+                kind=m.kind,
+                title=m.title,
+                body=m.body,
+                alert_ids=";".join(str(i) for i in m.alert_ids),
+                status=PENDING,
+                attempts=0,
+                created_at=utc(now),
+                next_attempt_at=utc(m.not_before or now),
+            )
+        )
         inserted += 1
     session.flush()
     return inserted
@@ -44,9 +55,17 @@ def enqueue_messages(session: Session, messages: Sequence[OutboxMessage], *, now
 
 def _to_message(row: OutboxRow) -> OutboxMessage:
     return OutboxMessage(
-        idempotency_key=row.idempotency_key, channel=row.channel, kind=row.kind, title=row.title, body=row.body,
-        alert_ids=tuple(int(i) for i in row.alert_ids.split(";") if i), run_id=row.run_id, message_id=row.id,
-        attempts=row.attempts, not_before=utc(row.next_attempt_at))
+        idempotency_key=row.idempotency_key,
+        channel=row.channel,
+        kind=row.kind,
+        title=row.title,
+        body=row.body,
+        alert_ids=tuple(int(i) for i in row.alert_ids.split(";") if i),
+        run_id=row.run_id,
+        message_id=row.id,
+        attempts=row.attempts,
+        not_before=utc(row.next_attempt_at),
+    )
 
 
 class SqlOutbox:
@@ -68,32 +87,51 @@ class SqlOutbox:
         with Session(self.engine) as session, session.begin():
             rows = session.execute(
                 sa.select(OutboxRow.id, OutboxRow.status, OutboxRow.attempts)
-                .where(sa.or_(sa.and_(OutboxRow.status == PENDING, OutboxRow.next_attempt_at <= now),
-                              sa.and_(OutboxRow.status == SENDING, OutboxRow.sending_since <= stale)))
-                .order_by(OutboxRow.id).limit(limit)).all()
+                .where(
+                    sa.or_(
+                        sa.and_(OutboxRow.status == PENDING, OutboxRow.next_attempt_at <= now),
+                        sa.and_(OutboxRow.status == SENDING, OutboxRow.sending_since <= stale),
+                    )
+                )
+                .order_by(OutboxRow.id)
+                .limit(limit)
+            ).all()
             for msg_id, status, attempts in rows:
                 result = session.execute(
                     sa.update(OutboxRow)
                     .where(OutboxRow.id == msg_id, OutboxRow.status == status, OutboxRow.attempts == attempts)
-                    .values(status=SENDING, attempts=attempts + 1, sending_since=now))
+                    .values(status=SENDING, attempts=attempts + 1, sending_since=now)
+                )
                 if result.rowcount == 1:  # type: ignore[attr-defined]
                     claimed.append(msg_id)
-            messages = [_to_message(r) for r in session.scalars(
-                sa.select(OutboxRow).where(OutboxRow.id.in_(claimed)).order_by(OutboxRow.id))]
+            messages = [
+                _to_message(r)
+                for r in session.scalars(sa.select(OutboxRow).where(OutboxRow.id.in_(claimed)).order_by(OutboxRow.id))
+            ]
         return messages
 
     def mark_sent(self, message_id: int, *, now: dt.datetime) -> None:
         """Record the delivery (one short transaction right after the send)."""
         with self.engine.begin() as conn:
-            conn.execute(sa.update(OutboxRow).where(OutboxRow.id == message_id)
-                         .values(status=SENT, sent_at=utc(now), last_error=None))
+            conn.execute(
+                sa.update(OutboxRow)
+                .where(OutboxRow.id == message_id)
+                .values(status=SENT, sent_at=utc(now), last_error=None)
+            )
 
     def mark_failed(self, message_id: int, *, now: dt.datetime, error: str, retry_at: dt.datetime | None) -> None:
         """Back to pending until ``retry_at``, or dead (kept, with the error) when it is None."""
         with self.engine.begin() as conn:
-            conn.execute(sa.update(OutboxRow).where(OutboxRow.id == message_id).values(
-                status=PENDING if retry_at else DEAD, next_attempt_at=utc(retry_at or now), last_error=error[:2000],
-                sending_since=None))
+            conn.execute(
+                sa.update(OutboxRow)
+                .where(OutboxRow.id == message_id)
+                .values(
+                    status=PENDING if retry_at else DEAD,
+                    next_attempt_at=utc(retry_at or now),
+                    last_error=error[:2000],
+                    sending_since=None,
+                )
+            )
 
 
 def list_outbox(session: Session, *, statuses: Sequence[str] = (), limit: int = 100) -> list[dict[str, object]]:
@@ -102,17 +140,30 @@ def list_outbox(session: Session, *, statuses: Sequence[str] = (), limit: int = 
     if statuses:
         query = query.where(OutboxRow.status.in_(list(statuses)))
     return [
-        {"id": r.id, "key": r.idempotency_key, "channel": r.channel, "kind": r.kind, "status": r.status,
-         "attempts": r.attempts, "created_at": utc(r.created_at), "sent_at": utc(r.sent_at) if r.sent_at else None,
-         "next_attempt_at": utc(r.next_attempt_at), "last_error": r.last_error, "title": r.title}
+        {
+            "id": r.id,
+            "key": r.idempotency_key,
+            "channel": r.channel,
+            "kind": r.kind,
+            "status": r.status,
+            "attempts": r.attempts,
+            "created_at": utc(r.created_at),
+            "sent_at": utc(r.sent_at) if r.sent_at else None,
+            "next_attempt_at": utc(r.next_attempt_at),
+            "last_error": r.last_error,
+            "title": r.title,
+        }
         for r in session.scalars(query)
     ]
 
 
 def requeue_dead(session: Session, *, now: dt.datetime) -> int:
     """Put dead messages back to pending (attempts reset); returns how many."""
-    result = session.execute(sa.update(OutboxRow).where(OutboxRow.status == DEAD)
-                             .values(status=PENDING, attempts=0, next_attempt_at=utc(now)))
+    result = session.execute(
+        sa.update(OutboxRow)
+        .where(OutboxRow.status == DEAD)
+        .values(status=PENDING, attempts=0, next_attempt_at=utc(now))
+    )
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 

@@ -65,8 +65,16 @@ def start_run(
     key = make_run_key(as_of, data_hash, rules_version)
     row = session.scalars(sa.select(RunRow).where(RunRow.run_key == key)).one_or_none()
     if row is None:
-        row = RunRow(run_key=key, as_of=as_of, data_hash=data_hash, rules_version=rules_version, status=RUNNING,
-                     attempts=1, started_at=utc(now), counts_json="{}")
+        row = RunRow(
+            run_key=key,
+            as_of=as_of,
+            data_hash=data_hash,
+            rules_version=rules_version,
+            status=RUNNING,
+            attempts=1,
+            started_at=utc(now),
+            counts_json="{}",
+        )
         session.add(row)
         session.flush()
         return get_run(session, row.id), False
@@ -78,12 +86,25 @@ def start_run(
 
 
 def record_step(
-    session: Session, run_id: int, name: str, *, started_at: dt.datetime, finished_at: dt.datetime,
+    session: Session,
+    run_id: int,
+    name: str,
+    *,
+    started_at: dt.datetime,
+    finished_at: dt.datetime,
     counts: dict[str, int],
 ) -> None:
     """Mark a step done (call inside the step's own transaction)."""
-    session.merge(RunStepRow(run_id=run_id, name=name, started_at=utc(started_at), finished_at=utc(finished_at),
-                             seconds=(finished_at - started_at).total_seconds(), counts_json=json.dumps(counts)))
+    session.merge(
+        RunStepRow(
+            run_id=run_id,
+            name=name,
+            started_at=utc(started_at),
+            finished_at=utc(finished_at),
+            seconds=(finished_at - started_at).total_seconds(),
+            counts_json=json.dumps(counts),
+        )
+    )
     session.flush()
 
 
@@ -101,15 +122,31 @@ def get_run(session: Session, run_id: int) -> RunRecord:
     """One run with its steps."""
     row = session.get_one(RunRow, run_id)
     steps = {
-        s.name: StepRecord(name=s.name, started_at=utc(s.started_at), finished_at=utc(s.finished_at),
-                           seconds=s.seconds, counts=json.loads(s.counts_json))
-        for s in session.scalars(sa.select(RunStepRow).where(RunStepRow.run_id == run_id)
-                                 .order_by(RunStepRow.started_at))
+        s.name: StepRecord(
+            name=s.name,
+            started_at=utc(s.started_at),
+            finished_at=utc(s.finished_at),
+            seconds=s.seconds,
+            counts=json.loads(s.counts_json),
+        )
+        for s in session.scalars(
+            sa.select(RunStepRow).where(RunStepRow.run_id == run_id).order_by(RunStepRow.started_at)
+        )
     }
-    return RunRecord(run_id=row.id, run_key=row.run_key, as_of=row.as_of, data_hash=row.data_hash,
-                     rules_version=row.rules_version, status=row.status, attempts=row.attempts,
-                     started_at=utc(row.started_at), finished_at=utc(row.finished_at) if row.finished_at else None,
-                     error=row.error, counts=json.loads(row.counts_json), steps=steps)
+    return RunRecord(
+        run_id=row.id,
+        run_key=row.run_key,
+        as_of=row.as_of,
+        data_hash=row.data_hash,
+        rules_version=row.rules_version,
+        status=row.status,
+        attempts=row.attempts,
+        started_at=utc(row.started_at),
+        finished_at=utc(row.finished_at) if row.finished_at else None,
+        error=row.error,
+        counts=json.loads(row.counts_json),
+        steps=steps,
+    )
 
 
 def list_runs(session: Session, *, limit: int = 20) -> list[RunRecord]:

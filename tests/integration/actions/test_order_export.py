@@ -36,12 +36,20 @@ CONTRACT = ["po_id", "sku", "location_id", "supplier_id", "qty", "order_date", "
 
 @pytest.fixture
 def lines():  # type: ignore[no-untyped-def]
-    ds = make_orders_dataset([make_item("A"), make_item("B", unit_cost=10.0, pack_size=6.0, moq=0.0,
-                                                        lead_time_days=10.0),
-                              make_item("C", supplier_id="S2")])
-    a = make_assessment([make_assessment_row("A", reasons="below_reorder_point;demand_surge"),
-                         make_assessment_row("B", on_hand=10, on_order=0, reorder_point=20, order_up_to=50),
-                         make_assessment_row("C")])
+    ds = make_orders_dataset(
+        [
+            make_item("A"),
+            make_item("B", unit_cost=10.0, pack_size=6.0, moq=0.0, lead_time_days=10.0),
+            make_item("C", supplier_id="S2"),
+        ]
+    )
+    a = make_assessment(
+        [
+            make_assessment_row("A", reasons="below_reorder_point;demand_surge"),
+            make_assessment_row("B", on_hand=10, on_order=0, reorder_point=20, order_up_to=50),
+            make_assessment_row("C"),
+        ]
+    )
     return propose_orders(a, ds, as_of=AS_OF, rules=RulesConfig()).lines
 
 
@@ -66,8 +74,12 @@ def _dataset_folder(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("suffix", ["csv", "xlsx"])
 @pytest.mark.parametrize("chinese", [False, True])
-def test_csv_and_xlsx_exports_reimport_as_the_purchase_orders_table(tmp_path: Path, lines, suffix: str,  # type: ignore[no-untyped-def]
-                                                                    chinese: bool) -> None:
+def test_csv_and_xlsx_exports_reimport_as_the_purchase_orders_table(
+    tmp_path: Path,
+    lines,
+    suffix: str,  # type: ignore[no-untyped-def]
+    chinese: bool,
+) -> None:
     frame = build_export(lines, order_date=ORDER_DAY)
     folder = _dataset_folder(tmp_path)
     write_export(frame, folder / f"purchase_orders.{suffix}", chinese=chinese)
@@ -106,8 +118,9 @@ def test_exported_rows_become_open_purchase_orders_with_the_dataset_dtypes(lines
 
 
 def test_merging_exported_orders_makes_the_next_proposal_skip_them_and_never_duplicates_a_po(lines) -> None:  # type: ignore[no-untyped-def]
-    ds = make_orders_dataset([make_item("A"), make_item("B", unit_cost=10.0, pack_size=6.0, moq=0.0),
-                              make_item("C", supplier_id="S2")])
+    ds = make_orders_dataset(
+        [make_item("A"), make_item("B", unit_cost=10.0, pack_size=6.0, moq=0.0), make_item("C", supplier_id="S2")]
+    )
     pos = exported_orders_as_pos(build_export(lines, order_date=AS_OF))
     merged = merge_exported_orders(ds, pos)
     assert len(merged.purchase_orders) == len(pos)
@@ -183,7 +196,8 @@ def test_json_file_export_holds_the_webhook_payload(tmp_path: Path, lines) -> No
     at = dt.datetime(2024, 4, 16, tzinfo=dt.UTC)
     path = write_export(frame, tmp_path / "out" / "orders.json", generated_at=at)
     assert json.loads(path.read_text(encoding="utf-8")) == json.loads(
-        json.dumps(webhook_payload(frame, generated_at=at)))
+        json.dumps(webhook_payload(frame, generated_at=at))
+    )
 
 
 def test_proposal_lines_frame_has_one_row_per_line_with_value_and_joined_reasons(lines) -> None:  # type: ignore[no-untyped-def]

@@ -19,8 +19,15 @@ NOW = dt.datetime(2024, 5, 1, 6, 0, tzinfo=dt.UTC)
 
 
 def message(key: str = "digest:hook:run1", channel: str = "hook") -> OutboxMessage:
-    return OutboxMessage(idempotency_key=key, channel=channel, kind="digest", title="stockwarden: 1 alert",
-                         body=f"[CRITICAL] SKU-1 @ WH1\nref: {key}", alert_ids=(1,), run_id=1)
+    return OutboxMessage(
+        idempotency_key=key,
+        channel=channel,
+        kind="digest",
+        title="stockwarden: 1 alert",
+        body=f"[CRITICAL] SKU-1 @ WH1\nref: {key}",
+        alert_ids=(1,),
+        run_id=1,
+    )
 
 
 def enqueue(engine, *messages, now=NOW) -> int:
@@ -75,8 +82,7 @@ def test_the_same_key_is_enqueued_once(engine):
 
 
 def test_a_message_is_parked_as_dead_after_max_attempts_and_can_be_requeued(engine):
-    rules = NotifyRules(channels=[NotifyChannel(name="hook", url="json://x/y")], max_attempts=2,
-                        retry_base_seconds=1)
+    rules = NotifyRules(channels=[NotifyChannel(name="hook", url="json://x/y")], max_attempts=2, retry_base_seconds=1)
     enqueue(engine, message())
     notifier = MockNotifier(fail_times=2)
     deliver_due(SqlOutbox(engine), notifier, rules=rules, now=NOW)

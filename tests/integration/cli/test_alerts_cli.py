@@ -32,8 +32,14 @@ def wide_console(monkeypatch):
 def db(tmp_path):
     url, engine = make_db(tmp_path)
     risk = ScriptedRisk({"SKU-000": ("critical", 0.9), "SKU-001": ("warning", 0.5)})
-    run_pipeline(engine, as_of=LAST_DAY, config=rules_with(NotifyChannel(name="x", url="json://x/y")), now=NOW,
-                 notifier=MockNotifier(), steps=scripted_steps(risk))
+    run_pipeline(
+        engine,
+        as_of=LAST_DAY,
+        config=rules_with(NotifyChannel(name="x", url="json://x/y")),
+        now=NOW,
+        notifier=MockNotifier(),
+        steps=scripted_steps(risk),
+    )
     yield url, engine
     engine.dispose()
 
@@ -59,13 +65,27 @@ def test_the_story_of_an_alert(db):
     out = cli("alerts", "snooze", "1", "--until-worse", "--user", "li", "--db", url)
     assert out.exit_code == 0 and "now snoozed" in out.output
     assert cli("alerts", "resolve", "1", "-m", "expedited", "--user", "wang", "--db", url).exit_code == 0
-    assert cli("alerts", "feedback", "1", "useful", "--note", "caught it early", "--user", "li",
-               "--db", url).exit_code == 0
+    assert (
+        cli("alerts", "feedback", "1", "useful", "--note", "caught it early", "--user", "li", "--db", url).exit_code
+        == 0
+    )
     show = cli("alerts", "show", "1", "--db", url)
     assert show.exit_code == 0
     text = " ".join(show.output.split())
-    for expected in ("opened", "commented", "calling the supplier", "acknowledged", "on it", "snoozed",
-                     "until worse", "resolved", "expedited", "feedback", "useful: caught it early", "wang"):
+    for expected in (
+        "opened",
+        "commented",
+        "calling the supplier",
+        "acknowledged",
+        "on it",
+        "snoozed",
+        "until worse",
+        "resolved",
+        "expedited",
+        "feedback",
+        "useful: caught it early",
+        "wang",
+    ):
         assert expected in text
     with Session(engine) as s:
         assert get_alert(s, 1).state == "resolved"
@@ -73,13 +93,16 @@ def test_the_story_of_an_alert(db):
     assert (fb["verdict"], fb["note"], fb["sku"], fb["level"]) == ("useful", "caught it early", "SKU-000", "critical")
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("alerts", "show", "99"), "alert 99 does not exist"),
-    (("alerts", "list", "--state", "closed"), "--state 'closed' is not one of"),
-    (("alerts", "feedback", "1", "meh"), "verdict 'meh' is not one of useful, false_alarm, already_handled"),
-    (("alerts", "snooze", "1"), "snooze needs a date"),
-    (("alerts", "snooze", "1", "--until", "soon"), "--until 'soon' is not a date"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("alerts", "show", "99"), "alert 99 does not exist"),
+        (("alerts", "list", "--state", "closed"), "--state 'closed' is not one of"),
+        (("alerts", "feedback", "1", "meh"), "verdict 'meh' is not one of useful, false_alarm, already_handled"),
+        (("alerts", "snooze", "1"), "snooze needs a date"),
+        (("alerts", "snooze", "1", "--until", "soon"), "--until 'soon' is not a date"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_code_2(db, args, message):
     url, _ = db
     out = runner.invoke(app, [*args, "--db", url])
@@ -113,8 +136,19 @@ def test_dead_messages_can_be_requeued_and_delivered_from_the_command_line(tmp_p
 
     url, engine = make_db(tmp_path)
     with Session(engine) as s, s.begin():
-        enqueue_messages(s, [OutboxMessage(idempotency_key="digest:local:run9", channel="local", kind="digest",
-                                           title="T", body="B\nref: digest:local:run9")], now=NOW)
+        enqueue_messages(
+            s,
+            [
+                OutboxMessage(
+                    idempotency_key="digest:local:run9",
+                    channel="local",
+                    kind="digest",
+                    title="T",
+                    body="B\nref: digest:local:run9",
+                )
+            ],
+            now=NOW,
+        )
         s.execute(sa.update(OutboxRow).values(status="dead", last_error="SMTP down"))
     engine.dispose()
     log = tmp_path / "out.log"

@@ -25,13 +25,27 @@ def setup(tmp_path: Path) -> tuple[str, Path, Path]:
     """A database with three draft proposals made from a hand-written assessment of a small dataset."""
     folder = make_dataset_folder(tmp_path / "ds", n_skus=3)
     assessment = tmp_path / "assess.csv"
-    pd.DataFrame([
-        {"as_of": "2024-04-29", "sku": f"SKU-00{i}", "location_id": "WH1", "level": "warning",
-         "stockout_probability": 0.5 + 0.1 * i, "expected_stockout_date": "2024-05-05", "days_of_cover": 6,
-         "on_hand": 20, "on_order": 0, "reorder_point": 40, "safety_stock": 10, "order_up_to": 90,
-         "suggested_order_qty": 70, "reasons": "below_reorder_point"}
-        for i in range(3)
-    ]).to_csv(assessment, index=False)
+    pd.DataFrame(
+        [
+            {
+                "as_of": "2024-04-29",
+                "sku": f"SKU-00{i}",
+                "location_id": "WH1",
+                "level": "warning",
+                "stockout_probability": 0.5 + 0.1 * i,
+                "expected_stockout_date": "2024-05-05",
+                "days_of_cover": 6,
+                "on_hand": 20,
+                "on_order": 0,
+                "reorder_point": 40,
+                "safety_stock": 10,
+                "order_up_to": 90,
+                "suggested_order_qty": 70,
+                "reasons": "below_reorder_point",
+            }
+            for i in range(3)
+        ]
+    ).to_csv(assessment, index=False)
     url = f"sqlite:///{tmp_path / 'sw.db'}"
     out = cli("proposals", "create", "--assessment", str(assessment), str(folder), "--db", url)
     assert out.exit_code == 0, out.output
@@ -88,8 +102,17 @@ def test_export_xlsx_by_format_option(setup) -> None:  # type: ignore[no-untyped
     out = cli("proposals", "export", "--out", str(tmp / "po.xlsx"), "--format", "xlsx", "--db", url)
     assert out.exit_code == 0
     frame = pd.read_excel(tmp / "po.xlsx")
-    assert list(frame.columns[:9]) == ["po_id", "sku", "location_id", "supplier_id", "qty", "order_date",
-                                       "expected_date", "unit_cost", "reason"]
+    assert list(frame.columns[:9]) == [
+        "po_id",
+        "sku",
+        "location_id",
+        "supplier_id",
+        "qty",
+        "order_date",
+        "expected_date",
+        "unit_cost",
+        "reason",
+    ]
     assert len(frame) == 3
 
 
@@ -130,8 +153,15 @@ def test_a_failed_webhook_marks_nothing_exported(setup) -> None:  # type: ignore
 def test_create_refuses_a_missing_assessment(tmp_path: Path) -> None:
     folder = tmp_path / "ds"
     write_table(folder, "sales", [{"date": "2024-01-01", "sku": "A", "qty": 1}])
-    out = cli("proposals", "create", "--assessment", str(tmp_path / "none.csv"), str(folder),
-              "--db", f"sqlite:///{tmp_path / 'x.db'}")
+    out = cli(
+        "proposals",
+        "create",
+        "--assessment",
+        str(tmp_path / "none.csv"),
+        str(folder),
+        "--db",
+        f"sqlite:///{tmp_path / 'x.db'}",
+    )
     assert out.exit_code == 2 and "does not exist" in out.output
 
 
@@ -171,11 +201,12 @@ def test_export_posts_the_approved_orders_to_a_local_webhook_once(setup) -> None
 def test_role_limits_and_auto_approval_come_from_the_rules_file(setup) -> None:  # type: ignore[no-untyped-def]
     url, folder, tmp = setup
     rules = tmp / "rules.toml"
-    rules.write_text('[orders]\napprover_roles = { lead = 100.0 }\nauto_approve_max_value = 150.0\n', encoding="utf-8")
+    rules.write_text("[orders]\napprover_roles = { lead = 100.0 }\nauto_approve_max_value = 150.0\n", encoding="utf-8")
     out = cli("proposals", "approve", "1", "--as", "lead", "--config", str(rules), "--db", url)
     assert out.exit_code == 2 and "above the 100.00 limit of role 'lead'" in " ".join(out.output.split())
     assert cli("proposals", "approve", "1", "--as", "buyer", "--config", str(rules), "--db", url).exit_code == 2
     # a re-run with the rules file auto-approves the drafts worth at most 150 (each is 72 x 2 = 144)
-    out = cli("proposals", "create", "--assessment", str(tmp / "assess.csv"), str(folder), "--config", str(rules),
-              "--db", url)
+    out = cli(
+        "proposals", "create", "--assessment", str(tmp / "assess.csv"), str(folder), "--config", str(rules), "--db", url
+    )
     assert out.exit_code == 0 and "'auto_approved': 3" in out.output

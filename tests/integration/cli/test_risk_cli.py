@@ -31,8 +31,23 @@ def test_assess_writes_the_contract_columns(tmp_path: Path) -> None:
 def test_backtest_has_a_row_per_checkpoint_and_series(tmp_path: Path) -> None:
     folder = make_dataset_folder(tmp_path / "ds", n_skus=2, days=150)
     out = tmp_path / "bt.csv"
-    res = runner.invoke(app, ["backtest", str(folder), "--start", "2024-04-15", "--end", "2024-04-29", "--every", "7",
-                              "--learned", "never", "--out", str(out)])
+    res = runner.invoke(
+        app,
+        [
+            "backtest",
+            str(folder),
+            "--start",
+            "2024-04-15",
+            "--end",
+            "2024-04-29",
+            "--every",
+            "7",
+            "--learned",
+            "never",
+            "--out",
+            str(out),
+        ],
+    )
     assert res.exit_code == 0, res.output
     frame = pd.read_csv(out)
     assert sorted(frame["as_of"].unique()) == ["2024-04-15", "2024-04-22", "2024-04-29"]
@@ -48,8 +63,9 @@ def test_a_bad_date_is_a_one_line_error(tmp_path: Path) -> None:
 
 def test_backtest_refuses_an_end_before_the_start(tmp_path: Path) -> None:
     folder = make_dataset_folder(tmp_path / "ds", n_skus=1, days=30)
-    res = runner.invoke(app, ["backtest", str(folder), "--start", "2024-02-01", "--end", "2024-01-01",
-                              "--out", str(tmp_path / "x.csv")])
+    res = runner.invoke(
+        app, ["backtest", str(folder), "--start", "2024-02-01", "--end", "2024-01-01", "--out", str(tmp_path / "x.csv")]
+    )
     assert res.exit_code == 2 and "before" in res.output
 
 

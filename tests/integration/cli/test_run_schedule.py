@@ -35,10 +35,13 @@ def test_at_overrides_the_configured_time(tmp_path):
     assert (fire.hour, fire.minute) == (23, 5)
 
 
-@pytest.mark.parametrize(("text", "at", "message"), [
-    ("", "25:00", "not a time of day"),
-    ('[notify]\ntimezone = "Mars/Base"\n', None, "Mars/Base"),
-])
+@pytest.mark.parametrize(
+    ("text", "at", "message"),
+    [
+        ("", "25:00", "not a time of day"),
+        ('[notify]\ntimezone = "Mars/Base"\n', None, "Mars/Base"),
+    ],
+)
 def test_bad_schedule_settings_are_config_errors(tmp_path, text, at, message):
     with pytest.raises(ConfigError, match=message):
         build_scheduler(None, config(tmp_path, text), at=at)

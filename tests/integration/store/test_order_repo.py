@@ -24,8 +24,9 @@ S = ProposalStatus
 
 
 def dataset():  # type: ignore[no-untyped-def]
-    return make_orders_dataset([make_item("A"), make_item("B", unit_cost=10.0, pack_size=6.0, moq=0.0),
-                                make_item("C", supplier_id="S2")])
+    return make_orders_dataset(
+        [make_item("A"), make_item("B", unit_cost=10.0, pack_size=6.0, moq=0.0), make_item("C", supplier_id="S2")]
+    )
 
 
 def proposals(as_of: dt.date = AS_OF, rules: RulesConfig = RULES, **overrides: dict[str, object]) -> ProposalSet:
@@ -84,8 +85,9 @@ def test_approved_and_same_day_rejected_lines_are_kept_and_block_new_drafts(engi
     lines = by_sku(engine)
     assert [ln.status for ln in lines["A"]] == [S.APPROVED]
     assert [ln.status for ln in lines["C"]] == [S.REJECTED]
-    next_day = repo.save_proposals(engine, proposals(as_of=AS_OF + dt.timedelta(days=1)),
-                                   now=NOW + dt.timedelta(days=1), rules=RULES.orders)
+    next_day = repo.save_proposals(
+        engine, proposals(as_of=AS_OF + dt.timedelta(days=1)), now=NOW + dt.timedelta(days=1), rules=RULES.orders
+    )
     assert next_day.created == 1 and next_day.blocked == 1  # C proposed again; A still awaits export
     assert sorted(ln.status for ln in by_sku(engine)["C"]) == [S.DRAFT, S.REJECTED]
 
@@ -126,8 +128,9 @@ def test_approving_several_ids_is_all_or_nothing(engine: sa.Engine) -> None:
     assert all(ln.status is S.DRAFT for ls in by_sku(engine).values() for ln in ls)
     with pytest.raises(InputError, match="proposal 999 does not exist"):
         repo.approve_proposals(engine, [ids["A"], 999], actor=BUYER, now=NOW, rules=RULES.orders)
-    done = repo.approve_proposals(engine, [ids["A"], ids["B"]], actor=Actor("max", "manager"), now=NOW,
-                                  rules=RULES.orders)
+    done = repo.approve_proposals(
+        engine, [ids["A"], ids["B"]], actor=Actor("max", "manager"), now=NOW, rules=RULES.orders
+    )
     assert [ln.status for ln in done] == [S.APPROVED, S.APPROVED]
     with pytest.raises(InvalidTransition):
         repo.reject_proposal(engine, ids["A"], reason="other", actor=BUYER, now=NOW, rules=RULES.orders)
@@ -136,16 +139,20 @@ def test_approving_several_ids_is_all_or_nothing(engine: sa.Engine) -> None:
 def test_the_log_tells_the_story_of_a_changed_and_exported_line(engine: sa.Engine) -> None:
     repo.save_proposals(engine, proposals(), now=NOW, rules=RULES.orders)
     a_id = by_sku(engine)["A"][0].proposal_id
-    repo.change_proposal(engine, a_id, qty=96, reason="promotion", actor=BUYER, now=NOW, rules=RULES.orders,
-                         comment="store event")
+    repo.change_proposal(
+        engine, a_id, qty=96, reason="promotion", actor=BUYER, now=NOW, rules=RULES.orders, comment="store event"
+    )
     delivered: list[pd.DataFrame] = []
-    result = repo.export_proposals(engine, order_date=AS_OF, now=NOW, actor=Actor("ann"), rules=RULES.orders,
-                                   deliver=delivered.append)
+    result = repo.export_proposals(
+        engine, order_date=AS_OF, now=NOW, actor=Actor("ann"), rules=RULES.orders, deliver=delivered.append
+    )
     assert result.n_exported == 1 and len(delivered) == 1
     assert delivered[0]["qty"].tolist() == [96.0]
     assert "[override: promotion]" in delivered[0]["reason"].iloc[0]
-    story = [(e.event, e.from_status, e.to_status, e.qty_before, e.qty_after, e.reason_code, e.user)
-             for e in repo.get_approval_log(engine, a_id)]
+    story = [
+        (e.event, e.from_status, e.to_status, e.qty_before, e.qty_after, e.reason_code, e.user)
+        for e in repo.get_approval_log(engine, a_id)
+    ]
     assert story == [
         (ProposalEvent.CREATED, None, S.DRAFT, None, 84.0, None, "system"),
         (ProposalEvent.CHANGED, S.DRAFT, S.CHANGED, 84.0, 96.0, "promotion", "ann"),
@@ -167,11 +174,15 @@ def test_export_with_all_includes_drafts_without_marking_them_and_a_failed_deliv
     with pytest.raises(OSError, match="disk full"):
         repo.export_proposals(engine, order_date=AS_OF, now=NOW, actor=BUYER, rules=RULES.orders, deliver=broken)
     assert repo.get_proposal_line(engine, ids["A"]).status is S.APPROVED
-    result = repo.export_proposals(engine, order_date=AS_OF, now=NOW, actor=BUYER, rules=RULES.orders,
-                                   deliver=lambda f: None, include_drafts=True)
+    result = repo.export_proposals(
+        engine, order_date=AS_OF, now=NOW, actor=BUYER, rules=RULES.orders, deliver=lambda f: None, include_drafts=True
+    )
     assert (len(result.frame), result.n_exported, result.n_drafts) == (3, 1, 2)
     assert {ln.sku: ln.status for ls in by_sku(engine).values() for ln in ls} == {
-        "A": S.EXPORTED, "B": S.DRAFT, "C": S.DRAFT}
+        "A": S.EXPORTED,
+        "B": S.DRAFT,
+        "C": S.DRAFT,
+    }
 
 
 def test_exported_orders_feed_back_as_open_pos_so_nothing_is_ordered_twice(engine: sa.Engine) -> None:
@@ -179,8 +190,9 @@ def test_exported_orders_feed_back_as_open_pos_so_nothing_is_ordered_twice(engin
     ids = [ln.proposal_id for ln in repo.list_proposal_lines(engine)]
     repo.approve_proposals(engine, ids, actor=Actor("max", "manager"), now=NOW, rules=RULES.orders)
     export_day = AS_OF + dt.timedelta(days=3)  # exported after the next run's data date
-    repo.export_proposals(engine, order_date=export_day, now=NOW, actor=BUYER, rules=RULES.orders,
-                          deliver=lambda f: None)
+    repo.export_proposals(
+        engine, order_date=export_day, now=NOW, actor=BUYER, rules=RULES.orders, deliver=lambda f: None
+    )
     next_day = AS_OF + dt.timedelta(days=1)
     pos = repo.exported_orders_as_pos(engine, as_of=next_day)
     assert len(pos) == 3 and (pos["order_date"] <= pd.Timestamp(next_day)).all()
@@ -189,8 +201,9 @@ def test_exported_orders_feed_back_as_open_pos_so_nothing_is_ordered_twice(engin
 
     merged = merge_exported_orders(merged_ds, pos).as_of(next_day)
     assert len(merged.purchase_orders) == 3  # survives the as-of cut
-    again = propose_orders(make_assessment([make_assessment_row(s) for s in "ABC"]), merged_ds,
-                           as_of=next_day, rules=RULES, exported=pos)
+    again = propose_orders(
+        make_assessment([make_assessment_row(s) for s in "ABC"]), merged_ds, as_of=next_day, rules=RULES, exported=pos
+    )
     assert again.lines == ()
     summary = repo.save_proposals(engine, again, now=NOW, rules=RULES.orders)
     assert summary.created == 0

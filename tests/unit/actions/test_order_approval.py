@@ -31,12 +31,32 @@ S = ProposalStatus
 
 def make_line(**overrides: object) -> ProposalLine:
     base = ProposalLine(
-        sku="A", location_id="WH1", supplier_id="S1", po_id="SW-20240415-S1-WH1", line_no=1, qty=84.0,
-        need_qty=83.0, inventory_position=37.0, on_hand=25.0, on_order=12.0, backorders=0.0, reorder_point=45.0,
-        order_up_to=120.0, pack_size=12.0, moq=24.0, unit_cost=2.0, lead_time_days=7.0, stockout_probability=0.5,
-        level="warning", expected_stockout_date=dt.date(2024, 4, 25), order_by_date=dt.date(2024, 4, 18),
-        expected_arrival_date=dt.date(2024, 4, 22), expected_units_short=10.0, avoided_stockout_cost=6.0,
-        reasons=("below_reorder_point",), explanation="order-up-to 120 − position 37 = 83 → 84 (pack 12)",
+        sku="A",
+        location_id="WH1",
+        supplier_id="S1",
+        po_id="SW-20240415-S1-WH1",
+        line_no=1,
+        qty=84.0,
+        need_qty=83.0,
+        inventory_position=37.0,
+        on_hand=25.0,
+        on_order=12.0,
+        backorders=0.0,
+        reorder_point=45.0,
+        order_up_to=120.0,
+        pack_size=12.0,
+        moq=24.0,
+        unit_cost=2.0,
+        lead_time_days=7.0,
+        stockout_probability=0.5,
+        level="warning",
+        expected_stockout_date=dt.date(2024, 4, 25),
+        order_by_date=dt.date(2024, 4, 18),
+        expected_arrival_date=dt.date(2024, 4, 22),
+        expected_units_short=10.0,
+        avoided_stockout_cost=6.0,
+        reasons=("below_reorder_point",),
+        explanation="order-up-to 120 − position 37 = 83 → 84 (pack 12)",
         proposal_id=7,
     )
     return replace(base, **overrides)  # type: ignore[arg-type]
@@ -144,8 +164,9 @@ def test_a_custom_handler_can_refuse_or_short_circuit_the_chain() -> None:
 
     with pytest.raises(ApprovalError, match="Mondays"):
         approve_line(make_line(sku="BLOCKED"), actor=BUYER, now=NOW, rules=RULES, handlers=(no_weekend,))
-    new, _ = approve_line(make_line(sku="VIP", qty=1200.0), actor=Actor("x"), now=NOW, rules=RULES,
-                          handlers=(no_weekend,))
+    new, _ = approve_line(
+        make_line(sku="VIP", qty=1200.0), actor=Actor("x"), now=NOW, rules=RULES, handlers=(no_weekend,)
+    )
     assert new.status is S.APPROVED
 
 

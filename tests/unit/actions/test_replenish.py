@@ -49,8 +49,9 @@ def test_moq_raises_a_small_need_to_the_moq_rounded_to_whole_packs() -> None:
 
 def test_backorders_lower_the_position() -> None:
     ds = make_orders_dataset([make_item("A", pack_size=1.0, moq=0.0)])
-    a = make_assessment([make_assessment_row("A", on_hand=0, on_order=10, backorders=5, reorder_point=20,
-                                             order_up_to=40)])
+    a = make_assessment(
+        [make_assessment_row("A", on_hand=0, on_order=10, backorders=5, reorder_point=20, order_up_to=40)]
+    )
     line = only_line(propose_orders(a, ds, as_of=AS_OF, rules=rules()))
     assert line.inventory_position == 5
     assert line.qty == 35
@@ -58,10 +59,12 @@ def test_backorders_lower_the_position() -> None:
 
 def test_nothing_is_proposed_above_the_reorder_point_or_when_open_orders_cover_it() -> None:
     ds = make_orders_dataset([make_item("A"), make_item("B")])
-    a = make_assessment([
-        make_assessment_row("A", on_hand=100, on_order=0, reorder_point=45),
-        make_assessment_row("B", on_hand=10, on_order=60, reorder_point=45),
-    ])
+    a = make_assessment(
+        [
+            make_assessment_row("A", on_hand=100, on_order=0, reorder_point=45),
+            make_assessment_row("B", on_hand=10, on_order=60, reorder_point=45),
+        ]
+    )
     ps = propose_orders(a, ds, as_of=AS_OF, rules=rules())
     assert ps.lines == ()
     assert ps.skipped == {("A", "WH1"): SKIP_ABOVE_ROP, ("B", "WH1"): SKIP_COVERED}
@@ -70,33 +73,53 @@ def test_nothing_is_proposed_above_the_reorder_point_or_when_open_orders_cover_i
 def test_exported_orders_not_yet_in_the_data_count_as_on_order() -> None:
     ds = make_orders_dataset([make_item("A")])
     a = make_assessment([make_assessment_row("A", on_hand=25, on_order=0, reorder_point=45)])
-    exported = pd.DataFrame([{"po_id": "SW-1", "sku": "A", "location_id": "WH1", "qty": 96.0,
-                              "order_date": pd.Timestamp("2024-04-20"), "received_date": pd.NaT}])
+    exported = pd.DataFrame(
+        [
+            {
+                "po_id": "SW-1",
+                "sku": "A",
+                "location_id": "WH1",
+                "qty": 96.0,
+                "order_date": pd.Timestamp("2024-04-20"),
+                "received_date": pd.NaT,
+            }
+        ]
+    )
     ps = propose_orders(a, ds, as_of=AS_OF, rules=rules(), exported=exported)
     assert ps.lines == ()
     assert ps.skipped[("A", "WH1")] == SKIP_COVERED
 
 
 def test_an_exported_order_already_in_the_data_is_not_counted_twice() -> None:
-    ds = make_orders_dataset([make_item("A")], purchase_orders=[
-        {"po_id": "SW-1", "sku": "A", "qty": 96.0, "order_date": "2024-04-10", "supplier_id": "S1"}])
+    ds = make_orders_dataset(
+        [make_item("A")],
+        purchase_orders=[{"po_id": "SW-1", "sku": "A", "qty": 96.0, "order_date": "2024-04-10", "supplier_id": "S1"}],
+    )
     # the assessment already counts SW-1 in on_order (12 of it still to come, say) and stays below the ROP
     a = make_assessment([make_assessment_row("A", on_hand=20, on_order=12, reorder_point=45)])
-    exported = pd.DataFrame([{"po_id": "SW-1", "sku": "A", "location_id": "WH1", "qty": 96.0,
-                              "order_date": pd.Timestamp("2024-04-10")}])
+    exported = pd.DataFrame(
+        [{"po_id": "SW-1", "sku": "A", "location_id": "WH1", "qty": 96.0, "order_date": pd.Timestamp("2024-04-10")}]
+    )
     line = only_line(propose_orders(a, ds, as_of=AS_OF, rules=rules(), exported=exported))
     assert line.inventory_position == 32
 
 
 def test_lines_are_grouped_per_supplier_and_location_with_order_by_and_arrival_dates() -> None:
-    ds = make_orders_dataset([make_item("A", lead_time_days=7.0), make_item("B", lead_time_days=10.0),
-                              make_item("C", supplier_id="S2", lead_time_days=3.0)])
-    a = make_assessment([
-        make_assessment_row("A", stockout_probability=0.3, expected_stockout_date="2024-04-30"),
-        make_assessment_row("B", stockout_probability=0.9, expected_stockout_date="2024-04-18"),
-        make_assessment_row("C"),
-        make_assessment_row("A", location_id="WH2"),
-    ])
+    ds = make_orders_dataset(
+        [
+            make_item("A", lead_time_days=7.0),
+            make_item("B", lead_time_days=10.0),
+            make_item("C", supplier_id="S2", lead_time_days=3.0),
+        ]
+    )
+    a = make_assessment(
+        [
+            make_assessment_row("A", stockout_probability=0.3, expected_stockout_date="2024-04-30"),
+            make_assessment_row("B", stockout_probability=0.9, expected_stockout_date="2024-04-18"),
+            make_assessment_row("C"),
+            make_assessment_row("A", location_id="WH2"),
+        ]
+    )
     ps = propose_orders(a, ds, as_of=AS_OF, rules=rules())
     ids = {o.po_id: o for o in ps.orders}
     assert set(ids) == {"SW-20240415-S1-WH1", "SW-20240415-S1-WH2", "SW-20240415-S2-WH1"}
@@ -135,8 +158,9 @@ def test_lead_time_falls_back_from_item_to_supplier_to_default() -> None:
 def test_eoq_golden_values(
     annual_demand: float, ordering_cost: float, holding_rate: float, unit_cost: float, expected: float
 ) -> None:
-    got = compute_eoq(annual_demand=annual_demand, ordering_cost=ordering_cost, holding_rate=holding_rate,
-                      unit_cost=unit_cost)
+    got = compute_eoq(
+        annual_demand=annual_demand, ordering_cost=ordering_cost, holding_rate=holding_rate, unit_cost=unit_cost
+    )
     assert got == pytest.approx(expected, abs=0.01)
 
 
@@ -144,8 +168,9 @@ def test_eoq_lot_size_replaces_a_smaller_need_and_says_so() -> None:
     # demand 10/day -> 3650/yr; EOQ = sqrt(2*3650*50/(0.25*2)) = 854.4 -> 864 (72 packs of 12)
     ds = make_orders_dataset([make_item("A", unit_cost=2.0, pack_size=12.0, moq=0.0)])
     a = make_assessment([make_assessment_row("A", daily_demand=10.0)])
-    line = only_line(propose_orders(a, ds, as_of=AS_OF, rules=rules(use_eoq=True, ordering_cost=50.0,
-                                                                     holding_rate=0.25)))
+    line = only_line(
+        propose_orders(a, ds, as_of=AS_OF, rules=rules(use_eoq=True, ordering_cost=50.0, holding_rate=0.25))
+    )
     assert math.sqrt(2 * 3650 * 50 / 0.5) == pytest.approx(854.4, abs=0.1)
     assert line.qty == 864
     assert "EOQ 854.4" in line.explanation
@@ -162,8 +187,9 @@ def test_max_cover_caps_the_eoq_but_never_below_the_need() -> None:
 
 
 def test_demand_from_recent_sales_when_the_assessment_has_none() -> None:
-    sales = [{"date": f"2024-04-{d:02d}", "sku": "A", "location_id": "WH1", "qty": 9.0, "price": 5.0}
-             for d in range(1, 16)]
+    sales = [
+        {"date": f"2024-04-{d:02d}", "sku": "A", "location_id": "WH1", "qty": 9.0, "price": 5.0} for d in range(1, 16)
+    ]
     ds = make_orders_dataset([make_item("A", pack_size=1.0, moq=0.0)], sales=sales)
     a = make_assessment([make_assessment_row("A")])
     line = only_line(propose_orders(a, ds, as_of=AS_OF, rules=rules(use_eoq=True, demand_window_days=15)))
@@ -174,13 +200,17 @@ def test_demand_from_recent_sales_when_the_assessment_has_none() -> None:
 
 
 def test_supplier_minimum_is_reached_by_topping_up_the_most_at_risk_line_in_whole_packs() -> None:
-    ds = make_orders_dataset([make_item("A", unit_cost=2.0, pack_size=12.0, moq=0.0),
-                              make_item("B", unit_cost=10.0, pack_size=6.0, moq=0.0)])
-    a = make_assessment([
-        make_assessment_row("A", stockout_probability=0.8),
-        make_assessment_row("B", stockout_probability=0.4, on_hand=10, on_order=0, reorder_point=20,
-                            order_up_to=50),
-    ])
+    ds = make_orders_dataset(
+        [make_item("A", unit_cost=2.0, pack_size=12.0, moq=0.0), make_item("B", unit_cost=10.0, pack_size=6.0, moq=0.0)]
+    )
+    a = make_assessment(
+        [
+            make_assessment_row("A", stockout_probability=0.8),
+            make_assessment_row(
+                "B", stockout_probability=0.4, on_hand=10, on_order=0, reorder_point=20, order_up_to=50
+            ),
+        ]
+    )
     ps = propose_orders(a, ds, as_of=AS_OF, rules=rules(supplier_min_order_value={"S1": 800.0}))
     order = ps.orders[0]
     assert order.total_value >= 800
@@ -193,16 +223,26 @@ def test_supplier_minimum_is_reached_by_topping_up_the_most_at_risk_line_in_whol
 
 
 def test_supplier_minimum_respects_the_cover_cap_before_moving_to_the_next_line() -> None:
-    ds = make_orders_dataset([make_item("A", unit_cost=1.0, pack_size=10.0, moq=0.0),
-                              make_item("B", unit_cost=1.0, pack_size=10.0, moq=0.0)])
-    a = make_assessment([
-        make_assessment_row("A", stockout_probability=0.9, on_hand=0, on_order=0, reorder_point=10,
-                            order_up_to=20, daily_demand=1.0),
-        make_assessment_row("B", stockout_probability=0.1, on_hand=0, on_order=0, reorder_point=10,
-                            order_up_to=20, daily_demand=10.0),
-    ])
-    ps = propose_orders(a, ds, as_of=AS_OF, rules=rules(supplier_min_order_value={"S1": 200.0},
-                                                        max_cover_days=30))
+    ds = make_orders_dataset(
+        [make_item("A", unit_cost=1.0, pack_size=10.0, moq=0.0), make_item("B", unit_cost=1.0, pack_size=10.0, moq=0.0)]
+    )
+    a = make_assessment(
+        [
+            make_assessment_row(
+                "A", stockout_probability=0.9, on_hand=0, on_order=0, reorder_point=10, order_up_to=20, daily_demand=1.0
+            ),
+            make_assessment_row(
+                "B",
+                stockout_probability=0.1,
+                on_hand=0,
+                on_order=0,
+                reorder_point=10,
+                order_up_to=20,
+                daily_demand=10.0,
+            ),
+        ]
+    )
+    ps = propose_orders(a, ds, as_of=AS_OF, rules=rules(supplier_min_order_value={"S1": 200.0}, max_cover_days=30))
     qty = {ln.sku: ln.qty for ln in ps.lines}
     assert qty["A"] == 30  # capped at 30 days x 1/day
     assert qty["B"] == 170
@@ -211,11 +251,13 @@ def test_supplier_minimum_respects_the_cover_cap_before_moving_to_the_next_line(
 
 def test_budget_keeps_the_best_value_for_money_lines_and_cuts_the_rest() -> None:
     ds = make_orders_dataset([make_item(s, unit_cost=1.0, pack_size=1.0, moq=0.0) for s in "ABC"])
-    a = make_assessment([
-        make_assessment_row("A", expected_units_short=10.0, on_hand=0, on_order=0, order_up_to=100),
-        make_assessment_row("B", expected_units_short=80.0, on_hand=0, on_order=0, order_up_to=100),
-        make_assessment_row("C", expected_units_short=40.0, on_hand=0, on_order=0, order_up_to=100),
-    ])
+    a = make_assessment(
+        [
+            make_assessment_row("A", expected_units_short=10.0, on_hand=0, on_order=0, order_up_to=100),
+            make_assessment_row("B", expected_units_short=80.0, on_hand=0, on_order=0, order_up_to=100),
+            make_assessment_row("C", expected_units_short=40.0, on_hand=0, on_order=0, order_up_to=100),
+        ]
+    )
     ps = propose_orders(a, ds, as_of=AS_OF, rules=rules(budget=250.0, stockout_cost_per_unit=5.0))
     kept = {ln.sku: ln.qty for ln in ps.lines}
     assert kept == {"B": 100, "C": 100, "A": 50}  # A reduced to what is left of the budget
@@ -229,12 +271,18 @@ def test_budget_keeps_the_best_value_for_money_lines_and_cuts_the_rest() -> None
 
 
 def test_budget_cut_that_leaves_an_order_under_its_minimum_is_noted() -> None:
-    ds = make_orders_dataset([make_item("A", unit_cost=1.0, pack_size=1.0, moq=0.0),
-                              make_item("B", unit_cost=1.0, pack_size=1.0, moq=0.0, supplier_id="S2")])
-    a = make_assessment([
-        make_assessment_row("A", expected_units_short=90.0, on_hand=0, on_order=0, order_up_to=100),
-        make_assessment_row("B", expected_units_short=10.0, on_hand=0, on_order=0, order_up_to=100),
-    ])
+    ds = make_orders_dataset(
+        [
+            make_item("A", unit_cost=1.0, pack_size=1.0, moq=0.0),
+            make_item("B", unit_cost=1.0, pack_size=1.0, moq=0.0, supplier_id="S2"),
+        ]
+    )
+    a = make_assessment(
+        [
+            make_assessment_row("A", expected_units_short=90.0, on_hand=0, on_order=0, order_up_to=100),
+            make_assessment_row("B", expected_units_short=10.0, on_hand=0, on_order=0, order_up_to=100),
+        ]
+    )
     ps = propose_orders(a, ds, as_of=AS_OF, rules=rules(budget=120.0, supplier_min_order_value={"S2": 100.0}))
     s2 = next(o for o in ps.orders if o.supplier_id == "S2")
     assert s2.is_below_minimum

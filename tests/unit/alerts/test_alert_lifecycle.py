@@ -38,16 +38,16 @@ class World:
     def run(self, *signals, days: int = 1, hours: float = 0.0):
         self.day += days
         now = NOW + self.day * DAY + dt.timedelta(hours=hours)
-        changes = reconcile_alerts(self.active(), list(signals), as_of=AS_OF + self.day * DAY, now=now,
-                                   rules=self.rules, rules_version="v1")
+        changes = reconcile_alerts(
+            self.active(), list(signals), as_of=AS_OF + self.day * DAY, now=now, rules=self.rules, rules_version="v1"
+        )
         for ch in changes:
             self.save(ch)
         return changes
 
     def rerun_same_day(self, *signals):
         now = NOW + self.day * DAY + dt.timedelta(hours=1)
-        return reconcile_alerts(self.active(), list(signals), as_of=AS_OF + self.day * DAY, now=now,
-                                rules=self.rules)
+        return reconcile_alerts(self.active(), list(signals), as_of=AS_OF + self.day * DAY, now=now, rules=self.rules)
 
     def save(self, ch):
         alert_id = ch.after.alert_id or len(self.alerts) + 1
@@ -238,7 +238,9 @@ def test_time_alone_escalates_and_ends_snoozes_but_leaves_a_clearing_snooze_alon
     w.save(replace(snoozed, after=replace(snoozed.after, clear_runs=1)))
     changes = tick_alerts(list(w.alerts.values()), now=w.now() + DAY, rules=w.rules)
     assert {(c.after.sku, c.after.state, c.notify) for c in changes} == {
-        ("A", AlertState.ESCALATED, NotifyReason.ESCALATED), ("B", AlertState.OPEN, NotifyReason.WOKEN)}
+        ("A", AlertState.ESCALATED, NotifyReason.ESCALATED),
+        ("B", AlertState.OPEN, NotifyReason.WOKEN),
+    }
     assert tick_alerts([c.after for c in changes], now=w.now() + DAY, rules=w.rules) == []
 
 

@@ -64,8 +64,9 @@ def test_a_spike_on_an_event_day_names_the_event() -> None:
 def test_a_silent_week_in_stock_is_a_drop_but_not_when_out_of_stock() -> None:
     qty = _poisson(8)[:63] + [0.0] * 7
     sales, _ = daily_rows(sku="A", start=START, qty=qty)
-    in_stock = [{"date": AS_OF - pd.Timedelta(days=i), "sku": "A", "location_id": "WH1", "on_hand": 50.0}
-                for i in range(7)]
+    in_stock = [
+        {"date": AS_OF - pd.Timedelta(days=i), "sku": "A", "location_id": "WH1", "on_hand": 50.0} for i in range(7)
+    ]
     found = detect_anomalies(supply_dataset([], sales=sales, inventory=in_stock), as_of=AS_OF, kinds=KINDS)
     assert list(found["kind"]) == ["demand_drop"]
     out = [dict(r, on_hand=0.0) for r in in_stock]

@@ -18,18 +18,41 @@ def _company(*, future_noise: bool = False):
     qty[100:125] = [0.0] * 25  # goes silent with stock on record (phantom)
     counts = list(500 - np.cumsum(qty))
     sales, inv = daily_rows(sku="A", start="2024-01-01", qty=qty, counts=counts)
-    pos = po_rows(supplier_id="S", sku="A", start="2023-06-01", delays_days=[0, 1, 0, -1] * 15 + [5] * 12,
-                  every_days=4)
-    pos.append({"po_id": "OPEN", "sku": "A", "location_id": "WH1", "supplier_id": "S", "qty": 30,
-                "order_date": "2024-04-01", "promised_date": "2024-04-15", "status": "open"})
+    pos = po_rows(supplier_id="S", sku="A", start="2023-06-01", delays_days=[0, 1, 0, -1] * 15 + [5] * 12, every_days=4)
+    pos.append(
+        {
+            "po_id": "OPEN",
+            "sku": "A",
+            "location_id": "WH1",
+            "supplier_id": "S",
+            "qty": 30,
+            "order_date": "2024-04-01",
+            "promised_date": "2024-04-15",
+            "status": "open",
+        }
+    )
     if future_noise:
         later = pd.Timestamp("2024-04-29")
         sales = [dict(r, qty=r["qty"] * 7) if r["date"] > later else r for r in sales]
         inv = [dict(r, on_hand=0.0) if r["date"] > later else r for r in inv]
-        pos = [dict(r, received_date=pd.Timestamp(r["received_date"]) + pd.Timedelta(days=9))
-               if r.get("received_date") is not None and pd.Timestamp(r["received_date"]) > later else r for r in pos]
-        pos.append({"po_id": "FUTURE", "sku": "A", "location_id": "WH1", "supplier_id": "S", "qty": 30,
-                    "order_date": "2024-05-01", "promised_date": "2024-05-03", "status": "open"})
+        pos = [
+            dict(r, received_date=pd.Timestamp(r["received_date"]) + pd.Timedelta(days=9))
+            if r.get("received_date") is not None and pd.Timestamp(r["received_date"]) > later
+            else r
+            for r in pos
+        ]
+        pos.append(
+            {
+                "po_id": "FUTURE",
+                "sku": "A",
+                "location_id": "WH1",
+                "supplier_id": "S",
+                "qty": 30,
+                "order_date": "2024-05-01",
+                "promised_date": "2024-05-03",
+                "status": "open",
+            }
+        )
     return supply_dataset(pos, sales=sales, inventory=inv, items=[{"sku": "A", "supplier_id": "S"}])
 
 
@@ -53,9 +76,12 @@ def test_rows_after_as_of_change_nothing_and_results_repeat() -> None:
 def test_empty_and_degenerate_datasets_give_empty_frames_without_warnings() -> None:
     sales, _ = daily_rows(sku="A", start="2024-01-01", qty=[1.0] * 10)
     single, counts = daily_rows(sku="B", start="2024-03-05", qty=[2.0, 0.0, 1.0], counts=[5.0, 5.0, 4.0])
-    for ds in (supply_dataset([]), supply_dataset([], sales=sales),
-               supply_dataset([], sales=single, inventory=counts),
-               supply_dataset(po_rows(supplier_id="S", sku="A", start="2024-01-01", delays_days=[0, 1]))):
+    for ds in (
+        supply_dataset([]),
+        supply_dataset([], sales=sales),
+        supply_dataset([], sales=single, inventory=counts),
+        supply_dataset(po_rows(supplier_id="S", sku="A", start="2024-01-01", delays_days=[0, 1])),
+    ):
         found = detect_anomalies(ds, as_of="2024-03-10")
         assert tuple(found.columns) == RECORD_COLUMNS
         assert found.empty

@@ -79,8 +79,12 @@ def test_drift_is_not_seen_before_it_happens_and_later_rows_change_nothing() -> 
     early = detect_anomalies(ds, as_of="2023-08-01", kinds=frozenset({"lead_time_drift"}))
     assert early.empty
     mid = pd.Timestamp("2023-12-01")
-    changed = [dict(r, received_date=pd.Timestamp(r["received_date"]) + pd.Timedelta(days=30))
-               if pd.Timestamp(r["received_date"]) > mid else r for r in pos]
+    changed = [
+        dict(r, received_date=pd.Timestamp(r["received_date"]) + pd.Timedelta(days=30))
+        if pd.Timestamp(r["received_date"]) > mid
+        else r
+        for r in pos
+    ]
     a = detect_anomalies(ds, as_of=mid, kinds=frozenset({"lead_time_drift"}))
     b = detect_anomalies(supply_dataset(changed), as_of=mid, kinds=frozenset({"lead_time_drift"}))
     pd.testing.assert_frame_equal(a, b)
@@ -117,8 +121,9 @@ def _reference_shifts(values: np.ndarray, rules: AnomalyRules) -> list[tuple[int
             pos = np.unique(np.maximum(1, np.rint(base * np.array(_SHIFT_STEPS)).astype(np.int64)))
             shifts = np.concatenate([pos, -pos])
             S, starts, dirty, fresh_n = np.zeros(len(shifts)), np.full(len(shifts), i), False, 0
-        llr = np.clip(logf0[np.clip(xi - shifts - lo, 0, width - 1)] - logf0[xi - lo],
-                      -rules.drift_llr_clip, rules.drift_llr_clip)
+        llr = np.clip(
+            logf0[np.clip(xi - shifts - lo, 0, width - 1)] - logf0[xi - lo], -rules.drift_llr_clip, rules.drift_llr_clip
+        )
         fresh = S <= 0
         S = np.maximum(0.0, S + llr)
         starts = np.where(fresh & (S > 0), i, starts)
@@ -142,7 +147,7 @@ def test_the_vectorised_detector_matches_the_per_delivery_recursion() -> None:
     rng = np.random.default_rng(11)
     for seed in range(6):
         x = _noisy_late(700, seed)
-        x[rng.integers(200, 500):] += rng.integers(0, 6)
+        x[rng.integers(200, 500) :] += rng.integers(0, 6)
         got = [(d.start_index, d.alarm_index, d.tested_shift_days) for d in detect_shifts(x, rules=rules)]
         assert got == _reference_shifts(x, rules)
 
@@ -156,10 +161,21 @@ def test_lines_ordered_together_do_not_look_like_a_drift() -> None:
         order = pd.Timestamp("2023-01-02") + pd.Timedelta(days=7 * b)
         for k in range(30):
             delay = int(rng.integers(-1, 4))
-            pos.append({"po_id": f"B{b}-{k}", "sku": f"S{k}", "location_id": "WH1", "supplier_id": "S", "qty": 10,
-                        "order_date": order, "promised_date": order + pd.Timedelta(days=5),
-                        "received_date": order + pd.Timedelta(days=5 + delay), "received_qty": 10,
-                        "status": "received"})
-    found = detect_anomalies(supply_dataset(pos), as_of="2023-10-31",
-                             kinds=frozenset({"lead_time_drift", "supplier_unreliable"}))
+            pos.append(
+                {
+                    "po_id": f"B{b}-{k}",
+                    "sku": f"S{k}",
+                    "location_id": "WH1",
+                    "supplier_id": "S",
+                    "qty": 10,
+                    "order_date": order,
+                    "promised_date": order + pd.Timedelta(days=5),
+                    "received_date": order + pd.Timedelta(days=5 + delay),
+                    "received_qty": 10,
+                    "status": "received",
+                }
+            )
+    found = detect_anomalies(
+        supply_dataset(pos), as_of="2023-10-31", kinds=frozenset({"lead_time_drift", "supplier_unreliable"})
+    )
     assert found.empty

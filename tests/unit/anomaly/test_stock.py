@@ -59,16 +59,29 @@ def test_selling_more_than_was_counted_is_negative_stock() -> None:
 def test_a_receipt_in_between_keeps_stock_positive() -> None:
     sales, _ = daily_rows(sku="A", start=START, qty=[5.0] * 10)
     inv = [{"date": "2024-01-01", "sku": "A", "location_id": "WH1", "on_hand": 20.0}]
-    po = [{"po_id": "P", "sku": "A", "location_id": "WH1", "supplier_id": "S", "qty": 40, "order_date": "2024-01-01",
-           "received_date": "2024-01-05", "received_qty": 40, "status": "received"}]
+    po = [
+        {
+            "po_id": "P",
+            "sku": "A",
+            "location_id": "WH1",
+            "supplier_id": "S",
+            "qty": 40,
+            "order_date": "2024-01-01",
+            "received_date": "2024-01-05",
+            "received_qty": 40,
+            "status": "received",
+        }
+    ]
     assert _run(supply_dataset(po, sales=sales, inventory=inv), "negative_stock", "2024-01-10").empty
 
 
 def test_no_count_for_weeks_while_selling_is_stale() -> None:
     sales, _ = daily_rows(sku="A", start=START, qty=[1.0] * 40)
-    inv = [{"date": "2024-01-01", "sku": "A", "location_id": "WH1", "on_hand": 100.0},
-           {"date": "2024-01-01", "sku": "B", "location_id": "WH1", "on_hand": 100.0},
-           {"date": "2024-02-05", "sku": "C", "location_id": "WH1", "on_hand": 100.0}]
+    inv = [
+        {"date": "2024-01-01", "sku": "A", "location_id": "WH1", "on_hand": 100.0},
+        {"date": "2024-01-01", "sku": "B", "location_id": "WH1", "on_hand": 100.0},
+        {"date": "2024-02-05", "sku": "C", "location_id": "WH1", "on_hand": 100.0},
+    ]
     sales_c, _ = daily_rows(sku="C", start=START, qty=[1.0] * 40)
     found = _run(supply_dataset([], sales=sales + sales_c, inventory=inv), "stale_count", "2024-02-09")
     assert list(found["sku"]) == ["A"]  # B does not sell, C was counted recently
@@ -79,8 +92,10 @@ def test_a_count_that_disagrees_with_the_roll_forward_is_a_mismatch() -> None:
     sales, _ = daily_rows(sku="A", start=START, qty=[2.0] * 10)
     counts = list(np.arange(98, 78, -2, dtype=float))  # consistent with the sales
     counts[-1] = counts[-1] - 20  # 20 units vanished on the last day
-    inv = [{"date": d, "sku": "A", "location_id": "WH1", "on_hand": c}
-           for d, c in zip(pd.date_range(START, periods=10), counts, strict=True)]
+    inv = [
+        {"date": d, "sku": "A", "location_id": "WH1", "on_hand": c}
+        for d, c in zip(pd.date_range(START, periods=10), counts, strict=True)
+    ]
     found = _run(supply_dataset([], sales=sales, inventory=inv), "count_mismatch", "2024-01-10")
     assert len(found) == 1
     row = found.iloc[0]
@@ -90,7 +105,9 @@ def test_a_count_that_disagrees_with_the_roll_forward_is_a_mismatch() -> None:
 
 def test_consistent_counts_are_quiet() -> None:
     sales, _ = daily_rows(sku="A", start=START, qty=[2.0] * 10)
-    inv = [{"date": d, "sku": "A", "location_id": "WH1", "on_hand": c}
-           for d, c in zip(pd.date_range(START, periods=10), np.arange(98, 78, -2, dtype=float), strict=True)]
+    inv = [
+        {"date": d, "sku": "A", "location_id": "WH1", "on_hand": c}
+        for d, c in zip(pd.date_range(START, periods=10), np.arange(98, 78, -2, dtype=float), strict=True)
+    ]
     inv[5]["on_hand"] -= 1  # one unit of shrinkage is within tolerance
     assert _run(supply_dataset([], sales=sales, inventory=inv), "count_mismatch", "2024-01-10").empty

@@ -11,8 +11,17 @@ AS_OF = pd.Timestamp("2024-06-30")
 
 
 def _open_po(po_id: str, *, promised: str, sku: str = "A", order: str = "2024-06-01") -> dict[str, object]:
-    return {"po_id": po_id, "line_no": 1, "sku": sku, "location_id": "WH1", "supplier_id": "S", "qty": 50,
-            "order_date": order, "promised_date": promised, "status": "open"}
+    return {
+        "po_id": po_id,
+        "line_no": 1,
+        "sku": sku,
+        "location_id": "WH1",
+        "supplier_id": "S",
+        "qty": 50,
+        "order_date": order,
+        "promised_date": promised,
+        "status": "open",
+    }
 
 
 def _kinds(ds, kind: str, **kw) -> pd.DataFrame:
@@ -20,8 +29,14 @@ def _kinds(ds, kind: str, **kw) -> pd.DataFrame:
 
 
 def test_overdue_severity_grows_with_days_late_and_future_promises_are_quiet() -> None:
-    ds = supply_dataset([_open_po("P1", promised="2024-06-28"), _open_po("P2", promised="2024-06-25"),
-                         _open_po("P3", promised="2024-06-15"), _open_po("P4", promised="2024-07-05")])
+    ds = supply_dataset(
+        [
+            _open_po("P1", promised="2024-06-28"),
+            _open_po("P2", promised="2024-06-25"),
+            _open_po("P3", promised="2024-06-15"),
+            _open_po("P4", promised="2024-07-05"),
+        ]
+    )
     found = _kinds(ds, "overdue_po").set_index("po_id")
     assert found.loc["P1", "severity"] == "info"
     assert found.loc["P2", "severity"] == "warning"
@@ -54,8 +69,14 @@ def test_without_a_promise_the_nominal_lead_time_sets_the_due_date() -> None:
 
 
 def test_short_delivery_recent_and_well_below_ordered() -> None:
-    pos = po_rows(supplier_id="S", sku="A", start="2024-06-10", delays_days=[0, 0, 0], promised_lead_days=3,
-                  received_qty=[100.0, 95.0, 40.0])
+    pos = po_rows(
+        supplier_id="S",
+        sku="A",
+        start="2024-06-10",
+        delays_days=[0, 0, 0],
+        promised_lead_days=3,
+        received_qty=[100.0, 95.0, 40.0],
+    )
     found = _kinds(supply_dataset(pos), "short_delivery")
     assert len(found) == 1
     assert found["severity"].iloc[0] == "warning"
@@ -78,8 +99,7 @@ def test_a_supplier_often_late_as_always_is_not_unreliable() -> None:
     delays = [0, 5, 0, 7, 0, 0, 6, 0, 0, 4] * 8
     pos = po_rows(supplier_id="S", sku="A", start="2023-06-01", delays_days=delays, every_days=4)
     pos += po_rows(supplier_id="T", sku="B", start="2023-06-01", delays_days=delays, every_days=4)
-    assert detect_anomalies(supply_dataset(pos), as_of="2024-06-30",
-                            kinds=frozenset({"supplier_unreliable"})).empty
+    assert detect_anomalies(supply_dataset(pos), as_of="2024-06-30", kinds=frozenset({"supplier_unreliable"})).empty
 
 
 def test_a_supplier_whose_delays_became_erratic_is_unreliable() -> None:

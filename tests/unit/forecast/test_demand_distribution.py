@@ -41,8 +41,13 @@ def test_day_dispersion_recovers_poisson_and_negative_binomial() -> None:
     mean = np.full(n, 6.0)
     for size, lo, hi in ((np.inf, 0.0, 0.06), (2.0, 0.35, 0.65)):
         qty = _nb_panel(n, days, mean, size, seed=3)
-        panel = pd.DataFrame({"unique_id": np.repeat(np.arange(n), days),
-                              "ds": np.tile(pd.date_range("2024-01-01", periods=days), n), "y": qty.ravel()})
+        panel = pd.DataFrame(
+            {
+                "unique_id": np.repeat(np.arange(n), days),
+                "ds": np.tile(pd.date_range("2024-01-01", periods=days), n),
+                "y": qty.ravel(),
+            }
+        )
         phi = fit_day_dispersion(panel, n, np.full(n, "smooth", dtype=object))
         assert lo <= np.median(phi) <= hi
 
@@ -52,8 +57,15 @@ def test_sample_paths_agree_with_the_daily_quantiles() -> None:
     mean = np.array([[0.5] * h, [4.0] * h, [20.0] * h])
     disp = Dispersion(size=np.array([1.0, 3.0, np.inf]), level_shape=np.full(n, 25.0))
     q = compute_quantiles(mean, disp)
-    fc = DemandForecast(daily=pd.DataFrame(), series=pd.DataFrame(), dates=pd.date_range("2024-01-01", periods=h),
-                        mean=mean, size=disp.size, level_shape=disp.level_shape, as_of=pd.Timestamp("2023-12-31"))
+    fc = DemandForecast(
+        daily=pd.DataFrame(),
+        series=pd.DataFrame(),
+        dates=pd.date_range("2024-01-01", periods=h),
+        mean=mean,
+        size=disp.size,
+        level_shape=disp.level_shape,
+        as_of=pd.Timestamp("2023-12-31"),
+    )
     paths = fc.sample_paths(20_000, seed=0)
     assert paths.mean(axis=1) == pytest.approx(mean, rel=0.05)
     for i, level in enumerate((0.05, 0.25, 0.5, 0.75, 0.95)):
@@ -65,9 +77,15 @@ def test_sample_paths_agree_with_the_daily_quantiles() -> None:
 
 
 def test_sample_paths_are_reproducible_and_seed_dependent() -> None:
-    fc = DemandForecast(daily=pd.DataFrame(), series=pd.DataFrame(), dates=pd.date_range("2024-01-01", periods=4),
-                        mean=np.full((2, 4), 3.0), size=np.array([2.0, 5.0]), level_shape=np.array([20.0, 20.0]),
-                        as_of=pd.Timestamp("2023-12-31"))
+    fc = DemandForecast(
+        daily=pd.DataFrame(),
+        series=pd.DataFrame(),
+        dates=pd.date_range("2024-01-01", periods=4),
+        mean=np.full((2, 4), 3.0),
+        size=np.array([2.0, 5.0]),
+        level_shape=np.array([20.0, 20.0]),
+        as_of=pd.Timestamp("2023-12-31"),
+    )
     np.testing.assert_array_equal(fc.sample_paths(10, seed=1), fc.sample_paths(10, seed=1))
     assert not np.array_equal(fc.sample_paths(10, seed=1), fc.sample_paths(10, seed=2))
     with pytest.raises(ValueError):

@@ -63,8 +63,9 @@ def test_prebuilt_history_gives_the_same_forecast(panel: np.ndarray) -> None:
 def test_a_stockout_gap_raises_the_forecast_above_the_naive_read() -> None:
     qty = np.full((1, 120), 5.0)
     qty[0, 90:] = 0.0  # nothing sold for the last 30 days ...
-    counts = pd.DataFrame({"date": pd.date_range("2024-03-31", periods=30), "sku": "S000", "location_id": "L1",
-                           "on_hand": 0.0})  # ... because the shelf was empty
+    counts = pd.DataFrame(
+        {"date": pd.date_range("2024-03-31", periods=30), "sku": "S000", "location_id": "L1", "on_hand": 0.0}
+    )  # ... because the shelf was empty
     naive = forecast_demand(make_forecast_dataset(qty), as_of=AS_OF, horizon_days=7, mode="stats")
     aware = forecast_demand(make_forecast_dataset(qty, inventory=counts), as_of=AS_OF, horizon_days=7, mode="stats")
     assert aware.series.loc[0, "censored_days"] == 30

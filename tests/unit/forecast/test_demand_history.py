@@ -33,8 +33,16 @@ def test_history_starts_at_first_positive_stock_when_that_comes_before_a_sale() 
 
 def test_returns_are_not_demand() -> None:
     qty = np.array([[2, 2, 2]], dtype=float)
-    ret = pd.DataFrame({"date": [pd.Timestamp("2024-01-02")], "sku": ["S000"], "location_id": ["L1"],
-                        "qty": [-5.0], "price": [2.0], "on_promotion": [0.0]})
+    ret = pd.DataFrame(
+        {
+            "date": [pd.Timestamp("2024-01-02")],
+            "sku": ["S000"],
+            "location_id": ["L1"],
+            "qty": [-5.0],
+            "price": [2.0],
+            "on_promotion": [0.0],
+        }
+    )
     h = build_demand_history(make_forecast_dataset(qty, extra_sales=ret), as_of="2024-01-03")
     assert h["qty"].tolist() == [2, 2, 2]
 
@@ -58,8 +66,20 @@ def test_a_sale_or_receipt_ends_the_out_of_stock_state() -> None:
     qty = np.full((1, 10), 1.0)
     qty[0, 3:6] = 0
     ds = make_forecast_dataset(qty, inventory=_counts([("2024-01-03", "S000", 0.0)]))
-    po = pd.DataFrame([{"po_id": "P1", "sku": "S000", "location_id": "L1", "qty": 10.0, "order_date": "2023-12-25",
-                        "received_date": "2024-01-05", "received_qty": 10.0, "status": "received"}])
+    po = pd.DataFrame(
+        [
+            {
+                "po_id": "P1",
+                "sku": "S000",
+                "location_id": "L1",
+                "qty": 10.0,
+                "order_date": "2023-12-25",
+                "received_date": "2024-01-05",
+                "received_qty": 10.0,
+                "status": "received",
+            }
+        ]
+    )
     ds = ds.__class__(**{**ds.__dict__, "purchase_orders": frame_for("purchase_orders", po)})
     h = build_demand_history(ds, as_of="2024-01-10").set_index("date")["is_censored"]
     assert h["2024-01-03":"2024-01-04"].all()

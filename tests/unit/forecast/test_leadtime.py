@@ -73,8 +73,12 @@ def test_fallbacks_are_marked_item_then_supplier_then_default() -> None:
     pos = po_rows(supplier_id="S", sku="A", start="2024-01-01", delays_days=[1] * 10)
     ds = supply_dataset(
         pos,
-        items=[{"sku": "A", "supplier_id": "S"}, {"sku": "B", "supplier_id": "NEW", "lead_time_days": 21},
-               {"sku": "C", "supplier_id": "NEW"}, {"sku": "D"}],
+        items=[
+            {"sku": "A", "supplier_id": "S"},
+            {"sku": "B", "supplier_id": "NEW", "lead_time_days": 21},
+            {"sku": "C", "supplier_id": "NEW"},
+            {"sku": "D"},
+        ],
         suppliers=[{"supplier_id": "S", "lead_time_days": 7}, {"supplier_id": "NEW", "lead_time_days": 30}],
     )
     model = estimate_lead_times(ds, as_of="2024-12-31", rules=LeadTimeRules(default_lead_time_days=10))
@@ -101,8 +105,19 @@ def test_thin_supplier_sku_history_falls_back_to_the_supplier_level() -> None:
 def test_open_po_not_yet_due_arrives_around_its_promise() -> None:
     pos = po_rows(supplier_id="S", sku="A", start="2024-01-01", delays_days=[0] * 18 + [2] * 2)
     model = estimate_lead_times(supply_dataset(pos), as_of="2024-12-31")
-    open_po = frame("purchase_orders", [{"po_id": "X", "sku": "A", "supplier_id": "S", "qty": 5,
-                                          "order_date": "2024-12-28", "promised_date": "2025-01-04"}])
+    open_po = frame(
+        "purchase_orders",
+        [
+            {
+                "po_id": "X",
+                "sku": "A",
+                "supplier_id": "S",
+                "qty": 5,
+                "order_date": "2024-12-28",
+                "promised_date": "2025-01-04",
+            }
+        ],
+    )
     pmf = model.arrival_pmfs(open_po, "2024-12-31")[0]
     assert pmf.shape == (model.max_days + 1,)
     assert pmf[0] == 0.0
@@ -114,9 +129,17 @@ def test_a_po_later_than_any_past_delivery_keeps_a_tail() -> None:
     pos = po_rows(supplier_id="S", sku="A", start="2024-01-01", delays_days=[0, 1, 2] * 7)
     rules = LeadTimeRules(late_tail_mean_days=5.0)
     model = estimate_lead_times(supply_dataset(pos), as_of="2024-12-31", rules=rules)
-    rows = [{"po_id": f"X{late}", "sku": "A", "supplier_id": "S", "qty": 5,
-             "order_date": pd.Timestamp("2024-12-31") - pd.Timedelta(days=7 + late),
-             "promised_date": pd.Timestamp("2024-12-31") - pd.Timedelta(days=late)} for late in (10, 40)]
+    rows = [
+        {
+            "po_id": f"X{late}",
+            "sku": "A",
+            "supplier_id": "S",
+            "qty": 5,
+            "order_date": pd.Timestamp("2024-12-31") - pd.Timedelta(days=7 + late),
+            "promised_date": pd.Timestamp("2024-12-31") - pd.Timedelta(days=late),
+        }
+        for late in (10, 40)
+    ]
     pmfs = model.arrival_pmfs(frame("purchase_orders", rows), "2024-12-31")
     for pmf in pmfs:
         assert pmf.sum() == pytest.approx(1.0, abs=1e-6)
@@ -128,10 +151,17 @@ def test_vectorised_arrivals_match_one_at_a_time() -> None:
     pos = po_rows(supplier_id="S", sku="A", start="2024-01-01", delays_days=[0, 3, -1, 5] * 5)
     ds = supply_dataset(pos)
     model = estimate_lead_times(ds, as_of="2024-12-31")
-    rows = [{"po_id": f"X{i}", "sku": "A", "supplier_id": "S", "qty": 5,
-             "order_date": pd.Timestamp("2024-12-20") + pd.Timedelta(days=i),
-             "promised_date": (pd.Timestamp("2024-12-27") + pd.Timedelta(days=i)) if i % 3 else None}
-            for i in range(9)]
+    rows = [
+        {
+            "po_id": f"X{i}",
+            "sku": "A",
+            "supplier_id": "S",
+            "qty": 5,
+            "order_date": pd.Timestamp("2024-12-20") + pd.Timedelta(days=i),
+            "promised_date": (pd.Timestamp("2024-12-27") + pd.Timedelta(days=i)) if i % 3 else None,
+        }
+        for i in range(9)
+    ]
     opened = frame("purchase_orders", rows)
     many = model.arrival_pmfs(opened, "2024-12-31")
     for i in range(len(opened)):

@@ -25,10 +25,17 @@ def test_arrival_and_lead_time_pmfs_are_distributions(delays: list[int], elapsed
     model = estimate_lead_times(supply_dataset(pos), as_of=AS_OF)
     lead, _ = model.lead_time_pmf("S", "A")
     assert (lead >= 0).all() and lead.sum() <= 1 + 1e-9
-    rows = [{"po_id": f"X{i}", "sku": "A", "supplier_id": "S", "qty": 1,
-             "order_date": AS_OF - pd.Timedelta(days=e + 7),
-             "promised_date": (AS_OF - pd.Timedelta(days=e)) if has_promise else None}
-            for i, e in enumerate(elapsed)]
+    rows = [
+        {
+            "po_id": f"X{i}",
+            "sku": "A",
+            "supplier_id": "S",
+            "qty": 1,
+            "order_date": AS_OF - pd.Timedelta(days=e + 7),
+            "promised_date": (AS_OF - pd.Timedelta(days=e)) if has_promise else None,
+        }
+        for i, e in enumerate(elapsed)
+    ]
     arrivals = model.arrival_pmfs(frame("purchase_orders", rows), AS_OF)
     assert arrivals.shape == (len(elapsed), model.max_days + 1)
     assert (arrivals >= 0).all()

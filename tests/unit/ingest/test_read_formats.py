@@ -53,8 +53,14 @@ def test_gzip_csv_reads_like_plain_csv(tmp_path: Path) -> None:
 
 
 def test_xlsx_first_sheet_is_read_with_spreadsheet_line_numbers(tmp_path: Path) -> None:
-    frame = pd.DataFrame({"日期": pd.to_datetime(["2024-01-01", "2024-01-02"]), "商品编码": ["A", "B"],
-                          "数量": [3, 4.5], "仓库": ["WH1", None]})
+    frame = pd.DataFrame(
+        {
+            "日期": pd.to_datetime(["2024-01-01", "2024-01-02"]),
+            "商品编码": ["A", "B"],
+            "数量": [3, 4.5],
+            "仓库": ["WH1", None],
+        }
+    )
     frame.to_excel(tmp_path / "sales.xlsx", index=False)
     acc = _sales(tmp_path / "sales.xlsx")
     assert acc["date"].tolist() == list(pd.to_datetime(["2024-01-01", "2024-01-02"]))
@@ -70,8 +76,9 @@ def test_blank_spreadsheet_rows_are_skipped_and_lines_kept(tmp_path: Path) -> No
 
 
 def test_parquet_with_typed_columns_is_read(tmp_path: Path) -> None:
-    frame = pd.DataFrame({"date": pd.to_datetime(["2024-01-01", "2024-01-02"]), "sku": ["A", "B"],
-                          "qty": [3, 4], "price": [1.25, None]})
+    frame = pd.DataFrame(
+        {"date": pd.to_datetime(["2024-01-01", "2024-01-02"]), "sku": ["A", "B"], "qty": [3, 4], "price": [1.25, None]}
+    )
     frame.to_parquet(tmp_path / "sales.parquet")
     acc = _sales(tmp_path / "sales.parquet")
     assert acc["qty"].tolist() == [3.0, 4.0] and acc["price"].iloc[0] == 1.25 and pd.isna(acc["price"].iloc[1])
@@ -79,8 +86,9 @@ def test_parquet_with_typed_columns_is_read(tmp_path: Path) -> None:
 
 
 def test_parquet_nullable_integer_gaps_read_as_empty_cells(tmp_path: Path) -> None:
-    frame = pd.DataFrame({"date": ["2024-01-01", "2024-01-02"], "sku": ["A", "B"],
-                          "qty": pd.array([3, None], dtype="Int64")})
+    frame = pd.DataFrame(
+        {"date": ["2024-01-01", "2024-01-02"], "sku": ["A", "B"], "qty": pd.array([3, None], dtype="Int64")}
+    )
     frame.to_parquet(tmp_path / "sales.parquet")
     res = validate_table(read_raw_table(tmp_path / "sales.parquet", "sales"))
     assert res.accepted["qty"].tolist() == [3.0]
@@ -95,32 +103,41 @@ def test_a_quoted_value_spanning_lines_is_read(tmp_path: Path) -> None:
 
 
 def test_a_mapping_file_maps_any_erp_header(tmp_path: Path) -> None:
-    mapping_path = write_text(tmp_path, "mapping.toml", '[sales]\n"Item No." = "sku"\n"Qty shipped" = "qty"\n'
-                                                         '["inventory.csv"]\n"Stock" = "on_hand"\n')
+    mapping_path = write_text(
+        tmp_path,
+        "mapping.toml",
+        '[sales]\n"Item No." = "sku"\n"Qty shipped" = "qty"\n["inventory.csv"]\n"Stock" = "on_hand"\n',
+    )
     mapping = load_mapping(mapping_path)
     path = write_text(tmp_path / "ds", "sales.csv", "date,Item No.,Qty shipped\n2024-01-01,A,2\n")
     assert _sales(path, mapping=mapping)["qty"].tolist() == [2.0]
     assert mapping["inventory"] == {"stock": "on_hand"}
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("[sales\n", "not valid TOML"),
-    ('[nowhere]\n"a" = "sku"\n', "names no dataset table"),
-    ('[sales]\n"a" = "colour"\n', "not a column of sales"),
-    ('sales = "x"\n', "must be a table"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[sales\n", "not valid TOML"),
+        ('[nowhere]\n"a" = "sku"\n', "names no dataset table"),
+        ('[sales]\n"a" = "colour"\n', "not a column of sales"),
+        ('sales = "x"\n', "must be a table"),
+    ],
+)
 def test_a_bad_mapping_file_is_a_clear_error(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(MappingError, match=message):
         load_mapping(write_text(tmp_path, "m.toml", text))
 
 
-@pytest.mark.parametrize(("name", "content", "message"), [
-    ("sales.csv", b"", "empty"),
-    ("sales.csv.gz", b"not gzip at all", "cannot read the file"),
-    ("sales.xlsx", b"not a workbook", "cannot read the file"),
-    ("sales.parquet", b"not parquet", "cannot read the file"),
-    ("sales.csv", "date,sku,qty\n2024-01-01,A,1\n".encode("utf-16"), "cannot"),
-])
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("sales.csv", b"", "empty"),
+        ("sales.csv.gz", b"not gzip at all", "cannot read the file"),
+        ("sales.xlsx", b"not a workbook", "cannot read the file"),
+        ("sales.parquet", b"not parquet", "cannot read the file"),
+        ("sales.csv", "date,sku,qty\n2024-01-01,A,1\n".encode("utf-16"), "cannot"),
+    ],
+)
 def test_an_unreadable_file_is_a_schema_error_naming_it(
     tmp_path: Path, name: str, content: bytes, message: str
 ) -> None:

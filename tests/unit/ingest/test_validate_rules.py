@@ -23,45 +23,105 @@ BAD_ROWS = [
     ("sales", "date,sku,qty\n2024-01-01,A,1\n2024-01-02,A,three\n", "qty", "three", "qty is not a number"),
     ("sales", "date,sku,qty\n2024-01-01,A,1\n2024-01-02,A,inf\n", "qty", "inf", "not a finite number"),
     ("sales", "date,sku,qty,price\n2024-01-01,A,1,2\n2024-01-02,A,1,-2\n", "price", "-2", "price is negative"),
-    ("sales", "date,sku,qty,on_promotion\n2024-01-01,A,1,0\n2024-01-02,A,1,maybe\n", "on_promotion", "maybe",
-     "must be 0 or 1"),
+    (
+        "sales",
+        "date,sku,qty,on_promotion\n2024-01-01,A,1,0\n2024-01-02,A,1,maybe\n",
+        "on_promotion",
+        "maybe",
+        "must be 0 or 1",
+    ),
     ("inventory", "date,sku,on_hand\n2024-01-01,A,1\n2024-01-02,A,-5\n", "on_hand", "-5", "on_hand is negative"),
     ("items", "sku,pack_size\nA,6\nB,0\n", "pack_size", "0", "greater than 0"),
     ("items", "sku,service_level\nA,0.95\nB,1.5\n", "service_level", "1.5", "above 1"),
     ("items", "sku,moq\nA,1\nB,-1\n", "moq", "-1", "moq is negative"),
-    ("promotions", "sku,start_date,end_date,discount\nA,2024-01-01,2024-01-05,0.1\nB,2024-01-01,2024-01-05,2\n",
-     "discount", "2", "above 1"),
-    ("promotions", "sku,start_date,end_date\nA,2024-01-01,2024-01-05\nB,2024-01-05,2024-01-01\n", "end_date",
-     "2024-01-01", "end_date is before start_date"),
+    (
+        "promotions",
+        "sku,start_date,end_date,discount\nA,2024-01-01,2024-01-05,0.1\nB,2024-01-01,2024-01-05,2\n",
+        "discount",
+        "2",
+        "above 1",
+    ),
+    (
+        "promotions",
+        "sku,start_date,end_date\nA,2024-01-01,2024-01-05\nB,2024-01-05,2024-01-01\n",
+        "end_date",
+        "2024-01-01",
+        "end_date is before start_date",
+    ),
     ("events", "date,name\n2024-01-01,New Year\n2024-01-02,\n", "name", "", "name is empty"),
-    ("purchase_orders", "po_id,sku,qty,order_date\nP1,A,5,2024-01-01\nP2,A,0,2024-01-01\n", "qty", "0",
-     "greater than 0"),
-    ("purchase_orders", "po_id,sku,qty,order_date,line_no\nP1,A,5,2024-01-01,1\nP2,A,5,2024-01-01,1.5\n",
-     "line_no", "1.5", "whole number"),
-    ("purchase_orders", "po_id,sku,qty,order_date,status\nP1,A,5,2024-01-01,open\nP2,A,5,2024-01-01,lost\n",
-     "status", "lost", "must be one of open, received, cancelled"),
-    ("purchase_orders",
-     "po_id,sku,qty,order_date,received_date\nP1,A,5,2024-01-05,2024-01-09\nP2,A,5,2024-01-05,2024-01-02\n",
-     "received_date", "2024-01-02", "received_date is before order_date"),
-    ("purchase_orders",
-     "po_id,sku,qty,order_date,promised_date\nP1,A,5,2024-01-05,2024-01-09\nP2,A,5,2024-01-05,2024-01-01\n",
-     "promised_date", "2024-01-01", "promised_date is before order_date"),
-    ("purchase_orders", "po_id,sku,qty,order_date,status\nP1,A,5,2024-01-05,open\nP2,A,5,2024-01-05,received\n",
-     "received_date", "", "status is received but received_date is empty"),
-    ("purchase_orders",
-     "po_id,sku,qty,order_date,received_date,status\nP1,A,5,2024-01-05,,open\nP2,A,5,2024-01-05,2024-01-07,open\n",
-     "status", "open", "status is open but received_date is filled"),
+    (
+        "purchase_orders",
+        "po_id,sku,qty,order_date\nP1,A,5,2024-01-01\nP2,A,0,2024-01-01\n",
+        "qty",
+        "0",
+        "greater than 0",
+    ),
+    (
+        "purchase_orders",
+        "po_id,sku,qty,order_date,line_no\nP1,A,5,2024-01-01,1\nP2,A,5,2024-01-01,1.5\n",
+        "line_no",
+        "1.5",
+        "whole number",
+    ),
+    (
+        "purchase_orders",
+        "po_id,sku,qty,order_date,status\nP1,A,5,2024-01-01,open\nP2,A,5,2024-01-01,lost\n",
+        "status",
+        "lost",
+        "must be one of open, received, cancelled",
+    ),
+    (
+        "purchase_orders",
+        "po_id,sku,qty,order_date,received_date\nP1,A,5,2024-01-05,2024-01-09\nP2,A,5,2024-01-05,2024-01-02\n",
+        "received_date",
+        "2024-01-02",
+        "received_date is before order_date",
+    ),
+    (
+        "purchase_orders",
+        "po_id,sku,qty,order_date,promised_date\nP1,A,5,2024-01-05,2024-01-09\nP2,A,5,2024-01-05,2024-01-01\n",
+        "promised_date",
+        "2024-01-01",
+        "promised_date is before order_date",
+    ),
+    (
+        "purchase_orders",
+        "po_id,sku,qty,order_date,status\nP1,A,5,2024-01-05,open\nP2,A,5,2024-01-05,received\n",
+        "received_date",
+        "",
+        "status is received but received_date is empty",
+    ),
+    (
+        "purchase_orders",
+        "po_id,sku,qty,order_date,received_date,status\nP1,A,5,2024-01-05,,open\nP2,A,5,2024-01-05,2024-01-07,open\n",
+        "status",
+        "open",
+        "status is open but received_date is filled",
+    ),
     ("items", "sku,name\nA,Widget\nA,Other name\n", "sku", "A", "also on line 2"),
     ("inventory", "date,sku,on_hand\n2024-01-01,A,4\n2024-01-01,A,5\n", "on_hand", "5", "different count"),
-    ("purchase_orders", "po_id,sku,qty,order_date,line_no\nP1,A,5,2024-01-01,1\nP1,B,5,2024-01-01,1\n", "line_no",
-     "1", "same line_no"),
-    ("sales", "date,sku,qty\n2024-01-01,A,1\n2024-01-02,A,1,extra\n", "", "2024-01-02,A,1,extra",
-     "the line has 4 fields but the header has 3"),
+    (
+        "purchase_orders",
+        "po_id,sku,qty,order_date,line_no\nP1,A,5,2024-01-01,1\nP1,B,5,2024-01-01,1\n",
+        "line_no",
+        "1",
+        "same line_no",
+    ),
+    (
+        "sales",
+        "date,sku,qty\n2024-01-01,A,1\n2024-01-02,A,1,extra\n",
+        "",
+        "2024-01-02,A,1,extra",
+        "the line has 4 fields but the header has 3",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("table", "text", "column", "value", "reason"), BAD_ROWS,
-                         ids=[f"{t}-{c or 'line'}-{r[:24]}" for t, _, c, _, r in BAD_ROWS])
+@pytest.mark.parametrize(
+    ("table", "text", "column", "value", "reason"),
+    BAD_ROWS,
+    ids=[f"{t}-{c or 'line'}-{r[:24]}" for t, _, c, _, r in BAD_ROWS],
+)
 def test_a_bad_row_is_put_aside_with_line_column_value_and_reason(
     tmp_path: Path, table: str, text: str, column: str, value: str, reason: str
 ) -> None:
@@ -73,14 +133,17 @@ def test_a_bad_row_is_put_aside_with_line_column_value_and_reason(
     assert res.n_read == len(res.accepted) + len(res.rejected) + res.n_duplicates == 2
 
 
-@pytest.mark.parametrize(("column", "known", "table"), [("sku", "skus", "items"),
-                                                         ("location_id", "locations", "locations"),
-                                                         ("supplier_id", "suppliers", "suppliers")])
+@pytest.mark.parametrize(
+    ("column", "known", "table"),
+    [("sku", "skus", "items"), ("location_id", "locations", "locations"), ("supplier_id", "suppliers", "suppliers")],
+)
 def test_a_reference_to_an_unknown_code_is_put_aside(tmp_path: Path, column: str, known: str, table: str) -> None:
-    text = ("po_id,sku,qty,order_date,location_id,supplier_id\n"
-            "P1,K,5,2024-01-01,K,K\n"
-            f"P2,{'X' if column == 'sku' else 'K'},5,2024-01-01,{'X' if column == 'location_id' else 'K'},"
-            f"{'X' if column == 'supplier_id' else 'K'}\n")
+    text = (
+        "po_id,sku,qty,order_date,location_id,supplier_id\n"
+        "P1,K,5,2024-01-01,K,K\n"
+        f"P2,{'X' if column == 'sku' else 'K'},5,2024-01-01,{'X' if column == 'location_id' else 'K'},"
+        f"{'X' if column == 'supplier_id' else 'K'}\n"
+    )
     refs = References(skus=frozenset({"K"}), locations=frozenset({"K"}), suppliers=frozenset({"K"}))
     res = validate_text(tmp_path, "purchase_orders", text, refs)
     bad = reject_at(res, 3)
@@ -124,10 +187,12 @@ def test_line_numbers_stay_exact_across_blank_and_malformed_lines(tmp_path: Path
 
 
 def test_cells_are_parsed_like_a_spreadsheet_user_expects(tmp_path: Path) -> None:
-    text = ('date,sku,qty,on_promotion,price\n'
-            '2024/01/05, A ,"1,234",是,1.5\n'
-            '2024-01-06T10:30:00,B,2,yes,\n'
-            '2024-1-7,C,-3,0,0\n')
+    text = (
+        "date,sku,qty,on_promotion,price\n"
+        '2024/01/05, A ,"1,234",是,1.5\n'
+        "2024-01-06T10:30:00,B,2,yes,\n"
+        "2024-1-7,C,-3,0,0\n"
+    )
     res = validate_text(tmp_path, "sales", text)
     assert res.rejected.empty
     acc = res.accepted
@@ -139,8 +204,11 @@ def test_cells_are_parsed_like_a_spreadsheet_user_expects(tmp_path: Path) -> Non
 
 
 def test_columns_have_the_documented_dtypes_and_defaults(tmp_path: Path) -> None:
-    res = validate_text(tmp_path, "purchase_orders",
-                        "po_id,sku,qty,order_date,received_date\nP1,A,5,2024-01-01,2024-01-04\nP1,B,6,2024-01-01,\n")
+    res = validate_text(
+        tmp_path,
+        "purchase_orders",
+        "po_id,sku,qty,order_date,received_date\nP1,A,5,2024-01-01,2024-01-04\nP1,B,6,2024-01-01,\n",
+    )
     acc = res.accepted
     assert str(acc["order_date"].dtype) == "datetime64[ns]" and acc["qty"].dtype == np.float64
     assert acc["sku"].dtype == object and acc["location_id"].tolist() == ["MAIN", "MAIN"]

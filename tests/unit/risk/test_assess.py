@@ -19,8 +19,7 @@ KEY = [("SKU-1", "WH1")]
 
 
 def _assess(ds, *, rate: float = 2.0, lead: FakeLeadTimes | None = None, **kw):  # type: ignore[no-untyped-def]
-    return assess_risk(ds, as_of=AS_OF, forecast=fake_forecast(KEY, [rate]), lead_times=lead or FakeLeadTimes(),
-                       **kw)
+    return assess_risk(ds, as_of=AS_OF, forecast=fake_forecast(KEY, [rate]), lead_times=lead or FakeLeadTimes(), **kw)
 
 
 def test_the_frame_starts_with_the_contract_columns() -> None:
@@ -79,8 +78,10 @@ def test_probability_does_not_rise_with_more_stock() -> None:
 
 
 def test_probability_does_not_fall_with_a_longer_lead_time() -> None:
-    probs = [_assess(make_risk_dataset(on_hand=25.0, lead_time_days=lt)).iloc[0]["stockout_probability"]
-             for lt in (1, 5, 10, 20)]
+    probs = [
+        _assess(make_risk_dataset(on_hand=25.0, lead_time_days=lt)).iloc[0]["stockout_probability"]
+        for lt in (1, 5, 10, 20)
+    ]
     assert all(b >= a for a, b in itertools.pairwise(probs))
 
 
@@ -90,9 +91,11 @@ def test_one_horizon_for_all_overrides_the_lead_time() -> None:
 
 
 def test_category_thresholds_override_the_default() -> None:
-    strict = RiskRules(thresholds_by_category={"cat": RiskThresholds(critical_probability=1.0,
-                                                                     warning_probability=0.01,
-                                                                     watch_probability=0.0)})
+    strict = RiskRules(
+        thresholds_by_category={
+            "cat": RiskThresholds(critical_probability=1.0, warning_probability=0.01, watch_probability=0.0)
+        }
+    )
     a = _assess(make_risk_dataset(on_hand=22.0), rules=RulesConfig(risk=strict)).iloc[0]
     assert a["level"] == "warning"
 
@@ -105,11 +108,25 @@ def test_suggested_order_reaches_the_order_up_to_level_in_whole_packs() -> None:
 
 
 def test_anomalies_become_reasons_for_the_skus_they_affect() -> None:
-    anomalies = pd.DataFrame([{
-        "kind": "lead_time_drift", "severity": "warning", "detected_on": AS_OF, "supplier_id": "SUP-1",
-        "sku": None, "location_id": None, "po_id": None, "started_on": AS_OF, "metric": "delay_days",
-        "expected": 0.0, "observed": 4.0, "detail": "SUP-1: median delay rose from 0 to 4 days",
-        "affected": "SKU-1@WH1"}])
+    anomalies = pd.DataFrame(
+        [
+            {
+                "kind": "lead_time_drift",
+                "severity": "warning",
+                "detected_on": AS_OF,
+                "supplier_id": "SUP-1",
+                "sku": None,
+                "location_id": None,
+                "po_id": None,
+                "started_on": AS_OF,
+                "metric": "delay_days",
+                "expected": 0.0,
+                "observed": 4.0,
+                "detail": "SUP-1: median delay rose from 0 to 4 days",
+                "affected": "SKU-1@WH1",
+            }
+        ]
+    )
     a = _assess(make_risk_dataset(on_hand=5.0), anomalies=anomalies).iloc[0]
     assert "lead_time_drift" in a["reasons"].split(";")
     assert "median delay" in json.loads(a["reason_details"])["lead_time_drift"][0]["detail"]
@@ -118,8 +135,9 @@ def test_anomalies_become_reasons_for_the_skus_they_affect() -> None:
 def test_many_skus_are_assessed_in_chunks() -> None:
     keys = [("SKU-1", "WH1")] + [(f"X{i}", "WH1") for i in range(9)]
     fc = fake_forecast(keys, list(np.linspace(0, 3, 10)))
-    a = assess_risk(make_risk_dataset(), as_of=AS_OF, forecast=fc, lead_times=FakeLeadTimes(),
-                    rules=RiskRules(chunk_series=3))
+    a = assess_risk(
+        make_risk_dataset(), as_of=AS_OF, forecast=fc, lead_times=FakeLeadTimes(), rules=RiskRules(chunk_series=3)
+    )
     assert len(a) == 10 and a["sku"].is_unique
     assert (a.loc[a["sku"] != "SKU-1", "on_hand"] == 0).all()
 
@@ -135,8 +153,12 @@ def test_a_long_out_of_stock_series_without_observed_demand_borrows_its_skus_dem
 
     def run(censored_wh2: int) -> pd.DataFrame:
         fc = fake_forecast(keys, [2.0, 0.0])
-        fc = dataclasses.replace(fc, series=fc.series.assign(mean_daily_demand=[2.0, 0.0],
-                                                             censored_days=[0, censored_wh2], history_days=[100, 100]))
+        fc = dataclasses.replace(
+            fc,
+            series=fc.series.assign(
+                mean_daily_demand=[2.0, 0.0], censored_days=[0, censored_wh2], history_days=[100, 100]
+            ),
+        )
         a = assess_risk(make_risk_dataset(), as_of=AS_OF, forecast=fc, lead_times=FakeLeadTimes())
         return a.set_index("location_id")
 

@@ -30,8 +30,16 @@ def _run(ds, **kw):  # type: ignore[no-untyped-def]
     def lead_fn(d, *, as_of):  # type: ignore[no-untyped-def]
         return FakeLeadTimes()
 
-    out = run_backtest(ds, start="2024-03-17", end="2024-03-31", every_days=7, forecast_fn=forecast_fn,
-                       lead_time_fn=lead_fn, rules=NO_LEARNING, **kw)
+    out = run_backtest(
+        ds,
+        start="2024-03-17",
+        end="2024-03-31",
+        every_days=7,
+        forecast_fn=forecast_fn,
+        lead_time_fn=lead_fn,
+        rules=NO_LEARNING,
+        **kw,
+    )
     return out, calls
 
 
@@ -66,8 +74,15 @@ def test_rolling_a_forecast_drops_the_days_already_past() -> None:
 
 def test_labels_exist_only_once_the_interval_has_passed() -> None:
     ds = make_risk_dataset(on_hand=10.0, count_date="2024-03-10")
-    hist = pd.DataFrame({"as_of": pd.to_datetime(["2024-03-10", "2024-03-24"]), "sku": "SKU-1", "location_id": "WH1",
-                         "on_hand": [10.0, 0.0], "horizon_days": [14, 14]})
+    hist = pd.DataFrame(
+        {
+            "as_of": pd.to_datetime(["2024-03-10", "2024-03-24"]),
+            "sku": "SKU-1",
+            "location_id": "WH1",
+            "on_hand": [10.0, 0.0],
+            "horizon_days": [14, 14],
+        }
+    )
     lab = realised_stockouts(ds, hist, as_of=pd.Timestamp("2024-03-31"))
     # only the checkpoint of 10 March has a known outcome on 31 March: 10 units at 2/day run out on day 6
     assert lab["as_of"].tolist() == [pd.Timestamp("2024-03-10")]
@@ -76,8 +91,15 @@ def test_labels_exist_only_once_the_interval_has_passed() -> None:
 
 def test_no_stockout_label_when_stock_covers_the_interval() -> None:
     ds = make_risk_dataset(on_hand=100.0, count_date="2024-03-10")
-    hist = pd.DataFrame({"as_of": [pd.Timestamp("2024-03-10")], "sku": "SKU-1", "location_id": "WH1",
-                         "on_hand": [100.0], "horizon_days": [14]})
+    hist = pd.DataFrame(
+        {
+            "as_of": [pd.Timestamp("2024-03-10")],
+            "sku": "SKU-1",
+            "location_id": "WH1",
+            "on_hand": [100.0],
+            "horizon_days": [14],
+        }
+    )
     assert realised_stockouts(ds, hist, as_of=pd.Timestamp("2024-03-31"))["label"].tolist() == [0]
 
 
@@ -90,6 +112,16 @@ def test_future_rows_do_not_change_the_backtest() -> None:
     def lead_fn(d, *, as_of):  # type: ignore[no-untyped-def]
         return FakeLeadTimes()
 
-    runs = [run_backtest(make_risk_dataset(future_rows=f), start="2024-03-24", end="2024-03-31", every_days=7,
-                         forecast_fn=forecast_fn, lead_time_fn=lead_fn, rules=NO_LEARNING) for f in (False, True)]
+    runs = [
+        run_backtest(
+            make_risk_dataset(future_rows=f),
+            start="2024-03-24",
+            end="2024-03-31",
+            every_days=7,
+            forecast_fn=forecast_fn,
+            lead_time_fn=lead_fn,
+            rules=NO_LEARNING,
+        )
+        for f in (False, True)
+    ]
     pd.testing.assert_frame_equal(runs[0], runs[1])

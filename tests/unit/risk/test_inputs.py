@@ -9,13 +9,19 @@ from stockwarden.risk.inputs import censored_demand_rows
 
 
 def _series() -> pd.DataFrame:
-    return pd.DataFrame({"sku": ["A", "A", "A", "A", "B"], "location_id": ["L1", "L2", "L3", "L4", "L1"],
-                         "mean_daily_demand": [0.0, 1.0, 3.0, 2.0, 0.0]})
+    return pd.DataFrame(
+        {
+            "sku": ["A", "A", "A", "A", "B"],
+            "location_id": ["L1", "L2", "L3", "L4", "L1"],
+            "mean_daily_demand": [0.0, 1.0, 3.0, 2.0, 0.0],
+        }
+    )
 
 
 def _frame(censored_share: list[float]) -> pd.DataFrame:
-    return pd.DataFrame({"sku": ["A", "A", "A", "A", "B", "A"], "forecast_row": [0, 1, 2, 3, 4, -1],
-                         "censored_share": censored_share})
+    return pd.DataFrame(
+        {"sku": ["A", "A", "A", "A", "B", "A"], "forecast_row": [0, 1, 2, 3, 4, -1], "censored_share": censored_share}
+    )
 
 
 def test_a_mostly_censored_series_without_demand_takes_the_median_location_of_its_sku() -> None:

@@ -14,16 +14,33 @@ def _rows(n: int, seed: int = 0) -> pd.DataFrame:
     horizon = rng.choice([10, 14, 21], n)
     p_proj = np.clip(1 - cover / 30 + rng.normal(0, 0.2, n), 0, 1)
     label = (rng.random(n) < np.clip(1.2 - cover / horizon, 0.02, 0.98)).astype(int)
-    return pd.DataFrame({
-        "as_of": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 20, n) * 7, unit="D"),
-        "projection_probability": p_proj, "p_before_expedite": p_proj / 2, "p_stockout_learned_interval": p_proj,
-        "days_of_cover": cover, "inventory_position": cover * 2, "on_hand": cover * 2, "on_order": 0.0,
-        "mean_daily_forecast": 2.0, "recent_daily_sales": 2.0, "protection_cv": 0.4, "horizon_days": horizon,
-        "lead_time_days": horizon - 7, "learned_lead_time_days": horizon - 7, "supplier_on_time_rate": 0.9,
-        "supplier_mean_delay_days": 0.5, "max_days_overdue": 0.0, "expected_short": 0.0, "reasons": "",
-        "sku": rng.choice(["A", "B"], n), "days_since_last_sale": 1.0, "censored_share": 0.1,
-        "label": label,
-    })
+    return pd.DataFrame(
+        {
+            "as_of": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 20, n) * 7, unit="D"),
+            "projection_probability": p_proj,
+            "p_before_expedite": p_proj / 2,
+            "p_stockout_learned_interval": p_proj,
+            "days_of_cover": cover,
+            "inventory_position": cover * 2,
+            "on_hand": cover * 2,
+            "on_order": 0.0,
+            "mean_daily_forecast": 2.0,
+            "recent_daily_sales": 2.0,
+            "protection_cv": 0.4,
+            "horizon_days": horizon,
+            "lead_time_days": horizon - 7,
+            "learned_lead_time_days": horizon - 7,
+            "supplier_on_time_rate": 0.9,
+            "supplier_mean_delay_days": 0.5,
+            "max_days_overdue": 0.0,
+            "expected_short": 0.0,
+            "reasons": "",
+            "sku": rng.choice(["A", "B"], n),
+            "days_since_last_sale": 1.0,
+            "censored_share": 0.1,
+            "label": label,
+        }
+    )
 
 
 def test_features_are_finite_where_inputs_are() -> None:

@@ -20,8 +20,9 @@ from stockwarden.risk.policy import (
 def test_golden_safety_stock_with_lead_time_variability() -> None:
     # Chopra & Meindl, "Supply Chain Management", safety inventory with uncertain lead time:
     # weekly demand 2,500 (sd 500), lead time 7 weeks (sd 7 weeks), CSL 90% -> sigma_L = 17,550, SS = 22,491.
-    ss = normal_safety_stock(service_level=0.90, mean_daily_demand=2500, sd_daily_demand=500, lead_time_days=7,
-                             sd_lead_time_days=7)
+    ss = normal_safety_stock(
+        service_level=0.90, mean_daily_demand=2500, sd_daily_demand=500, lead_time_days=7, sd_lead_time_days=7
+    )
     assert float(ss) == pytest.approx(22_491, abs=1)
 
 
@@ -57,8 +58,9 @@ def test_simulated_policy_agrees_with_the_normal_formula_for_normal_demand() -> 
     paths = rng.normal(100.0, 20.0, (1, 20_000, 14))
     pmf = np.zeros((1, 15))
     pmf[0, 7] = 1.0
-    pol = simulated_policy(demand_paths=paths, lead_time_pmf=pmf, review_period_days=np.array([7]),
-                           service_level=np.array([0.95]))
+    pol = simulated_policy(
+        demand_paths=paths, lead_time_pmf=pmf, review_period_days=np.array([7]), service_level=np.array([0.95])
+    )
     expect_ss = normal_safety_stock(service_level=0.95, mean_daily_demand=100, sd_daily_demand=20, lead_time_days=14)
     assert pol.safety_stock[0] == pytest.approx(float(expect_ss), rel=0.08)
     assert pol.reorder_point[0] == pytest.approx(700 + float(service_factor(0.95)) * 20 * np.sqrt(7), rel=0.02)
@@ -71,10 +73,12 @@ def test_random_lead_times_need_more_safety_stock() -> None:
     fixed[0, 7] = 1.0
     spread = np.zeros((1, 15))
     spread[0, [4, 7, 10]] = 1 / 3
-    a = simulated_policy(demand_paths=paths, lead_time_pmf=fixed, review_period_days=np.array([7]),
-                         service_level=np.array([0.95]))
-    b = simulated_policy(demand_paths=paths, lead_time_pmf=spread, review_period_days=np.array([7]),
-                         service_level=np.array([0.95]))
+    a = simulated_policy(
+        demand_paths=paths, lead_time_pmf=fixed, review_period_days=np.array([7]), service_level=np.array([0.95])
+    )
+    b = simulated_policy(
+        demand_paths=paths, lead_time_pmf=spread, review_period_days=np.array([7]), service_level=np.array([0.95])
+    )
     assert b.safety_stock[0] > a.safety_stock[0]
 
 
@@ -86,16 +90,23 @@ def test_safety_stock_is_non_decreasing_in_the_service_level(a: float, b: float,
     paths = np.concatenate([paths, paths])
     pmf = np.zeros((2, 10))
     pmf[:, 5] = 1.0
-    pol = simulated_policy(demand_paths=paths, lead_time_pmf=pmf, review_period_days=np.array([7, 7]),
-                           service_level=np.array([lo, hi]), service_measure=measure)
+    pol = simulated_policy(
+        demand_paths=paths,
+        lead_time_pmf=pmf,
+        review_period_days=np.array([7, 7]),
+        service_level=np.array([lo, hi]),
+        service_measure=measure,
+    )
     assert pol.safety_stock[1] >= pol.safety_stock[0]
     assert pol.order_up_to[1] >= pol.order_up_to[0]
-    ss = normal_safety_stock(service_level=np.array([lo, hi]), mean_daily_demand=3, sd_daily_demand=2,
-                             lead_time_days=5, sd_lead_time_days=1)
+    ss = normal_safety_stock(
+        service_level=np.array([lo, hi]), mean_daily_demand=3, sd_daily_demand=2, lead_time_days=5, sd_lead_time_days=1
+    )
     assert ss[1] >= ss[0]
 
 
 def test_orders_are_rounded_up_to_packs_and_the_moq() -> None:
-    got = round_order_qty(np.array([0.0, 1.0, 13.0, -4.0]), pack_size=np.array([6.0, 6.0, 6.0, 6.0]),
-                          moq=np.array([12.0, 12.0, 0.0, 0.0]))
+    got = round_order_qty(
+        np.array([0.0, 1.0, 13.0, -4.0]), pack_size=np.array([6.0, 6.0, 6.0, 6.0]), moq=np.array([12.0, 12.0, 0.0, 0.0])
+    )
     assert got.tolist() == [0.0, 12.0, 18.0, 0.0]

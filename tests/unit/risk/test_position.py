@@ -9,8 +9,11 @@ from stockwarden.risk.position import compute_positions, open_purchase_orders
 
 
 def test_an_older_count_is_rolled_forward_by_sales_and_receipts() -> None:
-    po = open_po(30.0, ordered="2024-03-20", promised="2024-03-29") | {"received_date": "2024-03-29",
-                                                                       "received_qty": 25.0, "status": "received"}
+    po = open_po(30.0, ordered="2024-03-20", promised="2024-03-29") | {
+        "received_date": "2024-03-29",
+        "received_qty": 25.0,
+        "status": "received",
+    }
     ds = make_risk_dataset(on_hand=20.0, count_date="2024-03-27", open_po=[po])
     pos = compute_positions(ds, as_of=AS_OF).iloc[0]
     # sales of 2/day on 28..31 March (4 days) and a short receipt of 25 on the 29th
@@ -27,8 +30,11 @@ def test_rolled_stock_never_goes_below_zero() -> None:
 
 
 def test_open_orders_follow_as_of_semantics() -> None:
-    received_later = open_po(10.0, po_id="PO-LATER") | {"received_date": "2024-04-02", "received_qty": 10.0,
-                                                         "status": "received"}
+    received_later = open_po(10.0, po_id="PO-LATER") | {
+        "received_date": "2024-04-02",
+        "received_qty": 10.0,
+        "status": "received",
+    }
     cancelled = open_po(10.0, po_id="PO-CANC") | {"status": "cancelled"}
     ordered_later = open_po(10.0, po_id="PO-FUTURE", ordered="2024-04-01")
     ds = make_risk_dataset(open_po=[open_po(40.0), received_later, cancelled, ordered_later])

@@ -168,5 +168,7 @@ def check_channels(channels: Sequence[NotifyChannel]) -> None:
             raise ConfigError(f"notify.channels: the name {channel.name!r} is used twice; names must be unique")
         seen.add(channel.name)
         if not apprise.Apprise().add(channel.url):
-            raise ConfigError(f"notify.channels {channel.name!r}: apprise does not understand the URL "
-                              f"{redact(channel.url)} (see https://github.com/caronc/apprise/wiki)")
+            raise ConfigError(
+                f"notify.channels {channel.name!r}: apprise does not understand the URL "
+                f"{redact(channel.url)} (see https://github.com/caronc/apprise/wiki)"
+            )

@@ -93,29 +93,49 @@ def compose_messages(
             continue
         lang = channel.language
         if channel.immediate_critical:
-            urgent = [it for it in mine
-                      if it.alert.level is AlertLevel.CRITICAL or it.reason is NotifyReason.ESCALATED]
+            urgent = [it for it in mine if it.alert.level is AlertLevel.CRITICAL or it.reason is NotifyReason.ESCALATED]
             for it in urgent[: rules.immediate_max_per_run]:
                 key = f"immediate:{channel.name}:log{it.log_id}"
-                body = "\n".join([text.alert_line(lang, it.alert, it.reason, link=_link(rules, it.alert),
-                                   order=_order(orders, it.alert)),
-                                  text.ref_line(key)])
-                messages.append(OutboxMessage(
-                    idempotency_key=key, channel=channel.name, kind="immediate",
-                    title=text.immediate_title(lang, it.alert, it.reason), body=body,
-                    alert_ids=(_id(it.alert),), run_id=run_id))
+                body = "\n".join(
+                    [
+                        text.alert_line(
+                            lang, it.alert, it.reason, link=_link(rules, it.alert), order=_order(orders, it.alert)
+                        ),
+                        text.ref_line(key),
+                    ]
+                )
+                messages.append(
+                    OutboxMessage(
+                        idempotency_key=key,
+                        channel=channel.name,
+                        kind="immediate",
+                        title=text.immediate_title(lang, it.alert, it.reason),
+                        body=body,
+                        alert_ids=(_id(it.alert),),
+                        run_id=run_id,
+                    )
+                )
         shown = mine[: rules.digest_max_alerts]
-        lines = [text.alert_line(lang, it.alert, it.reason, link=_link(rules, it.alert),
-                                   order=_order(orders, it.alert)) for it in shown]
+        lines = [
+            text.alert_line(lang, it.alert, it.reason, link=_link(rules, it.alert), order=_order(orders, it.alert))
+            for it in shown
+        ]
         if len(mine) > len(shown):
             lines.append(text.more_line(lang, len(mine) - len(shown)))
         key = f"digest:{channel.name}:run{run_id}{batch}"
         lines.append(text.ref_line(key))
-        messages.append(OutboxMessage(
-            idempotency_key=key, channel=channel.name, kind="digest",
-            title=text.digest_title(lang, count=len(mine), as_of=as_of), body="\n".join(lines),
-            alert_ids=tuple(_id(it.alert) for it in mine), run_id=run_id,
-            not_before=quiet_hours_end(channel.quiet_hours or rules.quiet_hours, now=now, timezone=rules.timezone)))
+        messages.append(
+            OutboxMessage(
+                idempotency_key=key,
+                channel=channel.name,
+                kind="digest",
+                title=text.digest_title(lang, count=len(mine), as_of=as_of),
+                body="\n".join(lines),
+                alert_ids=tuple(_id(it.alert) for it in mine),
+                run_id=run_id,
+                not_before=quiet_hours_end(channel.quiet_hours or rules.quiet_hours, now=now, timezone=rules.timezone),
+            )
+        )
     return messages
 
 

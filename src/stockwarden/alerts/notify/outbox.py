@@ -114,13 +114,20 @@ def deliver_due(
             notifier.send(url, message)
         except NotifyError as exc:
             is_last = message.attempts >= rules.max_attempts or url is None
-            delay = retry_delay_seconds(message.attempts, base_seconds=rules.retry_base_seconds,
-                                        max_seconds=rules.retry_max_seconds)
+            delay = retry_delay_seconds(
+                message.attempts, base_seconds=rules.retry_base_seconds, max_seconds=rules.retry_max_seconds
+            )
             retry_at = None if is_last else now + dt.timedelta(seconds=delay)
             store.mark_failed(message.message_id, now=now, error=str(exc), retry_at=retry_at)
             (report.dead if is_last else report.retrying).append(message.idempotency_key)
-            log.warning("notify.failed", code="SW-E601", key=message.idempotency_key, attempt=message.attempts,
-                        error=str(exc), retry_at=retry_at.isoformat() if retry_at else None)
+            log.warning(
+                "notify.failed",
+                code="SW-E601",
+                key=message.idempotency_key,
+                attempt=message.attempts,
+                error=str(exc),
+                retry_at=retry_at.isoformat() if retry_at else None,
+            )
             continue
         store.mark_sent(message.message_id, now=now)
         report.sent.append(message.idempotency_key)

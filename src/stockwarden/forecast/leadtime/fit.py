@@ -182,12 +182,21 @@ def estimate_lead_times(
         p = (s_ws[i] + k * g_short[0]) / (s_wk[i] + k) if s_wk[i] + k > 0 else g_short[0]
         f = (s_wsr[i] + k * g_short[1]) / (s_ws[i] + k) if s_ws[i] + k > 0 else g_short[1]
         shorts.append((p, f))
-        keys[(sup, None)] = _Resolved(b.add(lead_body), b.add(delay_body), len(shorts) - 1,
-                                      str(LeadTimeSource.SUPPLIER_HISTORY))
+        keys[(sup, None)] = _Resolved(
+            b.add(lead_body), b.add(delay_body), len(shorts) - 1, str(LeadTimeSource.SUPPLIER_HISTORY)
+        )
         sup_bodies[sup] = (lead_body, delay_body, (p, f))
-        table_rows.append({"level": str(LeadTimeLevel.SUPPLIER), "supplier_id": sup, "sku": None,
-                           "po_count": int(s_counts[i]), **_stats(b, lead_body, delay_body),
-                           "short_delivery_rate": p, "source": str(LeadTimeSource.SUPPLIER_HISTORY)})
+        table_rows.append(
+            {
+                "level": str(LeadTimeLevel.SUPPLIER),
+                "supplier_id": sup,
+                "sku": None,
+                "po_count": int(s_counts[i]),
+                **_stats(b, lead_body, delay_body),
+                "short_delivery_rate": p,
+                "source": str(LeadTimeSource.SUPPLIER_HISTORY),
+            }
+        )
     # Suppliers without enough history: their fallback, marked.
     counts_by_sup = dict(zip(s_names, s_counts, strict=True))
     for sup in sorted(set(sup_nominal) | set(s_names)):
@@ -195,9 +204,17 @@ def estimate_lead_times(
             continue
         pkey = f"{LeadTimeSource.SUPPLIER_NOMINAL}:{sup}" if sup in sup_nominal else str(LeadTimeSource.DEFAULT)
         lead_body, delay_body = bodies[pkey]
-        table_rows.append({"level": str(LeadTimeLevel.SUPPLIER), "supplier_id": sup, "sku": None,
-                           "po_count": int(counts_by_sup.get(sup, 0)), **_stats(b, lead_body, delay_body),
-                           "short_delivery_rate": g_short[0], "source": nominal[pkey][3]})
+        table_rows.append(
+            {
+                "level": str(LeadTimeLevel.SUPPLIER),
+                "supplier_id": sup,
+                "sku": None,
+                "po_count": int(counts_by_sup.get(sup, 0)),
+                **_stats(b, lead_body, delay_body),
+                "short_delivery_rate": g_short[0],
+                "source": nominal[pkey][3],
+            }
+        )
 
     # Supplier x SKU level, shrunk toward the supplier's.
     pair = h["supplier_id"] + "\x1f" + h["sku"]
@@ -220,17 +237,34 @@ def estimate_lead_times(
             p = (p_ws[i] + k * ps) / (p_wk[i] + k) if p_wk[i] + k > 0 else ps
             f = (p_wsr[i] + k * pf) / (p_ws[i] + k) if p_ws[i] + k > 0 else pf
             shorts.append((p, f))
-            keys[(sup, sku)] = _Resolved(b.add(lead_body), b.add(delay_body), len(shorts) - 1,
-                                         str(LeadTimeSource.SUPPLIER_SKU_HISTORY))
-            table_rows.append({"level": str(LeadTimeLevel.SUPPLIER_SKU), "supplier_id": sup, "sku": sku,
-                               "po_count": int(p_counts[i]), **_stats(b, lead_body, delay_body),
-                               "short_delivery_rate": p, "source": str(LeadTimeSource.SUPPLIER_SKU_HISTORY)})
+            keys[(sup, sku)] = _Resolved(
+                b.add(lead_body), b.add(delay_body), len(shorts) - 1, str(LeadTimeSource.SUPPLIER_SKU_HISTORY)
+            )
+            table_rows.append(
+                {
+                    "level": str(LeadTimeLevel.SUPPLIER_SKU),
+                    "supplier_id": sup,
+                    "sku": sku,
+                    "po_count": int(p_counts[i]),
+                    **_stats(b, lead_body, delay_body),
+                    "short_delivery_rate": p,
+                    "source": str(LeadTimeSource.SUPPLIER_SKU_HISTORY),
+                }
+            )
 
     table = pd.DataFrame(table_rows, columns=list(LEADTIME_TABLE_COLUMNS))
     if len(table):
         table = table.sort_values(["supplier_id", "level", "sku"], na_position="first", kind="stable")
     table = table.reset_index(drop=True).astype({"po_count": "int64"})
     return LeadTimeModel(
-        as_of=d, rules=r, value_lo=b.lo, pmfs=np.vstack(b.rows), body_max=np.array(b.body_max),
-        short=np.array(shorts, dtype=float), keys=keys, nominal=nominal, item_nominal=item_nominal, table=table,
+        as_of=d,
+        rules=r,
+        value_lo=b.lo,
+        pmfs=np.vstack(b.rows),
+        body_max=np.array(b.body_max),
+        short=np.array(shorts, dtype=float),
+        keys=keys,
+        nominal=nominal,
+        item_nominal=item_nominal,
+        table=table,
     )

@@ -224,8 +224,12 @@ class LeadTimeModel:
         rows = np.fromiter((r.short_row for r in res), dtype=np.int64, count=len(res))
         p, fill = self._short[rows, 0], self._short[rows, 1]
         return pd.DataFrame(
-            {"p_short": p, "fill_ratio_when_short": fill, "expected_fill_ratio": 1 - p * (1 - fill),
-             "source": [r.source for r in res]},
+            {
+                "p_short": p,
+                "fill_ratio_when_short": fill,
+                "expected_fill_ratio": 1 - p * (1 - fill),
+                "source": [r.source for r in res],
+            },
             index=keys.index,
         )
 
@@ -237,4 +241,3 @@ def _geometric(mean_days: float, max_days: int) -> np.ndarray:
     out = (1 - q) * q ** np.maximum(t - 1, 0)
     out[0] = 0.0
     return out  # type: ignore[no-any-return]
-

@@ -12,9 +12,20 @@ NOW = dt.datetime(2024, 5, 1, 6, 0, tzinfo=dt.UTC)
 
 
 def critical(i: int, p: float) -> NotifyItem:
-    alert = Alert(alert_id=i, kind=AlertKind.STOCKOUT_RISK, sku=f"SKU-{i}", location_id="WH1",
-                  level=AlertLevel.CRITICAL, state=AlertState.OPEN, stockout_probability=p, opened_at=NOW,
-                  updated_at=NOW, first_as_of=NOW.date(), last_as_of=NOW.date(), notified_level=AlertLevel.CRITICAL)
+    alert = Alert(
+        alert_id=i,
+        kind=AlertKind.STOCKOUT_RISK,
+        sku=f"SKU-{i}",
+        location_id="WH1",
+        level=AlertLevel.CRITICAL,
+        state=AlertState.OPEN,
+        stockout_probability=p,
+        opened_at=NOW,
+        updated_at=NOW,
+        first_as_of=NOW.date(),
+        last_as_of=NOW.date(),
+        notified_level=AlertLevel.CRITICAL,
+    )
     return NotifyItem(alert, NotifyReason.NEW, i)
 
 

@@ -15,13 +15,36 @@ from stockwarden.errors import ConfigError
 NOW = dt.datetime(2024, 5, 1, 6, 0, tzinfo=dt.UTC)
 
 
-def alert(alert_id: int, level: str, p: float, *, sku: str = "", loc: str = "WH1", category: str = "drinks",
-          roles: tuple[str, ...] = ("planner",)) -> Alert:
-    return Alert(alert_id=alert_id, kind=AlertKind.STOCKOUT_RISK, sku=sku or f"SKU-{alert_id}", location_id=loc,
-                 level=AlertLevel(level), state=AlertState.OPEN, stockout_probability=p, opened_at=NOW, updated_at=NOW,
-                 first_as_of=NOW.date(), last_as_of=NOW.date(), notified_level=AlertLevel(level),
-                 expected_stockout_date=dt.date(2024, 5, 9), reasons=("below_reorder_point", "supplier_late"),
-                 days_of_cover=3.5, suggested_order_qty=24, category=category, roles=roles)
+def alert(
+    alert_id: int,
+    level: str,
+    p: float,
+    *,
+    sku: str = "",
+    loc: str = "WH1",
+    category: str = "drinks",
+    roles: tuple[str, ...] = ("planner",),
+) -> Alert:
+    return Alert(
+        alert_id=alert_id,
+        kind=AlertKind.STOCKOUT_RISK,
+        sku=sku or f"SKU-{alert_id}",
+        location_id=loc,
+        level=AlertLevel(level),
+        state=AlertState.OPEN,
+        stockout_probability=p,
+        opened_at=NOW,
+        updated_at=NOW,
+        first_as_of=NOW.date(),
+        last_as_of=NOW.date(),
+        notified_level=AlertLevel(level),
+        expected_stockout_date=dt.date(2024, 5, 9),
+        reasons=("below_reorder_point", "supplier_late"),
+        days_of_cover=3.5,
+        suggested_order_qty=24,
+        category=category,
+        roles=roles,
+    )
 
 
 def items() -> list[NotifyItem]:
@@ -39,7 +62,9 @@ def channel(**kw) -> NotifyChannel:
 def test_one_digest_per_channel_lists_alerts_most_urgent_first_with_an_immediate_for_new_criticals():
     msgs = compose_messages(items(), rules=NotifyRules(channels=[channel()]), now=NOW, as_of=NOW.date(), run_id=7)
     assert [(m.kind, m.idempotency_key) for m in msgs] == [
-        ("immediate", "immediate:buyers:log12"), ("digest", "digest:buyers:run7")]
+        ("immediate", "immediate:buyers:log12"),
+        ("digest", "digest:buyers:run7"),
+    ]
     digest = msgs[1]
     assert digest.alert_ids == (2, 3, 1)
     lines = digest.body.splitlines()
@@ -50,13 +75,15 @@ def test_one_digest_per_channel_lists_alerts_most_urgent_first_with_an_immediate
 
 
 def test_channels_filter_by_level_category_location_and_role():
-    rules = NotifyRules(channels=[
-        channel(name="crit", levels=["critical"]),
-        channel(name="snacks", categories=["snacks"]),
-        channel(name="store", locations=["S1"], immediate_critical=False),
-        channel(name="managers", roles=["store_manager"], immediate_critical=False),
-        channel(name="nobody", roles=["supplier_manager"]),
-    ])
+    rules = NotifyRules(
+        channels=[
+            channel(name="crit", levels=["critical"]),
+            channel(name="snacks", categories=["snacks"]),
+            channel(name="store", locations=["S1"], immediate_critical=False),
+            channel(name="managers", roles=["store_manager"], immediate_critical=False),
+            channel(name="nobody", roles=["supplier_manager"]),
+        ]
+    )
     msgs = compose_messages(items(), rules=rules, now=NOW, as_of=NOW.date(), run_id=1)
     digests = {m.channel: m.alert_ids for m in msgs if m.kind == "digest"}
     assert digests == {"crit": (2,), "snacks": (3,), "store": (2,), "managers": (2,)}
@@ -85,12 +112,15 @@ def test_quiet_hours_hold_the_digest_but_not_the_immediate():
     assert digest.not_before == dt.datetime(2024, 5, 1, 23, 0, tzinfo=dt.UTC)  # 07:00 next day local
 
 
-@pytest.mark.parametrize(("spec", "local", "expected"), [
-    ("22:00-07:00", "2024-05-01T06:59", "2024-05-01T07:00"),
-    ("22:00-07:00", "2024-05-01T07:00", None),
-    ("22:00-07:00", "2024-05-01T21:59", None),
-    ("12:00-13:00", "2024-05-01T12:30", "2024-05-01T13:00"),
-])
+@pytest.mark.parametrize(
+    ("spec", "local", "expected"),
+    [
+        ("22:00-07:00", "2024-05-01T06:59", "2024-05-01T07:00"),
+        ("22:00-07:00", "2024-05-01T07:00", None),
+        ("22:00-07:00", "2024-05-01T21:59", None),
+        ("12:00-13:00", "2024-05-01T12:30", "2024-05-01T13:00"),
+    ],
+)
 def test_quiet_hours_windows(spec, local, expected):
     now = dt.datetime.fromisoformat(local).replace(tzinfo=dt.UTC)
     end = quiet_hours_end(spec, now=now, timezone="UTC")
@@ -125,10 +155,17 @@ def test_the_order_proposal_is_shown_with_its_po_and_order_by_date():
     from stockwarden.alerts.notify.compose import OrderHint
 
     orders = {("SKU-2", "S1"): OrderHint(qty=48, po_id="SW-20240501-SUP1-S1", order_by_date=dt.date(2024, 5, 3))}
-    en = compose_messages(items(), rules=NotifyRules(channels=[channel()]), now=NOW, as_of=NOW.date(), run_id=1,
-                          orders=orders)[-1]
+    en = compose_messages(
+        items(), rules=NotifyRules(channels=[channel()]), now=NOW, as_of=NOW.date(), run_id=1, orders=orders
+    )[-1]
     assert "proposed order 48 (PO SW-20240501-SUP1-S1, order by 2024-05-03)" in en.body
     assert "suggested order 24" in en.body  # SKU-1 has no proposal: the assessment's quantity
-    zh = compose_messages(items(), rules=NotifyRules(channels=[channel(language="zh")]), now=NOW, as_of=NOW.date(),
-                          run_id=1, orders=orders)[-1]
+    zh = compose_messages(
+        items(),
+        rules=NotifyRules(channels=[channel(language="zh")]),
+        now=NOW,
+        as_of=NOW.date(),
+        run_id=1,
+        orders=orders,
+    )[-1]
     assert "建议订货 48（采购单 SW-20240501-SUP1-S1，最晚下单 2024-05-03）" in zh.body

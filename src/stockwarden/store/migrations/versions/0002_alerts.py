@@ -55,8 +55,14 @@ def upgrade() -> None:
         sa.Column("rules_version", sa.String(40), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_alerts"),
     )
-    op.create_index("uq_alerts_live_key", "alerts", ["kind", "sku", "location_id"], unique=True,
-                    sqlite_where=LIVE_ALERT, postgresql_where=LIVE_ALERT)
+    op.create_index(
+        "uq_alerts_live_key",
+        "alerts",
+        ["kind", "sku", "location_id"],
+        unique=True,
+        sqlite_where=LIVE_ALERT,
+        postgresql_where=LIVE_ALERT,
+    )
     op.create_index("ix_alerts_state_level", "alerts", ["state", "level"])
     op.create_table(
         "alert_log",
@@ -87,8 +93,9 @@ def upgrade() -> None:
         sa.Column("note", sa.Text(), nullable=False),
         sa.Column("level", sa.String(20), nullable=False),
         sa.Column("stockout_probability", sa.Float(), nullable=False),
-        sa.ForeignKeyConstraint(["alert_id"], ["alerts.id"], name="fk_alert_feedback_alert_id_alerts",
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["alert_id"], ["alerts.id"], name="fk_alert_feedback_alert_id_alerts", ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_alert_feedback"),
     )
     op.create_index("ix_alert_feedback_alert_id", "alert_feedback", ["alert_id"])

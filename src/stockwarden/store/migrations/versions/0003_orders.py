@@ -54,9 +54,22 @@ def upgrade() -> None:
         sa.Column("supplier_id", sa.Text(), nullable=True),
         sa.Column("status", sa.String(20), nullable=False),
         sa.Column("as_of", sa.Date(), nullable=False),
-        *(sa.Column(name, sa.Float(), nullable=False) for name in (
-            "qty", "proposed_qty", "need_qty", "inventory_position", "on_hand", "on_order", "backorders",
-            "reorder_point", "order_up_to", "pack_size", "moq")),
+        *(
+            sa.Column(name, sa.Float(), nullable=False)
+            for name in (
+                "qty",
+                "proposed_qty",
+                "need_qty",
+                "inventory_position",
+                "on_hand",
+                "on_order",
+                "backorders",
+                "reorder_point",
+                "order_up_to",
+                "pack_size",
+                "moq",
+            )
+        ),
         sa.Column("unit_cost", sa.Float(), nullable=True),
         sa.Column("lead_time_days", sa.Float(), nullable=False),
         sa.Column("stockout_probability", sa.Float(), nullable=False),
@@ -75,14 +88,24 @@ def upgrade() -> None:
         sa.Column("rules_version", sa.String(40), nullable=False),
         sa.Column("created_at", TS, nullable=False),
         sa.Column("updated_at", TS, nullable=False),
-        sa.ForeignKeyConstraint(["order_id"], ["order_proposals.id"],
-                                name="fk_order_proposal_lines_order_id_order_proposals", ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["order_id"],
+            ["order_proposals.id"],
+            name="fk_order_proposal_lines_order_id_order_proposals",
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_order_proposal_lines"),
     )
     op.create_index("ix_order_proposal_lines_order_id", "order_proposal_lines", ["order_id"])
     op.create_index("ix_order_lines_status", "order_proposal_lines", ["status"])
-    op.create_index("uq_order_lines_draft_key", "order_proposal_lines", ["sku", "location_id"], unique=True,
-                    sqlite_where=DRAFT_LINE, postgresql_where=DRAFT_LINE)
+    op.create_index(
+        "uq_order_lines_draft_key",
+        "order_proposal_lines",
+        ["sku", "location_id"],
+        unique=True,
+        sqlite_where=DRAFT_LINE,
+        postgresql_where=DRAFT_LINE,
+    )
     op.create_table(
         "order_approval_log",
         sa.Column("id", ID_TYPE, autoincrement=True, nullable=False),
@@ -100,8 +123,12 @@ def upgrade() -> None:
         sa.Column("reason_code", sa.String(40), nullable=True),
         sa.Column("comment", sa.Text(), nullable=True),
         sa.Column("run_id", sa.BigInteger(), nullable=True),
-        sa.ForeignKeyConstraint(["line_id"], ["order_proposal_lines.id"],
-                                name="fk_order_approval_log_line_id_order_proposal_lines", ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["line_id"],
+            ["order_proposal_lines.id"],
+            name="fk_order_approval_log_line_id_order_proposal_lines",
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_order_approval_log"),
     )
     op.create_index("ix_order_approval_log_line_id", "order_approval_log", ["line_id"])
