@@ -399,8 +399,8 @@ def _line(r: dict[str, object], *, po_id: str, line_no: int) -> ProposalLine:
     reasons = r.get("reasons")
     reason_codes = tuple(x.strip() for x in reasons.split(";") if x.strip()) if isinstance(reasons, str) else ()
     f = {
-        k: float(r[k])
-        for k in (  # type: ignore[arg-type]
+        k: float(r[k])  # type: ignore[arg-type]
+        for k in (
             "qty",
             "need_qty",
             "inventory_position",
