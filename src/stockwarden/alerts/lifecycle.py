@@ -126,20 +126,11 @@ def tick_alerts(active: Sequence[Alert], *, now: dt.datetime, rules: AlertRules)
                 )
             )
             after, notify = woken, NotifyReason.WOKEN
-        overdue = _escalation_due(after, now=now, rules=rules)
-        if overdue:
-            escalated = replace(after, state=AlertState.ESCALATED)
-            entries.append(
-                _entry(
-                    after,
-                    escalated,
-                    now=now,
-                    actor=SYSTEM_ACTOR,
-                    action=AlertAction.ESCALATED,
-                    comment=f"critical and unacknowledged for {overdue}",
-                )
-            )
-            after, notify = escalated, NotifyReason.ESCALATED
+        escalation = _escalate(after, now=now, rules=rules)
+        if escalation:
+            after, entry = escalation
+            entries.append(entry)
+            notify = NotifyReason.ESCALATED
         if entries:
             changes.append(
                 AlertChange(before=alert, after=replace(after, updated_at=now), entries=tuple(entries), notify=notify)
@@ -259,20 +250,10 @@ def _apply(
         after = replace(after, notified_level=after.level)
         notify = NotifyReason.WORSENED
 
-    overdue = _escalation_due(after, now=now, rules=rules)
-    if overdue:
-        escalated = replace(after, state=AlertState.ESCALATED)
-        entries.append(
-            _entry(
-                after,
-                escalated,
-                now=now,
-                actor=SYSTEM_ACTOR,
-                action=AlertAction.ESCALATED,
-                comment=f"critical and unacknowledged for {overdue}",
-            )
-        )
-        after = escalated
+    escalation = _escalate(after, now=now, rules=rules)
+    if escalation:
+        after, entry = escalation
+        entries.append(entry)
         notify = notify or NotifyReason.ESCALATED
 
     if _same_record(alert, after):
@@ -348,6 +329,23 @@ def _escalation_due(alert: Alert, *, now: dt.datetime, rules: AlertRules) -> dt.
         return None
     waited = now - alert.critical_since
     return waited if waited >= dt.timedelta(hours=rules.escalate_after_hours) else None
+
+
+def _escalate(alert: Alert, *, now: dt.datetime, rules: AlertRules) -> tuple[Alert, HandlingEntry] | None:
+    """The escalated alert and its log entry when a critical alert has waited too long, else None."""
+    overdue = _escalation_due(alert, now=now, rules=rules)
+    if not overdue:
+        return None
+    escalated = replace(alert, state=AlertState.ESCALATED)
+    entry = _entry(
+        alert,
+        escalated,
+        now=now,
+        actor=SYSTEM_ACTOR,
+        action=AlertAction.ESCALATED,
+        comment=f"critical and unacknowledged for {overdue}",
+    )
+    return escalated, entry
 
 
 def _same_record(a: Alert, b: Alert) -> bool:
