@@ -12,7 +12,8 @@ from rich.table import Table
 from stockwarden.cli.app import app, console, guarded
 from stockwarden.cli.common import open_dataset, parse_day, write_frame
 from stockwarden.errors import ForecastError
-from stockwarden.forecast.engine import MODES, forecast_demand
+from stockwarden.forecast.distributed import DASK_SCHEDULER_ENV, DaskBackend
+from stockwarden.forecast.engine import BACKENDS, MODES, forecast_demand
 
 
 @app.command("forecast")
@@ -25,9 +26,30 @@ def forecast_command(
     mode: Annotated[str, typer.Option("--mode", help="auto (best), fast, or stats (no LightGBM)")] = "auto",
     seed: Annotated[int, typer.Option("--seed", help="random seed (same seed, same forecast)")] = 0,
     db: Annotated[str | None, typer.Option("--db", help="database URL (default: STOCKWARDEN_DATABASE_URL)")] = None,
+    backend: Annotated[
+        str | None,
+        typer.Option(
+            "--backend",
+            envvar="STOCKWARDEN_EXEC_BACKEND",
+            help="local (this machine) or dask (default: dask when a scheduler is given, else local)",
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            envvar=DASK_SCHEDULER_ENV,
+            help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: start a local Dask cluster)",
+        ),
+    ] = None,
+    shards: Annotated[
+        int | None,
+        typer.Option("--shards", help="with --backend dask: series groups (default: one per worker thread)"),
+    ] = None,
 ) -> None:
     """Forecast daily demand per SKU-location: mean and p5/p25/p50/p75/p95, using only what was known
-    at the end of --as-of. Writes sku, location_id, date, mean, p5, p25, p50, p75, p95, model, demand_class."""
+    at the end of --as-of. Writes sku, location_id, date, mean, p5, p25, p50, p75, p95, model, demand_class.
+    With --backend dask the series are forecast in shards on a Dask cluster (docs/scale.md)."""
     if horizon <= 0:
         raise ForecastError(f"--horizon must be a positive number of days, got {horizon}")
     if mode not in MODES:
@@ -35,7 +57,9 @@ def forecast_command(
     day = parse_day(as_of, None) if as_of is not None else None
     ds = open_dataset(dataset, db, required_tables=("sales",))  # demand-only folders (no stock counts) forecast too
     day = day if day is not None else parse_day(None, ds.last_date)
-    fc = forecast_demand(ds, as_of=day, horizon_days=horizon, mode=mode, seed=seed)
+    fc = forecast_demand(
+        ds, as_of=day, horizon_days=horizon, mode=mode, seed=seed, backend=_backend(backend, scheduler, shards)
+    )
     daily = fc.daily.copy()
     daily["mean"] = daily["mean"].round(4)
     write_frame(daily, out)
@@ -51,3 +75,15 @@ def forecast_command(
         )
     console.print(view)
     console.print(f"{len(daily)} rows ({len(s)} series x {horizon} days) written to {out}")
+
+
+def _backend(name: str | None, scheduler: str | None, shards: int | None) -> str | DaskBackend:
+    """``--backend`` / ``--scheduler`` / ``--shards`` as the engine's backend argument."""
+    chosen = name or ("dask" if scheduler else "local")
+    if chosen not in BACKENDS:
+        raise ForecastError(f"--backend {chosen!r} is not one of {', '.join(BACKENDS)}")
+    if chosen == "local":
+        if shards is not None:
+            raise ForecastError("--shards is only used with --backend dask")
+        return "local"
+    return DaskBackend(scheduler=scheduler or None, shards=shards)

@@ -14,14 +14,16 @@
 5. negative-binomial day-to-day dispersion in sample, and the per-path level uncertainty from the
    backtest residuals (see :mod:`stockwarden.forecast.distribution`).
 
-Backends: only ``"local"`` today (statsforecast processes, LightGBM); the entry point takes the
-backend name so a Dask/Ray/Spark backend can be dispatched here without changing callers.
+Backends: ``"local"`` (this machine: statsforecast processes, LightGBM) and ``"dask"`` (the same
+steps shard by shard on a Dask cluster, :mod:`stockwarden.forecast.distributed`); callers only change
+the ``backend`` argument (a name, or a :class:`~stockwarden.forecast.distributed.DaskBackend`).
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -35,7 +37,10 @@ from stockwarden.forecast.history import build_demand_history
 from stockwarden.forecast.models import forecast_global, forecast_stats
 from stockwarden.ingest.dataset import Dataset
 
-BACKENDS = ("local",)
+if TYPE_CHECKING:
+    from stockwarden.forecast.distributed import DaskBackend
+
+BACKENDS = ("local", "dask")
 MIN_HISTORY_DAYS = 14
 BACKTEST_DAYS = 28
 FALLBACK_MODEL = "ma28"
@@ -73,7 +78,7 @@ def forecast_demand(
     *,
     as_of: pd.Timestamp | str,
     horizon_days: int,
-    backend: str = "local",
+    backend: str | DaskBackend = "local",
     seed: int = 0,
     mode: str = "auto",
     history: pd.DataFrame | None = None,
@@ -86,7 +91,8 @@ def forecast_demand(
             ``history`` is given (then no events or planned promotions are used).
         as_of: last day of known data.
         horizon_days: days to forecast (> 0).
-        backend: execution backend; ``"local"`` (distributed backends come with the scale issue).
+        backend: ``"local"``, ``"dask"`` (a private local Dask cluster) or a
+            :class:`~stockwarden.forecast.distributed.DaskBackend` (scheduler address, shards).
         seed: seed of the global model (results are deterministic for a given seed).
         mode: ``"auto"`` (LightGBM + seasonal ES + 28-day mean, best accuracy), ``"fast"`` (the same
             with fewer boosting rounds and training rows: large panels), ``"stats"`` (statistical
@@ -106,8 +112,14 @@ def forecast_demand(
         raise ForecastError(f"horizon_days must be a positive whole number of days, got {horizon_days!r}")
     if mode not in MODES:
         raise ForecastError(f"unknown forecast mode {mode!r}; choose one of {', '.join(MODES)}")
-    if backend not in BACKENDS:
+    if isinstance(backend, str) and backend not in BACKENDS:
         raise ForecastError(f"unknown or unavailable backend {backend!r}; available: {', '.join(BACKENDS)}")
+    if not (isinstance(backend, str) and backend == "local"):
+        from stockwarden.forecast.distributed import forecast_distributed  # lazy: dask is optional
+
+        return forecast_distributed(
+            ds, backend=backend, as_of=as_of, horizon_days=int(horizon_days), seed=seed, mode=mode, history=history
+        )
     day = pd.Timestamp(as_of).normalize()
     if history is None:
         if ds is None:
