@@ -1,6 +1,7 @@
 """Forecast speed: 30,000 series x 2 years of daily history (resampled real M5 series), 28-day horizon.
 
 usage: python benchmarks/forecast_speed.py [--series 30000] [--days 730] [--mode fast] [--skip-families]
+       python benchmarks/forecast_speed.py --backend dask [--workers 2] [--threads 1] [--shards N] --series 3000
 
 Each synthetic series is a random 2-year window of a random ``../shared/data/m5_tiny`` series (seeded).
 Times ``forecast_demand`` end to end (history with censoring check, classification, backtest window,
@@ -8,6 +9,12 @@ models, dispersion, quantiles) from an in-memory dataset, then each model family
 (the slow AutoETS on a 1,000-series sample) and reports series per second per core.
 The machine is shared: the load average is recorded with the figures.
 Writes ``benchmarks/out/forecast_speed.json``.
+
+With ``--backend dask`` it times the same forecast on a Dask ``LocalCluster`` of ``--workers``
+processes x ``--threads`` threads (cluster start-up, with the model libraries imported in every
+worker as in a long-running cluster, timed apart), then the local backend (libraries imported) on the same
+data, and writes ``benchmarks/out/forecast_speed_dask.json`` (series per second of each, speed-up,
+and how far the sharded forecast moved from the local one).
 """
 
 from __future__ import annotations
@@ -75,7 +82,14 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=730)
     ap.add_argument("--mode", default="fast")
     ap.add_argument("--skip-families", action="store_true")
+    ap.add_argument("--backend", choices=("local", "dask"), default="local")
+    ap.add_argument("--workers", type=int, default=2, help="dask: LocalCluster worker processes")
+    ap.add_argument("--threads", type=int, default=1, help="dask: threads per worker")
+    ap.add_argument("--shards", type=int, default=None, help="dask: shards (default: workers x threads)")
     a = ap.parse_args()
+    if a.backend == "dask":
+        compare_dask(a)
+        return
     cores = os.cpu_count() or 1
     load_before = os.getloadavg()
     ds, build_s = _time(lambda: make_dataset(a.series, a.days))
@@ -133,6 +147,78 @@ def main() -> None:
             print(f"{k:45s} {v['series']:7d} {v['seconds']:8.1f} {v['series_per_s_per_core']:14.1f}")
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "forecast_speed.json").write_text(json.dumps(report, indent=1))
+
+
+def _import_model_libraries() -> None:
+    import lightgbm  # noqa: F401
+    import mlforecast  # noqa: F401
+    import statsforecast.models  # noqa: F401
+
+
+def compare_dask(a: argparse.Namespace) -> None:
+    """The forecast on a Dask LocalCluster vs the local backend, same data and seed; one run each."""
+    from distributed import Client, LocalCluster
+
+    from stockwarden.forecast.distributed import DaskBackend
+
+    ds, _ = _time(lambda: make_dataset(a.series, a.days))
+    load_before = os.getloadavg()
+    t0 = time.perf_counter()
+    cluster = LocalCluster(
+        n_workers=a.workers,
+        threads_per_worker=a.threads,
+        processes=True,
+        dashboard_address=None,
+        scheduler_kwargs={"dashboard_address": ":0"},
+    )
+    client = Client(cluster)
+    client.run(_import_model_libraries)  # a running cluster has them loaded; ~6 s per cold process here
+    start_s = time.perf_counter() - t0
+    _import_model_libraries()  # the same for the local run
+    try:
+        backend = DaskBackend(client=client, shards=a.shards)
+        dfc, dask_s = _time(
+            lambda: forecast_demand(ds, as_of=AS_OF, horizon_days=28, mode=a.mode, seed=0, backend=backend)
+        )
+    finally:
+        client.close()
+        cluster.close()
+    lfc, local_s = _time(lambda: forecast_demand(ds, as_of=AS_OF, horizon_days=28, mode=a.mode, seed=0))
+    load_after = os.getloadavg()
+    total_local, total_dask = lfc.mean.sum(axis=1), dfc.mean.sum(axis=1)
+    report = {
+        "series": a.series,
+        "days": a.days,
+        "horizon_days": 28,
+        "mode": a.mode,
+        "cores": os.cpu_count() or 1,
+        "dask_workers": a.workers,
+        "dask_threads_per_worker": a.threads,
+        "shards": a.shards or a.workers * a.threads,
+        "cluster_start_seconds": round(start_s, 1),
+        "dask_seconds": round(dask_s, 1),
+        "local_seconds": round(local_s, 1),
+        "dask_series_per_second": round(a.series / dask_s, 1),
+        "local_series_per_second": round(a.series / local_s, 1),
+        "speedup_dask_vs_local": round(local_s / dask_s, 2),
+        "same_series_order": bool(dfc.series[["sku", "location_id"]].equals(lfc.series[["sku", "location_id"]])),
+        "horizon_total_relative_diff_median": round(
+            float(np.median(np.abs(total_dask - total_local) / np.maximum(total_local, 1e-9))), 4
+        ),
+        "horizon_total_sum_ratio_dask_to_local": round(float(total_dask.sum() / total_local.sum()), 4),
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in load_after],
+    }
+    print(f"{'backend':28s} {'seconds':>8s} {'series/s':>9s}")
+    print(f"{'local':28s} {local_s:8.1f} {a.series / local_s:9.1f}")
+    label = f"dask {a.workers}x{a.threads} ({report['shards']} shards)"
+    print(f"{label:28s} {dask_s:8.1f} {a.series / dask_s:9.1f}   (+{start_s:.1f}s cluster start)")
+    print(
+        f"speed-up {local_s / dask_s:.2f}x; median |28-day total dask - local| / local = "
+        f"{report['horizon_total_relative_diff_median']}; load {load_before[0]:.1f} -> {load_after[0]:.1f}"
+    )
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "forecast_speed_dask.json").write_text(json.dumps(report, indent=1))
 
 
 if __name__ == "__main__":

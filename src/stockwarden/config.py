@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     exec_backend: Literal["local", "dask", "ray", "spark"] = Field(
         "local", description="where forecasting runs: this machine or a distributed engine"
     )
+    dask_scheduler: str | None = Field(
+        None,
+        description="Dask scheduler address (tcp://host:8786) for the dask backend; unset: start a local cluster",
+    )
 
 
 class _Section(BaseModel):

@@ -160,6 +160,17 @@ def test_an_unreachable_scheduler_is_a_clear_forecast_error(ds: Dataset) -> None
         )
 
 
+def test_a_scheduler_without_workers_is_a_clear_forecast_error(ds: Dataset) -> None:
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=0, processes=False, dashboard_address=None, scheduler_kwargs={"dashboard_address": ":0"}
+    ) as empty:
+        backend = DaskBackend(scheduler=empty.scheduler_address, shards=2, connect_timeout_s=0.3)
+        with pytest.raises(ForecastError, match="has no workers"):
+            forecast_demand(ds, as_of=AS_OF, horizon_days=3, mode="stats", backend=backend)
+
+
 def test_a_malformed_scheduler_address_is_a_clear_forecast_error(ds: Dataset) -> None:
     with pytest.raises(ForecastError, match="like tcp://host:8786"):
         forecast_demand(ds, as_of=AS_OF, horizon_days=3, backend=DaskBackend(scheduler="not-an-address"))
