@@ -44,7 +44,10 @@ def forecast_command(
     ] = None,
     shards: Annotated[
         int | None,
-        typer.Option("--shards", help="with --backend dask: series groups (default: one per worker thread)"),
+        typer.Option(
+            "--shards",
+            help="with --backend dask: series groups (default: one per worker thread, none under 5,000 series)",
+        ),
     ] = None,
 ) -> None:
     """Forecast daily demand per SKU-location: mean and p5/p25/p50/p75/p95, using only what was known

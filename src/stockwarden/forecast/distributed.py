@@ -47,6 +47,10 @@ if TYPE_CHECKING:
 DASK_SCHEDULER_ENV = "STOCKWARDEN_DASK_SCHEDULER"
 """Environment variable the command line reads for the scheduler address."""
 INSTALL_HINT = "install it with: pip install 'stockwarden[dask]'"
+MIN_SERIES_PER_SHARD = 5000
+"""Default smallest shard: each shard pays fixed costs (a backtest sample of up to 1,000 series, a
+LightGBM fit on a capped number of rows) and pools its global model over its own series only, so
+small data sets are not cut below this (an explicit ``shards`` is always obeyed)."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,9 @@ class DaskBackend:
     Attributes:
         scheduler: address of a running Dask scheduler (``tcp://host:8786``). ``None`` starts a
             private :class:`distributed.LocalCluster` on this machine for the call.
-        shards: number of shards (default: the number of worker threads in the cluster).
+        shards: number of shards (default: one per worker thread in the cluster, but none smaller
+            than ``min_series_per_shard`` series).
+        min_series_per_shard: smallest default shard (see :data:`MIN_SERIES_PER_SHARD`).
         n_workers: workers of the local cluster (default: Dask's choice from the cores); ignored with
             a scheduler.
         threads_per_worker: threads per worker of the local cluster; ignored with a scheduler.
@@ -71,6 +77,7 @@ class DaskBackend:
 
     scheduler: str | None = None
     shards: int | None = None
+    min_series_per_shard: int = MIN_SERIES_PER_SHARD
     n_workers: int | None = None
     threads_per_worker: int = 1
     processes: bool = True
@@ -131,7 +138,8 @@ def forecast_distributed(
             raise ForecastError(f"the given history has no rows on or before {day.date()}")
     with _open_client(spec, dist) as client:
         threads = _worker_threads(client, timeout_s=spec.connect_timeout_s)  # also: fail fast without workers
-        n_shards = spec.shards or threads
+        n_series = len(history[["sku", "location_id"]].drop_duplicates())
+        n_shards = spec.shards or default_shard_count(n_series, threads=threads, min_series=spec.min_series_per_shard)
         inputs = split_history(history, ds, n_shards=n_shards)
         data = client.scatter(inputs, hash=False)  # each shard's rows go to one worker, not to all
         futures = [
@@ -172,6 +180,11 @@ def split_history(history: pd.DataFrame, ds: Dataset | None, *, n_shards: int) -
             promotions = ds.promotions.loc[ds.promotions["sku"].isin(rows["sku"].unique())]
         out.append(_ShardInput(index=int(k), history=rows, events=events, promotions=promotions))
     return out
+
+
+def default_shard_count(n_series: int, *, threads: int, min_series: int = MIN_SERIES_PER_SHARD) -> int:
+    """One shard per worker thread, but no shard under ``min_series`` series (and at least one)."""
+    return max(1, min(threads, n_series // max(min_series, 1)))
 
 
 def shard_of(skus: np.ndarray, location_ids: np.ndarray, *, n_shards: int) -> np.ndarray:

@@ -13,7 +13,7 @@ from tests.factories_forecast import make_forecast_dataset, poisson_matrix
 
 from stockwarden.domain.demand import DAILY_COLUMNS, SERIES_COLUMNS
 from stockwarden.errors import ForecastError
-from stockwarden.forecast.distributed import DaskBackend, shard_of, shard_seed, split_history
+from stockwarden.forecast.distributed import DaskBackend, default_shard_count, shard_of, shard_seed, split_history
 from stockwarden.forecast.engine import forecast_demand
 from stockwarden.forecast.history import build_demand_history
 from stockwarden.ingest.dataset import Dataset
@@ -127,6 +127,18 @@ def test_a_series_always_goes_to_the_shard_of_the_crc32_of_its_key() -> None:
     counts = np.bincount(shard, minlength=4)
     assert counts.min() > 60  # all shards used, roughly balanced
     assert (shard_of(skus, locs, n_shards=1) == 0).all()
+
+
+def test_by_default_there_is_one_shard_per_worker_thread_but_no_small_shard() -> None:
+    assert default_shard_count(40_000, threads=4) == 4
+    assert default_shard_count(12_000, threads=4) == 2  # 6,000 series each, not 3,000
+    assert default_shard_count(3_000, threads=4) == 1
+    assert default_shard_count(50, threads=8, min_series=10) == 5
+
+
+def test_a_small_data_set_is_one_shard_by_default_and_so_equals_local(ds: Dataset, scheduler: str, local_fast) -> None:
+    fc = forecast_demand(ds, as_of=AS_OF, horizon_days=7, mode="fast", seed=5, backend=DaskBackend(scheduler=scheduler))
+    pd.testing.assert_frame_equal(fc.daily, local_fast.daily)
 
 
 def test_shard_zero_keeps_the_seed_and_other_shards_get_distinct_derived_seeds() -> None:
