@@ -160,6 +160,13 @@ def forecast_distributed(
             raise ForecastError(
                 f"a Dask worker cannot import stockwarden ({exc}); install the same stockwarden version on every worker"
             ) from exc
+        except dist.KilledWorker as exc:
+            raise ForecastError(
+                f"Dask workers died while forecasting a shard ({exc}); most often out of memory: give the "
+                "workers more memory or use more shards"
+            ) from exc
+        except OSError as exc:  # CommClosedError and friends: the scheduler went away mid-run
+            raise ForecastError(f"lost the connection to the Dask cluster while forecasting: {exc}") from exc
     return combine_forecasts(parts, order=_series_order(history))
 
 

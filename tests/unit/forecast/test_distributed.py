@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import zlib
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,7 @@ from tests.factories_forecast import make_forecast_dataset, poisson_matrix
 
 from stockwarden.domain.demand import DAILY_COLUMNS, SERIES_COLUMNS
 from stockwarden.errors import ForecastError
+from stockwarden.forecast import distributed as distributed_backend
 from stockwarden.forecast.distributed import DaskBackend, default_shard_count, shard_of, shard_seed, split_history
 from stockwarden.forecast.engine import forecast_demand
 from stockwarden.forecast.history import build_demand_history
@@ -181,6 +183,28 @@ def test_a_scheduler_without_workers_is_a_clear_forecast_error(ds: Dataset) -> N
         backend = DaskBackend(scheduler=empty.scheduler_address, shards=2, connect_timeout_s=0.3)
         with pytest.raises(ForecastError, match="has no workers"):
             forecast_demand(ds, as_of=AS_OF, horizon_days=3, mode="stats", backend=backend)
+
+
+@pytest.mark.parametrize(
+    ("failure", "message"),
+    [
+        ("killed", "most often out of memory"),
+        ("import", "install the same stockwarden version on every worker"),
+    ],
+)
+def test_a_failing_worker_is_a_clear_forecast_error(
+    ds: Dataset, scheduler: str, monkeypatch: pytest.MonkeyPatch, failure: str, message: str
+) -> None:
+    from distributed import KilledWorker
+
+    def broken_shard(*args: object, **kwargs: object) -> None:
+        if failure == "killed":
+            raise KilledWorker("_forecast_shard-0", SimpleNamespace(address="tcp://worker:1"), 3)
+        raise ModuleNotFoundError("No module named 'stockwarden'")
+
+    monkeypatch.setattr(distributed_backend, "_forecast_shard", broken_shard)
+    with pytest.raises(ForecastError, match=message):
+        forecast_demand(ds, as_of=AS_OF, horizon_days=3, mode="stats", backend=DaskBackend(scheduler=scheduler))
 
 
 def test_a_malformed_scheduler_address_is_a_clear_forecast_error(ds: Dataset) -> None:
