@@ -94,7 +94,7 @@ class DaskBackend:
 
 
 @dataclass(frozen=True)
-class _ShardInput:
+class ShardInput:
     """What one worker needs: its history rows, the calendar, its SKUs' promotions."""
 
     index: int
@@ -170,22 +170,20 @@ def forecast_distributed(
     return combine_forecasts(parts, order=_series_order(history))
 
 
-def split_history(history: pd.DataFrame, ds: Dataset | None, *, n_shards: int) -> list[_ShardInput]:
+def split_history(history: pd.DataFrame, ds: Dataset | None, *, n_shards: int) -> list[ShardInput]:
     """Cut the history into the non-empty shards (by :func:`shard_of`), each with what it needs."""
-    keys = history[["sku", "location_id"]].drop_duplicates()
+    series_no = history.groupby(["sku", "location_id"], sort=False, dropna=False).ngroup().to_numpy()
+    keys = history[["sku", "location_id"]].drop_duplicates()  # same order as ngroup(sort=False)
     shard = shard_of(keys["sku"].to_numpy(), keys["location_id"].to_numpy(), n_shards=n_shards)
-    row_shard = pd.Series(shard, index=pd.MultiIndex.from_frame(keys)).reindex(
-        pd.MultiIndex.from_frame(history[["sku", "location_id"]])
-    )
-    row_shard_arr = row_shard.to_numpy()
+    row_shard = shard[series_no]
     out = []
     for k in np.unique(shard):
-        rows = history.loc[row_shard_arr == k]
+        rows = history.loc[row_shard == k]
         events = promotions = None
         if ds is not None:
             events = ds.events
             promotions = ds.promotions.loc[ds.promotions["sku"].isin(rows["sku"].unique())]
-        out.append(_ShardInput(index=int(k), history=rows, events=events, promotions=promotions))
+        out.append(ShardInput(index=int(k), history=rows, events=events, promotions=promotions))
     return out
 
 
@@ -240,7 +238,7 @@ def combine_forecasts(parts: Sequence[DemandForecast], *, order: pd.DataFrame) -
 
 
 def _forecast_shard(
-    shard: _ShardInput, *, as_of: pd.Timestamp, horizon_days: int, seed: int, mode: str
+    shard: ShardInput, *, as_of: pd.Timestamp, horizon_days: int, seed: int, mode: str
 ) -> DemandForecast:
     """Runs on a worker: the local engine on one shard, one thread (parallelism comes from shards)."""
     ds = None
