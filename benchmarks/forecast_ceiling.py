@@ -71,7 +71,7 @@ def level_ma28_shape(history: np.ndarray, truth: np.ndarray) -> dict[str, np.nda
     }
 
 
-def constant_quantiles(history: np.ndarray, truth: np.ndarray) -> dict[str, np.ndarray]:
+def constant_quantiles(_history: np.ndarray, truth: np.ndarray) -> dict[str, np.ndarray]:
     h = len(truth)
     return {"mean": np.full(h, truth.mean()), **{f"p{q}": np.full(h, np.percentile(truth, q)) for q in QUANTILES}}
 
@@ -116,8 +116,14 @@ def run_origin(src: Path | None, as_of: str, work: Path) -> dict[str, dict]:
         pd.concat(frames).to_csv(fc_path, index=False, date_format="%Y-%m-%d")
         score_path = work / f"{name}_{as_of}.json"
         subprocess.run(
-            [sys.executable, str(SHARED / "tools" / "score_forecasts.py"), str(folder), str(truth_path)]
-            + [str(fc_path), "--json", str(score_path)],
+            [
+                *(sys.executable, str(SHARED / "tools" / "score_forecasts.py")),
+                str(folder),
+                str(truth_path),
+                str(fc_path),
+                "--json",
+                str(score_path),
+            ],
             check=True,
             capture_output=True,
         )
