@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from stockwarden.cli.risk import run_backtest_on
+from stockwarden.cli.risk import DEFAULT_WARMUP_DAYS, run_backtest_on
 from stockwarden.config import RiskRules, RulesConfig
 from stockwarden.ingest.dataset import load_dataset
 
@@ -37,7 +37,7 @@ def main() -> None:
     ap.add_argument("--refit-every", type=int, default=1)
     ap.add_argument("--mode", default="stats")
     ap.add_argument("--learned", default="auto", choices=["auto", "always", "never"])
-    ap.add_argument("--warmup-days", type=int, default=182)
+    ap.add_argument("--warmup-days", type=int, default=DEFAULT_WARMUP_DAYS)
     ap.add_argument("--history-days", type=int, default=365)
     ap.add_argument("--out", type=Path, default=OUT / "warning_quality.json")
     args = ap.parse_args()

@@ -88,13 +88,32 @@ class LeadTimeRules(_Section):
 
 
 class RiskThresholds(_Section):
-    """Probability thresholds that turn a stockout probability into a level (one set per category)."""
+    """Probability thresholds that turn a stockout probability into a level (one set per category).
+
+    ``order_now_probability`` is a break-even probability: a warning asks a planner to review and
+    order now, which costs about one review (c_review); it pays when it averts a stockout that an
+    order placed today can still prevent (c_stockout). Warn when P(that stockout) * c_stockout >=
+    c_review, i.e. P >= c_review / c_stockout; the default 1/3 says a preventable stockout costs
+    about three needless reviews.
+    """
 
     critical_probability: float = Field(
         0.5, ge=0, le=1, description="critical when P(stockout before an expedited order could arrive) reaches this"
     )
     warning_probability: float = Field(
-        0.5, ge=0, le=1, description="warning when P(stockout within the protection interval) reaches this"
+        0.5,
+        ge=0,
+        le=1,
+        description="warning when P(stockout within the protection interval) reaches this (a stockout is likely); "
+        "an item already out of stock is critical from this probability on",
+    )
+    order_now_probability: float = Field(
+        1 / 3,
+        ge=0,
+        le=1,
+        description="warning ('order now or it is too late') when P(first stockout in the window an order placed "
+        "today can still prevent: lead time .. lead time + review period) reaches this; break-even "
+        "c_review / c_stockout (1/3: a preventable stockout costs about three needless reviews)",
     )
     watch_probability: float = Field(
         0.2, ge=0, le=1, description="watch when P(stockout within the protection interval) reaches this"

@@ -112,6 +112,11 @@ def assess_command(
     )
 
 
+DEFAULT_WARMUP_DAYS = 182
+"""Default ``--warmup-days``: half a year of earlier checkpoints that only train the learned model (the
+benchmark ``benchmarks/warning_quality.py`` uses the same default, so its figures are the CLI's)."""
+
+
 @app.command("backtest")
 @guarded
 def backtest_command(
@@ -129,7 +134,7 @@ def backtest_command(
     ] = "stats",
     warmup_days: Annotated[
         int, typer.Option("--warmup-days", min=0, help="days of earlier checkpoints that only train the learned model")
-    ] = 0,
+    ] = DEFAULT_WARMUP_DAYS,
     learned: Annotated[
         str | None, typer.Option("--learned", help="learned classifier: auto|always|never (default: rules)")
     ] = None,

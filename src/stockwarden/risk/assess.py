@@ -21,7 +21,15 @@ import pandas as pd
 from stockwarden.config import RiskRules, RulesConfig
 from stockwarden.domain.risk import ASSESSMENT_COLUMNS
 from stockwarden.ingest.dataset import Dataset
-from stockwarden.risk.coverage import CoverageResult, OpenSupply, concat_coverage, days_of_cover, project_chunk
+from stockwarden.risk.coverage import (
+    CoverageResult,
+    OpenSupply,
+    concat_coverage,
+    days_of_cover,
+    first_stockout_before,
+    project_chunk,
+    window_probability,
+)
 from stockwarden.risk.inputs import (
     DemandSource,
     LeadTimeModelLike,
@@ -47,6 +55,8 @@ EXTRA_COLUMNS: tuple[str, ...] = (
     "stockout_date_p10",
     "stockout_date_p90",
     "p_before_expedite",
+    "p_before_lead_time",
+    "p_order_window",
     "p_stockout_learned_interval",
     "projection_probability",
     "inventory_position",
@@ -171,6 +181,8 @@ def assess_risk(
     f["expedite_days"] = expedite
     f["p_before_expedite"] = cov.stockout_curve[:, expedite - 1] if n else np.zeros(0)
     f["p_stockout_learned_interval"] = cov.stockout_curve[np.arange(n), h_learned - 1] if n else np.zeros(0)
+    lead = np.clip(np.ceil(f["lead_time_days"].to_numpy(float)).astype(np.int64), 1, h)
+    f["p_before_lead_time"] = first_stockout_before(cov.stockout_curve, lead)
     f["expected_short"] = cov.expected_short
     f["mean_daily_forecast"] = cov.mean_demand / h
     f["protection_cv"] = np.where(cov.mean_demand > 0, cov.sd_demand / np.maximum(cov.mean_demand, 1e-9), 0.0)
@@ -187,6 +199,14 @@ def assess_risk(
         f["stockout_probability"] = prob
         prob = np.clip(adjuster.adjust(f), 0.0, 1.0)
     f["stockout_probability"] = prob
+    f["p_order_window"] = window_probability(
+        stockout_probability=prob,
+        projection_within=cov.p_stockout,
+        projection_before=f["p_before_lead_time"].to_numpy(),
+        window_days=h - lead + 1,
+        horizon_days=h,
+        resolution=1.0 / r.n_paths,
+    )
 
     def day_to_date(x: np.ndarray) -> pd.Series:
         return pd.Series(pd.NaT, index=f.index).where(np.isnan(x), d + pd.to_timedelta(np.nan_to_num(x), unit="D"))
@@ -198,16 +218,13 @@ def assess_risk(
 
     th = thresholds_for(f["category"], r)
     f["critical_probability"] = th["critical_probability"].to_numpy()
-    oos = (
-        (usable <= 0)
-        & (f["mean_daily_forecast"].to_numpy() > 0)
-        & (f["stockout_probability"].to_numpy() >= th["watch_probability"].to_numpy())
-    )
+    oos = (usable <= 0) & (f["mean_daily_forecast"].to_numpy() > 0)
     f["level"] = assign_levels(
         stockout_probability=f["stockout_probability"].to_numpy(),
         p_before_expedite=f["p_before_expedite"].to_numpy(),
         is_out_of_stock=oos,
         thresholds=th,
+        p_order_window=f["p_order_window"].to_numpy(),
     )
     want = f["order_up_to"] - f["inventory_position"]
     needs = (f["inventory_position"] <= f["reorder_point"]) | f["level"].isin(["critical", "warning"])

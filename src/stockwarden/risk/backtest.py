@@ -116,17 +116,24 @@ def run_backtest(
     cfg = rules or RulesConfig()
     r: RiskRules = cfg.risk
     first = pd.Timestamp(start).normalize()
-    n_warm = int(warmup_days) // int(every_days)
+    use_learned = r.learned_model != "never" if learned is None else learned
+    # warm-up checkpoints only train the learned model, and only where the data has begun
+    n_warm = int(warmup_days) // int(every_days) if use_learned else 0
     dates = checkpoints(first - pd.Timedelta(days=n_warm * every_days), end, every_days)
+    begun = _first_sale_date(ds)
+    dates = [d for d in dates if d >= first or (begun is not None and d > begun)]
     need = required_horizon_days(ds, r, horizon_days=horizon_days)
     fc_days = need + every_days * (max(refit_every, 1) - 1)
     frames: list[pd.DataFrame] = []
     fc: Any = None
-    use_learned = r.learned_model != "never" if learned is None else learned
     mode = r.learned_model if learned is None else ("always" if learned else "never")
     from stockwarden.risk.learned import LearnedRiskModel, build_training_set, segment_of
 
     model: LearnedRiskModel | None = None
+    # Labels are cached: a row's outcome depends only on its own protection interval, so once that has
+    # passed, labelling it again at a later checkpoint gives the same label (and costs the same again).
+    labelled: list[pd.DataFrame] = []
+    pending: pd.DataFrame | None = None
     for i, day in enumerate(dates):
         if fc is None or i % max(refit_every, 1) == 0:
             fc = forecast_fn(ds, as_of=day, horizon_days=fc_days)
@@ -136,7 +143,12 @@ def run_backtest(
         lt = lead_time_fn(ds, as_of=day)
         an = anomaly_fn(ds, as_of=day) if anomaly_fn is not None else None
         if use_learned and frames and (model is None or i % max(learned_refit_every, 1) == 0):
-            train = build_training_set(ds, pd.concat(frames, ignore_index=True), as_of=day)
+            if pending is not None:
+                known = _known_by(pending, day)
+                if known.any():
+                    labelled.append(build_training_set(ds, pending.loc[known], as_of=day))
+                    pending = pending.loc[~known]
+            train = pd.concat(labelled, ignore_index=True) if labelled else frames[0].iloc[:0].assign(label=0)
             model = LearnedRiskModel.fit(train, seed=r.seed, mode=mode)
         adjuster = model if model is not None and model.is_useful else None
         a = assess_risk(
@@ -153,6 +165,8 @@ def run_backtest(
         if adjuster is not None:
             a.loc[np.isin(segment_of(a), list(adjuster.segments)), "model_source"] = "learned"
         frames.append(a)
+        if use_learned:
+            pending = a if pending is None else pd.concat([pending, a], ignore_index=True)
         if progress is not None:
             progress(i + 1, len(dates), day)
     if not frames:
@@ -160,6 +174,18 @@ def run_backtest(
     out = pd.concat(frames, ignore_index=True)
     out["as_of"] = pd.to_datetime(out["as_of"])
     return out.loc[out["as_of"] >= first].reset_index(drop=True)
+
+
+def _first_sale_date(ds: Dataset) -> pd.Timestamp | None:
+    """The first day with a sale, None when there is none."""
+    dates = ds.sales["date"]
+    return pd.Timestamp(dates.min()).normalize() if len(dates) else None
+
+
+def _known_by(rows: pd.DataFrame, day: pd.Timestamp) -> np.ndarray:
+    """Rows whose protection interval has passed by ``day`` (their outcome is known)."""
+    end = pd.to_datetime(rows["as_of"]) + pd.to_timedelta(rows["horizon_days"], unit="D")
+    return (end <= day).to_numpy()
 
 
 def realised_stockouts(ds: Dataset, assessments: pd.DataFrame, *, as_of: pd.Timestamp) -> pd.DataFrame:

@@ -228,6 +228,55 @@ def concat_coverage(parts: list[CoverageResult]) -> CoverageResult:
     return CoverageResult(*(np.concatenate([getattr(p, f) for p in parts]) for f in CoverageResult.__slots__))
 
 
+def first_stockout_before(curve: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """P(first stockout on a day before ``day``) per row, read off the stockout curve.
+
+    Args:
+        curve: (n, D) ``stockout_curve`` of :class:`CoverageResult` (P(first stockout by day t + 1)).
+        day: (n,) day 1..D after ``as_of``; 1 gives 0 (nothing happens before the first day).
+
+    Returns:
+        (n,) ``curve[i, day_i - 2]``, 0 where ``day_i <= 1``.
+    """
+    curve = np.asarray(curve, dtype=np.float64)
+    d = np.clip(np.asarray(day, dtype=np.int64), 1, max(curve.shape[1], 1) + 1)
+    if not len(d):
+        return np.zeros(0)
+    before = np.take_along_axis(curve, np.maximum(d - 2, 0)[:, None], axis=1)[:, 0]
+    return np.where(d <= 1, 0.0, before)
+
+
+def window_probability(
+    *,
+    stockout_probability: np.ndarray,
+    projection_within: np.ndarray,
+    projection_before: np.ndarray,
+    window_days: np.ndarray,
+    horizon_days: np.ndarray,
+    resolution: float,
+) -> np.ndarray:
+    """P(the first stockout falls in the window ``[L, H]``) consistent with a refined ``stockout_probability``.
+
+    ``P(first in [L, H]) = P(stockout by H) * P(first >= L | stockout by H)``: the overall probability may
+    come from the learned model, the timing comes from the projection's paths. Where fewer paths than
+    ``resolution`` ran out, the projection says nothing about the timing and the window's share of the
+    horizon's days is used (a uniform first-stockout day).
+
+    Args:
+        stockout_probability: (n,) P(stockout within H), possibly refined.
+        projection_within: (n,) the projection's P(stockout within H).
+        projection_before: (n,) the projection's P(first stockout before day L).
+        window_days: (n,) days in the window, ``H - L + 1``.
+        horizon_days: (n,) H.
+        resolution: the smallest probability the projection resolves (1 / number of paths).
+    """
+    within = np.asarray(projection_within, dtype=np.float64)
+    late = np.clip(within - np.asarray(projection_before, dtype=np.float64), 0.0, None)
+    uniform = np.clip(np.asarray(window_days, dtype=np.float64) / np.maximum(horizon_days, 1), 0.0, 1.0)
+    share = np.where(within >= resolution - 1e-12, late / np.maximum(within, 1e-12), uniform)
+    return np.clip(np.asarray(stockout_probability, dtype=np.float64) * share, 0.0, 1.0)
+
+
 def days_of_cover(stock: np.ndarray, mean_daily_demand: np.ndarray, *, cap_days: float = 999.0) -> np.ndarray:
     """Days the stock lasts at the mean forecast rate (``cap_days`` when demand is ~0)."""
     stock = np.maximum(np.asarray(stock, dtype=np.float64), 0.0)

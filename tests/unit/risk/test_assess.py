@@ -167,3 +167,22 @@ def test_a_long_out_of_stock_series_without_observed_demand_borrows_its_skus_dem
     assert borrowed.loc["WH2", "mean_daily_forecast"] == pytest.approx(2.0, rel=0.2)
     assert borrowed.loc["WH2", "level"] == "critical"
     pd.testing.assert_series_equal(borrowed.loc["WH1"], own.loc["WH1"])  # other rows keep their paths
+
+
+def test_a_stockout_just_inside_the_order_now_window_raises_a_warning() -> None:
+    # demand 2/day, lead time 7, review 7: 22 units run out around day 11, inside [7, 14]
+    only_window = RiskRules(thresholds=RiskThresholds(critical_probability=1.0, warning_probability=1.0))
+    a = _assess(make_risk_dataset(on_hand=22.0), rules=RulesConfig(risk=only_window)).iloc[0]
+    assert a["p_before_lead_time"] < 0.05
+    assert a["p_order_window"] >= RiskThresholds().order_now_probability
+    assert a["p_order_window"] <= a["stockout_probability"] + 1e-12
+    assert a["level"] == "warning"
+    never = only_window.model_copy(
+        update={"thresholds": only_window.thresholds.model_copy(update={"order_now_probability": 1.0})}
+    )
+    assert _assess(make_risk_dataset(on_hand=22.0), rules=RulesConfig(risk=never)).iloc[0]["level"] == "watch"
+
+
+def test_a_stockout_before_the_lead_time_is_outside_the_order_now_window() -> None:
+    a = _assess(make_risk_dataset(on_hand=6.0)).iloc[0]
+    assert a["p_before_lead_time"] > 0.9 and a["p_order_window"] < 0.1

@@ -125,3 +125,33 @@ def test_future_rows_do_not_change_the_backtest() -> None:
         for f in (False, True)
     ]
     pd.testing.assert_frame_equal(runs[0], runs[1])
+
+
+def test_warm_up_checkpoints_are_skipped_when_the_learned_model_is_off() -> None:
+    out, calls = _run(make_risk_dataset(), warmup_days=28)
+    assert calls[0] == pd.Timestamp("2024-03-17") and len(out) == 3
+
+
+def test_warm_up_checkpoints_start_after_the_first_sale_and_stay_out_of_the_result() -> None:
+    out, calls = _run(make_risk_dataset(), warmup_days=28, learned=True)
+    # candidates 02-18, 02-25, 03-03, 03-10; the data's first sale is on 03-01
+    assert calls[:2] == list(pd.to_datetime(["2024-03-03", "2024-03-10"]))
+    assert list(out["as_of"].dt.day) == [17, 24, 31]
+
+
+def test_a_known_label_does_not_change_at_later_checkpoints() -> None:
+    # the backtest labels each checkpoint once (cache); that is exact only if later data cannot change it
+    ds = make_risk_dataset(on_hand=10.0, count_date="2024-03-10", future_rows=True)
+    hist = pd.DataFrame(
+        {
+            "as_of": [pd.Timestamp("2024-03-10")],
+            "sku": "SKU-1",
+            "location_id": "WH1",
+            "on_hand": [10.0],
+            "horizon_days": [14],
+        }
+    )
+    labels = [
+        realised_stockouts(ds, hist, as_of=pd.Timestamp(d))["label"].tolist() for d in ("2024-03-24", "2024-04-20")
+    ]
+    assert labels == [[1], [1]]

@@ -122,3 +122,26 @@ def test_probability_is_non_decreasing_as_the_order_comes_later(
 
 def test_days_of_cover_is_capped_when_nothing_sells() -> None:
     assert days_of_cover(np.array([10.0, 10.0, -3.0]), np.array([2.0, 0.0, 1.0])).tolist() == [5.0, 999.0, 0.0]
+
+
+def test_first_stockout_before_a_day_reads_the_curve_one_day_earlier() -> None:
+    from stockwarden.risk.coverage import first_stockout_before
+
+    curve = np.array([[0.1, 0.3, 0.6, 0.9], [0.0, 0.0, 0.2, 0.2]])
+    assert first_stockout_before(curve, np.array([3, 1])).tolist() == [0.3, 0.0]
+    assert first_stockout_before(curve, np.array([5, 4])).tolist() == [0.9, 0.2]
+
+
+def test_window_probability_splits_the_refined_probability_by_the_projections_timing() -> None:
+    from stockwarden.risk.coverage import window_probability
+
+    got = window_probability(
+        stockout_probability=np.array([0.8, 0.5, 0.2]),
+        projection_within=np.array([0.6, 0.0, 0.4]),
+        projection_before=np.array([0.3, 0.0, 0.4]),
+        window_days=np.array([8, 8, 8]),
+        horizon_days=np.array([14, 16, 14]),
+        resolution=0.004,
+    )
+    # half of the projection's stockouts are late; no path ran out: the window's share of days; all early
+    np.testing.assert_allclose(got, [0.4, 0.25, 0.0])
