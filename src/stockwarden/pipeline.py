@@ -27,6 +27,7 @@ Each step of another package is called through one small function below (``_fore
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import time
 from collections.abc import Callable
@@ -118,6 +119,11 @@ class PipelineSteps:
     assess: Callable[..., pd.DataFrame] = field(default_factory=lambda: _assess)
     proposals: Callable[..., dict[str, int]] = field(default_factory=lambda: _proposals)
 
+    @classmethod
+    def on_backend(cls, backend: Any) -> PipelineSteps:
+        """The default steps with the forecast run on ``backend`` (``"local"``, ``"dask"`` or a ``DaskBackend``)."""
+        return cls(forecast=functools.partial(_forecast, backend=backend))
+
 
 class _Optional(Exception):
     """An optional step whose package is not installed yet: skipped with a warning."""
@@ -151,7 +157,7 @@ def _health(ds: Dataset, *, as_of: dt.date, rules: RulesConfig) -> list[str]:
     return [w.message for w in report.warnings if w.severity is Severity.WARNING]
 
 
-def _forecast(ds: Dataset, *, as_of: dt.date, rules: RulesConfig) -> Any:
+def _forecast(ds: Dataset, *, as_of: dt.date, rules: RulesConfig, backend: Any = "local") -> Any:
     from stockwarden.forecast.engine import forecast_demand
 
     return forecast_demand(
@@ -160,6 +166,7 @@ def _forecast(ds: Dataset, *, as_of: dt.date, rules: RulesConfig) -> Any:
         horizon_days=rules.forecast.horizon_days,
         seed=rules.run.seed,
         mode=rules.run.forecast_mode,
+        backend=backend,
     )
 
 

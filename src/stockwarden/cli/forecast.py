@@ -61,7 +61,7 @@ def forecast_command(
     ds = open_dataset(dataset, db, required_tables=("sales",))  # demand-only folders (no stock counts) forecast too
     day = day if day is not None else parse_day(None, ds.last_date)
     fc = forecast_demand(
-        ds, as_of=day, horizon_days=horizon, mode=mode, seed=seed, backend=_backend(backend, scheduler, shards)
+        ds, as_of=day, horizon_days=horizon, mode=mode, seed=seed, backend=forecast_backend(backend, scheduler, shards)
     )
     daily = fc.daily.copy()
     daily["mean"] = daily["mean"].round(4)
@@ -80,7 +80,7 @@ def forecast_command(
     console.print(f"{len(daily)} rows ({len(s)} series x {horizon} days) written to {out}")
 
 
-def _backend(name: str | None, scheduler: str | None, shards: int | None) -> str | DaskBackend:
+def forecast_backend(name: str | None, scheduler: str | None, shards: int | None) -> str | DaskBackend:
     """``--backend`` / ``--scheduler`` / ``--shards`` as the engine's backend argument."""
     chosen = name or ("dask" if scheduler else "local")
     if chosen not in BACKENDS:

@@ -45,15 +45,31 @@ def parse_date(value: str | None, *, option: str) -> dt.date | None:
         raise ConfigError(f"{option} {value!r} is not a date (expected YYYY-MM-DD)") from exc
 
 
-def execute_run(db: str | None, rules: RulesConfig, as_of: dt.date | None) -> None:
-    """Run the pipeline once and print its summary (shared by ``run`` and ``schedule``)."""
-    from stockwarden.pipeline import run_pipeline
+def execute_run(
+    db: str | None,
+    rules: RulesConfig,
+    as_of: dt.date | None,
+    *,
+    backend: str | None = None,
+    scheduler: str | None = None,
+) -> None:
+    """Run the pipeline once and print its summary (shared by ``run`` and ``schedule``).
+
+    ``backend`` / ``scheduler`` say where the forecast runs (default: the environment's
+    STOCKWARDEN_EXEC_BACKEND / STOCKWARDEN_DASK_SCHEDULER, else this machine).
+    """
+    from stockwarden.cli.forecast import forecast_backend
+    from stockwarden.config import Settings
+    from stockwarden.pipeline import PipelineSteps, run_pipeline
     from stockwarden.store.db import make_engine, upgrade_database
 
+    settings = Settings()
+    name = backend or (settings.exec_backend if settings.exec_backend != "local" else None)
+    steps = PipelineSteps.on_backend(forecast_backend(name, scheduler or settings.dask_scheduler, None))
     engine = make_engine(resolve_db_url(db))
     try:
         upgrade_database(engine)
-        report = run_pipeline(engine, as_of=as_of, config=rules, now=dt.datetime.now(dt.UTC))
+        report = run_pipeline(engine, as_of=as_of, config=rules, now=dt.datetime.now(dt.UTC), steps=steps)
     finally:
         engine.dispose()
     table = Table(title=f"run {report.run_id} as of {report.as_of} ({report.status}, rules {report.rules_version})")
@@ -93,12 +109,22 @@ def run_cmd(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="assessment date YYYY-MM-DD (default: last data day)")
     ] = None,
+    backend: Annotated[
+        str | None,
+        typer.Option("--backend", help="where forecasts run: local or dask (default: STOCKWARDEN_EXEC_BACKEND, local)"),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler", help="Dask scheduler address (default: STOCKWARDEN_DASK_SCHEDULER, a local cluster)"
+        ),
+    ] = None,
 ) -> None:
     """Run the daily job: health, forecasts, anomalies, risk, alerts, order proposals, notifications."""
     rules = load_config(config)
     day = parse_date(as_of, option="--as-of")
     try:
-        execute_run(db, rules, day)
+        execute_run(db, rules, day, backend=backend, scheduler=scheduler)
     except StockwardenError:
         raise
     except Exception as exc:  # the daily job's boundary: one line, never a traceback
