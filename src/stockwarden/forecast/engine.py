@@ -6,9 +6,10 @@
 2. rolling-origin backtest of the candidate models on each series' own history (``n_windows``
    windows of ``min(horizon, 28)`` days ending at ``as_of``);
 3. per series, the candidate with the lowest backtest squared error (``mode="select"`` and
-   ``"stats"``), or one fixed combination (``"auto"``, ``"fast"``: the weighted mean of the global
-   LightGBM (0.6) with seasonal exponential smoothing and the 28-day mean (0.2 each), which won
-   across four M5 origins where the per-series choice over-fitted its short backtest);
+   ``"stats"``), or one fixed combination: ``"auto"`` = the recursive and the direct global LightGBM
+   (3/7 each) with the 28-day mean (1/7); ``"fast"`` = the recursive LightGBM (0.6) with seasonal
+   exponential smoothing and the 28-day mean (0.2 each), fewer rounds. Fixed combinations won across
+   four M5 origins where the per-series choice over-fitted its short backtest;
 4. final fit on the whole history; a series whose model fails (or is too short to fit) gets the
    fallback model, recorded in ``.series`` (``is_fallback``, ``fallback_reason``);
 5. negative-binomial day-to-day dispersion in sample, and the per-path level uncertainty from the
@@ -34,7 +35,7 @@ from stockwarden.forecast.classify import compute_series_profile
 from stockwarden.forecast.distribution import compute_quantiles, fit_dispersion
 from stockwarden.forecast.features import add_event_features, build_future_exog, build_panel
 from stockwarden.forecast.history import build_demand_history
-from stockwarden.forecast.models import forecast_global, forecast_stats
+from stockwarden.forecast.models import GLOBAL_MODELS, forecast_global, forecast_stats
 from stockwarden.ingest.dataset import Dataset
 
 if TYPE_CHECKING:
@@ -45,9 +46,11 @@ MIN_HISTORY_DAYS = 14
 BACKTEST_DAYS = 28
 FALLBACK_MODEL = "ma28"
 BACKTEST_SAMPLE_SERIES = 1000
-# weight of a model inside a combination (default 1): lgbm+seso+ma28 = 0.6 lgbm + 0.2 seso + 0.2 ma28,
-# which beat the equal mean (and 2:1:1) on WRMSSE and WSPL at three of four M5 origins; LightGBM alone was worse
-COMBINATION_WEIGHTS = {"lgbm": 3.0}
+# weight of a model inside a combination (default 1): lgbm+lgbmd+ma28 = 3/7 recursive LightGBM + 3/7 direct
+# LightGBM + 1/7 28-day mean (auto); lgbm+seso+ma28 = 0.6 lgbm + 0.2 seso + 0.2 ma28 (fast). On four M5 origins the
+# recursive+direct pair cut WRMSSE by 1.2% against lgbm+seso+ma28 (3 of 4 origins better), and the result moved
+# by less than 0.2% between 2:2:1, 3:3:1 and 3:3:1:1 (+ seso) weightings; either LightGBM alone was worse
+COMBINATION_WEIGHTS = {"lgbm": 3.0, "lgbmd": 3.0}
 
 
 @dataclass(frozen=True)
@@ -61,9 +64,9 @@ class ModeSpec:
 
 
 MODES: dict[str, ModeSpec] = {
-    "auto": ModeSpec(candidates=("lgbm+seso+ma28",), n_windows=1, n_estimators=300, max_train_rows=1_500_000),
+    "auto": ModeSpec(candidates=("lgbm+lgbmd+ma28",), n_windows=1, n_estimators=300, max_train_rows=1_500_000),
     "select": ModeSpec(
-        candidates=("lgbm+seso+ma28", "lgbm+seso", "lgbm", "seso", "ma28", "tsb", "imapa", "ets"),
+        candidates=("lgbm+lgbmd+ma28", "lgbm+seso+ma28", "lgbm", "lgbmd", "seso", "ma28", "tsb", "imapa", "ets"),
         n_windows=2,
         n_estimators=150,
         max_train_rows=300_000,
@@ -94,8 +97,9 @@ def forecast_demand(
         backend: ``"local"``, ``"dask"`` (a private local Dask cluster) or a
             :class:`~stockwarden.forecast.distributed.DaskBackend` (scheduler address, shards).
         seed: seed of the global model (results are deterministic for a given seed).
-        mode: ``"auto"`` (LightGBM + seasonal ES + 28-day mean, best accuracy), ``"fast"`` (the same
-            with fewer boosting rounds and training rows: large panels), ``"stats"`` (statistical
+        mode: ``"auto"`` (recursive + direct LightGBM + 28-day mean, best accuracy), ``"fast"`` (one
+            recursive LightGBM + seasonal ES + 28-day mean, fewer boosting rounds and training rows:
+            large panels), ``"stats"`` (statistical
             models only, chosen per series by backtest: risk backtests), or ``"select"`` (per-series
             backtest choice among all candidates, slowest).
         history: a prebuilt :func:`build_demand_history` frame (rows after ``as_of`` are dropped),
@@ -231,10 +235,10 @@ def _run_models(
     n_jobs: int,
 ) -> pd.DataFrame:
     """Point forecasts of every model in ``models`` (``unique_id, ds, <model>...``)."""
-    stat_names = [m for m in models if m != "lgbm"]
+    stat_names = [m for m in models if m not in GLOBAL_MODELS]
     stat_jobs = n_jobs if panel["unique_id"].nunique() >= 2000 else 1
     out = forecast_stats(panel, h=h, names=stat_names, n_jobs=stat_jobs)
-    if "lgbm" in models:
+    for name in (m for m in GLOBAL_MODELS if m in models):
         g = forecast_global(
             panel,
             future,
@@ -243,6 +247,7 @@ def _run_models(
             n_jobs=n_jobs,
             n_estimators=spec.n_estimators,
             max_train_rows=spec.max_train_rows,
+            name=name,
         )
         out = out.merge(g, on=["unique_id", "ds"], how="left")
     return out
@@ -280,10 +285,18 @@ def _backtest(
 
 
 def _candidate_values(frame: pd.DataFrame, cand: str) -> np.ndarray:
-    """A candidate's forecast: ``a+b`` is the weighted mean of a and b (weights :data:`COMBINATION_WEIGHTS`)."""
+    """A candidate's forecast: ``a+b`` is the weighted mean of a and b (weights :data:`COMBINATION_WEIGHTS`).
+
+    A part that failed (NaN) is left out of the mean and the other parts' weights are rescaled;
+    :func:`_assemble` records that as a fallback. NaN only where every part failed.
+    """
     parts = cand.split("+")
     w = np.array([COMBINATION_WEIGHTS.get(p, 1.0) for p in parts])
-    return np.column_stack([frame[p].to_numpy(dtype=float) for p in parts]) @ (w / w.sum())
+    vals = np.column_stack([frame[p].to_numpy(dtype=float) for p in parts])
+    ok = np.isfinite(vals)
+    total = ok.astype(float) @ w
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, np.where(ok, vals, 0.0) @ w / total, np.nan)
 
 
 def _choose(bt: pd.DataFrame, candidates: tuple[str, ...], n: int) -> np.ndarray:
@@ -316,6 +329,32 @@ def _chosen_residuals(bt: pd.DataFrame, choice: np.ndarray) -> pd.DataFrame:
     return out.loc[np.isfinite(out["f"])]
 
 
+def _record_failed_parts(
+    final: pd.DataFrame,
+    cand: str,
+    rows: np.ndarray,
+    uid: np.ndarray,
+    h: int,
+    *,
+    model: np.ndarray,
+    is_fb: np.ndarray,
+    reason: np.ndarray,
+) -> None:
+    """Series of a combination where some (not all) parts failed: name the parts used, mark the fallback."""
+    parts = cand.split("+")
+    if len(parts) < 2:
+        return
+    failed = np.column_stack(
+        [~np.isfinite(final[p].to_numpy(dtype=float).reshape(-1, h)[rows]).all(axis=1) for p in parts]
+    )
+    for r, miss in zip(rows, failed, strict=True):
+        if miss.any() and not miss.all():
+            i = uid[r]
+            model[i] = "+".join(p for p, m in zip(parts, miss, strict=True) if not m)
+            is_fb[i] = True
+            reason[i] = "+".join(p for p, m in zip(parts, miss, strict=True) if m) + " failed"
+
+
 def _assemble(
     final: pd.DataFrame, choice: np.ndarray, fit_ok: np.ndarray, panel: pd.DataFrame, profile: pd.DataFrame, h: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -333,6 +372,7 @@ def _assemble(
             rows = np.flatnonzero(choice[uid] == cand)
             vals = _candidate_values(final, cand).reshape(-1, h)[rows]
             mean[uid[rows]] = vals
+            _record_failed_parts(final, cand, rows, uid, h, model=model, is_fb=is_fb, reason=reason)
         fb_vals = final[FALLBACK_MODEL].to_numpy(dtype=float).reshape(-1, h)
         bad = ~np.isfinite(mean[uid]).all(axis=1)
         for r in np.flatnonzero(bad):

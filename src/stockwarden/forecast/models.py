@@ -19,6 +19,18 @@ Babai 2011; Nikolopoulos et al. 2011; Petropoulos & Kourentzes 2015):
 ``imapa``          IMAPA: multiple temporal aggregation levels, averaged
 ``snaive``         seasonal naive (baseline), ``ma28`` 28-day window average (baseline)
 =================  =================================================================
+
+Global models (one LightGBM across all series, :func:`forecast_global`):
+
+=================  =================================================================
+``lgbm``           recursive: lags 1-3, 7, 14, 21, 28 and rolling means of lags 1 and 7;
+                   each forecast day feeds the next (sharp early in the horizon)
+``lgbmd``          direct: only lags of 28 days and more, and rolling means of the lag-28
+                   series, so every feature of a 28-day horizon is an observed value and
+                   errors do not compound (steadier late in the horizon). Blending a
+                   recursive and a non-recursive model is what many of the best M5
+                   solutions did (Makridakis, Spiliotis & Assimakopoulos 2022).
+=================  =================================================================
 """
 
 from __future__ import annotations
@@ -66,7 +78,7 @@ def _stat_factories() -> dict[str, Callable[[], Any]]:
 
 
 STAT_MODELS = ("ets", "seso", "mstl", "croston_classic", "croston_sba", "tsb", "adida", "imapa", "snaive", "ma28")
-GLOBAL_MODELS = ("lgbm",)
+GLOBAL_MODELS = ("lgbm", "lgbmd")
 
 
 def forecast_stats(
@@ -140,7 +152,26 @@ LGBM_PARAMS: dict[str, Any] = {
     "verbosity": -1,
 }
 LAGS = (1, 2, 3, 7, 14, 21, 28)
+DIRECT_LAGS = (28, 35, 42, 49, 56)
 MAX_TRAIN_DAYS = 1500
+
+
+def _lag_transforms(name: str) -> dict[int, list[Any]]:
+    """The rolling features of global model ``name`` (see the module docstring)."""
+    from mlforecast.lag_transforms import RollingMean, RollingStd
+
+    if name == "lgbmd":
+        # the quarter mean may start from 4 weeks of history, so young series still get rows to train on
+        return {
+            28: [RollingMean(window_size=7), RollingMean(window_size=28), RollingMean(window_size=91, min_samples=28)]
+        }
+    return {
+        1: [RollingMean(window_size=7), RollingMean(window_size=28), RollingStd(window_size=28)],
+        7: [RollingMean(window_size=7), RollingMean(window_size=28)],
+    }
+
+
+GLOBAL_LAGS: dict[str, tuple[int, ...]] = {"lgbm": LAGS, "lgbmd": DIRECT_LAGS}
 
 
 def forecast_global(
@@ -154,15 +185,17 @@ def forecast_global(
     max_train_rows: int = 3_000_000,
     train_days: int | None = None,
     params: dict[str, Any] | None = None,
-    lags: Sequence[int] = LAGS,
+    name: str = "lgbm",
 ) -> pd.DataFrame:
-    """One LightGBM model across all series (mlforecast, recursive, tweedie objective).
+    """One LightGBM model across all series (mlforecast, tweedie objective).
 
-    Features: lags 1-3, 7, 14, 21, 28; rolling means/std of the lag-1 and lag-7 series over 7 and 28
-    days; day of week, month and day of month; and the exogenous columns (promotions, price ratio,
-    events). The model trains once per call on the last ``train_days`` days of every series
-    (default: ``max_train_rows / n_series`` clipped to 28..``MAX_TRAIN_DAYS`` days), and on a seeded sample of
-    ``max_train_rows`` rows of those when there are more.
+    Features: the lags and rolling statistics of model ``name`` (``lgbm``: lags 1-3, 7, 14, 21, 28,
+    rolling means/std of the lag-1 and lag-7 series over 7 and 28 days; ``lgbmd``: lags 28-56 by week and
+    rolling means of the lag-28 series over 7, 28 and 91 days); day of week, month and day of month; and
+    the exogenous columns (promotions, price ratio, events). The model trains once per call on the last
+    ``train_days`` days of every series (default: ``max_train_rows / n_series`` clipped to
+    28..``MAX_TRAIN_DAYS`` days), and on a seeded sample of ``max_train_rows`` rows of those when there
+    are more.
 
     Args:
         panel: training panel (``unique_id, ds, y`` + :data:`EXOG_COLUMNS`).
@@ -175,14 +208,17 @@ def forecast_global(
         max_train_rows: cap on the rows LightGBM sees.
         train_days: training window per series in days (after the lag warm-up).
         params: LightGBM parameters overriding :data:`LGBM_PARAMS`.
-        lags: target lags used as features.
+        name: which global model (:data:`GLOBAL_MODELS`); also the output column.
 
     Returns:
-        ``unique_id, ds, lgbm`` sorted.
+        ``unique_id, ds, <name>`` sorted.
     """
     import lightgbm as lgb
     from mlforecast import MLForecast
-    from mlforecast.lag_transforms import RollingMean, RollingStd
+
+    if name not in GLOBAL_LAGS:
+        raise ValueError(f"unknown global model {name!r}; choose from {sorted(GLOBAL_LAGS)}")
+    lags = GLOBAL_LAGS[name]
 
     lgb_params = dict(LGBM_PARAMS, random_state=seed, n_jobs=1, deterministic=True, force_row_wise=True)
     if n_estimators is not None:
@@ -198,13 +234,10 @@ def forecast_global(
     train = panel.loc[panel["ds"] > last - pd.Timedelta(days=warmup + train_window)]
     cols = ["unique_id", "ds", "y", *EXOG_COLUMNS]
     fcst = MLForecast(
-        models={"lgbm": lgb.LGBMRegressor(**lgb_params)},
+        models={name: lgb.LGBMRegressor(**lgb_params)},
         freq="D",
         lags=list(lags),
-        lag_transforms={
-            1: [RollingMean(window_size=7), RollingMean(window_size=28), RollingStd(window_size=28)],
-            7: [RollingMean(window_size=7), RollingMean(window_size=28)],
-        },
+        lag_transforms=_lag_transforms(name),
         date_features=["dayofweek", "month", "day"],
         num_threads=n_jobs,
     )
@@ -215,9 +248,11 @@ def forecast_global(
         if len(y) > max_train_rows:  # ... but the trees learn from a seeded sample of rows
             pick = np.sort(np.random.default_rng(seed).choice(len(y), size=max_train_rows, replace=False))
             X, y = X.iloc[pick], y[pick]
+        if len(y) == 0:  # histories too short for this model's lags: it fails, the engine falls back
+            return _horizon_frame(panel, h).assign(**{name: np.nan})
         fcst.fit_models(X, y)
         pred = fcst.predict(h=h, X_df=future_exog[["unique_id", "ds", *EXOG_COLUMNS]])
     pred = pred.sort_values(["unique_id", "ds"]).reset_index(drop=True)
-    vals = pred["lgbm"].to_numpy(dtype=float)
-    pred["lgbm"] = np.where(np.isfinite(vals), np.maximum(vals, 0.0), np.nan)
-    return pred[["unique_id", "ds", "lgbm"]]
+    vals = pred[name].to_numpy(dtype=float)
+    pred[name] = np.where(np.isfinite(vals), np.maximum(vals, 0.0), np.nan)
+    return pred[["unique_id", "ds", name]]

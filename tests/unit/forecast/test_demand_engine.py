@@ -121,3 +121,42 @@ def test_unknown_backend_and_mode_are_refused(panel: np.ndarray) -> None:
         forecast_demand(ds, as_of=AS_OF, horizon_days=3, backend="spark")
     with pytest.raises(ForecastError, match="mode"):
         forecast_demand(ds, as_of=AS_OF, horizon_days=3, mode="best")
+
+
+def test_auto_mode_blends_the_recursive_and_the_direct_global_model_without_look_ahead(panel: np.ndarray) -> None:
+    base = forecast_demand(make_forecast_dataset(panel), as_of=AS_OF, horizon_days=7, mode="auto")
+    assert set(base.series["model"]) == {"lgbm+lgbmd+ma28"}
+    assert not base.series["is_fallback"].any()
+    future = panel.copy()
+    future[:, 120:] = future[:, 120:] * 7 + 50
+    changed = forecast_demand(make_forecast_dataset(future), as_of=AS_OF, horizon_days=7, mode="auto")
+    pd.testing.assert_frame_equal(base.daily, changed.daily)
+
+
+def test_the_direct_global_model_learns_the_weekly_pattern_from_lags_of_four_weeks_and_more() -> None:
+    rng = np.random.default_rng(4)
+    days = pd.date_range("2024-01-01", periods=200, freq="D")
+    rate = np.where(days.dayofweek == 5, 12.0, 2.0)
+    rows = [pd.DataFrame({"unique_id": uid, "ds": days, "y": rng.poisson(rate).astype(float)}) for uid in range(6)]
+    train = pd.concat(rows, ignore_index=True)
+    for col in models.EXOG_COLUMNS:
+        train[col] = 1.0 if col == "price_ratio" else 0.0
+    future_days = pd.date_range(days[-1] + pd.Timedelta(days=1), periods=14, freq="D")
+    future = pd.DataFrame({"unique_id": np.repeat(np.arange(6), 14), "ds": np.tile(future_days, 6)})
+    for col in models.EXOG_COLUMNS:
+        future[col] = 1.0 if col == "price_ratio" else 0.0
+    out = models.forecast_global(train, future, h=14, name="lgbmd", n_estimators=60)
+    assert list(out.columns) == ["unique_id", "ds", "lgbmd"]
+    saturday = out["ds"].dt.dayofweek == 5
+    assert out.loc[saturday, "lgbmd"].mean() > 3 * out.loc[~saturday, "lgbmd"].mean()
+    with pytest.raises(ValueError, match="unknown global model"):
+        models.forecast_global(train, future, h=14, name="lgbmx")
+
+
+def test_a_global_model_without_enough_history_is_left_out_of_the_blend_and_recorded() -> None:
+    young = poisson_matrix(3, 50, rate=4.0, seed=6)  # 50 days: enough for the recursive model, not the direct one
+    fc = forecast_demand(make_forecast_dataset(young), as_of="2024-02-19", horizon_days=7, mode="auto")
+    assert set(fc.series["model"]) == {"lgbm+ma28"}
+    assert fc.series["is_fallback"].all()
+    assert set(fc.series["fallback_reason"]) == {"lgbmd failed"}
+    assert np.isfinite(fc.mean).all() and (fc.mean > 0).all()
