@@ -85,6 +85,22 @@ class LeadTimeRules(_Section):
     late_tail_mean_days: float = Field(
         7.0, gt=0, description="mean extra wait of a PO later than anything seen (memoryless tail)"
     )
+    adapt_to_shifts: bool = Field(
+        True,
+        description="detect change points in each supplier's delays (CUSUM per delivery) and move older "
+        "deliveries by the estimated shift into the current regime",
+    )
+    shift_threshold: float = Field(
+        6.0,
+        gt=0,
+        description="CUSUM alarm level (normal scores of the supplier's delays, reference value 0.5) for a change",
+    )
+    shift_min_days: float = Field(
+        2.0, gt=0, description="smallest estimated shift in a supplier's delay that is adapted to, in days"
+    )
+    shift_baseline_deliveries: int = Field(
+        10, ge=2, description="deliveries of a regime needed before it is tested for a change"
+    )
 
 
 class RiskThresholds(_Section):

@@ -10,8 +10,8 @@ from tests.factories_supply import frame, po_rows, supply_dataset
 from stockwarden.config import LeadTimeRules
 from stockwarden.forecast.leadtime import estimate_lead_times, received_po_history
 
-FLAT = LeadTimeRules(half_life_days=1e9, prior_strength_pos=0.0, late_tail_mass=0.0)
-"""Equal weights, no shrinkage, no tail: the estimate is the plain empirical distribution."""
+FLAT = LeadTimeRules(half_life_days=1e9, prior_strength_pos=0.0, late_tail_mass=0.0, adapt_to_shifts=False)
+"""Equal weights, no shrinkage, no tail, no change points: the estimate is the plain empirical distribution."""
 
 
 def _supplier_row(model, supplier_id: str) -> pd.Series:

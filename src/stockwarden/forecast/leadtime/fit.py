@@ -7,6 +7,7 @@ import pandas as pd
 
 from stockwarden.config import LeadTimeRules, RulesConfig
 from stockwarden.domain.supply import LEADTIME_TABLE_COLUMNS, LeadTimeLevel, LeadTimeSource
+from stockwarden.forecast.leadtime.changepoint import compute_regime_shifts
 from stockwarden.forecast.leadtime.model import LeadTimeModel, _Resolved, received_po_history
 from stockwarden.ingest.dataset import Dataset
 
@@ -121,8 +122,11 @@ def estimate_lead_times(
     k = r.prior_strength_pos
     h = received_po_history(ds, as_of=d)
     w = 0.5 ** (h["age_days"].to_numpy(float) / r.half_life_days)
-    lead_v = h["lead_time_days"].to_numpy(float)
-    delay_v = h["delay_days"].to_numpy(float)
+    # After a change point in a supplier's delays, older deliveries move by the estimated shift into
+    # the current regime (see changepoint.py); zero for suppliers without one.
+    shift = compute_regime_shifts(h, rules=r)["shift_days"].to_numpy(float)
+    lead_v = np.clip(h["lead_time_days"].to_numpy(float) + shift, 0, None)
+    delay_v = h["delay_days"].to_numpy(float) + shift
 
     # Global delay distribution: the spread given to nominal (fallback) lead times.
     zeros = np.zeros(len(h), dtype=np.int64)

@@ -7,7 +7,11 @@ distributions, both learnt from the POs *received by* ``as_of`` (no look-ahead):
 * the **delay** ``D = received_date - promised_date`` (days), used for an already-open PO with a promise.
 
 Each is a recency-weighted histogram: a delivery received ``a`` days before ``as_of`` weighs
-``w = 0.5 ** (a / half_life_days)``, so a supplier that became slower is seen slower. A thin history
+``w = 0.5 ** (a / half_life_days)``, so a supplier that became slower is seen slower. A sudden change
+is followed faster: when a CUSUM on the supplier's deliveries finds a change point (``adapt_to_shifts``,
+:mod:`~stockwarden.forecast.leadtime.changepoint`), the deliveries before it are moved by the estimated
+shift into the current regime, so the location follows the new deliveries and the spread keeps the
+long history. A thin history
 is shrunk toward the broader estimate (a Dirichlet-style prior worth ``prior_strength_pos`` POs):
 
     p_sku(v) = (sum_i w_i [v_i = v] + k * p_supplier(v)) / (sum_i w_i + k)
