@@ -10,8 +10,10 @@
 (c) Phantom stock: phantom records injected into a copy of ``replay_dev`` (in a temp dir); precision
     and recall of ``phantom_stock``.
 (d) Lead-time model: each month end, the model estimated then predicts the lead time of the POs
-    ordered in the next month; coverage of its p50 / p90 and mean log score, recency-weighted
-    (the default) against all history weighted equally.
+    ordered in the next month; coverage of its p50 / p90 and mean log score: the default
+    (recency-weighted, older deliveries moved into the current regime after a change point in the
+    supplier's delays) against the same without change points and against all history weighted
+    equally, with and without change points.
 
 Run: ``.venv/bin/python benchmarks/anomaly_detection.py`` (writes benchmarks/out/anomaly_detection.json
 and benchmarks/out/scms_delay_changes.png). Timings are on a shared 2-core machine.
@@ -386,7 +388,12 @@ def _write_phantom_copy(src: Path, folder: Path, inj: dict[tuple[str, str], int]
 def bench_leadtime_model() -> dict[str, object]:
     ds = load_dataset(DATA / "replay_dev")
     po = ds.purchase_orders.loc[ds.purchase_orders["received_date"].notna()]
-    variants = {"recency_weighted": LeadTimeRules(), "all_history_equal": LeadTimeRules(half_life_days=1e9)}
+    variants = {
+        "recency_weighted": LeadTimeRules(),  # the default: recency weights + change points
+        "recency_weighted_no_change_points": LeadTimeRules(adapt_to_shifts=False),
+        "all_history_equal": LeadTimeRules(half_life_days=1e9, adapt_to_shifts=False),
+        "all_history_equal_with_change_points": LeadTimeRules(half_life_days=1e9),
+    }
     scores: dict[str, dict[str, list[float]]] = {k: {"p50": [], "p90": [], "log": []} for k in variants}
     for as_of in pd.date_range("2013-01-31", "2016-02-29", freq="ME"):
         nxt = po.loc[(po["order_date"] > as_of) & (po["order_date"] <= as_of + pd.offsets.MonthEnd(1))]

@@ -114,3 +114,24 @@ def test_switched_off_it_changes_nothing() -> None:
     history = received_po_history(supply_dataset(pos), as_of="2024-12-31")
     shifts = compute_regime_shifts(history, rules=OFF)
     assert (shifts["shift_days"] == 0).all() and shifts["regime_start"].isna().all()
+
+
+def test_an_open_po_already_late_is_conditioned_on_not_having_arrived_by_as_of() -> None:
+    # Empirical delays: 0 (half), 2 (30%), 5 (20%). A PO one day late has not come on day 0 or 1:
+    # it comes on day 2 (1 day from now) with 3/5, on day 5 (4 days from now) with 2/5.
+    flat = LeadTimeRules(half_life_days=1e9, prior_strength_pos=0.0, late_tail_mass=0.0, adapt_to_shifts=False)
+    pos = po_rows(supplier_id="S", sku="A", start="2024-01-01", delays_days=[0, 2, 0, 5, 0, 2, 0, 5, 0, 2])
+    as_of = pd.Timestamp("2024-12-31")
+    model = estimate_lead_times(supply_dataset(pos), as_of=as_of, rules=flat)
+    open_po = pd.DataFrame(
+        {
+            "supplier_id": ["S", "S"],
+            "sku": ["A", "A"],
+            "order_date": [as_of - pd.Timedelta(days=8), as_of - pd.Timedelta(days=10)],
+            "promised_date": [as_of - pd.Timedelta(days=1), as_of - pd.Timedelta(days=3)],
+        }
+    )
+    one_late, three_late = model.arrival_pmfs(open_po, as_of)
+    assert one_late[1] == pytest.approx(0.6) and one_late[4] == pytest.approx(0.4)
+    assert one_late.sum() == pytest.approx(1.0)
+    assert three_late[2] == pytest.approx(1.0)  # only the 5-days-late deliveries are left
