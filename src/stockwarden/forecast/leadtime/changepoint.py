@@ -33,6 +33,7 @@ near zero, changes nothing; a supplier without an alarm is left untouched.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right, insort
 from statistics import NormalDist
 
 import numpy as np
@@ -54,21 +55,20 @@ def find_regime_starts(values: np.ndarray, *, threshold: float, baseline_deliver
         threshold: the CUSUM alarm level ``h`` (normal-score units; ``k`` is 0.5).
         baseline_deliveries: deliveries of a regime needed before it is tested for a change.
     """
-    x = np.asarray(values, dtype=float)
+    x = np.asarray(values, dtype=float).tolist()
     n = len(x)
     starts = [0]
     r0 = 0
     while r0 + baseline_deliveries < n:
-        ctrl = r0 + baseline_deliveries  # in-control deliveries are x[r0:ctrl]
+        ctrl = r0 + baseline_deliveries  # in-control deliveries are x[r0:ctrl] (the last _BASELINE_MAX of them)
+        ref = sorted(x[max(r0, ctrl - _BASELINE_MAX) : ctrl])
         sp = sm = 0.0
         zp = zm = ctrl - 1  # last index where S+ / S- was zero
         alarm_start = -1
-        ref, ref_ctrl = np.empty(0), -1
         for t in range(ctrl, n):
-            if ref_ctrl != ctrl:
-                ref, ref_ctrl = np.sort(x[max(r0, ctrl - _BASELINE_MAX) : ctrl]), ctrl
-            below = np.searchsorted(ref, x[t], side="left")
-            ties = np.searchsorted(ref, x[t], side="right") - below
+            v = x[t]
+            below = bisect_left(ref, v)
+            ties = bisect_right(ref, v) - below
             z = _NORMAL.inv_cdf((below + 0.5 * ties + 0.5) / (len(ref) + 1))
             sp = max(0.0, sp + z - _K)
             sm = max(0.0, sm - z - _K)
@@ -79,7 +79,11 @@ def find_regime_starts(values: np.ndarray, *, threshold: float, baseline_deliver
                 zp = t
             if sm == 0.0:
                 zm = t
-            if sp == 0.0 and sm == 0.0:
+            if sp == 0.0 and sm == 0.0:  # back in control: x[ctrl:t+1] join the baseline
+                for j in range(ctrl, t + 1):
+                    insort(ref, x[j])
+                    if j - _BASELINE_MAX >= r0:
+                        del ref[bisect_left(ref, x[j - _BASELINE_MAX])]
                 ctrl = t + 1
         if alarm_start < 0:
             break
