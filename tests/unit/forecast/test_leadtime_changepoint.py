@@ -135,3 +135,21 @@ def test_an_open_po_already_late_is_conditioned_on_not_having_arrived_by_as_of()
     assert one_late[1] == pytest.approx(0.6) and one_late[4] == pytest.approx(0.4)
     assert one_late.sum() == pytest.approx(1.0)
     assert three_late[2] == pytest.approx(1.0)  # only the 5-days-late deliveries are left
+
+
+def test_a_change_at_one_supplier_leaves_the_others_untouched() -> None:
+    stable = po_rows(supplier_id="STABLE", sku="B", start="2023-01-01", delays_days=_stable_delays(70, 7), every_days=3)
+    moved = po_rows(supplier_id="SLOW", sku="A", start="2023-01-01", delays_days=[0, 1] * 30 + [6] * 10, every_days=3)
+    ds = supply_dataset(stable + moved)
+    as_of = pd.Timestamp(moved[-1]["received_date"])
+    history = received_po_history(ds, as_of=as_of)
+    shifts = compute_regime_shifts(history, rules=LeadTimeRules())
+    is_slow = history["supplier_id"].eq("SLOW")
+    assert (shifts.loc[~is_slow, "shift_days"] == 0).all() and shifts.loc[~is_slow, "regime_start"].isna().all()
+    assert (shifts.loc[is_slow, "shift_days"].iloc[:50] == 5).all()
+    # Without shrinkage toward the all-supplier prior (which does see SLOW's new delays):
+    on = LeadTimeRules(prior_strength_pos=0.0)
+    adaptive = estimate_lead_times(ds, as_of=as_of, rules=on)
+    recency_only = estimate_lead_times(ds, as_of=as_of, rules=on.model_copy(update={"adapt_to_shifts": False}))
+    assert _mean_delay(adaptive, "STABLE") == _mean_delay(recency_only, "STABLE")
+    assert _mean_delay(adaptive, "SLOW") > _mean_delay(recency_only, "SLOW") + 1.0
