@@ -117,7 +117,7 @@ def compute_regime_shifts(history: pd.DataFrame, *, rules: LeadTimeRules) -> pd.
     Returns:
         Frame aligned with ``history`` (same index): ``shift_days`` (0 for lines of the current regime
         and for suppliers without a change) and ``regime_start`` (receipt date of the first delivery of
-        the supplier's current regime, NaT without a change).
+        the supplier's current regime, NaT when no earlier regime is at least ``shift_min_days`` away).
     """
     out = pd.DataFrame({"shift_days": 0.0, "regime_start": pd.NaT}, index=history.index)
     out["regime_start"] = pd.to_datetime(out["regime_start"])
