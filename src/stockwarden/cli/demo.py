@@ -52,7 +52,9 @@ def demo(
     forecast_mode: Annotated[
         str,
         typer.Option(
-            "--forecast-mode", help="fast (one model, the demo's default), auto (backtest choice; slower) or stats"
+            "--forecast-mode",
+            help="fast (one LightGBM blend, the demo's default), auto (recursive + direct LightGBM; "
+            "most accurate, slower) or stats",
         ),
     ] = "fast",
 ) -> None:
