@@ -17,6 +17,7 @@ from stockwarden.anomaly.drift import detect_shifts
 from stockwarden.anomaly.records import fmt_date, fmt_days, join_keys
 from stockwarden.config import AnomalyRules
 from stockwarden.domain.supply import AnomalyKind, Severity
+from stockwarden.forecast.leadtime.changepoint import delivery_batches, uses_delay
 from stockwarden.ingest.dataset import Dataset
 
 _DAY = pd.Timedelta(days=1)
@@ -158,26 +159,9 @@ def detect_short_deliveries(history: pd.DataFrame, *, as_of: pd.Timestamp, rules
     return out
 
 
-def delivery_batches(history: pd.DataFrame) -> pd.DataFrame:
-    """One delivery per supplier, order date and receipt date: the lines that came on one truck.
-
-    Lines ordered together and received together share their fate; counted line by line they would
-    give the detector many copies of one piece of evidence. Each delivery is one observation with the
-    median delay and lead time of its lines, available on its receipt date.
-
-    Returns:
-        ``supplier_id, order_date, received_date, delay_days, lead_time_days, n_lines`` in receipt order.
-    """
-    h = history.dropna(subset=["supplier_id"])
-    agg = h.groupby(["supplier_id", "order_date", "received_date"], as_index=False, sort=False).agg(
-        delay_days=("delay_days", "median"), lead_time_days=("lead_time_days", "median"), n_lines=("po_id", "size")
-    )
-    return agg.sort_values(["supplier_id", "received_date", "order_date"], kind="stable").reset_index(drop=True)
-
-
 def _stream(g: pd.DataFrame) -> tuple[np.ndarray, pd.Series, str]:
     """The supplier's delivery stream: delay against the promise when mostly known, else lead time."""
-    if g["delay_days"].notna().mean() >= 0.8:
+    if uses_delay(g):
         g = g.loc[g["delay_days"].notna()]
         return g["delay_days"].to_numpy(float), g["received_date"].reset_index(drop=True), "delay"
     return g["lead_time_days"].to_numpy(float), g["received_date"].reset_index(drop=True), "lead time"

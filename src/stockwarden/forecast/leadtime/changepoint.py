@@ -98,11 +98,35 @@ def _hodges_lehmann(new: np.ndarray, old: np.ndarray) -> float:
     return float(np.median(a[:, None] - b[None, :]))
 
 
+def delivery_batches(history: pd.DataFrame) -> pd.DataFrame:
+    """One delivery per supplier, order date and receipt date: the lines that came on one truck.
+
+    Lines ordered together and received together share their fate; counted line by line they would
+    give the detector many copies of one piece of evidence. Each delivery is one observation with the
+    median delay and lead time of its lines, available on its receipt date.
+
+    Returns:
+        ``supplier_id, order_date, received_date, delay_days, lead_time_days, n_lines`` in receipt order.
+    """
+    h = history.dropna(subset=["supplier_id"])
+    agg = h.groupby(["supplier_id", "order_date", "received_date"], as_index=False, sort=False).agg(
+        delay_days=("delay_days", "median"), lead_time_days=("lead_time_days", "median"), n_lines=("po_id", "size")
+    )
+    return agg.sort_values(["supplier_id", "received_date", "order_date"], kind="stable").reset_index(drop=True)
+
+
+DELAY_KNOWN_SHARE = 0.8
+"""A supplier's deliveries are judged by their delay against the promise when at least this share has one."""
+
+
+def uses_delay(batches: pd.DataFrame) -> bool:
+    """Whether a supplier's delivery stream is its delay (mostly promised) rather than its lead time."""
+    return bool(batches["delay_days"].notna().mean() >= DELAY_KNOWN_SHARE)
+
+
 def _stream(batches: pd.DataFrame) -> np.ndarray:
-    """The delivery stream the detector reads: delay when mostly known (>= 80%), else lead time."""
-    if batches["delay_days"].notna().mean() >= 0.8:
-        return batches["delay_days"].to_numpy(float)
-    return batches["lead_time_days"].to_numpy(float)
+    """The delivery stream the detector reads: delay when mostly known, else lead time (NaN kept)."""
+    return batches["delay_days" if uses_delay(batches) else "lead_time_days"].to_numpy(float)
 
 
 def compute_regime_shifts(history: pd.DataFrame, *, rules: LeadTimeRules) -> pd.DataFrame:
@@ -125,12 +149,7 @@ def compute_regime_shifts(history: pd.DataFrame, *, rules: LeadTimeRules) -> pd.
         return out
     h = history.loc[history["supplier_id"].notna()]
     keys = ["supplier_id", "order_date", "received_date"]
-    batches = (
-        h.groupby(keys, sort=False)
-        .agg(delay_days=("delay_days", "median"), lead_time_days=("lead_time_days", "median"))
-        .reset_index()
-        .sort_values(["supplier_id", "received_date", "order_date"], kind="stable")
-    )
+    batches = delivery_batches(h)
     batch_shift: list[pd.DataFrame] = []
     for _sup, g in batches.groupby("supplier_id", sort=True):
         values = _stream(g)
