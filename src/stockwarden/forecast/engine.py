@@ -118,7 +118,7 @@ def forecast_demand(
         raise ForecastError(f"unknown forecast mode {mode!r}; choose one of {', '.join(MODES)}")
     if isinstance(backend, str) and backend not in BACKENDS:
         raise ForecastError(f"unknown or unavailable backend {backend!r}; available: {', '.join(BACKENDS)}")
-    if not (isinstance(backend, str) and backend == "local"):
+    if backend != "local":
         from stockwarden.forecast.distributed import forecast_distributed  # lazy: dask is optional
 
         return forecast_distributed(
@@ -347,12 +347,12 @@ def _record_failed_parts(
     failed = np.column_stack(
         [~np.isfinite(final[p].to_numpy(dtype=float).reshape(-1, h)[rows]).all(axis=1) for p in parts]
     )
-    for r, miss in zip(rows, failed, strict=True):
-        if miss.any() and not miss.all():
-            i = uid[r]
-            model[i] = "+".join(p for p, m in zip(parts, miss, strict=True) if not m)
-            is_fb[i] = True
-            reason[i] = "+".join(p for p, m in zip(parts, miss, strict=True) if m) + " failed"
+    partial = failed.any(axis=1) & ~failed.all(axis=1)  # all failed: the fallback model takes over later
+    for r, miss in zip(rows[partial], failed[partial], strict=True):
+        i = uid[r]
+        model[i] = "+".join(p for p, m in zip(parts, miss, strict=True) if not m)
+        is_fb[i] = True
+        reason[i] = "+".join(p for p, m in zip(parts, miss, strict=True) if m) + " failed"
 
 
 def _assemble(
