@@ -64,6 +64,7 @@ def execute_run(
     from stockwarden.store.db import make_engine, upgrade_database
 
     settings = Settings()
+    # "local" is also the setting's default, so it counts as unset: a scheduler alone then means dask
     name = backend or (settings.exec_backend if settings.exec_backend != "local" else None)
     steps = PipelineSteps.on_backend(forecast_backend(name, scheduler or settings.dask_scheduler, None))
     engine = make_engine(resolve_db_url(db))
