@@ -2,6 +2,7 @@
 
 Usage: python benchmarks/warning_quality.py [--refit-every N] [--mode stats|fast|auto] [--learned auto|always|never]
                                             [--warmup-days D] [--out benchmarks/out/warning_quality.json]
+                                            [--name PREFIX]
 
 Writes the warnings CSV and the scorer's JSON to benchmarks/out/ and prints the scorer's table plus
 the targets (AP >= 0.75 all, >= 0.72 in stock; precision >= 0.70 and lead-time recall >= 0.65 at
@@ -32,6 +33,42 @@ START, END, EVERY = "2015-04-03", "2016-03-25", 7
 SCORED_COLUMNS = ("as_of", "sku", "location_id", "level", "stockout_probability", "expected_stockout_date")
 
 
+def score_backtest(frame: pd.DataFrame, *, prefix: str = "warning_quality") -> tuple[dict, str]:
+    """Write the backtest and its warnings under ``OUT/<prefix>_*``, score them; (scorer JSON, its table)."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(OUT / f"{prefix}_backtest.csv", index=False, date_format="%Y-%m-%d")
+    # The scorer reads the documented warning columns; it merges every column with truth.csv, whose
+    # own on_hand would collide with ours, so hand it exactly those columns.
+    warnings_csv = OUT / f"{prefix}_warnings.csv"
+    frame.loc[:, list(SCORED_COLUMNS)].to_csv(warnings_csv, index=False, date_format="%Y-%m-%d")
+    score_json = OUT / f"{prefix}_score.json"
+    res = subprocess.run(
+        [sys.executable, str(SCORER), str(DATA), str(DATA / "truth.csv"), str(warnings_csv), "--json", str(score_json)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(score_json.read_text()), res.stdout
+
+
+def constant_brier() -> float:
+    """Brier score of the constant base rate on replay_dev's truth (the calibration target's bar)."""
+    truth = pd.read_csv(DATA / "truth.csv")
+    base_rate = truth["stockout"].mean()
+    return float(((base_rate - truth["stockout"]) ** 2).mean())
+
+
+def targets_met(sw: dict, brier_const: float) -> dict[str, bool]:
+    """Issue #4's quality targets, each met or not, from the scorer's ``stockwarden`` entry."""
+    return {
+        "average_precision_all>=0.75": sw["average_precision"] >= 0.75,
+        "average_precision_in_stock>=0.72": sw["in_stock"]["average_precision"] >= 0.72,
+        "precision>=0.70": sw["precision"] >= 0.70,
+        "lead_time_recall>=0.65": sw["lead_time_recall"] >= 0.65,
+        "brier<constant": sw["brier"] < brier_const,
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--refit-every", type=int, default=1)
@@ -40,6 +77,7 @@ def main() -> None:
     ap.add_argument("--warmup-days", type=int, default=DEFAULT_WARMUP_DAYS)
     ap.add_argument("--history-days", type=int, default=365)
     ap.add_argument("--out", type=Path, default=OUT / "warning_quality.json")
+    ap.add_argument("--name", default="warning_quality", help="prefix of the CSV/JSON files written to benchmarks/out")
     args = ap.parse_args()
     if not DATA.is_dir():
         sys.exit(f"replay_dev not found at {DATA}")
@@ -59,31 +97,11 @@ def main() -> None:
         history_days=args.history_days or None,
     )
     seconds = time.perf_counter() - t0
-    frame.to_csv(OUT / "warning_quality_backtest.csv", index=False, date_format="%Y-%m-%d")
-    # The scorer reads the documented warning columns; it merges every column with truth.csv, whose
-    # own on_hand would collide with ours, so hand it exactly those columns.
-    warnings_csv = OUT / "warning_quality_warnings.csv"
-    frame.loc[:, list(SCORED_COLUMNS)].to_csv(warnings_csv, index=False, date_format="%Y-%m-%d")
-    score_json = OUT / "warning_quality_score.json"
-    res = subprocess.run(
-        [sys.executable, str(SCORER), str(DATA), str(DATA / "truth.csv"), str(warnings_csv), "--json", str(score_json)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    print(res.stdout)
-    score = json.loads(score_json.read_text())
+    score, table = score_backtest(frame, prefix=args.name)
+    print(table)
     sw = score["stockwarden"]
-    truth = pd.read_csv(DATA / "truth.csv")
-    base_rate = truth["stockout"].mean()
-    brier_const = float(((base_rate - truth["stockout"]) ** 2).mean())
-    targets = {
-        "average_precision_all>=0.75": sw["average_precision"] >= 0.75,
-        "average_precision_in_stock>=0.72": sw["in_stock"]["average_precision"] >= 0.72,
-        "precision>=0.70": sw["precision"] >= 0.70,
-        "lead_time_recall>=0.65": sw["lead_time_recall"] >= 0.65,
-        "brier<constant": sw["brier"] < brier_const,
-    }
+    brier_const = constant_brier()
+    targets = targets_met(sw, brier_const)
     used = frame["model_source"].value_counts().to_dict() if "model_source" in frame else {}
     summary = {
         "seconds": round(seconds, 1),

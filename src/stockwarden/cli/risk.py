@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
@@ -14,6 +15,9 @@ from stockwarden.cli.app import app, console, err_console, fail, guarded
 from stockwarden.cli.common import open_dataset, parse_day, write_frame
 from stockwarden.config import RulesConfig, load_rules
 from stockwarden.ingest.dataset import Dataset
+
+if TYPE_CHECKING:
+    from stockwarden.risk.inputs import DemandSource, LeadTimeModelLike
 
 DatasetArg = Annotated[str | None, typer.Argument(help="dataset folder; omit to use the database")]
 DbOpt = Annotated[str | None, typer.Option("--db", help="database URL (default: STOCKWARDEN_DATABASE_URL)")]
@@ -184,19 +188,24 @@ def run_backtest_on(
     mode: str = "stats",
     warmup_days: int = 0,
     history_days: int | None = 365,
+    adjust_forecast: Callable[[DemandSource, pd.Timestamp], DemandSource] | None = None,
+    adjust_lead_times: Callable[[LeadTimeModelLike, pd.Timestamp], LeadTimeModelLike] | None = None,
 ) -> pd.DataFrame:
     """The backtest with the project's forecast and lead-time models, with a Rich progress bar.
 
+    ``adjust_forecast(forecast, as_of)`` and ``adjust_lead_times(model, as_of)``, when given, replace
+    each checkpoint's demand forecast or lead-time model by what they return (what-if and ceiling
+    studies, e.g. ``benchmarks/warning_ceiling.py``; the product never sets them).
+
     ``history_days`` limits each checkpoint's forecast to the last so many days of demand history
     (speed; None = all of it). ``mode`` is the forecast mode: ``stats`` by default (statistical models
-    only: on replay_dev it was both faster and better for risk than ``fast`` — AP 0.727 vs 0.714), or
-    ``fast`` / ``auto``.
+    only; on replay_dev AP 0.801 / 0.700 in stock, where ``auto`` gave 0.787 / 0.695 and took about six
+    times as long), or ``fast`` / ``auto``.
     """
     from stockwarden.forecast.engine import forecast_demand
     from stockwarden.forecast.history import build_demand_history
     from stockwarden.forecast.leadtime import estimate_lead_times
     from stockwarden.risk.backtest import checkpoints, run_backtest
-    from stockwarden.risk.inputs import DemandSource, LeadTimeModelLike
 
     # The demand history is built once: it is trailing-only by construction (censored days are imputed
     # from earlier days), and forecast_demand drops the rows after each checkpoint.
@@ -204,10 +213,12 @@ def run_backtest_on(
 
     def forecast_fn(d: Dataset, *, as_of: pd.Timestamp, horizon_days: int) -> DemandSource:
         h = history if history_days is None else history.loc[history["date"] > as_of - pd.Timedelta(days=history_days)]
-        return forecast_demand(d, as_of=as_of, horizon_days=horizon_days, mode=mode, history=h)
+        fc = forecast_demand(d, as_of=as_of, horizon_days=horizon_days, mode=mode, history=h)
+        return fc if adjust_forecast is None else adjust_forecast(fc, as_of)
 
     def lead_time_fn(d: Dataset, *, as_of: pd.Timestamp) -> LeadTimeModelLike:
-        return estimate_lead_times(d, as_of=as_of, rules=rules)
+        model = estimate_lead_times(d, as_of=as_of, rules=rules)
+        return model if adjust_lead_times is None else adjust_lead_times(model, as_of)
 
     total = len(checkpoints(start - pd.Timedelta(days=warmup_days // every_days * every_days), end, every_days))
     with Progress(

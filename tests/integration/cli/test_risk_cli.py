@@ -78,3 +78,39 @@ def test_assess_works_on_the_database(tmp_path: Path) -> None:
     res = runner.invoke(app, ["assess", "--db", db, "--as-of", "2024-04-20", "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert len(pd.read_csv(out)) == 2
+
+
+@pytest.mark.slow
+def test_a_what_if_study_can_replace_each_checkpoints_forecast_and_lead_times(tmp_path: Path) -> None:
+    # run_backtest_on's hooks (used by benchmarks/warning_ceiling.py): a forecast of no demand at all
+    # leaves nothing to run out for an item in stock, and each checkpoint's models pass through them.
+    import dataclasses
+
+    from stockwarden.cli.risk import run_backtest_on
+    from stockwarden.config import RiskRules, RulesConfig
+    from stockwarden.ingest.dataset import load_dataset
+
+    ds = load_dataset(make_dataset_folder(tmp_path / "ds", n_skus=2, days=150))
+    seen: list[pd.Timestamp] = []
+
+    def no_demand(fc, as_of):  # type: ignore[no-untyped-def]
+        seen.append(as_of)
+        return dataclasses.replace(fc, mean=fc.mean * 0.0)
+
+    def same_lead_times(model, as_of):  # type: ignore[no-untyped-def]
+        seen.append(as_of)
+        return model
+
+    frame = run_backtest_on(
+        ds,
+        start=pd.Timestamp("2024-04-15"),
+        end=pd.Timestamp("2024-04-22"),
+        every_days=7,
+        rules=RulesConfig(risk=RiskRules(learned_model="never")),
+        adjust_forecast=no_demand,
+        adjust_lead_times=same_lead_times,
+    )
+    assert seen == list(pd.to_datetime(["2024-04-15", "2024-04-15", "2024-04-22", "2024-04-22"]))
+    in_stock = frame["on_hand"] > 0
+    assert in_stock.any()
+    assert (frame.loc[in_stock, "stockout_probability"] == 0).all()
