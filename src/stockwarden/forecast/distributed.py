@@ -38,7 +38,7 @@ import pandas as pd
 from stockwarden.domain.demand import DemandForecast
 from stockwarden.errors import ForecastError
 from stockwarden.forecast.engine import forecast_demand
-from stockwarden.forecast.history import build_demand_history
+from stockwarden.forecast.history import history_as_of
 from stockwarden.ingest.dataset import Dataset
 
 if TYPE_CHECKING:
@@ -128,14 +128,7 @@ def forecast_distributed(
     spec = backend if isinstance(backend, DaskBackend) else _backend_named(backend)
     dist = _import_distributed()
     day = pd.Timestamp(as_of).normalize()
-    if history is None:
-        if ds is None:
-            raise ForecastError("give a dataset or a prebuilt history")
-        history = build_demand_history(ds, as_of=day)
-    else:
-        history = history.loc[history["date"] <= day]
-        if history.empty:
-            raise ForecastError(f"the given history has no rows on or before {day.date()}")
+    history = history_as_of(ds, history, day)
     with _open_client(spec, dist) as client:
         threads = _worker_threads(client, timeout_s=spec.connect_timeout_s)  # also: fail fast without workers
         n_series = len(history[["sku", "location_id"]].drop_duplicates())

@@ -37,7 +37,7 @@ from stockwarden.errors import ForecastError
 from stockwarden.forecast.classify import compute_series_profile
 from stockwarden.forecast.distribution import compute_quantiles, fit_dispersion
 from stockwarden.forecast.features import add_event_features, build_future_exog, build_panel
-from stockwarden.forecast.history import build_demand_history
+from stockwarden.forecast.history import history_as_of
 from stockwarden.forecast.models import GLOBAL_MODELS, forecast_global, forecast_stats
 from stockwarden.ingest.dataset import Dataset
 
@@ -128,14 +128,7 @@ def forecast_demand(
             ds, backend=backend, as_of=as_of, horizon_days=int(horizon_days), seed=seed, mode=mode, history=history
         )
     day = pd.Timestamp(as_of).normalize()
-    if history is None:
-        if ds is None:
-            raise ForecastError("give a dataset or a prebuilt history")
-        history = build_demand_history(ds, as_of=day)
-    else:
-        history = history.loc[history["date"] <= day]
-        if history.empty:
-            raise ForecastError(f"the given history has no rows on or before {day.date()}")
+    history = history_as_of(ds, history, day)
     jobs = n_jobs or os.cpu_count() or 1
     spec = MODES[mode]
     h = int(horizon_days)

@@ -132,6 +132,22 @@ def build_demand_history(ds: Dataset, *, as_of: pd.Timestamp | str) -> pd.DataFr
     return grid[list(HISTORY_COLUMNS)]
 
 
+def history_as_of(ds: Dataset | None, history: pd.DataFrame | None, day: pd.Timestamp) -> pd.DataFrame:
+    """The demand history to forecast from at ``day``: the given one cut at ``day``, else built from ``ds``.
+
+    Raises:
+        ForecastError: neither a dataset nor a history is given, or the history has no row by ``day``.
+    """
+    if history is None:
+        if ds is None:
+            raise ForecastError("give a dataset or a prebuilt history")
+        return build_demand_history(ds, as_of=day)
+    cut = history.loc[history["date"] <= day]
+    if cut.empty:
+        raise ForecastError(f"the given history has no rows on or before {day.date()}")
+    return cut
+
+
 def series_codes(history: pd.DataFrame) -> np.ndarray:
     """0, 1, 2, ... per series of a history frame (rows contiguous per series, sorted by key)."""
     sku = history["sku"].to_numpy()
