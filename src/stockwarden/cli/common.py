@@ -5,15 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from stockwarden.config import DEFAULT_DATABASE_URL, RulesConfig, load_rules
-from stockwarden.errors import DatasetNotFound, InputError, OutputError
+from stockwarden.config import DEFAULT_DATABASE_URL, IngestRules, RulesConfig, load_rules
+from stockwarden.errors import DatasetNotFound, InputError, OutputError, StoreError
 from stockwarden.ingest import Dataset, read_dataset
-from stockwarden.ingest.read import ColumnMapping, load_mapping
+from stockwarden.ingest.options import DATE_ORDERS, DEFAULT_OPTIONS, ReadLimits, ReadOptions
+from stockwarden.ingest.read import ColumnMapping, load_mapping, load_mapping_options
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -32,6 +34,66 @@ def resolve_db_url(db: str | None) -> str:
     return env or DEFAULT_DATABASE_URL
 
 
+def require_existing_database(url: str) -> None:
+    """Refuse a SQLite URL whose file does not exist (read commands must not create an empty database).
+
+    Raises:
+        StoreError: naming the path and how to fix it.
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return  # make_engine reports a malformed URL
+    if not parsed.drivername.startswith("sqlite"):
+        return
+    database = parsed.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return
+    if not Path(database).is_file():
+        raise StoreError(
+            f"the database {database} holds no imported data: the file does not exist (check --db or "
+            f"{DATABASE_ENV}); run 'stockwarden import DATASET' first"
+        )
+
+
+def read_options(
+    rules: IngestRules | None = None,
+    *,
+    date_order: str | None = None,
+    decimal_comma: bool | None = None,
+    mapping: Path | str | ColumnMapping | None = None,
+) -> ReadOptions:
+    """How dataset files are read: the rules' ``[ingest]`` section, then the mapping file's ``[options]``,
+    then the command-line options (each overrides the one before).
+
+    Raises:
+        InputError: when ``date_order`` is not ymd, dmy or mdy.
+        MappingError: when the mapping file's ``[options]`` are invalid.
+    """
+    if rules is None:
+        options = DEFAULT_OPTIONS
+    else:
+        limits = ReadLimits(
+            max_file_bytes=rules.max_file_bytes,
+            max_line_bytes=rules.max_line_bytes,
+            max_columns=rules.max_columns,
+            max_fields_per_row=rules.max_fields_per_row,
+        )
+        options = ReadOptions(date_order=rules.date_order, decimal_comma=rules.decimal_comma, limits=limits)
+    if mapping is not None and not isinstance(mapping, dict):
+        options = load_mapping_options(Path(mapping), options)
+    if date_order is not None:
+        if date_order not in DATE_ORDERS:
+            raise InputError(f"--date-order {date_order!r} is not one of {', '.join(DATE_ORDERS)}")
+        options = replace(options, date_order=date_order)  # type: ignore[arg-type]
+    if decimal_comma is not None:
+        options = replace(options, decimal_comma=decimal_comma)
+    return options
+
+
 def resolve_mapping(mapping: Path | str | ColumnMapping | None) -> ColumnMapping | None:
     """A column mapping from a mapping-file path (read and checked) or an already parsed mapping."""
     if mapping is None or isinstance(mapping, dict):
@@ -45,6 +107,7 @@ def open_dataset(
     mapping: Path | str | ColumnMapping | None = None,
     *,
     required_tables: tuple[str, ...] | None = None,
+    options: ReadOptions | None = None,
 ) -> Dataset:
     """The dataset a command works on: a folder when ``dataset`` is given, otherwise the database.
 
@@ -53,6 +116,7 @@ def open_dataset(
         db: the ``--db`` option (see :func:`resolve_db_url`); used only when ``dataset`` is None.
         mapping: a mapping file (or parsed mapping) for reading a folder.
         required_tables: tables a folder must have (default: the spec's, sales and inventory).
+        options: how a folder's files are read (default: the mapping file's ``[options]``, else the defaults).
 
     Raises:
         DatasetNotFound: when the folder does not exist.
@@ -63,11 +127,14 @@ def open_dataset(
         folder = Path(dataset)
         if not folder.is_dir():
             raise DatasetNotFound(f"dataset folder {folder} does not exist or is not a folder")
-        return read_dataset(folder, mapping=resolve_mapping(mapping), required_tables=required_tables)[0]
+        opts = options if options is not None else read_options(mapping=mapping)
+        return read_dataset(folder, mapping=resolve_mapping(mapping), required_tables=required_tables, options=opts)[0]
     from stockwarden.store.db import make_engine, upgrade_database
     from stockwarden.store.repo import load_dataset_from_db
 
-    engine = make_engine(resolve_db_url(db))
+    url = resolve_db_url(db)
+    require_existing_database(url)
+    engine = make_engine(url)
     try:
         upgrade_database(engine)
         return load_dataset_from_db(engine)
@@ -152,6 +219,8 @@ __all__ = [
     "open_dataset",
     "open_engine",
     "parse_day",
+    "read_options",
+    "require_existing_database",
     "resolve_db_url",
     "resolve_mapping",
     "utc_now",
