@@ -158,21 +158,38 @@ def parse_day(value: str | None, default: pd.Timestamp | None, *, option: str = 
         raise InputError(f"{option} {value!r} is not a date (expected YYYY-MM-DD)") from exc
 
 
+OUTPUT_SUFFIXES: tuple[str, ...] = (".csv", ".parquet", ".json", ".xlsx")
+
+
 def write_frame(frame: pd.DataFrame, out: Path) -> None:
-    """Write a result frame as CSV (default), Parquet (``.parquet``) or JSON records (``.json``).
+    """Write a result frame as CSV (``.csv`` or no extension), Parquet, JSON records or an Excel workbook.
+
+    CSV and XLSX cells that would start a spreadsheet formula get a leading ``'`` (CSV injection; see
+    ``actions.export.safe_for_spreadsheet``); Parquet and JSON keep the exact values.
 
     Raises:
-        OutputError: when the file cannot be written (a one-line message at the CLI boundary).
+        OutputError: when the extension is none of .csv, .parquet, .json, .xlsx, or the file cannot be
+            written (a one-line message at the CLI boundary).
     """
+    from stockwarden.actions.export import safe_for_spreadsheet
+
+    suffix = out.suffix.lower()
+    if suffix and suffix not in OUTPUT_SUFFIXES:
+        raise OutputError(f"cannot write {out}: unknown output format {suffix!r}; use {', '.join(OUTPUT_SUFFIXES)}")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        suffix = out.suffix.lower()
         if suffix == ".parquet":
             frame.to_parquet(out, index=False)
         elif suffix == ".json":
             frame.to_json(out, orient="records", date_format="iso", indent=1)
+        elif suffix == ".xlsx":
+            sheet = safe_for_spreadsheet(frame)
+            for col in sheet.columns:
+                if isinstance(sheet[col].dtype, pd.DatetimeTZDtype):
+                    sheet[col] = sheet[col].dt.tz_localize(None)
+            sheet.to_excel(out, index=False, engine="openpyxl")
         else:
-            frame.to_csv(out, index=False, date_format="%Y-%m-%d")
+            safe_for_spreadsheet(frame).to_csv(out, index=False, date_format="%Y-%m-%d")
     except OSError as exc:
         raise OutputError(f"cannot write {out}: {exc.strerror or exc}") from None
 

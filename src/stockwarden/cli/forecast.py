@@ -19,7 +19,7 @@ from stockwarden.forecast.engine import BACKENDS, MODES, forecast_demand
 @app.command("forecast")
 @guarded
 def forecast_command(
-    out: Annotated[Path, typer.Option("--out", help="output file (.csv or .parquet)")],
+    out: Annotated[Path, typer.Option("--out", help="output file: .csv, .parquet, .json or .xlsx")],
     dataset: Annotated[str | None, typer.Argument(help="dataset folder; omit to use the database")] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="last day of known data (default: newest)")] = None,
     horizon: Annotated[int, typer.Option("--horizon", help="days to forecast after --as-of")] = 28,
