@@ -7,9 +7,10 @@ import getpass
 import os
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
+import typer
 
 from stockwarden.config import DEFAULT_DATABASE_URL, IngestRules, RulesConfig, load_rules
 from stockwarden.errors import DatasetNotFound, InputError, OutputError, StoreError
@@ -21,6 +22,14 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
 DATABASE_ENV = "STOCKWARDEN_DATABASE_URL"
+AllowStaleOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-stale",
+        help="go on when --as-of is more than health.stale_feed_days after the newest data; every row then has "
+        "a data_health column (ok, stale with the reason, no_data)",
+    ),
+]
 
 
 def resolve_db_url(db: str | None) -> str:
@@ -231,6 +240,7 @@ def utc_now() -> dt.datetime:
 __all__ = [
     "DATABASE_ENV",
     "DEFAULT_CONFIG",
+    "AllowStaleOpt",
     "current_user",
     "load_config",
     "open_dataset",
