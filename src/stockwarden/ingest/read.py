@@ -367,7 +367,8 @@ def _read_xlsx(path: Path, limits: ReadLimits, source: str) -> pd.DataFrame:
             "(setting ingest.max_file_bytes)",
             source=source,
         )
-    sheet = pd.read_excel(path, sheet_name=0, dtype=object, engine="openpyxl", header=None)
+    # na_filter off: a cell holding the text "NA" or "NULL" is that text (a SKU), not a missing value.
+    sheet = pd.read_excel(path, sheet_name=0, dtype=object, engine="openpyxl", header=None, na_filter=False)
     if sheet.empty:
         raise SchemaError(f"{source}: the first sheet is empty (expected a header row)", source=source)
     header = [_cell_text(v) for v in sheet.iloc[0].tolist()]
