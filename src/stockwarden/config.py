@@ -16,7 +16,7 @@ import hashlib
 import json
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,6 +24,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from stockwarden.errors import ConfigError
 
 DEFAULT_DATABASE_URL = "sqlite:///stockwarden.db"
+
+# Bounds of values that also appear nested (per category, per ABC class, per supplier, per role): a nested
+# value gets exactly the bounds of its top-level twin, so `{ parts = 1.5 }` is refused like `1.5` is.
+ServiceLevel = Annotated[float, Field(gt=0, lt=1)]
+Days = Annotated[int, Field(ge=0)]
+Money = Annotated[float, Field(ge=0)]
 
 
 class Settings(BaseSettings):
@@ -55,6 +61,31 @@ class HealthRules(_Section):
     )
     stale_po_feed_days: int = Field(
         45, ge=0, description="warn when no purchase order was placed or received for this many days"
+    )
+
+
+class IngestRules(_Section):
+    """How dataset files are read: input limits (checked before parsing) and the default number/date forms.
+
+    The limits bound the work a file can cause (a file arriving over HTTP must not hang the reader): a
+    file over a limit is refused at once with a message naming the limit and where it was exceeded.
+    """
+
+    max_file_bytes: int = Field(
+        2 * 1024**3, ge=1, description="largest table file accepted, in bytes (after gzip decompression)"
+    )
+    max_line_bytes: int = Field(1024**2, ge=64, description="longest line of a CSV file accepted, in bytes")
+    max_columns: int = Field(256, ge=1, description="most columns a table file's header may have")
+    max_fields_per_row: int = Field(
+        1024, ge=1, description="most separated fields a CSV line may hold (a line past it refuses the file)"
+    )
+    date_order: Literal["ymd", "dmy", "mdy"] = Field(
+        "ymd",
+        description="order of day and month in dates that do not start with the year: ymd (default) accepts "
+        "year-first forms only and rejects 05.03.2024 as ambiguous; dmy reads it as 5 March, mdy as May 3",
+    )
+    decimal_comma: bool = Field(
+        False, description="read 1,5 as 1.5 and 1.234,5 as 1234.5 (a comma is then never a thousands separator)"
     )
 
 
@@ -150,7 +181,7 @@ class RiskRules(_Section):
     """Stockout risk assessment (risk/): protection interval, service levels, levels and reasons."""
 
     review_period_days: int = Field(7, ge=0, description="days between order reviews (added to the lead time)")
-    review_period_days_by_category: dict[str, int] = Field(
+    review_period_days_by_category: dict[str, Days] = Field(
         default_factory=dict, description="review period per item category (overrides review_period_days)"
     )
     expedite_lead_time_days: float = Field(
@@ -165,11 +196,11 @@ class RiskRules(_Section):
     service_level: float = Field(
         0.95, gt=0, lt=1, description="target service level when no class or category sets one"
     )
-    service_level_by_abc: dict[str, float] = Field(
+    service_level_by_abc: dict[str, ServiceLevel] = Field(
         default_factory=lambda: {"A": 0.98, "B": 0.95, "C": 0.90},
         description="target service level per ABC class (value share of the forecast's .series abc column)",
     )
-    service_level_by_category: dict[str, float] = Field(
+    service_level_by_category: dict[str, ServiceLevel] = Field(
         default_factory=dict, description="target service level per item category (overrides the ABC class)"
     )
     thresholds: RiskThresholds = Field(default_factory=RiskThresholds, description="level thresholds (default)")
@@ -285,7 +316,7 @@ class OrderRules(_Section):
     max_cover_days: float | None = Field(
         None, gt=0, description="cap on days of demand an order may bring the position to (None: no cap)"
     )
-    supplier_min_order_value: dict[str, float] = Field(
+    supplier_min_order_value: dict[str, Money] = Field(
         default_factory=dict, description="minimum order value per supplier id (orders below are topped up)"
     )
     default_min_order_value: float = Field(0.0, ge=0, description="minimum order value of other suppliers (0: none)")
@@ -299,7 +330,7 @@ class OrderRules(_Section):
     auto_approve_max_value: float = Field(
         0.0, ge=0, description="draft lines worth at most this are approved automatically (0: off)"
     )
-    approver_roles: dict[str, float] = Field(
+    approver_roles: dict[str, Money] = Field(
         default_factory=lambda: {"buyer": 5000.0, "manager": 50000.0, "director": 1e12},
         description="role -> largest line value that role may approve",
     )
@@ -350,6 +381,7 @@ class RulesConfig(_Section):
     """Business rules, from ``rules.toml``: one section per pipeline step."""
 
     health: HealthRules = Field(default_factory=HealthRules, description="data-health checks")
+    ingest: IngestRules = Field(default_factory=IngestRules, description="reading dataset files: limits and forms")
     forecast: ForecastRules = Field(default_factory=ForecastRules, description="demand forecasting")
     risk: RiskRules = Field(default_factory=RiskRules, description="stockout risk assessment")
     leadtime: LeadTimeRules = Field(default_factory=LeadTimeRules, description="lead-time model")
@@ -361,8 +393,9 @@ class RulesConfig(_Section):
 
     def version(self) -> str:
         """A short hash of the effective rules, stored with every run, alert and order."""
-        # notify only routes messages (and holds channel URLs with secrets): it does not change results.
-        blob = json.dumps(self.model_dump(mode="json", exclude={"notify"}), sort_keys=True).encode()
+        # notify only routes messages (and holds channel URLs with secrets): it does not change results;
+        # ingest says how files are read, and what was read is stored with the data.
+        blob = json.dumps(self.model_dump(mode="json", exclude={"notify", "ingest"}), sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:12]
 
 

@@ -6,7 +6,8 @@
     ├── InputError                    the input cannot be used at all (a bad row never raises)
     │   ├── DatasetNotFound           the dataset folder does not exist
     │   ├── SchemaError               a required table or column is missing, or a file cannot be read
-    │   └── MappingError              a --mapping file is malformed
+    │   ├── MappingError              a --mapping file is malformed
+    │   └── StaleData                 the as-of date is past the data's freshness limit (--allow-stale)
     ├── ConfigError                   a settings or rules file is malformed
     ├── ForecastError                 forecasting cannot run (no series, bad horizon)
     ├── RuleError                     a business rule is inconsistent
@@ -51,6 +52,18 @@ class SchemaError(InputError):
 
 class MappingError(InputError):
     """Raised when a user column-mapping file is malformed."""
+
+
+class StaleData(InputError):
+    """Raised when a command would assess or forecast far past the newest data (health.stale_feed_days).
+
+    Attributes:
+        lag_days: days between the as-of date and the newest sales or stock data.
+    """
+
+    def __init__(self, message: str, *, lag_days: int = 0) -> None:
+        super().__init__(message)
+        self.lag_days = lag_days
 
 
 class ConfigError(StockwardenError):

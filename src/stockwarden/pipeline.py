@@ -175,9 +175,9 @@ def _anomalies(ds: Dataset, *, as_of: dt.date, forecast: Any, rules: RulesConfig
 def _assess(
     ds: Dataset, *, as_of: dt.date, forecast: Any, lead_times: Any, anomalies: pd.DataFrame | None, rules: RulesConfig
 ) -> pd.DataFrame:
-    from stockwarden.risk.assess import assess_risk
+    from stockwarden.risk.daily import assess_frame
 
-    return assess_risk(
+    return assess_frame(
         ds, as_of=pd.Timestamp(as_of), forecast=forecast, lead_times=lead_times, anomalies=anomalies, rules=rules
     )
 

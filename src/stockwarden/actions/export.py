@@ -27,6 +27,7 @@ import pandas as pd
 from stockwarden.domain.order import ProposalLine
 from stockwarden.errors import InputError, NotifyError
 from stockwarden.ingest.dataset import Dataset, empty_frame
+from stockwarden.ingest.options import neutralise_formula
 from stockwarden.ingest.schema import CHINESE_HEADERS, TABLES
 
 if TYPE_CHECKING:
@@ -199,7 +200,7 @@ def write_export(
         body = webhook_payload(frame, generated_at=generated_at)
         path.write_text(json.dumps(body, ensure_ascii=False, indent=2), encoding="utf-8")
         return path
-    out = _text_frame(frame)
+    out = safe_for_spreadsheet(_text_frame(frame))
     if chinese:
         out = out.rename(columns=chinese_headers())
     if fmt == "csv":
@@ -209,6 +210,22 @@ def write_export(
     else:
         raise InputError(f"unknown export format '{fmt}'; use csv, xlsx or json")
     return path
+
+
+def safe_for_spreadsheet(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells cannot run as spreadsheet formulas (CSV/XLSX injection).
+
+    A text cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a leading ``'``
+    (OWASP "CSV injection"); numbers are left alone. Our readers take the ``'`` off again
+    (``ingest.options.unneutralise_formula``), so re-importing our own export gives the exact values.
+    JSON output is never escaped.
+    """
+    out = frame.copy()
+    for col in out.columns:
+        s = out[col]
+        if s.dtype == object or isinstance(s.dtype, pd.StringDtype):
+            out[col] = s.map(lambda v: neutralise_formula(v) if isinstance(v, str) else v)
+    return out
 
 
 def _format_of(path: Path) -> ExportFormat:

@@ -18,7 +18,10 @@ is above its reorder point (for instance thanks to open or exported orders) gets
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -352,11 +355,29 @@ def _line_dates_and_value(a: pd.DataFrame, *, day: pd.Timestamp) -> pd.DataFrame
     )
 
 
-def _po_id(prefix: str, day: pd.Timestamp, supplier: str | None, location: str) -> str:
-    clean = [
-        ("".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in str(x))) for x in (supplier or "NOSUP", location)
+_PLAIN_SUPPLIER = re.compile(r"[A-Za-z0-9._-]+")
+_PLAIN_LOCATION = re.compile(r"[A-Za-z0-9._]+")
+NO_SUPPLIER = "NOSUP"
+
+
+def draft_po_id(prefix: str, day: pd.Timestamp, supplier: str | None, location: str) -> str:
+    """The number of the draft PO of one (supplier, location) on ``day``: distinct pairs, distinct numbers.
+
+    Plain ids (ASCII letters, digits, ``.``, ``_``, and ``-`` in the supplier) are written as they are,
+    ``SW-20240415-SUP-1-WH1`` (the location is the part after the last ``-``); no supplier is ``NOSUP``.
+    Any other pair is written readably (other characters as ``_``) followed by ``~`` and 10 hex digits of
+    a SHA-256 of the exact ids, so ``WH'1`` and ``WH_1`` never share a number (``~`` never appears in a
+    plain number).
+    """
+    sup = supplier or ""
+    plain_sup = not sup or (_PLAIN_SUPPLIER.fullmatch(sup) is not None and sup != NO_SUPPLIER)
+    if plain_sup and _PLAIN_LOCATION.fullmatch(location):
+        return f"{prefix}-{day:%Y%m%d}-{sup or NO_SUPPLIER}-{location}"
+    readable = [
+        "".join(ch if ch.isascii() and (ch.isalnum() or ch in "._-") else "_" for ch in x) for x in (sup, location)
     ]
-    return f"{prefix}-{day:%Y%m%d}-{clean[0]}-{clean[1]}"
+    digest = hashlib.sha256(json.dumps([sup, location], ensure_ascii=False).encode("utf-8")).hexdigest()[:10]
+    return f"{prefix}-{day:%Y%m%d}-{readable[0] or NO_SUPPLIER}-{readable[1]}~{digest}"
 
 
 def _group(a: pd.DataFrame, *, day: pd.Timestamp, rules: RulesConfig) -> list[DraftPurchaseOrder]:
@@ -373,7 +394,7 @@ def _group(a: pd.DataFrame, *, day: pd.Timestamp, rules: RulesConfig) -> list[Dr
     o = rules.orders
     for (sup, loc), grp in a.groupby(["_sup", "location_id"], sort=True):
         supplier = sup or None
-        po_id = _po_id(o.po_prefix, day, supplier, str(loc))
+        po_id = draft_po_id(o.po_prefix, day, supplier, str(loc))
         lines = tuple(_line(r, po_id=po_id, line_no=i + 1) for i, r in enumerate(grp.to_dict("records")))
         min_value = o.supplier_min_order_value.get(sup, o.default_min_order_value) if supplier else 0.0
         orders.append(

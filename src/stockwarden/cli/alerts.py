@@ -295,4 +295,9 @@ def deliver_cmd(
     db: DbOpt = None,
 ) -> None:
     """Send the outbox messages that are due (retries between daily runs; cron every few minutes)."""
-    deliver_outbox(db, load_config(config))
+    rules = load_config(config)
+    if not rules.notify.channels:
+        where = config or "stockwarden.toml"
+        raise ConfigError(f"no notification channel is configured: add a [[notify.channels]] section to {where}")
+    if deliver_outbox(db, rules) == 0:
+        console.print("No message was sent: none was due.")

@@ -5,20 +5,31 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import os
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
+import typer
 
-from stockwarden.config import DEFAULT_DATABASE_URL, RulesConfig, load_rules
-from stockwarden.errors import DatasetNotFound, InputError, OutputError
+from stockwarden.config import DEFAULT_DATABASE_URL, IngestRules, RulesConfig, load_rules
+from stockwarden.errors import DatasetNotFound, InputError, OutputError, StoreError
 from stockwarden.ingest import Dataset, read_dataset
-from stockwarden.ingest.read import ColumnMapping, load_mapping
+from stockwarden.ingest.options import DATE_ORDERS, DEFAULT_OPTIONS, ReadLimits, ReadOptions
+from stockwarden.ingest.read import ColumnMapping, load_mapping, load_mapping_options
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
 DATABASE_ENV = "STOCKWARDEN_DATABASE_URL"
+AllowStaleOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-stale",
+        help="go on when --as-of is more than health.stale_feed_days after the newest data; every row then has "
+        "a data_health column (ok, stale with the reason, no_data)",
+    ),
+]
 
 
 def resolve_db_url(db: str | None) -> str:
@@ -30,6 +41,66 @@ def resolve_db_url(db: str | None) -> str:
         return db.strip()
     env = os.environ.get(DATABASE_ENV, "").strip()
     return env or DEFAULT_DATABASE_URL
+
+
+def require_existing_database(url: str) -> None:
+    """Refuse a SQLite URL whose file does not exist (read commands must not create an empty database).
+
+    Raises:
+        StoreError: naming the path and how to fix it.
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return  # make_engine reports a malformed URL
+    if not parsed.drivername.startswith("sqlite"):
+        return
+    database = parsed.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return
+    if not Path(database).is_file():
+        raise StoreError(
+            f"the database {database} holds no imported data: the file does not exist (check --db or "
+            f"{DATABASE_ENV}); run 'stockwarden import DATASET' first"
+        )
+
+
+def read_options(
+    rules: IngestRules | None = None,
+    *,
+    date_order: str | None = None,
+    decimal_comma: bool | None = None,
+    mapping: Path | str | ColumnMapping | None = None,
+) -> ReadOptions:
+    """How dataset files are read: the rules' ``[ingest]`` section, then the mapping file's ``[options]``,
+    then the command-line options (each overrides the one before).
+
+    Raises:
+        InputError: when ``date_order`` is not ymd, dmy or mdy.
+        MappingError: when the mapping file's ``[options]`` are invalid.
+    """
+    if rules is None:
+        options = DEFAULT_OPTIONS
+    else:
+        limits = ReadLimits(
+            max_file_bytes=rules.max_file_bytes,
+            max_line_bytes=rules.max_line_bytes,
+            max_columns=rules.max_columns,
+            max_fields_per_row=rules.max_fields_per_row,
+        )
+        options = ReadOptions(date_order=rules.date_order, decimal_comma=rules.decimal_comma, limits=limits)
+    if mapping is not None and not isinstance(mapping, dict):
+        options = load_mapping_options(Path(mapping), options)
+    if date_order is not None:
+        if date_order not in DATE_ORDERS:
+            raise InputError(f"--date-order {date_order!r} is not one of {', '.join(DATE_ORDERS)}")
+        options = replace(options, date_order=date_order)  # type: ignore[arg-type]
+    if decimal_comma is not None:
+        options = replace(options, decimal_comma=decimal_comma)
+    return options
 
 
 def resolve_mapping(mapping: Path | str | ColumnMapping | None) -> ColumnMapping | None:
@@ -45,6 +116,7 @@ def open_dataset(
     mapping: Path | str | ColumnMapping | None = None,
     *,
     required_tables: tuple[str, ...] | None = None,
+    options: ReadOptions | None = None,
 ) -> Dataset:
     """The dataset a command works on: a folder when ``dataset`` is given, otherwise the database.
 
@@ -53,6 +125,7 @@ def open_dataset(
         db: the ``--db`` option (see :func:`resolve_db_url`); used only when ``dataset`` is None.
         mapping: a mapping file (or parsed mapping) for reading a folder.
         required_tables: tables a folder must have (default: the spec's, sales and inventory).
+        options: how a folder's files are read (default: the mapping file's ``[options]``, else the defaults).
 
     Raises:
         DatasetNotFound: when the folder does not exist.
@@ -63,11 +136,14 @@ def open_dataset(
         folder = Path(dataset)
         if not folder.is_dir():
             raise DatasetNotFound(f"dataset folder {folder} does not exist or is not a folder")
-        return read_dataset(folder, mapping=resolve_mapping(mapping), required_tables=required_tables)[0]
+        opts = options if options is not None else read_options(mapping=mapping)
+        return read_dataset(folder, mapping=resolve_mapping(mapping), required_tables=required_tables, options=opts)[0]
     from stockwarden.store.db import make_engine, upgrade_database
     from stockwarden.store.repo import load_dataset_from_db
 
-    engine = make_engine(resolve_db_url(db))
+    url = resolve_db_url(db)
+    require_existing_database(url)
+    engine = make_engine(url)
     try:
         upgrade_database(engine)
         return load_dataset_from_db(engine)
@@ -113,21 +189,38 @@ def parse_day(value: str | None, default: pd.Timestamp | None, *, option: str = 
         raise InputError(f"{option} {value!r} is not a date (expected YYYY-MM-DD)") from exc
 
 
+OUTPUT_SUFFIXES: tuple[str, ...] = (".csv", ".parquet", ".json", ".xlsx")
+
+
 def write_frame(frame: pd.DataFrame, out: Path) -> None:
-    """Write a result frame as CSV (default), Parquet (``.parquet``) or JSON records (``.json``).
+    """Write a result frame as CSV (``.csv`` or no extension), Parquet, JSON records or an Excel workbook.
+
+    CSV and XLSX cells that would start a spreadsheet formula get a leading ``'`` (CSV injection; see
+    ``actions.export.safe_for_spreadsheet``); Parquet and JSON keep the exact values.
 
     Raises:
-        OutputError: when the file cannot be written (a one-line message at the CLI boundary).
+        OutputError: when the extension is none of .csv, .parquet, .json, .xlsx, or the file cannot be
+            written (a one-line message at the CLI boundary).
     """
+    from stockwarden.actions.export import safe_for_spreadsheet
+
+    suffix = out.suffix.lower()
+    if suffix and suffix not in OUTPUT_SUFFIXES:
+        raise OutputError(f"cannot write {out}: unknown output format {suffix!r}; use {', '.join(OUTPUT_SUFFIXES)}")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        suffix = out.suffix.lower()
         if suffix == ".parquet":
             frame.to_parquet(out, index=False)
         elif suffix == ".json":
             frame.to_json(out, orient="records", date_format="iso", indent=1)
+        elif suffix == ".xlsx":
+            sheet = safe_for_spreadsheet(frame)
+            for col in sheet.columns:
+                if isinstance(sheet[col].dtype, pd.DatetimeTZDtype):
+                    sheet[col] = sheet[col].dt.tz_localize(None)
+            sheet.to_excel(out, index=False, engine="openpyxl")
         else:
-            frame.to_csv(out, index=False, date_format="%Y-%m-%d")
+            safe_for_spreadsheet(frame).to_csv(out, index=False, date_format="%Y-%m-%d")
     except OSError as exc:
         raise OutputError(f"cannot write {out}: {exc.strerror or exc}") from None
 
@@ -169,11 +262,14 @@ def utc_now() -> dt.datetime:
 __all__ = [
     "DATABASE_ENV",
     "DEFAULT_CONFIG",
+    "AllowStaleOpt",
     "current_user",
     "load_config",
     "open_dataset",
     "open_engine",
     "parse_day",
+    "read_options",
+    "require_existing_database",
     "resolve_db_url",
     "resolve_mapping",
     "utc_now",

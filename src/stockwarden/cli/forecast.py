@@ -11,18 +11,22 @@ from rich.table import Table
 
 from stockwarden.cli.app import app, console, guarded
 from stockwarden.cli.common import open_dataset, parse_day, write_frame
+from stockwarden.config import load_rules
 from stockwarden.errors import ForecastError
 from stockwarden.forecast.distributed import DASK_SCHEDULER_ENV, DaskBackend
-from stockwarden.forecast.engine import BACKENDS, MODES, forecast_demand
+from stockwarden.forecast.engine import BACKENDS, MAX_HORIZON_DAYS, MODES, forecast_demand
+from stockwarden.ingest.freshness import check_as_of_freshness
 
 
 @app.command("forecast")
 @guarded
 def forecast_command(
-    out: Annotated[Path, typer.Option("--out", help="output file (.csv or .parquet)")],
+    out: Annotated[Path, typer.Option("--out", help="output file: .csv, .parquet, .json or .xlsx")],
     dataset: Annotated[str | None, typer.Argument(help="dataset folder; omit to use the database")] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="last day of known data (default: newest)")] = None,
-    horizon: Annotated[int, typer.Option("--horizon", help="days to forecast after --as-of")] = 28,
+    horizon: Annotated[
+        int, typer.Option("--horizon", min=1, max=MAX_HORIZON_DAYS, help="days to forecast after --as-of")
+    ] = 28,
     mode: Annotated[str, typer.Option("--mode", help="auto (best), fast, or stats (no LightGBM)")] = "auto",
     seed: Annotated[int, typer.Option("--seed", help="random seed (same seed, same forecast)")] = 0,
     db: Annotated[str | None, typer.Option("--db", help="database URL (default: STOCKWARDEN_DATABASE_URL)")] = None,
@@ -49,6 +53,13 @@ def forecast_command(
             help="with --backend dask: series groups (default: one per worker thread, none under 5,000 series)",
         ),
     ] = None,
+    rules: Annotated[Path | None, typer.Option("--rules", help="rules.toml (health.stale_feed_days)")] = None,
+    allow_stale: Annotated[
+        bool,
+        typer.Option(
+            "--allow-stale", help="forecast even when --as-of is more than health.stale_feed_days after the newest data"
+        ),
+    ] = False,
 ) -> None:
     """Forecast daily demand per SKU-location: mean and p5/p25/p50/p75/p95, using only what was known
     at the end of --as-of. Writes sku, location_id, date, mean, p5, p25, p50, p75, p95, model, demand_class.
@@ -60,6 +71,7 @@ def forecast_command(
     day = parse_day(as_of, None) if as_of is not None else None
     ds = open_dataset(dataset, db, required_tables=("sales",))  # demand-only folders (no stock counts) forecast too
     day = day if day is not None else parse_day(None, ds.last_date)
+    check_as_of_freshness(ds, day, load_rules(rules).health, allow_stale=allow_stale)
     fc = forecast_demand(
         ds, as_of=day, horizon_days=horizon, mode=mode, seed=seed, backend=forecast_backend(backend, scheduler, shards)
     )

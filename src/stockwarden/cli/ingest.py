@@ -11,13 +11,15 @@ from typing import Annotated, Any
 
 import typer
 from rich import box
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from stockwarden.cli.app import app, console, err_console, fail, guarded
-from stockwarden.cli.common import resolve_db_url, resolve_mapping
+from stockwarden.cli.common import read_options, require_existing_database, resolve_db_url, resolve_mapping
 from stockwarden.config import load_rules
-from stockwarden.errors import DatasetNotFound
+from stockwarden.errors import DatasetNotFound, InputError
+from stockwarden.ingest.schema import TABLE_ORDER
 from stockwarden.store.db import make_engine, upgrade_database
 from stockwarden.store.repo import COUNT_KEYS, ImportReport, import_dataset, list_rejects
 from stockwarden.store.repo import Progress as ProgressFn
@@ -55,7 +57,23 @@ def import_command(
     json_report: Annotated[
         Path | None, typer.Option("--json", help="write the import report as JSON to this file ('-' = stdout)")
     ] = None,
-    rules: Annotated[Path | None, typer.Option("--rules", help="rules.toml (data-health limits)")] = None,
+    rules: Annotated[
+        Path | None, typer.Option("--rules", help="rules.toml (data-health checks, input limits in its ingest section)")
+    ] = None,
+    date_order: Annotated[
+        str | None,
+        typer.Option(
+            "--date-order",
+            help="order of day and month in dates like 05.03.2024: dmy (5 March) or mdy (May 3); "
+            "without it such dates are rejected as ambiguous",
+        ),
+    ] = None,
+    decimal_comma: Annotated[
+        bool | None,
+        typer.Option(
+            "--decimal-comma/--decimal-point", help="numbers are written 1,5 and 1.234,5 (default: 1.5 and 1,234)"
+        ),
+    ] = None,
 ) -> None:
     """Import a dataset folder: validate every row, store the good ones, put the bad ones aside.
 
@@ -65,14 +83,16 @@ def import_command(
     if not dataset.is_dir():
         raise DatasetNotFound(f"dataset folder {dataset} does not exist or is not a folder")
     column_mapping = resolve_mapping(mapping)
-    health_rules = load_rules(rules).health
+    rules_config = load_rules(rules)
+    health_rules = rules_config.health
+    options = read_options(rules_config.ingest, date_order=date_order, decimal_comma=decimal_comma, mapping=mapping)
     to_stdout = json_report is not None and str(json_report) == "-"
     out = err_console if to_stdout else console
     engine = make_engine(resolve_db_url(db))
     try:
         upgrade_database(engine)
         with _progress(sys.stderr.isatty()) as progress:
-            report = import_dataset(engine, dataset, mapping=column_mapping, progress=progress)
+            report = import_dataset(engine, dataset, mapping=column_mapping, progress=progress, options=options)
     finally:
         engine.dispose()
     health = _health(report, health_rules)
@@ -118,10 +138,16 @@ def _print_import(report: ImportReport, out: Any) -> None:
         out.print(f"[red]{n} row(s) put aside[/]; the first {len(shown)}:", highlight=False)
         for r in shown.itertuples(index=False):
             value = f" = {r.value!r}" if r.value != "" else ""
-            out.print(f"  {r.file} line {r.line}, {r.column or 'row'}{value}: {r.reason}", highlight=False)
+            out.print(escape(f"  {r.file} line {r.line}, {r.column or 'row'}{value}: {r.reason}"), highlight=False)
         out.print("See them all with [bold]stockwarden rejects[/].", highlight=False)
     else:
         out.print("No row was put aside.")
+    for w in report.import_warnings():
+        colour = "yellow" if w["severity"] == "warning" else "cyan"
+        out.print(f"[{colour}]{w['severity']}[/] {w['code']}: {escape(w['message'])}", highlight=False)
+        for g in w.get("groups", [])[:10]:
+            key = ", ".join(f"{k}={v}" for k, v in g["key"].items())
+            out.print(f"  {escape(key)}: {g['lines_before']} line(s) before, {g['lines_after']} after", highlight=False)
 
 
 def _print_health(health: Any, out: Any) -> None:
@@ -150,7 +176,11 @@ def rejects_command(
     json_out: Annotated[bool, typer.Option("--json", help="print the rows as JSON instead of a table")] = False,
 ) -> None:
     """List the rows put aside by imports (the latest import by default), with file, line and reason."""
-    engine = make_engine(resolve_db_url(db))
+    if table is not None and table not in TABLE_ORDER:
+        raise InputError(f"--table {table!r} is not a dataset table (tables: {', '.join(TABLE_ORDER)})")
+    url = resolve_db_url(db)
+    require_existing_database(url)
+    engine = make_engine(url)
     try:
         upgrade_database(engine)
         rows = list_rejects(engine, table=table, batch_id=batch, all_batches=all_batches)
@@ -168,7 +198,8 @@ def rejects_command(
     for col in ("batch", "table", "file", "line", "column", "value", "reason"):
         out.add_column(col, justify="right" if col in ("batch", "line") else "left", overflow="fold")
     for r in shown.itertuples(index=False):
-        out.add_row(str(r.batch_id), r.table, r.file, str(r.line), r.column or "", r.value or "", r.reason)
+        cells = (str(r.batch_id), r.table, r.file, str(r.line), r.column or "", r.value or "", r.reason)
+        out.add_row(*(escape(str(c)) for c in cells))
     console.print(out)
     if len(shown) < len(rows):
         console.print(f"... and {len(rows) - len(shown)} more (use --limit 0 to see all).")

@@ -12,9 +12,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from stockwarden.cli.app import app, console, err_console, fail, guarded
-from stockwarden.cli.common import load_config, open_dataset, open_day, parse_day, write_frame
+from stockwarden.cli.common import AllowStaleOpt, load_config, open_dataset, open_day, parse_day, write_frame
 from stockwarden.config import RulesConfig
 from stockwarden.ingest.dataset import Dataset
+from stockwarden.ingest.freshness import check_as_of_freshness
 
 if TYPE_CHECKING:
     from stockwarden.risk.inputs import DemandSource, LeadTimeModelLike
@@ -88,11 +89,13 @@ def assess_command(
     horizon: HorizonOpt = None,
     db: DbOpt = None,
     rules: RulesOpt = None,
+    allow_stale: AllowStaleOpt = False,
 ) -> None:
     """Stockout risk of every SKU-location as of a date: level, P(stockout), expected date, cover,
     reorder point, safety stock, order-up-to, suggested order and reasons."""
     cfg = load_config(rules)
     ds, day = open_day(dataset, db, as_of)
+    check_as_of_freshness(ds, day, cfg.health, allow_stale=allow_stale)  # issue 16 case 8
     with console.status(f"assessing risk as of {day.date()}..."):
         frame = assess_dataset(ds, as_of=day, rules=cfg, horizon_days=horizon)
     write_frame(frame, out)

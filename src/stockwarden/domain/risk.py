@@ -89,7 +89,10 @@ EXTRA_COLUMNS: tuple[str, ...] = (
 )
 """Explanation columns that follow :data:`ASSESSMENT_COLUMNS` in every assessment frame."""
 
-ALL_ASSESSMENT_COLUMNS: tuple[str, ...] = ASSESSMENT_COLUMNS + EXTRA_COLUMNS
+HEALTH_COLUMNS: tuple[str, ...] = ("data_health", "data_health_detail")
+"""How fresh each row's data is (``ok``, ``stale``, ``no_data``) and why; they close the frame."""
+
+ALL_ASSESSMENT_COLUMNS: tuple[str, ...] = ASSESSMENT_COLUMNS + EXTRA_COLUMNS + HEALTH_COLUMNS
 """Every column of ``assess``, in order: what a run stores and ``assessments export`` writes."""
 
 _DATE_COLUMNS = frozenset({"as_of", "expected_stockout_date", "stockout_date_p10", "stockout_date_p90"})
@@ -105,6 +108,8 @@ _TEXT_COLUMNS = frozenset(
         "abc",
         "demand_class",
         "reason_details",
+        "data_health",
+        "data_health_detail",
     }
 )
 _INT_COLUMNS = frozenset({"horizon_days", "review_period_days"})

@@ -79,6 +79,9 @@ MODES: dict[str, ModeSpec] = {
 }
 
 
+MAX_HORIZON_DAYS = 730  # two years of daily forecasts: beyond it the cost grows and the numbers mean little
+
+
 def forecast_demand(
     ds: Dataset | None,
     *,
@@ -117,6 +120,11 @@ def forecast_demand(
     """
     if not isinstance(horizon_days, int | np.integer) or horizon_days <= 0:
         raise ForecastError(f"horizon_days must be a positive whole number of days, got {horizon_days!r}")
+    if horizon_days > MAX_HORIZON_DAYS:
+        raise ForecastError(
+            f"a horizon of {int(horizon_days):,} days is too long: daily forecasts go at most {MAX_HORIZON_DAYS} "
+            "days ahead (use a shorter --horizon)"
+        )
     if mode not in MODES:
         raise ForecastError(f"unknown forecast mode {mode!r}; choose one of {', '.join(MODES)}")
     if isinstance(backend, str) and backend not in BACKENDS:

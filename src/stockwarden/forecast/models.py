@@ -244,7 +244,12 @@ def forecast_global(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         # features for every series (the recursive forecast needs each one's state) ...
-        X, y = fcst.preprocess(train[cols], static_features=[], dropna=True, return_X_y=True)
+        try:
+            X, y = fcst.preprocess(train[cols], static_features=[], dropna=True, return_X_y=True)
+        except ValueError:
+            # mlforecast cannot build lag features at all (e.g. every series' window holds only the zero
+            # days after its last sale, long ago): this model fails, the engine falls back per series.
+            return _horizon_frame(panel, h).assign(**{name: np.nan})
         if len(y) > max_train_rows:  # ... but the trees learn from a seeded sample of rows
             pick = np.sort(np.random.default_rng(seed).choice(len(y), size=max_train_rows, replace=False))
             X, y = X.iloc[pick], y[pick]

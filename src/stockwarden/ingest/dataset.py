@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from stockwarden.errors import DatasetNotFound, SchemaError
-from stockwarden.ingest.read import ColumnMapping, find_table_file, read_raw_table
+from stockwarden.ingest.options import DEFAULT_OPTIONS, ReadOptions
+from stockwarden.ingest.read import EXTENSIONS, ColumnMapping, find_table_file, read_raw_table
 from stockwarden.ingest.schema import TABLE_ORDER, TABLES
 from stockwarden.ingest.validate import REJECT_COLUMNS, References, ValidationResult, validate_table
 
@@ -106,6 +107,20 @@ class ImportResult:
 
     results: dict[str, ValidationResult]
     files: dict[str, Path]
+    unrecognised: tuple[tuple[str, str | None], ...] = ()
+
+    def notes(self) -> list[str]:
+        """Sentences about files in the folder that were not read (a misspelt table name, ...)."""
+        out = []
+        for name, table in self.unrecognised:
+            if table is not None:
+                out.append(
+                    f"{name} was not read: it is not a dataset table name; did you mean {table}? "
+                    f"(rename it to {table} with the same extension)"
+                )
+            else:
+                out.append(f"{name} was not read: it is not a dataset table name (tables: {', '.join(TABLE_ORDER)})")
+        return out
 
     @property
     def rejects(self) -> pd.DataFrame:
@@ -122,6 +137,7 @@ def read_dataset(
     mapping: ColumnMapping | None = None,
     on_table: Callable[[str], None] | None = None,
     required_tables: tuple[str, ...] | None = None,
+    options: ReadOptions = DEFAULT_OPTIONS,
 ) -> tuple[Dataset, ImportResult]:
     """Read and validate every table file in ``folder``.
 
@@ -132,6 +148,7 @@ def read_dataset(
         required_tables: tables that must have a file (default: those the spec requires, sales and
             inventory). Forecasting needs only ``("sales",)``: a demand-only folder such as an M5 extract
             has no stock counts.
+        options: accepted date order, decimal mark and input limits (``ingest.options``).
 
     Reference tables (items, locations, suppliers) are read first so that rows naming an unknown SKU,
     location or supplier can be put aside.
@@ -166,8 +183,8 @@ def read_dataset(
             continue
         if on_table is not None:
             on_table(name)
-        raw = read_raw_table(files[name], name, mapping=mapping)
-        res = validate_table(raw, refs)
+        raw = read_raw_table(files[name], name, mapping=mapping, options=options)
+        res = validate_table(raw, refs, options=options)
         results[name] = res
         frames[name] = res.accepted
         if name == "items":
@@ -178,7 +195,28 @@ def read_dataset(
             refs = replace(refs, suppliers=frozenset(res.accepted["supplier_id"]))
     frames = _fill_defaults(frames)
     ds = Dataset(**frames, present=frozenset(files))
-    return ds, ImportResult(results, files)
+    return ds, ImportResult(results, files, unrecognised_files(root))
+
+
+def unrecognised_files(folder: Path) -> tuple[tuple[str, str | None], ...]:
+    """Data files in ``folder`` that name no table: (file name, the table it probably meant, or None).
+
+    A misspelt optional table (``purchase_order.csv``) would otherwise be ignored without a word.
+    """
+    import difflib
+
+    out: list[tuple[str, str | None]] = []
+    for path in sorted(folder.iterdir()):
+        lower = path.name.lower()
+        ext = next((e for e in EXTENSIONS if lower.endswith(e)), None)
+        if ext is None or not path.is_file():
+            continue
+        stem = path.name[: -len(ext)]
+        if stem in TABLES:
+            continue
+        guess = difflib.get_close_matches(stem.lower(), list(TABLES), n=1, cutoff=0.75)
+        out.append((path.name, guess[0] if guess else None))
+    return tuple(out)
 
 
 def load_dataset(folder: Path | str, *, mapping: ColumnMapping | None = None) -> Dataset:

@@ -7,9 +7,10 @@ file's own line numbers, so validation can report exactly where a bad value sits
 from __future__ import annotations
 
 import gzip
+import io
 import tomllib
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,8 @@ import pandas as pd
 import pyarrow as pa
 
 from stockwarden.errors import DatasetNotFound, MappingError, SchemaError
-from stockwarden.ingest.csvfile import TEXT, Malformed, NotUtf8, parse_csv
+from stockwarden.ingest.csvfile import TEXT, Malformed, NotUtf8, check_unique_headers, parse_csv
+from stockwarden.ingest.options import DATE_ORDERS, DEFAULT_OPTIONS, ReadLimits, ReadOptions
 from stockwarden.ingest.schema import ALIASES, TABLES
 
 EXTENSIONS: tuple[str, ...] = (".csv", ".csv.gz", ".parquet", ".xlsx")
@@ -85,6 +87,8 @@ def load_mapping(path: Path) -> ColumnMapping:
         raise MappingError(f"mapping file {path} is not valid TOML: {exc}") from exc
     mapping: ColumnMapping = {}
     for section, cols in data.items():
+        if section == OPTIONS_SECTION:
+            continue
         if not isinstance(cols, dict):
             raise MappingError(
                 f"mapping file {path}: [{section}] must be a table of 'their column = \"our column\"' lines"
@@ -104,6 +108,49 @@ def load_mapping(path: Path) -> ColumnMapping:
                 )
         mapping[table] = {str(k).strip().lower(): str(v).lower() for k, v in cols.items()}
     return mapping
+
+
+OPTIONS_SECTION = "options"
+
+
+def load_mapping_options(path: Path, base: ReadOptions = DEFAULT_OPTIONS) -> ReadOptions:
+    """The ``[options]`` section of a mapping file applied to ``base``: how this export writes values.
+
+    Example::
+
+        [options]
+        date_order = "dmy"     # 05.03.2024 is 5 March
+        decimal_comma = true   # 1,5 is one and a half
+
+    Raises:
+        MappingError: when an option is unknown or its value is not allowed.
+    """
+    if not path.is_file():
+        raise MappingError(f"mapping file {path} does not exist")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise MappingError(f"mapping file {path} is not valid TOML: {exc}") from exc
+    section = data.get(OPTIONS_SECTION, {})
+    if not isinstance(section, dict):
+        raise MappingError(f"mapping file {path}: [options] must be a table of settings")
+    options = base
+    for key, value in section.items():
+        if key == "date_order":
+            if value not in DATE_ORDERS:
+                raise MappingError(
+                    f"mapping file {path}: [options] date_order = {value!r} is not one of {', '.join(DATE_ORDERS)}"
+                )
+            options = replace(options, date_order=value)
+        elif key == "decimal_comma":
+            if not isinstance(value, bool):
+                raise MappingError(f"mapping file {path}: [options] decimal_comma must be true or false")
+            options = replace(options, decimal_comma=value)
+        else:
+            raise MappingError(
+                f"mapping file {path}: [options] has no setting {key!r} (settings: date_order, decimal_comma)"
+            )
+    return options
 
 
 def _table_of(name: str) -> str | None:
@@ -137,37 +184,124 @@ def decode_bytes(data: bytes, *, source: str) -> tuple[str, str]:
         ) from exc
 
 
-def read_raw_table(path: Path, table: str, *, mapping: ColumnMapping | None = None) -> RawTable:
+MAGIC: dict[str, tuple[bytes, str]] = {
+    ".xlsx": (b"PK\x03\x04", "an Excel workbook (xlsx)"),
+    ".parquet": (b"PAR1", "a Parquet file"),
+    ".gz": (b"\x1f\x8b", "a gzip file"),
+}
+
+
+def check_format(path: Path, head: bytes) -> None:
+    """Refuse a file whose content is not what its extension says (a CSV renamed .xlsx, ...).
+
+    Raises:
+        SchemaError: saying what the file is and what it looks like instead.
+    """
+    for ext, (magic, what) in MAGIC.items():
+        if path.name.lower().endswith(ext) and not head.startswith(magic):
+            looks = _looks_like(head)
+            raise SchemaError(
+                f"{path}: the file is not {what}{looks}; save it in that format or rename it to its real extension",
+                source=str(path),
+            )
+
+
+def _looks_like(head: bytes) -> str:
+    if not head:
+        return " (it is empty)"
+    if head.startswith(b"PK\x03\x04"):
+        return " (it looks like an Excel or other zip file)"
+    if head.startswith(b"PAR1"):
+        return " (it looks like a Parquet file)"
+    if head.startswith(b"\x1f\x8b"):
+        return " (it looks like a gzip file)"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return " (it looks like UTF-16 text, e.g. CSV)"
+    try:
+        head[:512].decode("utf-8")
+    except UnicodeDecodeError:
+        return ""
+    return " (it looks like text, e.g. CSV)"
+
+
+def from_utf16(data: bytes) -> bytes:
+    """UTF-16 text (with a byte-order mark, or detected from its NUL bytes) as UTF-8; other bytes unchanged.
+
+    Excel's "Unicode text" and some ERP exports write UTF-16.
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16").encode("utf-8")
+    sample = data[:4096]
+    if len(sample) >= 4 and len(sample) % 2 == 0:
+        even_nul = sample[0::2].count(0)
+        odd_nul = sample[1::2].count(0)
+        half = len(sample) // 2
+        codec = "utf-16-le" if odd_nul > 0.9 * half else "utf-16-be" if even_nul > 0.9 * half else None
+        if codec is not None:
+            try:
+                return data.decode(codec).encode("utf-8")
+            except UnicodeDecodeError:
+                return data
+    return data
+
+
+def _read_bounded(path: Path, limits: ReadLimits, source: str) -> bytes:
+    size = path.stat().st_size
+    if size > limits.max_file_bytes:
+        raise SchemaError(
+            f"{source}: the file is {size:,} bytes; the limit is {limits.max_file_bytes:,} "
+            "(setting ingest.max_file_bytes)",
+            source=source,
+        )
+    raw = path.read_bytes()
+    if path.name.lower().endswith(".gz"):
+        check_format(path, raw[:8])
+        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as gz:
+            raw = gz.read(limits.max_file_bytes + 1)
+        if len(raw) > limits.max_file_bytes:
+            raise SchemaError(
+                f"{source}: the file decompresses to more than {limits.max_file_bytes:,} bytes "
+                "(setting ingest.max_file_bytes)",
+                source=source,
+            )
+    return raw
+
+
+def read_raw_table(
+    path: Path, table: str, *, mapping: ColumnMapping | None = None, options: ReadOptions = DEFAULT_OPTIONS
+) -> RawTable:
     """Read one table file into text cells under canonical headers.
 
     Raises:
         DatasetNotFound: when the file does not exist.
-        SchemaError: when the file cannot be read, or two headers map to the same column.
+        SchemaError: when the file cannot be read, is over an input limit, names a column twice, or two
+            headers map to the same column.
     """
     if not path.is_file():
         raise DatasetNotFound(f"{path} does not exist")
     source = str(path)
-    name = path.name
+    name = path.name.lower()
+    limits = options.limits
     encoding: str | None = None
     malformed: tuple[Malformed, ...] = ()
     try:
+        with path.open("rb") as fh:
+            check_format(path, fh.read(8))
         if name.endswith(".parquet"):
-            frame = _as_text(pd.read_parquet(path)).astype(TEXT)
+            frame = _read_parquet(path, limits, source)
             lines = np.arange(1, 1 + len(frame), dtype=np.int64)  # parquet has no header line: row number
         elif name.endswith(".xlsx"):
-            frame = _as_text(pd.read_excel(path, sheet_name=0, dtype=object, engine="openpyxl")).astype(TEXT)
+            frame = _read_xlsx(path, limits, source)
             lines = np.arange(2, 2 + len(frame), dtype=np.int64)
         else:
-            raw = path.read_bytes()
-            if name.endswith(".gz"):
-                raw = gzip.decompress(raw)
+            raw = from_utf16(_read_bounded(path, limits, source))
             if raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]
             try:
-                parsed, encoding = parse_csv(raw, source=source), "utf-8"
+                parsed, encoding = parse_csv(raw, source=source, limits=limits), "utf-8"
             except NotUtf8:
                 raw, encoding = utf8_bytes(raw, source=source)
-                parsed = parse_csv(raw, source=source)
+                parsed = parse_csv(raw, source=source, limits=limits)
             frame, lines, malformed = parsed.frame, parsed.line_numbers, parsed.malformed
     except SchemaError as exc:
         raise SchemaError(str(exc), table=table, source=source) from exc
@@ -200,6 +334,50 @@ def read_raw_table(path: Path, table: str, *, mapping: ColumnMapping | None = No
         {k: v for k, v in renamed.items() if k != v},
         malformed,
     )
+
+
+def _check_columns(names: list[str], limits: ReadLimits, source: str) -> None:
+    if len(names) > limits.max_columns:
+        raise SchemaError(
+            f"{source}: the header has {len(names):,} columns; the limit is {limits.max_columns:,} "
+            "(setting ingest.max_columns)",
+            source=source,
+        )
+    check_unique_headers(names, source=source)
+
+
+def _read_parquet(path: Path, limits: ReadLimits, source: str) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    if path.stat().st_size > limits.max_file_bytes:
+        raise SchemaError(
+            f"{source}: the file is {path.stat().st_size:,} bytes; the limit is {limits.max_file_bytes:,} "
+            "(setting ingest.max_file_bytes)",
+            source=source,
+        )
+    names = [str(n) for n in pq.read_schema(path).names]
+    _check_columns(names, limits, source)
+    return _as_text(pd.read_parquet(path)).astype(TEXT)
+
+
+def _read_xlsx(path: Path, limits: ReadLimits, source: str) -> pd.DataFrame:
+    if path.stat().st_size > limits.max_file_bytes:
+        raise SchemaError(
+            f"{source}: the file is {path.stat().st_size:,} bytes; the limit is {limits.max_file_bytes:,} "
+            "(setting ingest.max_file_bytes)",
+            source=source,
+        )
+    # na_filter off: a cell holding the text "NA" or "NULL" is that text (a SKU), not a missing value.
+    sheet = pd.read_excel(path, sheet_name=0, dtype=object, engine="openpyxl", header=None, na_filter=False)
+    if sheet.empty:
+        raise SchemaError(f"{source}: the first sheet is empty (expected a header row)", source=source)
+    header = [_cell_text(v) for v in sheet.iloc[0].tolist()]
+    while header and header[-1] == "":  # trailing empty header cells of formatted but unused columns
+        header.pop()
+    _check_columns(header, limits, source)
+    body = sheet.iloc[1:, : len(header)].reset_index(drop=True)
+    body.columns = header
+    return _as_text(body).astype(TEXT)
 
 
 def utf8_bytes(data: bytes, *, source: str) -> tuple[bytes, str]:

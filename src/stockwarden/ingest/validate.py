@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from stockwarden.errors import SchemaError
+from stockwarden.ingest.options import DEFAULT_OPTIONS, ReadOptions
 from stockwarden.ingest.parse import FLAG_VALUES, encode, parse_column, text_array
 from stockwarden.ingest.read import RawTable
 from stockwarden.ingest.schema import DEFAULT_LOCATION, TABLES, Table
@@ -88,12 +89,15 @@ def check_required_columns(raw: RawTable) -> None:
         )
 
 
-def validate_table(raw: RawTable, refs: References | None = None) -> ValidationResult:
+def validate_table(
+    raw: RawTable, refs: References | None = None, *, options: ReadOptions = DEFAULT_OPTIONS
+) -> ValidationResult:
     """Validate one raw table: parse every cell, apply the table's rules, split good from bad rows.
 
     Args:
         raw: the table as read (text cells).
         refs: known skus / locations / suppliers; rows naming an unknown one are rejected.
+        options: the accepted date order and decimal mark (docs/import.md, "Accepted forms").
 
     Returns:
         The accepted rows (typed), the rejected rows with reasons, and the counts.
@@ -108,6 +112,7 @@ def validate_table(raw: RawTable, refs: References | None = None) -> ValidationR
     n = len(frame)
     lines = raw.line_numbers.to_numpy()
     extras = tuple(c for c in frame.columns if c not in spec.column_names)
+    is_spreadsheet = raw.path.name.lower().endswith(".xlsx")
 
     encoded = {c: encode(text_array(frame[c])) for c in frame.columns}
     dup = _duplicated(encoded, n)
@@ -126,7 +131,9 @@ def validate_table(raw: RawTable, refs: References | None = None) -> ValidationR
     out: dict[str, pd.Series] = {}
     empty: dict[str, np.ndarray] = {}
     for col in spec.columns:
-        parsed = parse_column(frame, col, n, encoded=encoded.get(col.name))
+        parsed = parse_column(
+            frame, col, n, encoded=encoded.get(col.name), options=options, is_spreadsheet=is_spreadsheet
+        )
         for mask, why in parsed.problems:
             flag(mask, col.name, why)
         out[col.name] = parsed.values

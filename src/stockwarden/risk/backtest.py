@@ -19,7 +19,6 @@ import pandas as pd
 
 from stockwarden.config import RiskRules, RulesConfig
 from stockwarden.ingest.dataset import Dataset
-from stockwarden.risk.assess import assess_risk
 from stockwarden.risk.inputs import DemandSource, LeadTimeModelLike
 
 ForecastFn = Callable[..., DemandSource]
@@ -122,7 +121,7 @@ def run_backtest(
     dates = checkpoints(first - pd.Timedelta(days=n_warm * every_days), end, every_days)
     begun = _first_sale_date(ds)
     dates = [d for d in dates if d >= first or (begun is not None and d > begun)]
-    from stockwarden.risk.daily import forecast_days
+    from stockwarden.risk.daily import assess_frame, forecast_days
 
     # the daily run's forecast length, plus the days a forecast is rolled over before the next refit
     fc_days = forecast_days(ds, cfg, horizon_days=horizon_days) + every_days * (max(refit_every, 1) - 1)
@@ -153,7 +152,7 @@ def run_backtest(
             train = pd.concat(labelled, ignore_index=True) if labelled else frames[0].iloc[:0].assign(label=0)
             model = LearnedRiskModel.fit(train, seed=r.seed, mode=mode)
         adjuster = model if model is not None and model.is_useful else None
-        a = assess_risk(
+        a = assess_frame(
             ds,
             as_of=day,
             forecast=current,

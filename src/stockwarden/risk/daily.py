@@ -6,7 +6,7 @@ exactly what the backtest measured:
 * :func:`forecast_for` forecasts ``max(forecast.horizon_days, what the assessment reads)`` days with
   the run's mode and seed, from at most ``forecast.history_days`` days of demand history;
 * :func:`lead_times_for` and :func:`anomalies_for` estimate the lead-time model and the anomalies;
-* :func:`assess_risk` turns them into the assessment frame.
+* :func:`assess_frame` turns them into the assessment frame (``assess_risk`` plus each row's data health).
 
 The policy levels (safety stock, reorder point, order-up-to) and the suggested quantity read only the
 protection interval, so neither the forecast's length nor ``--horizon`` moves them (see
@@ -87,6 +87,37 @@ def anomalies_for(ds: Dataset, *, as_of: pd.Timestamp, forecast: Any, rules: Rul
     return detect_anomalies(ds, as_of=pd.Timestamp(as_of).normalize(), forecast=forecast, rules=rules)
 
 
+def assess_frame(
+    ds: Dataset,
+    *,
+    as_of: pd.Timestamp,
+    forecast: DemandSource,
+    lead_times: LeadTimeModelLike,
+    anomalies: pd.DataFrame | None,
+    rules: RulesConfig,
+    horizon_days: int | None = None,
+    adjuster: RiskAdjuster | None = None,
+) -> pd.DataFrame:
+    """The assessment frame from the day's forecast, lead times and anomalies, with each row's data health.
+
+    The run's ``assess`` step, :func:`assess_day` and every backtest checkpoint call this.
+    """
+    from stockwarden.ingest.freshness import add_data_health
+
+    day = pd.Timestamp(as_of).normalize()
+    frame = assess_risk(
+        ds,
+        as_of=day,
+        forecast=forecast,
+        lead_times=lead_times,
+        anomalies=anomalies,
+        rules=rules,
+        horizon_days=horizon_days,
+        adjuster=adjuster,
+    )
+    return add_data_health(frame, ds, day, rules.health)
+
+
 @dataclass(frozen=True)
 class DayAssessment:
     """Everything one day's assessment made: the forecast, lead times, anomalies and the risk frame."""
@@ -121,7 +152,7 @@ def assess_day(
         fc = forecast_for(ds, as_of=day, rules=rules, horizon_days=horizon_days, backend=backend)
     lt = lead_times if lead_times is not None else lead_times_for(ds, as_of=day, rules=rules)
     anomalies = anomalies_for(ds, as_of=day, forecast=fc, rules=rules) if with_anomalies else None
-    frame = assess_risk(
+    frame = assess_frame(
         ds,
         as_of=day,
         forecast=fc,

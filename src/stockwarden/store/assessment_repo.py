@@ -12,7 +12,13 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from stockwarden.domain.risk import ALL_ASSESSMENT_COLUMNS, ASSESSMENT_COLUMNS, ASSESSMENT_KINDS, EXTRA_COLUMNS
+from stockwarden.domain.risk import (
+    ALL_ASSESSMENT_COLUMNS,
+    ASSESSMENT_COLUMNS,
+    ASSESSMENT_KINDS,
+    EXTRA_COLUMNS,
+    HEALTH_COLUMNS,
+)
 from stockwarden.errors import StoreError
 from stockwarden.store import bulk
 from stockwarden.store.alerts import RunRow
@@ -35,7 +41,7 @@ def save_assessments(session: Session, run_id: int, frame: pd.DataFrame) -> int:
         raise StoreError(f"the assessment to store lacks the columns {', '.join(missing)}")
     session.execute(sa.delete(assessments).where(assessments.c.run_id == run_id))
     out = frame.reindex(columns=list(ALL_ASSESSMENT_COLUMNS))
-    for c in EXTRA_COLUMNS:
+    for c in (*EXTRA_COLUMNS, *HEALTH_COLUMNS):
         if c not in frame.columns and ASSESSMENT_KINDS[c] == "int":
             out[c] = 0
     for c, kind in ASSESSMENT_KINDS.items():

@@ -30,6 +30,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from stockwarden.errors import StoreError
 from stockwarden.ingest import Dataset, ImportResult, read_dataset
 from stockwarden.ingest.dataset import empty_frame
+from stockwarden.ingest.options import DEFAULT_OPTIONS, ReadOptions
 from stockwarden.ingest.read import ColumnMapping
 from stockwarden.ingest.schema import TABLE_ORDER, TABLES, Kind
 from stockwarden.ingest.validate import REJECT_COLUMNS
@@ -57,6 +58,7 @@ class TableReport:
     inserted: int
     updated: int
     unchanged: int
+    removed: int = 0
 
     def counts(self) -> dict[str, int]:
         """The seven counts of the JSON report, in contract order."""
@@ -83,6 +85,8 @@ class ImportReport:
     dataset: Dataset
     seconds: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+    replaced: tuple[dict[str, Any], ...] = ()
+    notes: tuple[str, ...] = ()
 
     @property
     def rows_read(self) -> int:
@@ -105,8 +109,38 @@ class ImportReport:
         return {
             "tables": {name: t.counts() for name, t in self.tables.items()},
             "rejects": rejects,
-            "warnings": list(warnings or []),
+            "warnings": [*self.import_warnings(), *(warnings or [])],
         }
+
+    def import_warnings(self) -> list[dict[str, Any]]:
+        """What the import itself has to say, in the shape of the data-health warnings.
+
+        ``lines_replaced`` (one per table): stored lines a file replaced, with ``groups``: the key, lines
+        before and lines after of every replacement group that lost lines. ``file_not_read``: a data file
+        whose name is no table (a misspelt ``purchase_order.csv``).
+        """
+        out: list[dict[str, Any]] = []
+        by_table: dict[str, list[dict[str, Any]]] = {}
+        for r in self.replaced:
+            by_table.setdefault(str(r["table"]), []).append(r)
+        for table, groups in by_table.items():
+            removed = sum(g["lines_before"] - g["lines_after"] for g in groups)
+            out.append(
+                {
+                    "code": "lines_replaced",
+                    "table": table,
+                    "severity": "info",
+                    "message": f"{table}: the file replaced all stored lines of {len(groups)} key(s); "
+                    f"{removed} stored line(s) not in the file were removed (kept in the import history)",
+                    "groups": [
+                        {"key": g["key"], "lines_before": g["lines_before"], "lines_after": g["lines_after"]}
+                        for g in groups
+                    ],
+                }
+            )
+        for note in self.notes:
+            out.append({"code": "file_not_read", "table": None, "severity": "warning", "message": note})
+        return out
 
 
 def import_dataset(
@@ -115,6 +149,7 @@ def import_dataset(
     *,
     mapping: ColumnMapping | None = None,
     progress: Progress | None = None,
+    options: ReadOptions = DEFAULT_OPTIONS,
 ) -> ImportReport:
     """Read, validate and upsert a dataset folder into the database (idempotent).
 
@@ -123,6 +158,10 @@ def import_dataset(
         folder: the dataset folder.
         mapping: user column mapping (``ingest.read.load_mapping``).
         progress: optional callback ``(description, completed, total)``.
+        options: accepted date order, decimal mark and input limits (``ingest.options``).
+
+    A file replaces all stored lines of each replacement group it contains (``store.upsert.REPLACE_KEYS``);
+    the groups replaced are listed in the report with their lines before and after.
 
     Returns:
         The per-table counts, the rejects and the dataset read.
@@ -134,7 +173,9 @@ def import_dataset(
     started = time.perf_counter()
     note = progress or (lambda _d, _c, _t: None)
     note("reading files", 0, 1)
-    ds, result = read_dataset(folder, mapping=mapping, on_table=lambda name: note(f"reading {name}", 0, 1))
+    ds, result = read_dataset(
+        folder, mapping=mapping, on_table=lambda name: note(f"reading {name}", 0, 1), options=options
+    )
     names = [n for n in TABLE_ORDER if n in result.results]
     note("storing", 0, len(names))
     try:
@@ -147,12 +188,14 @@ def import_dataset(
             new_batch = batches.insert().values(source=str(Path(folder).resolve()), started_at=_now(), status="running")
             batch_id = int(conn.execute(new_batch.returning(batches.c.id)).scalar_one())
             tables: dict[str, TableReport] = {}
+            replaced: list[dict[str, Any]] = []
             for i, name in enumerate(names):
                 note(f"storing {name}", i, len(names))
                 res = result.results[name]
                 records = build_records(ds.table(name), name, res.extra_columns)
                 counts = upsert_records(conn, name, records, batch_id=batch_id)
                 tables[name] = _table_report(name, result, counts)
+                replaced.extend(counts.replaced)
             rejects = result.rejects
             if len(rejects):
                 cols = ["batch_id", "table_name", "file", "line", "column_name", "value", "reason"]
@@ -179,7 +222,16 @@ def import_dataset(
     except (OperationalError, DBAPIError, engine.dialect.loaded_dbapi.Error) as exc:  # raw driver errors too
         raise StoreError(f"cannot write to the database {describe(engine)}: {_first_line(exc)}") from exc
     note("done", len(names), len(names))
-    return ImportReport(batch_id, str(folder), tables, rejects, ds, time.perf_counter() - started)
+    return ImportReport(
+        batch_id,
+        str(folder),
+        tables,
+        rejects,
+        ds,
+        time.perf_counter() - started,
+        replaced=tuple(replaced),
+        notes=tuple(result.notes()),
+    )
 
 
 def _table_report(name: str, result: ImportResult, counts: UpsertCounts) -> TableReport:
@@ -194,6 +246,7 @@ def _table_report(name: str, result: ImportResult, counts: UpsertCounts) -> Tabl
         inserted=counts.inserted,
         updated=counts.updated,
         unchanged=counts.unchanged,
+        removed=counts.removed,
     )
 
 

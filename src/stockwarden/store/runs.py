@@ -111,8 +111,14 @@ def record_step(
 def finish_run(
     session: Session, run_id: int, *, status: str, now: dt.datetime, counts: dict[str, int], error: str | None = None
 ) -> None:
-    """Close a run as completed or failed, with its counts."""
+    """Close a run as completed or failed, with its counts.
+
+    When an overlapping attempt of the same run completed it first, that record stands: a later attempt
+    found the work done and did nothing, so its counts must not replace the ones of the attempt that did it.
+    """
     row = session.get_one(RunRow, run_id)
+    if row.status == COMPLETED:
+        return
     row.status, row.finished_at, row.error = status, utc(now), error
     row.counts_json = json.dumps(counts, sort_keys=True)
     session.flush()

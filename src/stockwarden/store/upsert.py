@@ -13,7 +13,12 @@ for the others). :func:`upsert_records` then
    records whose hash changed, after copying their previous values into ``import_history`` (changed rows
    are staged in a temporary table, then one ``INSERT ... SELECT`` and one ``UPDATE ... FROM``).
 
-An import never deletes: exports are often incremental.
+Exports are often incremental, so an import never deletes what its files do not mention. What a file
+does mention it states in full: **a file that contains a replacement group replaces all stored lines of
+that group** (:data:`REPLACE_KEYS`: for sales a date, sku and location; for other tables the natural
+key). A re-export with fewer lines for a day, SKU and location therefore leaves exactly the file's lines,
+never a stale extra line; the removed lines are kept in ``import_history`` and listed in the import
+report (lines before and after per group).
 """
 
 from __future__ import annotations
@@ -34,12 +39,18 @@ from stockwarden.ingest.schema import TABLES, Kind
 from stockwarden.store.bulk import iso_dates as _iso_dates
 from stockwarden.store.bulk import quote as _quote
 from stockwarden.store.bulk import write_frame
-from stockwarden.store.tables import DATASET_TABLES, DIGESTS
+from stockwarden.store.tables import DATASET_TABLES, DIGESTS, HISTORY
 
 KEY_SEP = "\x1f"  # unit separator: never part of a cleaned cell value
 STAGE = "_sw_stage"
 IN_CHUNK = 500
 WHOLE = ""  # partition name of tables without a date column
+# The columns of a replacement group: a file holding any line of a group replaces all stored lines of it.
+# Sales are lines of a day's demand at one place: the group is (date, sku, location_id), whatever the order_id.
+REPLACE_KEYS: dict[str, tuple[str, ...]] = {
+    **{name: spec.key for name, spec in TABLES.items()},
+    "sales": ("date", "sku", "location_id"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +60,8 @@ class UpsertCounts:
     inserted: int
     updated: int
     unchanged: int
+    removed: int = 0
+    replaced: tuple[dict[str, Any], ...] = ()
 
 
 def storage_columns(table: str) -> list[str]:
@@ -246,19 +259,107 @@ def upsert_records(conn: Connection, table: str, records: pd.DataFrame, *, batch
     if n_changed:
         changed = work.loc[is_changed].assign(batch_id=batch_id, id=existing["id"].to_numpy()[pos[is_changed]])
         _update_changed(conn, table, changed, ["id", *columns], batch_id=batch_id)
-    _store_digests(conn, table, existing, work, pos, todo_parts)
+    stale, replaced = _stale_lines(table, existing, work, pos)
+    if stale.any():
+        _remove_stale(conn, table, existing.loc[stale], batch_id=batch_id)
+    _store_digests(conn, table, existing, work, pos, todo_parts, keep=~stale)
     n_new = int(is_new.sum())
-    return UpsertCounts(n_new, n_changed, n - n_new - n_changed)
+    return UpsertCounts(n_new, n_changed, n - n_new - n_changed, int(stale.sum()), replaced)
+
+
+def _group_text(frame: pd.DataFrame, table: str) -> np.ndarray:
+    parts = [_key_text(frame[k]) for k in REPLACE_KEYS[table]]
+    return pc.binary_join_element_wise(*parts, KEY_SEP).to_numpy(zero_copy_only=False)  # type: ignore[no-any-return]
+
+
+def _stale_lines(
+    table: str, existing: pd.DataFrame, work: pd.DataFrame, pos: np.ndarray
+) -> tuple[np.ndarray, tuple[dict[str, Any], ...]]:
+    """Stored lines the incoming file replaces: not matched by a file line, in a group the file contains."""
+    stale = np.zeros(len(existing), dtype=bool)
+    if not len(existing):
+        return stale, ()
+    matched = np.zeros(len(existing), dtype=bool)
+    matched[pos[pos >= 0]] = True
+    stored_groups = _group_text(existing, table)
+    incoming_groups = _group_text(work, table)
+    stale = ~matched & pd.Index(stored_groups).isin(pd.Index(incoming_groups).unique())
+    if not stale.any():
+        return stale, ()
+    hit = pd.Index(np.unique(stored_groups[stale]))
+    before = pd.Series(stored_groups).value_counts()
+    after = pd.Series(incoming_groups).value_counts()
+    keys = REPLACE_KEYS[table]
+    first = existing.loc[stale].assign(_g=stored_groups[stale]).drop_duplicates("_g").set_index("_g")
+    replaced = []
+    for g in hit:
+        row = first.loc[g]
+        key = {k: _plain(row[k]) for k in keys}
+        replaced.append(
+            {"table": table, "key": key, "lines_before": int(before.get(g, 0)), "lines_after": int(after.get(g, 0))}
+        )
+    return stale, tuple(replaced)
+
+
+def _plain(v: object) -> object:
+    if isinstance(v, pd.Timestamp | np.datetime64):
+        return str(pd.Timestamp(v).date())
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return v
+
+
+def _remove_stale(conn: Connection, table: str, stale: pd.DataFrame, *, batch_id: int) -> None:
+    """Delete replaced lines, keeping their previous values in ``import_history``."""
+    t = DATASET_TABLES[table]
+    kept = ["line", "attrs_json", *TABLES[table].column_names]
+    ids = stale["id"].astype(int).tolist()
+    row_keys = dict(zip(ids, stale["row_key"].tolist(), strict=True))
+    for start in range(0, len(ids), IN_CHUNK):
+        chunk = ids[start : start + IN_CHUNK]
+        rows = conn.execute(select(t.c.id, *(t.c[c] for c in kept)).where(t.c.id.in_(chunk))).all()
+        history = [
+            {
+                "batch_id": batch_id,
+                "table_name": table,
+                "record_id": int(r[0]),
+                "row_key": row_keys[int(r[0])],
+                "previous_json": json.dumps(
+                    {"removed": True, **{c: _json_value(v) for c, v in zip(kept, r[1:], strict=True)}},
+                    ensure_ascii=False,
+                ),
+            }
+            for r in rows
+        ]
+        if history:
+            conn.execute(HISTORY.insert(), history)
+        conn.execute(t.delete().where(t.c.id.in_(chunk)))
+
+
+def _json_value(v: object) -> object:
+    if isinstance(v, date):
+        return v.isoformat()
+    return v
 
 
 def _store_digests(
-    conn: Connection, table: str, existing: pd.DataFrame, work: pd.DataFrame, pos: np.ndarray, parts: list[str]
+    conn: Connection,
+    table: str,
+    existing: pd.DataFrame,
+    work: pd.DataFrame,
+    pos: np.ndarray,
+    parts: list[str],
+    *,
+    keep: np.ndarray | None = None,
 ) -> None:
     """Digests of the partitions just written: what was stored (with new hashes) plus what was inserted."""
     hashes = existing["row_hash"].to_numpy().copy()
     matched = pos >= 0
     hashes[pos[matched]] = work["row_hash"].to_numpy()[matched]
-    all_parts = np.concatenate([existing["part"].to_numpy(dtype=object), work["part"].to_numpy(dtype=object)[~matched]])
+    stored_parts = existing["part"].to_numpy(dtype=object)
+    if keep is not None and len(keep):
+        hashes, stored_parts = hashes[keep], stored_parts[keep]
+    all_parts = np.concatenate([stored_parts, work["part"].to_numpy(dtype=object)[~matched]])
     all_hash = np.concatenate([hashes, work["row_hash"].to_numpy()[~matched]])
     digests = _digests(all_parts, all_hash)
     d = DIGESTS
@@ -300,6 +401,7 @@ def _update_changed(conn: Connection, table: str, changed: pd.DataFrame, columns
 
 __all__ = [
     "KEY_SEP",
+    "REPLACE_KEYS",
     "UpsertCounts",
     "build_records",
     "read_keys",

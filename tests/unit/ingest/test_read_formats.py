@@ -132,10 +132,19 @@ def test_a_bad_mapping_file_is_a_clear_error(tmp_path: Path, text: str, message:
     ("name", "content", "message"),
     [
         ("sales.csv", b"", "empty"),
-        ("sales.csv.gz", b"not gzip at all", "cannot read the file"),
-        ("sales.xlsx", b"not a workbook", "cannot read the file"),
-        ("sales.parquet", b"not parquet", "cannot read the file"),
-        ("sales.csv", "date,sku,qty\n2024-01-01,A,1\n".encode("utf-16"), "cannot"),
+        ("sales.csv.gz", b"not gzip at all", "is not a gzip file .it looks like text"),
+        (
+            "sales.xlsx",
+            b"date,sku,qty\n2024-01-01,A,1\n",
+            "is not an Excel workbook .xlsx. .it looks like text, e.g. CSV",
+        ),
+        ("sales.parquet", b"not parquet", "is not a Parquet file"),
+        ("sales.csv.gz", b"\x1f\x8b broken", "cannot read the file"),
+        (
+            "sales.csv",
+            b'date,sku,qty\n2024-01-01,"A,1\n2024-01-02,B,2\n',
+            "quoted value starting on line 2 is never closed",
+        ),
     ],
 )
 def test_an_unreadable_file_is_a_schema_error_naming_it(

@@ -63,6 +63,8 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("abc", "text"),
     ("demand_class", "text"),
     ("reason_details", "text"),
+    ("data_health", "text"),
+    ("data_health_detail", "text"),
 )
 TYPES = {"date": sa.Date(), "text": sa.Text(), "int": sa.Integer(), "float": sa.Float()}
 
