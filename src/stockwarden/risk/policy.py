@@ -185,6 +185,10 @@ def round_order_qty(qty: np.ndarray, *, pack_size: np.ndarray, moq: np.ndarray) 
 PMF_FLOOR = 1e-9
 """Lead-time probabilities below this are left out of the mixtures."""
 
+GROUP_CUTS = (0.2, 0.4, 0.6, 0.8, 0.9, 0.95, 0.98, 0.995)
+"""Cumulative lead-time probabilities at which the per-day components are split into groups (the
+tail, which decides high service levels, keeps finer groups)."""
+
 
 def extend_daily_mean(daily_mean: np.ndarray, days: int) -> np.ndarray:
     """The first ``days`` columns of ``daily_mean``, the last week repeated when the forecast is shorter.
@@ -235,20 +239,66 @@ class _Mixture:
     size: np.ndarray  # inf = Poisson
     n: int
 
-    def cdf(self, x: np.ndarray) -> np.ndarray:
-        """P(X <= x[row]) per row (x whole units; x < 0 gives 0)."""
-        return self._sum(_nb_cdf(x[self.row], self.mean, self.size))
+    def cdf(self, x: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """P(X <= x[row]) per row (x whole units; x < 0 gives 0); only ``rows`` (a mask) are computed."""
+        c = self._components(rows)
+        return self._sum(_nb_cdf(x[self.row[c]], self.mean[c], self.size[c]), c)
 
-    def loss(self, x: np.ndarray) -> np.ndarray:
-        """E[(X - x[row])+] per row."""
-        s = x[self.row]
-        upper = np.where(np.isfinite(self.size), self.size + 1.0, np.inf)
-        tail_shifted = 1.0 - _nb_cdf(s - 1, self.mean, upper, p_of=self.size)
-        part = self.mean * tail_shifted - s * (1.0 - _nb_cdf(s, self.mean, self.size))
-        return self._sum(np.maximum(part, 0.0))
+    def loss(self, x: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """E[(X - x[row])+] per row; only ``rows`` (a mask) are computed."""
+        c = self._components(rows)
+        s, mean, size = x[self.row[c]], self.mean[c], self.size[c]
+        upper = np.where(np.isfinite(size), size + 1.0, np.inf)
+        tail_shifted = 1.0 - _nb_cdf(s - 1, mean, upper, p_of=size)
+        part = mean * tail_shifted - s * (1.0 - _nb_cdf(s, mean, size))
+        return self._sum(np.maximum(part, 0.0), c)
+
+    def _components(self, rows: np.ndarray | None) -> np.ndarray:
+        return np.arange(len(self.row)) if rows is None else np.flatnonzero(rows[self.row])
 
     def expectation(self) -> np.ndarray:
         return self._sum(self.mean)
+
+    def grouped(self, cuts: tuple[float, ...] = GROUP_CUTS) -> _Mixture:
+        """Neighbouring components merged into a few by the row's cumulative weight (``cuts``), each group
+        replaced by the one NB with its mean and variance: a handful of components instead of one per day."""
+        if not len(self.row):
+            return self
+        order = np.lexsort((self.mean, self.row))  # components are per row, in lead-time order
+        row, w, mean = self.row[order], self.w[order], self.mean[order]
+        var = self.mean[order] + _nb_extra(mean, self.size[order])
+        cum = np.cumsum(w)
+        first = np.r_[0, np.flatnonzero(np.diff(row)) + 1]
+        start = np.repeat(cum[first] - w[first], np.diff(np.r_[first, len(row)]))
+        mid = cum - start - w / 2  # cumulative weight of the row at the component's middle
+        group = row * (len(cuts) + 1) + np.searchsorted(np.asarray(cuts), mid)
+        ids, inv = np.unique(group, return_inverse=True)
+        gw = np.bincount(inv, weights=w)
+        gm = np.bincount(inv, weights=w * mean) / gw
+        second = np.bincount(inv, weights=w * (var + mean**2)) / gw
+        extra = second - gm**2 - gm
+        size = np.where(extra > 1e-12 * np.maximum(gm, 1.0), gm**2 / np.maximum(extra, 1e-300), np.inf)
+        return _Mixture(row=ids // (len(cuts) + 1), w=gw, mean=gm, size=size, n=self.n)
+
+    def collapsed(self) -> _Mixture:
+        """One negative binomial per row with the mixture's mean and variance (the law of total variance)."""
+        var = self.mean + _nb_extra(self.mean, self.size)
+        m = self._sum(self.mean)
+        second = self._sum(var + self.mean**2)
+        extra = second - m**2 - m
+        size = np.where(extra > 1e-12 * np.maximum(m, 1.0), m**2 / np.maximum(extra, 1e-300), np.inf)
+        return _Mixture(row=np.arange(self.n), w=np.ones(self.n), mean=m, size=size, n=self.n)
+
+    def bracket(self, level: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(lo, hi)`` around each row's ``level`` quantile: from the one-NB approximation of the mixture
+        (:meth:`collapsed`), widened until ``cdf(lo) < level <= cdf(hi)`` (``lo = -1`` at the least)."""
+        one = self.collapsed()
+        guess = _smallest(np.full(self.n, -1.0), one.upper_bound(), lambda x, r: one.cdf(x, r) >= level)
+        lo = np.floor(guess * 0.8) - 2.0
+        hi = np.ceil(guess * 1.25) + 2.0
+        lo = np.where(self.cdf(np.maximum(lo, 0.0)) >= level, -1.0, np.maximum(lo, -1.0))
+        hi = np.where(self.cdf(hi) >= level, hi, np.maximum(self.upper_bound(), hi))
+        return lo, hi
 
     def upper_bound(self) -> np.ndarray:
         """A value every component exceeds with negligible probability (start of the bisection)."""
@@ -256,8 +306,16 @@ class _Mixture:
         hi = np.ceil(self.mean + 15.0 * np.sqrt(var) + 10.0)
         return np.maximum(_row_max(self.row, hi, self.n), 1.0)
 
-    def _sum(self, v: np.ndarray) -> np.ndarray:
-        return np.bincount(self.row, weights=self.w * v, minlength=self.n)
+    def _sum(self, v: np.ndarray, c: np.ndarray | None = None) -> np.ndarray:
+        if c is None:
+            return np.bincount(self.row, weights=self.w * v, minlength=self.n)
+        return np.bincount(self.row[c], weights=self.w[c] * v, minlength=self.n)
+
+
+def _nb_extra(mean: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """The variance of NB(mean, size) beyond Poisson, mean^2 / size (0 for an infinite size)."""
+    ok = np.isfinite(size) & (size > 0)
+    return np.where(ok, mean**2 / np.where(ok, size, 1.0), 0.0)
 
 
 def _row_max(row: np.ndarray, v: np.ndarray, n: int) -> np.ndarray:
@@ -305,16 +363,17 @@ def _mixture(
     return _Mixture(row=rows, w=w, mean=m, size=size, n=len(cum_mean))
 
 
-def _smallest(n: int, hi: np.ndarray, ok: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-    """Per row, the smallest whole x in 0..hi with ``ok(x)`` true (``ok`` monotone; hi where none is)."""
-    lo = np.full(n, -1.0)
-    hi = hi.astype(np.float64).copy()
+def _smallest(lo: np.ndarray, hi: np.ndarray, ok: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
+    """Per row, the smallest whole x in (lo, hi] with ``ok(x, rows)`` true (monotone in x; ``ok(lo)`` false,
+    hi where none is). ``ok`` is only asked about the rows (a mask) whose interval is still open."""
+    lo = np.asarray(lo, dtype=np.float64).copy()
+    hi = np.asarray(hi, dtype=np.float64).copy()
     while True:
         open_ = hi - lo > 1
         if not open_.any():
             return hi
         mid = np.where(open_, np.floor((lo + hi) / 2), hi)
-        good = ok(mid)
+        good = ok(mid, open_)
         hi = np.where(open_ & good, mid, hi)
         lo = np.where(open_ & ~good, mid, lo)
 
@@ -367,18 +426,20 @@ def protection_policy(
     inv_size, inv_level = _inverse(size), _inverse(level_shape)
     rows, lead = np.nonzero(pmf)
     w = pmf[rows, lead]
-    over_l = _mixture(cum_mean, cum_sq, inv_size, inv_level, rows, lead, w)
-    over_lr = _mixture(cum_mean, cum_sq, inv_size, inv_level, rows, lead + review[rows], w)
+    over_l = _mixture(cum_mean, cum_sq, inv_size, inv_level, rows, lead, w).grouped()
+    over_lr = _mixture(cum_mean, cum_sq, inv_size, inv_level, rows, lead + review[rows], w).grouped()
+
     level = np.clip(np.asarray(service_level, dtype=np.float64), 0.0, 1.0 - 1e-9)
-    hi_l, hi_lr = over_l.upper_bound(), over_lr.upper_bound()
     if service_measure == "fill_rate":
         allowed = (1.0 - level) * cum_mean[np.arange(n), review]
-        order_up_to = _smallest(n, hi_lr, lambda x: over_lr.loss(x) <= allowed + 1e-9)
-        share = np.minimum(over_lr.cdf(order_up_to), 1.0 - 1e-9)
-        reorder_point = _smallest(n, hi_l, lambda x: over_l.cdf(x) >= share - 1e-12)
+        start = np.full(n, -1.0)
+        order_up_to = _smallest(start, over_lr.upper_bound(), lambda x, r: over_lr.loss(x, r) <= allowed + 1e-9)
+        share = np.minimum(over_lr.cdf(order_up_to), 1.0 - 1e-9) - 1e-12
+        reorder_point = _smallest(*over_l.bracket(share), lambda x, r: over_l.cdf(x, r) >= share)
     else:
-        order_up_to = _smallest(n, hi_lr, lambda x: over_lr.cdf(x) >= level - 1e-12)
-        reorder_point = _smallest(n, hi_l, lambda x: over_l.cdf(x) >= level - 1e-12)
+        target = level - 1e-12
+        order_up_to = _smallest(*over_lr.bracket(target), lambda x, r: over_lr.cdf(x, r) >= target)
+        reorder_point = _smallest(*over_l.bracket(target), lambda x, r: over_l.cdf(x, r) >= target)
     mean_lr = over_lr.expectation()
     return PolicyLevels(
         reorder_point=reorder_point,
