@@ -142,12 +142,17 @@ class LeadTimeModel:
     def lead_time_pmf(self, supplier_id: str | None, sku: str | None) -> tuple[np.ndarray, str]:
         """Distribution of the lead time of a new order placed at ``as_of``.
 
+        This is the observed (recency-weighted, shrunk) distribution, without the memoryless late tail:
+        that tail keeps an *open* PO that is later than every past delivery uncertain
+        (:meth:`arrival_pmfs`); planning a new order's safety stock on it would put every high service
+        level's quantile in a tail that no delivery has ever shown.
+
         Returns:
             ``(pmf, source)``: ``pmf[k]`` = P(arrives ``k`` days after ordering), ``k = 0..max_days``;
             ``source`` is a :class:`LeadTimeSource` value.
         """
         r = self._resolve(supplier_id, sku)
-        return self._gather(np.array([r.lead_row]), np.array([0]))[0], r.source
+        return self._new_order(np.array([r.lead_row]))[0], r.source
 
     def lead_time_pmfs(self, keys: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """Vectorised :meth:`lead_time_pmf` for a frame with ``supplier_id`` and ``sku`` columns.
@@ -157,7 +162,14 @@ class LeadTimeModel:
         """
         res = self._resolve_many(keys["supplier_id"], keys["sku"])
         rows = np.fromiter((r.lead_row for r in res), dtype=np.int64, count=len(res))
-        return self._gather(rows, np.zeros(len(res), dtype=np.int64)), np.array([r.source for r in res], dtype=object)
+        return self._new_order(rows), np.array([r.source for r in res], dtype=object)
+
+    def _new_order(self, rows: np.ndarray) -> np.ndarray:
+        """Lead-time pmfs of new orders: the rows' bodies up to their longest observed value, renormalised."""
+        out = self._gather(rows, np.zeros(len(rows), dtype=np.int64))
+        out = np.where(np.arange(out.shape[1])[None, :] > self._body_max[rows][:, None], 0.0, out)
+        total = out.sum(axis=1, keepdims=True)
+        return np.where(total > 0, out / np.where(total > 0, total, 1.0), out)
 
     # ----------------------------------------------------------------- open POs
     def arrival_pmf(self, po: Mapping[str, object] | pd.Series, as_of: pd.Timestamp | str | None = None) -> np.ndarray:
