@@ -6,12 +6,14 @@ table and the frame cannot drift apart; the migration freezes the same list.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
 from stockwarden.domain.risk import ASSESSMENT_KINDS
 from stockwarden.store.base import Base
 
-KINDS: dict[str, sa.types.TypeEngine] = {
+KINDS: dict[str, sa.types.TypeEngine[Any]] = {
     "date": sa.Date(),
     "text": sa.Text(),
     "int": sa.Integer(),

@@ -8,6 +8,7 @@ Create Date: 2026-12-03
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -66,7 +67,12 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("data_health", "text"),
     ("data_health_detail", "text"),
 )
-TYPES = {"date": sa.Date(), "text": sa.Text(), "int": sa.Integer(), "float": sa.Float()}
+TYPES: dict[str, sa.types.TypeEngine[Any]] = {
+    "date": sa.Date(),
+    "text": sa.Text(),
+    "int": sa.Integer(),
+    "float": sa.Float(),
+}
 
 
 def upgrade() -> None:
