@@ -93,15 +93,23 @@ def check_unique_headers(names: list[str], *, source: str) -> None:
         key = name.strip().lower()
         if key in seen:
             raise SchemaError(
-                f"{source}: column '{_short(name)}' appears twice in the header (columns {seen[key]} and {i}); "
+                f"{source}: column {show_name(name)} appears twice in the header (columns {seen[key]} and {i}); "
                 "remove or rename one",
                 source=source,
             )
         seen[key] = i
 
 
-def _short(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+def show_name(text: str, limit: int = 60) -> str:
+    """A header name for a one-line message: quoted, control characters escaped, long names cut."""
+    short = text if len(text) <= limit else text[: limit - 3] + "..."
+    return repr(short)
+
+
+def show_names(names: list[str], *, most: int = 12) -> str:
+    """Some header names for a message (never thousands): ``'a', 'b', ... and 40 more``."""
+    shown = ", ".join(show_name(str(n)) for n in names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
 SCAN_CHUNK = 1 << 24  # bytes scanned at a time by check_limits (bounded memory on a 2 GB file)
@@ -355,4 +363,6 @@ __all__ = [
     "detect_separator",
     "parse_csv",
     "read_header",
+    "show_name",
+    "show_names",
 ]

@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 
 from stockwarden.errors import DatasetNotFound, MappingError, SchemaError
-from stockwarden.ingest.csvfile import TEXT, Malformed, NotUtf8, check_unique_headers, parse_csv
+from stockwarden.ingest.csvfile import TEXT, Malformed, NotUtf8, check_unique_headers, parse_csv, show_name
 from stockwarden.ingest.options import DATE_ORDERS, DEFAULT_OPTIONS, ReadLimits, ReadOptions
 from stockwarden.ingest.schema import ALIASES, TABLES
 
@@ -446,7 +446,7 @@ def _canonical_headers(headers: list[str], table: str, mapping: ColumnMapping, *
             continue
         if col in taken:
             raise SchemaError(
-                f"{source}: columns '{taken[col]}' and '{h}' both mean '{col}'; rename or remove one",
+                f"{source}: columns {show_name(taken[col])} and {show_name(h)} both mean '{col}'; rename or remove one",
                 table=table,
                 source=source,
             )
