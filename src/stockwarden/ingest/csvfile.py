@@ -29,6 +29,9 @@ from stockwarden.errors import SchemaError
 from stockwarden.ingest.options import ReadLimits
 
 TEXT = pd.StringDtype("pyarrow")
+# Python's csv module refuses values over 128 KiB by default, which would cut a long quoted value (or an
+# unclosed quote) into pieces; the file's size is already bounded by ingest.max_file_bytes.
+csv.field_size_limit(2**31 - 1)
 
 
 class NotUtf8(ValueError):
@@ -343,10 +346,11 @@ def _python_parse(data: bytes, names: list[str], *, source: str, delimiter: str)
                     f"{source}: a quoted value starting on line {start} is never closed (check the quotes)",
                     source=source,
                 ) from None
-            malformed.append(
-                Malformed(start, "", 'a quote in the middle of a value must be doubled ("") inside a quoted value')
-            )
-            offset += reader.line_num
+            end = offset + reader.line_num
+            span = f"lines {start}-{end} were read as one value and are put aside: " if end > start else ""
+            why = f'{span}a quote in the middle of a value must be doubled ("") inside a quoted value'
+            malformed.append(Malformed(start, "", why))
+            offset = end
             is_header = False
     frame = pd.DataFrame(rows, columns=names, dtype=object) if rows else pd.DataFrame(columns=names, dtype=object)
     return ParsedCsv(frame.astype(TEXT), np.asarray(row_lines, dtype=np.int64), tuple(malformed))
