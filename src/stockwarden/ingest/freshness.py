@@ -13,10 +13,11 @@ import numpy as np
 import pandas as pd
 
 from stockwarden.config import HealthRules
+from stockwarden.domain.risk import HEALTH_COLUMNS
 from stockwarden.errors import StaleData
 from stockwarden.ingest.dataset import Dataset
 
-DATA_HEALTH_COLUMNS: tuple[str, ...] = ("data_health", "data_health_detail")
+DATA_HEALTH_COLUMNS: tuple[str, ...] = HEALTH_COLUMNS
 HEALTH_OK = "ok"
 HEALTH_STALE = "stale"
 HEALTH_NO_DATA = "no_data"
