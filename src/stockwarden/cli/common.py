@@ -165,7 +165,7 @@ def open_day(dataset: str | None, db: str | None, as_of: str | None) -> tuple[Da
     from stockwarden.pipeline import load_day
 
     day = parse_day(as_of, None, option="--as-of").date() if as_of is not None else None
-    engine = open_engine(db)
+    engine = open_engine(db, create=False)
     try:
         ds, got = load_day(engine, day)
     finally:
@@ -235,11 +235,23 @@ def load_config(config: Path | None) -> RulesConfig:
     return load_rules(config)
 
 
-def open_engine(db: str | None) -> Engine:
-    """The database engine for ``--db`` (see :func:`resolve_db_url`), migrated to the current schema."""
+def open_engine(db: str | None, *, create: bool = True) -> Engine:
+    """The database engine for ``--db`` (see :func:`resolve_db_url`), migrated to the current schema.
+
+    Args:
+        db: the ``--db`` option.
+        create: a SQLite file that does not exist is created (commands that write); False for commands
+            that only read, so a mistyped ``--db`` is refused rather than looking like "no data".
+
+    Raises:
+        StoreError: when ``create`` is False and ``--db`` names a SQLite file that does not exist.
+    """
     from stockwarden.store.db import make_engine, upgrade_database
 
-    engine = make_engine(resolve_db_url(db))
+    url = resolve_db_url(db)
+    if not create:
+        require_existing_database(url)
+    engine = make_engine(url)
     upgrade_database(engine)
     return engine
 

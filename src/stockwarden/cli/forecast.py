@@ -25,7 +25,7 @@ def forecast_command(
     dataset: Annotated[str | None, typer.Argument(help="dataset folder; omit to use the database")] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="last day of known data (default: newest)")] = None,
     horizon: Annotated[
-        int, typer.Option("--horizon", min=1, max=MAX_HORIZON_DAYS, help="days to forecast after --as-of")
+        int, typer.Option("--horizon", help=f"days to forecast after --as-of (1 to {MAX_HORIZON_DAYS})")
     ] = 28,
     mode: Annotated[str, typer.Option("--mode", help="auto (best), fast, or stats (no LightGBM)")] = "auto",
     seed: Annotated[int, typer.Option("--seed", help="random seed (same seed, same forecast)")] = 0,
@@ -66,6 +66,10 @@ def forecast_command(
     With --backend dask the series are forecast in shards on a Dask cluster (docs/scale.md)."""
     if horizon <= 0:
         raise ForecastError(f"--horizon must be a positive number of days, got {horizon}")
+    if horizon > MAX_HORIZON_DAYS:
+        raise ForecastError(
+            f"--horizon {horizon:,} is too long: daily forecasts go at most {MAX_HORIZON_DAYS} days ahead"
+        )
     if mode not in MODES:
         raise ForecastError(f"--mode {mode!r} is not one of {', '.join(MODES)}")
     day = parse_day(as_of, None) if as_of is not None else None

@@ -29,6 +29,9 @@ from stockwarden.errors import SchemaError
 from stockwarden.ingest.options import ReadLimits
 
 TEXT = pd.StringDtype("pyarrow")
+# Python's csv module refuses values over 128 KiB by default, which would cut a long quoted value (or an
+# unclosed quote) into pieces; the file's size is already bounded by ingest.max_file_bytes.
+csv.field_size_limit(2**31 - 1)
 
 
 class NotUtf8(ValueError):
@@ -93,15 +96,23 @@ def check_unique_headers(names: list[str], *, source: str) -> None:
         key = name.strip().lower()
         if key in seen:
             raise SchemaError(
-                f"{source}: column '{_short(name)}' appears twice in the header (columns {seen[key]} and {i}); "
+                f"{source}: column {show_name(name)} appears twice in the header (columns {seen[key]} and {i}); "
                 "remove or rename one",
                 source=source,
             )
         seen[key] = i
 
 
-def _short(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+def show_name(text: str, limit: int = 60) -> str:
+    """A header name for a one-line message: quoted, control characters escaped, long names cut."""
+    short = text if len(text) <= limit else text[: limit - 3] + "..."
+    return repr(short)
+
+
+def show_names(names: list[str], *, most: int = 12) -> str:
+    """Some header names for a message (never thousands): ``'a', 'b', ... and 40 more``."""
+    shown = ", ".join(show_name(str(n)) for n in names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
 SCAN_CHUNK = 1 << 24  # bytes scanned at a time by check_limits (bounded memory on a 2 GB file)
@@ -335,10 +346,11 @@ def _python_parse(data: bytes, names: list[str], *, source: str, delimiter: str)
                     f"{source}: a quoted value starting on line {start} is never closed (check the quotes)",
                     source=source,
                 ) from None
-            malformed.append(
-                Malformed(start, "", 'a quote in the middle of a value must be doubled ("") inside a quoted value')
-            )
-            offset += reader.line_num
+            end = offset + reader.line_num
+            span = f"lines {start}-{end} were read as one value and are put aside: " if end > start else ""
+            why = f'{span}a quote in the middle of a value must be doubled ("") inside a quoted value'
+            malformed.append(Malformed(start, "", why))
+            offset = end
             is_header = False
     frame = pd.DataFrame(rows, columns=names, dtype=object) if rows else pd.DataFrame(columns=names, dtype=object)
     return ParsedCsv(frame.astype(TEXT), np.asarray(row_lines, dtype=np.int64), tuple(malformed))
@@ -355,4 +367,6 @@ __all__ = [
     "detect_separator",
     "parse_csv",
     "read_header",
+    "show_name",
+    "show_names",
 ]

@@ -6,10 +6,9 @@ file's own line numbers, so validation can report exactly where a bad value sits
 
 from __future__ import annotations
 
-import gzip
-import io
 import tomllib
 import zipfile
+import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 
 from stockwarden.errors import DatasetNotFound, MappingError, SchemaError
-from stockwarden.ingest.csvfile import TEXT, Malformed, NotUtf8, check_unique_headers, parse_csv
+from stockwarden.ingest.csvfile import TEXT, Malformed, NotUtf8, check_unique_headers, parse_csv, show_name
 from stockwarden.ingest.options import DATE_ORDERS, DEFAULT_OPTIONS, ReadLimits, ReadOptions
 from stockwarden.ingest.schema import ALIASES, TABLES
 
@@ -256,15 +255,54 @@ def _read_bounded(path: Path, limits: ReadLimits, source: str) -> bytes:
     raw = path.read_bytes()
     if path.name.lower().endswith(".gz"):
         check_format(path, raw[:8])
-        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as gz:
-            raw = gz.read(limits.max_file_bytes + 1)
-        if len(raw) > limits.max_file_bytes:
+        raw = _gunzip_bounded(raw, limits, source)
+    return raw
+
+
+GZIP_CHUNK = 1 << 22
+
+
+def _gunzip_bounded(raw: bytes, limits: ReadLimits, source: str) -> bytes:
+    """Decompress gzip bytes a few MB at a time, stopping as soon as a limit is exceeded.
+
+    A "gzip bomb" (100 MB of one long line from 100 kB) is refused after the first chunks instead of being
+    inflated whole: the size limit and the line-length limit are both checked while decompressing.
+    """
+    inflater = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
+    parts: list[bytes] = []
+    total = 0
+    last_newline = -1  # absolute offset of the newest newline seen
+    newlines = 0
+    pending = raw
+    while True:
+        chunk = inflater.decompress(pending, GZIP_CHUNK)
+        pending = inflater.unconsumed_tail
+        if inflater.eof and inflater.unused_data.strip(b"\x00"):  # another gzip member follows
+            pending = inflater.unused_data
+            inflater = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
+        elif not chunk and (inflater.eof or not pending):
+            break
+        at = chunk.rfind(b"\n")
+        if at >= 0:
+            newlines += chunk.count(b"\n")
+            last_newline = total + at
+        total += len(chunk)
+        parts.append(chunk)
+        if total > limits.max_file_bytes:
             raise SchemaError(
                 f"{source}: the file decompresses to more than {limits.max_file_bytes:,} bytes "
                 "(setting ingest.max_file_bytes)",
                 source=source,
             )
-    return raw
+        if total - last_newline - 1 > limits.max_line_bytes + 1:
+            raise SchemaError(
+                f"{source}: line {newlines + 1} is more than {limits.max_line_bytes:,} bytes long; the limit is "
+                f"{limits.max_line_bytes:,} bytes per line (setting ingest.max_line_bytes)",
+                source=source,
+            )
+    if not inflater.eof:
+        raise SchemaError(f"{source}: the gzip file is truncated (it ends before its data does)", source=source)
+    return b"".join(parts)
 
 
 def read_raw_table(
@@ -312,6 +350,7 @@ def read_raw_table(
         EOFError,
         pd.errors.ParserError,
         zipfile.BadZipFile,
+        zlib.error,
         KeyError,
         pa.ArrowException,
     ) as exc:
@@ -446,7 +485,7 @@ def _canonical_headers(headers: list[str], table: str, mapping: ColumnMapping, *
             continue
         if col in taken:
             raise SchemaError(
-                f"{source}: columns '{taken[col]}' and '{h}' both mean '{col}'; rename or remove one",
+                f"{source}: columns {show_name(taken[col])} and {show_name(h)} both mean '{col}'; rename or remove one",
                 table=table,
                 source=source,
             )

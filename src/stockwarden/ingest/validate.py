@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from stockwarden.errors import SchemaError
+from stockwarden.ingest.csvfile import show_names
 from stockwarden.ingest.options import DEFAULT_OPTIONS, ReadOptions
 from stockwarden.ingest.parse import FLAG_VALUES, encode, parse_column, text_array
 from stockwarden.ingest.read import RawTable
@@ -80,7 +81,7 @@ def check_required_columns(raw: RawTable) -> None:
     spec = TABLES[raw.table]
     missing = [c for c in spec.required_columns if c not in raw.frame.columns]
     if missing:
-        found = ", ".join(map(str, raw.frame.columns)) or "no columns"
+        found = show_names([str(c) for c in raw.frame.columns]) or "no columns"
         raise SchemaError(
             f"{raw.path.name}: required column {', '.join(repr(m) for m in missing)} is missing "
             f"(found: {found}); rename the header or map it with --mapping",

@@ -295,3 +295,33 @@ def test_case16_a_misspelt_table_file_is_reported_not_silently_ignored(tmp_path:
     _, result = read_dataset(folder)
     (note,) = result.notes()
     assert "purchase_order.csv was not read" in note and "did you mean purchase_orders" in note
+
+
+def test_case15_an_unclosed_quote_before_many_rows_refuses_the_file_instead_of_swallowing_rows(tmp_path: Path) -> None:
+    rows = "".join(f"2024-01-01,S{i},1\n" for i in range(10_000))  # far more than csv's default 128 KiB field limit
+    path = write_text(tmp_path, "sales.csv", 'date,sku,qty\n"' + rows)
+    with pytest.raises(SchemaError, match="quoted value starting on line 2 is never closed"):
+        read_raw_table(path, "sales")
+
+
+def test_case14_lines_swallowed_by_a_bad_quote_are_named_in_the_reject(tmp_path: Path) -> None:
+    text = 'date,sku,qty\n2024-01-01,"a\nb"x,1\n2024-01-02,B,2\n'
+    res = validate_table(read_raw_table(write_text(tmp_path, "sales.csv", text), "sales"))
+    assert "lines 2-3 were read as one value" in reject_at(res, 2)["reason"]
+    assert list(res.accepted["line"]) == [4] and res.n_read == 2
+
+
+def test_case11_a_gzip_bomb_of_one_long_line_is_refused_while_decompressing(tmp_path: Path) -> None:
+    path = tmp_path / "sales.csv.gz"
+    path.write_bytes(gzip.compress(b"0" * 50_000_000))
+    with pytest.raises(SchemaError, match=r"line 1 is more than 1,048,576 bytes long"):
+        read_raw_table(path, "sales")
+
+
+def test_a_truncated_or_multi_member_gzip_file(tmp_path: Path) -> None:
+    path = tmp_path / "sales.csv.gz"
+    path.write_bytes(gzip.compress(b"date,sku,qty\n2024-01-01,A,1\n") + gzip.compress(b"2024-01-02,B,2\n"))
+    assert list(read_raw_table(path, "sales").frame["sku"]) == ["A", "B"]
+    path.write_bytes(gzip.compress(b"date,sku,qty\n" + b"2024-01-01,A,1\n" * 1000)[:-12])
+    with pytest.raises(SchemaError, match="truncated"):
+        read_raw_table(path, "sales")
