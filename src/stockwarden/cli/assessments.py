@@ -26,7 +26,7 @@ def export_command(
     """Write the assessments a run stored: the same columns, values and order as `stockwarden assess`."""
     from stockwarden.store.assessment_repo import load_assessments
 
-    engine = open_engine(db)
+    engine = open_engine(db, create=False)
     try:
         run_id, frame = load_assessments(engine, run)
     finally:
