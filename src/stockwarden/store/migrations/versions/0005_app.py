@@ -2,7 +2,7 @@
 run locks and secrets. The audit trail is append-only: triggers refuse UPDATE and DELETE.
 
 Revision ID: 0005_app
-Revises: 0003_orders
+Revises: 0004_assessments
 Create Date: 2026-12-03
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005_app"
-down_revision: str | Sequence[str] | None = "0003_orders"
+down_revision: str | Sequence[str] | None = "0004_assessments"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
