@@ -18,6 +18,9 @@ RULES_TOML = """
 [run]
 forecast_mode = "stats"
 
+[notify]
+channels = []
+
 [risk]
 learned_model = "never"
 """

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from tests.factories_app import make_world
 
 from stockwarden.api import create_app
 from stockwarden.errors import Conflict
 from stockwarden.services import runs
-from tests.factories_app import make_world
 
 
 def test_the_api_behaves_the_same_on_each_database(tmp_path: Path, db_url: str) -> None:
