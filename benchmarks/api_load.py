@@ -37,7 +37,7 @@ import numpy as np
 import sqlalchemy as sa
 
 OUT = Path(__file__).with_name("out")
-RULES = '[run]\nforecast_mode = "stats"\n\n[risk]\nlearned_model = "never"\n'
+RULES = '[run]\nforecast_mode = "stats"\n\n[risk]\nlearned_model = "never"\n\n[notify]\nchannels = []\n'
 
 
 def free_port() -> int:
