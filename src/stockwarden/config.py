@@ -45,6 +45,20 @@ class Settings(BaseSettings):
         None,
         description="Dask scheduler address (tcp://host:8786) for the dask backend; unset: start a local cluster",
     )
+    secret_key: str | None = Field(
+        None,
+        description="key that signs browser-session cookies (unset: a random key generated once, kept in the database)",
+    )
+    max_upload_bytes: int = Field(
+        200 * 1024 * 1024, gt=0, description="largest accepted upload (API imports), in bytes; larger answers 413"
+    )
+    max_unzipped_bytes: int = Field(
+        2 * 1024 * 1024 * 1024, gt=0, description="largest total size a zip upload may inflate to, in bytes"
+    )
+    session_hours: float = Field(12.0, gt=0, description="lifetime of a browser session (sign-in), in hours")
+    cookie_secure: bool = Field(
+        False, description="mark the session cookie Secure (set it when the server is behind HTTPS)"
+    )
 
 
 class _Section(BaseModel):

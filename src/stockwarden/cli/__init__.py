@@ -12,7 +12,7 @@ import sys
 
 from stockwarden.cli.app import app, console, err_console
 
-_COMMAND_MODULES = (
+_COMMAND_MODULES: tuple[str, ...] = (
     "ingest",
     "template",
     "demo",
@@ -25,6 +25,7 @@ _COMMAND_MODULES = (
     "run",
     "assessments",
 )
+_COMMAND_MODULES += ("admin", "rules_cmd", "serve")  # the application layer (users, tokens, audit, rules, API)
 
 
 def _register() -> None:

@@ -150,6 +150,7 @@ def import_dataset(
     mapping: ColumnMapping | None = None,
     progress: Progress | None = None,
     options: ReadOptions = DEFAULT_OPTIONS,
+    required_tables: tuple[str, ...] | None = None,
 ) -> ImportReport:
     """Read, validate and upsert a dataset folder into the database (idempotent).
 
@@ -159,6 +160,7 @@ def import_dataset(
         mapping: user column mapping (``ingest.read.load_mapping``).
         progress: optional callback ``(description, completed, total)``.
         options: accepted date order, decimal mark and input limits (``ingest.options``).
+        required_tables: tables that must have a file (default: the spec's; ``()`` for a partial push).
 
     A file replaces all stored lines of each replacement group it contains (``store.upsert.REPLACE_KEYS``);
     the groups replaced are listed in the report with their lines before and after.
@@ -174,7 +176,11 @@ def import_dataset(
     note = progress or (lambda _d, _c, _t: None)
     note("reading files", 0, 1)
     ds, result = read_dataset(
-        folder, mapping=mapping, on_table=lambda name: note(f"reading {name}", 0, 1), options=options
+        folder,
+        mapping=mapping,
+        on_table=lambda name: note(f"reading {name}", 0, 1),
+        options=options,
+        required_tables=required_tables,
     )
     names = [n for n in TABLE_ORDER if n in result.results]
     note("storing", 0, len(names))
