@@ -30,6 +30,11 @@
     var b = e.target.querySelector("button[type=submit][data-busy]");
     if (b) { b.setAttribute("aria-busy", "true"); b.textContent = b.dataset.busy; }
   });
+  // A select that submits its form when changed (the language switch).
+  document.addEventListener("change", function (e) {
+    if (e.target.matches("select[data-autosubmit]")) { e.target.form.requestSubmit(); }
+  });
+  window.addEventListener("pageshow", function () { document.body.classList.remove("is-loading"); });
   // Select-all checkbox for bulk actions.
   document.addEventListener("change", function (e) {
     var t = e.target;

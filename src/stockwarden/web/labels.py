@@ -1,0 +1,103 @@
+"""Display names of the codes the pages show (levels, alert states and actions, reasons, statuses).
+
+Each name is marked for the catalogues with :func:`~stockwarden.web.i18n.lazy` and translated where it
+is shown; a test checks that every code of the domain enums has a name here.
+"""
+
+from __future__ import annotations
+
+from stockwarden.web.i18n import lazy
+
+LEVELS: dict[str, str] = {
+    "critical": lazy("Critical"),
+    "warning": lazy("Warning"),
+    "watch": lazy("Watch"),
+    "ok": lazy("OK"),
+}
+ALERT_STATES: dict[str, str] = {
+    "open": lazy("open"),
+    "acknowledged": lazy("acknowledged"),
+    "snoozed": lazy("snoozed"),
+    "escalated": lazy("escalated"),
+    "resolved": lazy("resolved"),
+}
+ALERT_ACTIONS: dict[str, str] = {
+    "opened": lazy("opened"),
+    "updated": lazy("updated"),
+    "worsened": lazy("worsened"),
+    "improved": lazy("improved"),
+    "acknowledged": lazy("acknowledged"),
+    "snoozed": lazy("snoozed"),
+    "woken": lazy("woken"),
+    "escalated": lazy("escalated"),
+    "resolved": lazy("resolved"),
+    "auto_resolved": lazy("resolved automatically"),
+    "commented": lazy("commented"),
+    "feedback": lazy("feedback"),
+    "covered": lazy("covered by a purchase order"),
+    "reopened": lazy("reopened"),
+}
+VERDICTS: dict[str, str] = {
+    "useful": lazy("useful"),
+    "false_alarm": lazy("false alarm"),
+    "already_handled": lazy("already handled"),
+}
+REASONS: dict[str, str] = {
+    "already_out_of_stock": lazy("already out of stock"),
+    "below_reorder_point": lazy("below the reorder point"),
+    "demand_surge": lazy("demand surge"),
+    "promotion_ahead": lazy("promotion ahead"),
+    "event_ahead": lazy("event ahead"),
+    "supplier_late": lazy("supplier running late"),
+    "open_po_overdue": lazy("open PO overdue"),
+    "short_delivery_risk": lazy("short delivery risk"),
+    "stale_count": lazy("stock count is old"),
+    "forecast_uncertain": lazy("forecast uncertain"),
+    "lead_time_drift": lazy("lead time drifting"),
+    "phantom_stock": lazy("possible phantom stock"),
+    "no_open_order": lazy("no open order"),
+    "stockout_before_expedite": lazy("stockout before an expedited order could arrive"),
+}
+PROPOSAL_STATUSES: dict[str, str] = {
+    "draft": lazy("draft"),
+    "approved": lazy("approved"),
+    "rejected": lazy("rejected"),
+    "changed": lazy("changed"),
+    "exported": lazy("exported"),
+    "withdrawn": lazy("withdrawn"),
+    "cut_by_budget": lazy("cut by budget"),
+    "pending_approval": lazy("pending approval"),
+}
+ROLES: dict[str, str] = {
+    "admin": lazy("administrator"),
+    "planner": lazy("planner"),
+    "buyer": lazy("buyer"),
+    "warehouse": lazy("warehouse"),
+    "viewer": lazy("viewer"),
+}
+RUN_STATUSES: dict[str, str] = {
+    "running": lazy("running"),
+    "completed": lazy("completed"),
+    "failed": lazy("failed"),
+    "already_completed": lazy("already completed"),
+    "queued": lazy("queued"),
+}
+
+
+def label(table: dict[str, str], code: object) -> str:
+    """The display name (still to translate) of ``code`` in ``table``; the code itself when unknown."""
+    text = "" if code is None else str(code)
+    return table.get(text, text)
+
+
+__all__ = [
+    "ALERT_ACTIONS",
+    "ALERT_STATES",
+    "LEVELS",
+    "PROPOSAL_STATUSES",
+    "REASONS",
+    "ROLES",
+    "RUN_STATUSES",
+    "VERDICTS",
+    "label",
+]
