@@ -75,6 +75,18 @@ ROLES: dict[str, str] = {
     "warehouse": lazy("warehouse"),
     "viewer": lazy("viewer"),
 }
+OVERRIDE_REASONS: dict[str, str] = {
+    "demand_knowledge": lazy("I know demand will differ"),
+    "promotion": lazy("promotion or event not in the data"),
+    "supplier_issue": lazy("supplier issue"),
+    "stock_elsewhere": lazy("stock available elsewhere"),
+    "budget": lazy("budget"),
+    "overstock": lazy("overstock, space or shelf life"),
+    "phase_out": lazy("item being phased out"),
+    "data_error": lazy("the data are wrong"),
+    "already_ordered": lazy("already ordered outside stockwarden"),
+    "other": lazy("other"),
+}
 RUN_STATUSES: dict[str, str] = {
     "running": lazy("running"),
     "completed": lazy("completed"),
@@ -94,6 +106,7 @@ __all__ = [
     "ALERT_ACTIONS",
     "ALERT_STATES",
     "LEVELS",
+    "OVERRIDE_REASONS",
     "PROPOSAL_STATUSES",
     "REASONS",
     "ROLES",
