@@ -102,10 +102,15 @@ class Translator:
         """Singular or plural (Chinese has one form; English picks by ``n``)."""
         return self.gettext(singular if n == 1 else plural)
 
-    def date(self, value: dt.date | dt.datetime | None, fmt: str = "medium") -> str:
-        """A localised date (``Jan 5, 2025`` / ``2025年1月5日``); empty for None."""
-        if value is None:
+    def date(self, value: dt.date | dt.datetime | str | None, fmt: str = "medium") -> str:
+        """A localised date (``Jan 5, 2025`` / ``2025年1月5日``); empty for None; ISO text is parsed."""
+        if value is None or value != value:  # None or NaN/NaT
             return ""
+        if isinstance(value, str):
+            try:
+                value = dt.date.fromisoformat(value[:10])
+            except ValueError:
+                return value
         if isinstance(value, dt.datetime):
             value = value.date()
         return format_date(value, format=fmt, locale=self.locale)

@@ -195,7 +195,7 @@ def charts(
             lo, hi = f["p5"].to_numpy(float), f["p95"].to_numpy(float)
             fan = {
                 "tooltip": {"trigger": "axis"},
-                "legend": {"top": 0},
+                "legend": {"top": 0, "data": [labels["band"], labels["median"], labels["mean"]]},
                 "grid": {"left": 45, "right": 16, "top": 36, "bottom": 30},
                 "xAxis": {"type": "category", "data": dates},
                 "yAxis": {"type": "value"},
@@ -268,10 +268,15 @@ def _projection(
                         "label": {"formatter": str(row["po_id"])},
                     }
                 )
-    cum = lambda col: np.cumsum(f[col].to_numpy(float))  # noqa: E731
-    mid = on_hand + np.cumsum(arrivals) - cum("p50")
-    low = on_hand + np.cumsum(arrivals) - cum("p95")  # high demand -> low stock (daily quantiles summed: wide)
-    high = on_hand + np.cumsum(arrivals) - cum("p5")
+    # Daily quantiles do not add up; the band of the cumulative demand assumes independent days, with the
+    # daily spread taken from the p5-p95 width (a normal approximation, as a guide for the eye).
+    mean = f["mean"].to_numpy(float)
+    sd = np.maximum(f["p95"].to_numpy(float) - f["p5"].to_numpy(float), 0.0) / 3.29
+    cum_mean, cum_sd = np.cumsum(mean), np.sqrt(np.cumsum(sd**2))
+    supply = on_hand + np.cumsum(arrivals)
+    mid = supply - cum_mean
+    low = supply - (cum_mean + 1.645 * cum_sd)
+    high = supply - np.maximum(cum_mean - 1.645 * cum_sd, 0.0)
     marks = []
     for key in ("safety_stock", "reorder_point", "order_up_to"):
         value = levels.get(key)
@@ -279,7 +284,7 @@ def _projection(
             marks.append({"name": labels[key], "yAxis": round(float(value), 1), "label": {"formatter": labels[key]}})
     return {
         "tooltip": {"trigger": "axis"},
-        "legend": {"top": 0},
+        "legend": {"top": 0, "data": [labels["band"], labels["projected"]]},
         "grid": {"left": 45, "right": 90, "top": 36, "bottom": 30},
         "xAxis": {"type": "category", "data": _iso(dates)},
         "yAxis": {"type": "value"},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import urllib.parse
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -45,6 +46,8 @@ def register(web: Web) -> None:
             can_act=actor.can(Permission.ALERTS_ACT),
             can_approve=actor.can(Permission.PROPOSALS_APPROVE),
             today=web.ctx.now().date(),
+            loose_limit=100_000 if qp.get("more") == "1" else 50,
+            more_qs=urllib.parse.urlencode([*qp.multi_items(), ("more", "1")]),
         )
 
     @app.post("/alerts/{alert_id}/act")
