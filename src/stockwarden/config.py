@@ -39,6 +39,20 @@ class Settings(BaseSettings):
         None,
         description="Dask scheduler address (tcp://host:8786) for the dask backend; unset: start a local cluster",
     )
+    secret_key: str | None = Field(
+        None,
+        description="key that signs browser-session cookies (unset: a random key generated once, kept in the database)",
+    )
+    max_upload_bytes: int = Field(
+        200 * 1024 * 1024, gt=0, description="largest accepted upload (API imports), in bytes; larger answers 413"
+    )
+    max_unzipped_bytes: int = Field(
+        2 * 1024 * 1024 * 1024, gt=0, description="largest total size a zip upload may inflate to, in bytes"
+    )
+    session_hours: float = Field(12.0, gt=0, description="lifetime of a browser session (sign-in), in hours")
+    cookie_secure: bool = Field(
+        False, description="mark the session cookie Secure (set it when the server is behind HTTPS)"
+    )
 
 
 class _Section(BaseModel):
@@ -61,7 +75,17 @@ class HealthRules(_Section):
 class ForecastRules(_Section):
     """Demand forecasting."""
 
-    horizon_days: int = Field(56, ge=1, description="days forecast ahead by the daily run")
+    horizon_days: int = Field(
+        56,
+        ge=1,
+        le=3660,
+        description="days forecast ahead (at least the longest protection interval); levels never depend on it",
+    )
+    history_days: int | None = Field(
+        365,
+        ge=28,
+        description="days of demand history each forecast reads (None: all); the same for run, assess and backtest",
+    )
     default_lead_time_days: float = Field(14.0, ge=0, description="lead time used when nothing else is known")
 
 
@@ -253,7 +277,8 @@ class RunRules(_Section):
     daily_at: str = Field("06:00", description="HH:MM local time (notify.timezone) of the scheduled daily run")
     seed: int = Field(0, description="random seed of forecasts and simulations")
     forecast_mode: Literal["auto", "fast", "stats"] = Field(
-        "auto", description="forecast mode of the daily run (see stockwarden forecast --mode)"
+        "stats",
+        description="forecast mode of run, assess and backtest (stats: the mode the warning quality is measured in)",
     )
 
 

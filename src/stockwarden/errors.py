@@ -14,7 +14,13 @@
     │   └── InvalidTransition         the state machine refuses this transition
     ├── NotifyError                   a notification could not be delivered
     ├── OutputError                   a result file cannot be written
-    └── StoreError                    the database cannot be reached or is inconsistent
+    ├── StoreError                    the database cannot be reached or is inconsistent
+    ├── NotFound                      the object does not exist (or is outside the actor's scope)
+    ├── PermissionDenied              the actor's roles do not allow this use-case
+    ├── AuthError                     no valid credentials (bad password, unknown/expired/revoked token)
+    │   └── Throttled                 too many failed logins: wait before trying again
+    ├── Conflict                      the object changed since it was read, or a run is already going
+    └── (InputError) PayloadTooLarge  an upload is too large; FieldErrors: structured input with bad fields
 
 Boundaries (CLI commands, API handlers, the pipeline) catch ``StockwardenError`` and turn it into a
 one-line message; nothing else is caught broadly.
@@ -83,3 +89,40 @@ class OutputError(StockwardenError):
 
 class StoreError(StockwardenError):
     """Raised when the database cannot be reached, or is not at the expected schema version."""
+
+
+class NotFound(StockwardenError):
+    """Raised when an object does not exist, or lies outside the acting user's scope (never 'forbidden')."""
+
+
+class PermissionDenied(StockwardenError):
+    """Raised when the acting user's roles do not grant the use-case's permission."""
+
+
+class AuthError(StockwardenError):
+    """Raised when credentials are missing or invalid (bad password, unknown, expired or revoked token)."""
+
+
+class Throttled(AuthError):
+    """Raised when too many failed logins came from this user and client; ``retry_after`` seconds to wait."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Conflict(StockwardenError):
+    """Raised when an object changed since the caller read it (optimistic version), or a run is going."""
+
+
+class PayloadTooLarge(InputError):
+    """Raised when an upload is larger than allowed, or an archive would inflate beyond the limit."""
+
+
+class FieldErrors(InputError):
+    """Raised when a structured input (rules, a request body) has invalid fields; ``errors`` lists them as
+    ``{"loc": "section.key", "msg": "..."}``."""
+
+    def __init__(self, message: str, *, errors: list[dict[str, str]]) -> None:
+        super().__init__(message)
+        self.errors = errors

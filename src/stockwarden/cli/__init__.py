@@ -12,7 +12,20 @@ import sys
 
 from stockwarden.cli.app import app, console, err_console
 
-_COMMAND_MODULES = ("ingest", "template", "demo", "forecast", "leadtimes", "anomaly", "risk", "alerts", "orders", "run")
+_COMMAND_MODULES = (
+    "ingest",
+    "template",
+    "demo",
+    "forecast",
+    "leadtimes",
+    "anomaly",
+    "risk",
+    "alerts",
+    "orders",
+    "run",
+    "assessments",
+)
+_COMMAND_MODULES += ("admin", "rules_cmd", "serve")  # the application layer (users, tokens, audit, rules, API)
 
 
 def _register() -> None:

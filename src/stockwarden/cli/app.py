@@ -21,6 +21,22 @@ app = typer.Typer(
 console = Console()
 err_console = Console(stderr=True)
 
+ACTING_USER: dict[str, str | None] = {"name": None}
+"""The global ``--as USER`` option (who acts, for permissions and the audit trail)."""
+
+
+@app.callback()
+def _global_options(
+    as_user: str | None = typer.Option(
+        None,
+        "--as",
+        envvar="STOCKWARDEN_USER",
+        help="act as this stored user (roles, scope and audit trail); default: the OS user",
+    ),
+) -> None:
+    """Stockout early warning: import data, forecast demand, assess risk, alert and propose orders."""
+    ACTING_USER["name"] = as_user
+
 P = ParamSpec("P")
 R = TypeVar("R")
 

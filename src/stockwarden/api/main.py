@@ -1,0 +1,118 @@
+"""The REST API application: ``create_app(ctx)``.
+
+Versioned under ``/api/v1``; the OpenAPI schema at ``/api/openapi.json``; interactive docs at
+``/api/docs`` with Swagger UI served from the package (``api/static/swagger``: swagger-ui-dist from
+npm at a pinned version; no CDN).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.responses import Response
+
+from stockwarden.api.deps import authorize
+from stockwarden.api.errors import install_error_handlers, problem
+from stockwarden.api.permissions import V1
+from stockwarden.services.context import AppContext
+
+STATIC = Path(__file__).with_name("static")
+MAX_BODY_BYTES_JSON = 50 * 1024 * 1024
+
+_DOCS_HTML = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>stockwarden API</title>
+<link rel="stylesheet" href="/api/static/swagger/swagger-ui.css">
+<link rel="icon" type="image/png" href="/api/static/swagger/favicon-32x32.png"></head>
+<body><div id="swagger-ui"></div>
+<script src="/api/static/swagger/swagger-ui-bundle.js"></script>
+<script src="/api/docs/init.js"></script></body></html>
+"""
+_DOCS_INIT = """window.ui = SwaggerUIBundle({url: "/api/openapi.json", dom_id: "#swagger-ui",
+  deepLinking: true, persistAuthorization: false});
+"""
+
+
+class _BodyLimit(BaseHTTPMiddleware):
+    """Refuse request bodies larger than the limit with 413 before reading them (Content-Length)."""
+
+    def __init__(self, app: object, *, limit: int) -> None:
+        super().__init__(app)  # type: ignore[arg-type]
+        self.limit = limit
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None:
+            if not length.isdigit():
+                return problem(400, "Content-Length is not a number", request=request)
+            if int(length) > self.limit:
+                return problem(
+                    413, f"the request body is {int(length)} bytes; the limit is {self.limit}", request=request
+                )
+        return await call_next(request)
+
+
+def create_app(ctx: AppContext) -> FastAPI:
+    """The API application over one application context."""
+    from stockwarden.api.routes import admin, catalog, rules, system
+
+    app = FastAPI(
+        title="stockwarden API",
+        version="1.0",
+        description="Stockout early warning: assessments, alerts, order proposals, runs, rules. "
+        "Authenticate with `Authorization: Bearer TOKEN` (stockwarden tokens create) or a browser session.",
+        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.ctx = ctx
+    install_error_handlers(app)
+    app.add_middleware(_BodyLimit, limit=max(ctx.settings.max_upload_bytes, MAX_BODY_BYTES_JSON))
+    v1 = APIRouter(prefix=V1, dependencies=[Depends(authorize)])
+    for module in (system, catalog, rules, admin):
+        v1.include_router(module.router)
+    for name in ("data", "alerts", "proposals", "runs"):
+        module = _optional_routes(name)
+        if module is not None:
+            v1.include_router(module.router)
+    app.include_router(v1)
+    app.state.route_paths = route_paths(app)
+    app.mount("/api/static", StaticFiles(directory=STATIC), name="api-static")
+
+    @app.get("/api/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return HTMLResponse(_DOCS_HTML)
+
+    @app.get("/api/docs/init.js", include_in_schema=False)
+    def docs_init() -> Response:
+        return Response(_DOCS_INIT, media_type="text/javascript")
+
+    @app.get("/api", include_in_schema=False)
+    def root() -> JSONResponse:
+        return JSONResponse({"openapi": "/api/openapi.json", "docs": "/api/docs", "v1": V1})
+
+    return app
+
+
+def route_paths(app: FastAPI) -> dict[object, str]:
+    """Endpoint function -> its full path template (the key of the permission table)."""
+    from fastapi.routing import APIRoute
+
+    return {r.endpoint: r.path for r in app.routes if isinstance(r, APIRoute)}
+
+
+def _optional_routes(name: str) -> object | None:
+    import importlib
+
+    try:
+        return importlib.import_module(f"stockwarden.api.routes.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"stockwarden.api.routes.{name}":
+            raise
+        return None
+
+
+__all__ = ["create_app"]

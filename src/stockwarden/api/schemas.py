@@ -1,0 +1,205 @@
+"""Request and response models of the API (Pydantic v2). ``*Public`` models are what the API returns;
+every list is ``{"items": [...], "total": N}`` (:class:`ListOf`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+
+
+class ListOf(BaseModel, Generic[T]):
+    """A page of a list: the items and how many matched in all."""
+
+    items: list[T]
+    total: int = Field(ge=0)
+
+
+class Health(BaseModel):
+    """Liveness and version."""
+
+    status: Literal["ok"]
+    version: str
+    api_version: str
+
+
+class Me(BaseModel):
+    """The acting user."""
+
+    username: str
+    roles: list[str]
+    permissions: list[str]
+    locations: list[str]
+    categories: list[str]
+    via: str
+    token_id: int | None = None
+    read_only: bool = False
+    csrf_token: str | None = Field(None, description="the CSRF token to send as X-CSRF-Token (cookie sessions)")
+
+
+class LoginIn(BaseModel):
+    """User name and password."""
+
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=120)
+    password: str = Field(min_length=1, max_length=1000)
+
+
+class LoginOut(BaseModel):
+    """A signed-in session: the CSRF token for state-changing requests."""
+
+    username: str
+    csrf_token: str
+    expires_at: dt.datetime
+
+
+class UserPublic(BaseModel):
+    """A user (never the password hash)."""
+
+    id: int
+    username: str
+    roles: list[str]
+    locations: list[str]
+    categories: list[str]
+    is_active: bool
+    has_password: bool
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class UserCreate(BaseModel):
+    """A new user."""
+
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=120)
+    roles: list[str] = Field(min_length=1)
+    locations: list[str] = Field(default_factory=list)
+    categories: list[str] = Field(default_factory=list)
+    password: str | None = Field(None, max_length=1000)
+
+
+class UserUpdate(BaseModel):
+    """Changes to a user (only the fields given change)."""
+
+    model_config = ConfigDict(extra="forbid")
+    roles: list[str] | None = None
+    locations: list[str] | None = None
+    categories: list[str] | None = None
+    is_active: bool | None = None
+    password: str | None = Field(None, max_length=1000)
+
+
+class TokenPublic(BaseModel):
+    """An API token (never the token itself, except once at creation)."""
+
+    id: int
+    username: str
+    name: str
+    prefix: str
+    read_only: bool
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+    last_used_at: dt.datetime | None
+
+
+class TokenCreate(BaseModel):
+    """A new token for a user."""
+
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=120)
+    name: str = Field("", max_length=200)
+    expires_days: float | None = Field(None, gt=0, le=3650)
+    read_only: bool = False
+
+
+class TokenCreated(TokenPublic):
+    """A token just created: ``token`` is shown this once."""
+
+    token: str
+
+
+class AuditPublic(BaseModel):
+    """One audit row."""
+
+    id: int
+    at: dt.datetime
+    username: str
+    token_id: int | None
+    via: str
+    action: str
+    object_type: str
+    object_id: str | None
+    before: Any = None
+    after: Any = None
+    request_id: str | None
+    client: str | None
+
+
+class RulesPublic(BaseModel):
+    """The rules in force: the version, its TOML text and the parsed settings."""
+
+    version: int
+    rules_hash: str
+    created_by: str
+    created_at: dt.datetime
+    toml: str
+    rules: dict[str, Any]
+
+
+class RulesIn(BaseModel):
+    """Rules as TOML text, with an optional comment for the version."""
+
+    model_config = ConfigDict(extra="forbid")
+    toml: str = Field(max_length=1_000_000)
+    comment: str = Field("", max_length=2000)
+
+
+class RuleChangePublic(BaseModel):
+    """One changed setting."""
+
+    path: str
+    before: Any = None
+    after: Any = None
+
+
+class RulesValidation(BaseModel):
+    """The result of validating rules: valid, and what would change."""
+
+    valid: bool
+    rules_hash: str
+    changes: list[RuleChangePublic]
+
+
+class RulesSaved(BaseModel):
+    """A saved version and what changed."""
+
+    version: int
+    rules_hash: str
+    changes: list[RuleChangePublic]
+
+
+class RulesVersionPublic(BaseModel):
+    """A stored rules version."""
+
+    id: int
+    rules_hash: str
+    source: str
+    comment: str
+    created_by: str
+    created_at: dt.datetime
+    toml: str | None = None
+
+
+class RulesDiff(BaseModel):
+    """The changes from one version to another."""
+
+    from_version: int
+    to_version: int
+    changes: list[RuleChangePublic]
+
+
+Row = dict[str, Any]
