@@ -29,4 +29,7 @@ def mount_web(api: FastAPI, ctx: AppContext) -> FastAPI:
     return mount(api, ctx)
 
 
-__all__ = ["create_web_app", "mount_web"]
+mount = mount_web
+"""The name ``stockwarden.web_entry`` calls: mount the web app on the API application."""
+
+__all__ = ["create_web_app", "mount", "mount_web"]

@@ -176,7 +176,7 @@ def _from_assessments(engine: Engine) -> pd.DataFrame:
     cols = {c["name"] for c in sa.inspect(engine).get_columns("assessments")}
     latest = "run_id" if "run_id" in cols else "as_of"
     frame = _read(engine, f"SELECT * FROM assessments WHERE {latest} = (SELECT max({latest}) FROM assessments)")
-    return frame
+    return frame.rename(columns={"expected_short": "expected_units_short"})
 
 
 def _live_alerts(engine: Engine) -> pd.DataFrame:
