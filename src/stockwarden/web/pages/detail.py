@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -26,6 +27,27 @@ def _row(web: Web, request: Request, sku: str, location_id: str) -> dict[str, ob
     return rm.records(hit.head(1))[0] if len(hit) else None
 
 
+def _flat(value: object) -> str:
+    if isinstance(value, dict):
+        return "; ".join(f"{k} {_flat(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return " | ".join(_flat(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return str(value)
+
+
+def _details(raw: object) -> dict[str, str]:
+    """The stored reason details (JSON: reason -> numbers) as one line of text per reason."""
+    if not raw:
+        return {}
+    try:
+        data = json.loads(str(raw))
+    except ValueError:
+        return {}
+    return {str(k): _flat(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
 def register(web: Web) -> None:
     """Add the routes of this module."""
     app = web.app
@@ -43,9 +65,11 @@ def register(web: Web) -> None:
         reasons = [r for r in str((row or {}).get("reasons") or "").split(";") if r]
         if not reasons and alert is not None:
             reasons = list(alert.reasons)
+        details = _details((row or {}).get("reason_details"))
         return web.page(
             request,
             "detail.html",
+            details=details,
             sku=sku,
             location_id=location_id,
             row=row,
