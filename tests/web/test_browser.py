@@ -5,6 +5,7 @@ and screenshots of every page in both languages (``tests/web/artifacts``)."""
 from __future__ import annotations
 
 import urllib.parse
+from pathlib import Path
 
 import pytest
 
@@ -90,7 +91,7 @@ def test_sign_in_filter_download_acknowledge_switch_language_sign_out(chromium, 
     assert levels and set(levels) == {"Critical"}
     with page.expect_download() as dl:
         page.locator("#download-csv").click()
-    text = open(dl.value.path(), encoding="utf-8-sig").read()
+    text = Path(dl.value.path()).read_text(encoding="utf-8-sig")
     assert text.startswith("sku,location_id") and "warning" not in text
     # acknowledge from the inbox; it shows in the SKU's handling log
     page.goto(live_server + "/inbox?view=all&state=open")
