@@ -97,8 +97,8 @@ def authorize(request: Request, ctx: Ctx) -> Actor:
         AuthError (401): no or bad credentials on a non-public route.
         PermissionDenied (403): the route's permission is not granted.
     """
-    endpoint = request.scope.get("endpoint")
-    path = request.app.state.route_paths.get(endpoint, request.url.path)
+    found = request.app.state.route_paths.get(id(request.scope.get("route")))
+    path = found[1] if found is not None else request.url.path
     permission = permission_of(request.method, path)
     if permission is None:
         raise RuntimeError(f"route {request.method} {path} has no permission in api/permissions.py")

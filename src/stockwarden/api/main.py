@@ -97,11 +97,31 @@ def create_app(ctx: AppContext) -> FastAPI:
     return app
 
 
-def route_paths(app: FastAPI) -> dict[object, str]:
-    """Endpoint function -> its full path template (the key of the permission table)."""
+def route_paths(app: FastAPI) -> dict[int, tuple[object, str]]:
+    """``id`` of each route object (what ``request.scope["route"]`` holds) -> (route, full path template);
+    the path is the key of the permission table. Included routers are walked through their effective routes."""
     from fastapi.routing import APIRoute
 
-    return {r.endpoint: r.path for r in app.routes if isinstance(r, APIRoute)}
+    out: dict[int, tuple[object, str]] = {}
+    for r in app.routes:
+        if isinstance(r, APIRoute):
+            out[id(r)] = (r, r.path)
+        contexts = getattr(r, "effective_route_contexts", None)
+        if contexts is not None:
+            for c in contexts():
+                out[id(c.original_route)] = (c.original_route, c.path)
+    return out
+
+
+def api_routes(app: FastAPI) -> list[tuple[str, str]]:
+    """Every (method, full path) of the API's own routes (the route x role matrix is built from it)."""
+    from fastapi.routing import APIRoute
+
+    out = []
+    for route, path in route_paths(app).values():
+        if isinstance(route, APIRoute) and path.startswith(V1):
+            out.extend((m, path) for m in sorted(route.methods or ()) if m != "HEAD")
+    return sorted(set(out))
 
 
 def _optional_routes(name: str) -> object | None:
@@ -115,4 +135,4 @@ def _optional_routes(name: str) -> object | None:
         return None
 
 
-__all__ = ["create_app"]
+__all__ = ["api_routes", "create_app", "route_paths"]

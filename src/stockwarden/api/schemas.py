@@ -203,3 +203,196 @@ class RulesDiff(BaseModel):
 
 
 Row = dict[str, Any]
+
+
+class AssessmentPublic(BaseModel):
+    """One SKU-location of the latest run (every assessment column; the main ones typed here)."""
+
+    model_config = ConfigDict(extra="allow")
+    sku: str
+    location_id: str
+    level: str
+    stockout_probability: float | None = None
+    as_of: dt.date | None = None
+
+
+class AssessmentList(ListOf[AssessmentPublic]):
+    """The latest completed run's assessments: a page, the run and its date."""
+
+    run_id: int | None = None
+    as_of: dt.date | None = None
+
+
+class AlertPublic(BaseModel):
+    """An alert."""
+
+    model_config = ConfigDict(extra="allow")
+    id: int
+    sku: str
+    location_id: str
+    level: str
+    state: str
+    kind: str
+    stockout_probability: float
+
+
+class HandlingEntryPublic(BaseModel):
+    """One line of an alert's handling log."""
+
+    at: dt.datetime
+    actor: str
+    action: str
+    from_state: str | None
+    to_state: str
+    from_level: str | None
+    to_level: str | None
+    comment: str
+
+
+class AlertDetail(AlertPublic):
+    """An alert with its handling log."""
+
+    log: list[HandlingEntryPublic]
+
+
+class AlertActionIn(BaseModel):
+    """Optional comment (and, for snooze, until / until_worse) of an alert action."""
+
+    model_config = ConfigDict(extra="forbid")
+    comment: str = Field("", max_length=5000)
+    until: dt.date | None = Field(None, description="snooze: wake on this date")
+    until_worse: bool = Field(False, description="snooze: wake when the level rises")
+
+
+class CommentIn(BaseModel):
+    """A comment for the handling log."""
+
+    model_config = ConfigDict(extra="forbid")
+    comment: str = Field(min_length=1, max_length=5000)
+
+
+class FeedbackIn(BaseModel):
+    """Whether an alert was useful."""
+
+    model_config = ConfigDict(extra="forbid")
+    verdict: Literal["useful", "false_alarm", "already_handled"]
+    note: str = Field("", max_length=5000)
+
+
+class ProposalPublic(BaseModel):
+    """A proposal line with its optimistic ``version`` (send it back with approve/reject/change)."""
+
+    model_config = ConfigDict(extra="allow")
+    id: int
+    po_id: str
+    line_no: int
+    sku: str
+    location_id: str
+    status: str
+    qty: float
+    version: int
+
+
+class ProposalDetail(ProposalPublic):
+    """A proposal line with its approval log."""
+
+    log: list[dict[str, Any]]
+
+
+class PurchaseOrderPublic(BaseModel):
+    """A draft purchase order: its lines grouped."""
+
+    po_id: str
+    supplier_id: str | None
+    location_id: str | None
+    lines: int
+    value: float
+    order_by_date: dt.date | None
+    status_counts: dict[str, int]
+
+
+class ApproveIn(BaseModel):
+    """Approve: optional comment, the version read (409 when it changed), an approver role (admins)."""
+
+    model_config = ConfigDict(extra="forbid")
+    version: int | None = Field(None, ge=0)
+    comment: str | None = Field(None, max_length=5000)
+    as_role: str | None = Field(None, max_length=40)
+
+
+class RejectIn(BaseModel):
+    """Reject with a reason code."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=40)
+    version: int | None = Field(None, ge=0)
+    comment: str | None = Field(None, max_length=5000)
+
+
+class ChangeIn(BaseModel):
+    """Approve with another quantity and a reason code."""
+
+    model_config = ConfigDict(extra="forbid")
+    qty: float = Field(ge=0, le=1e12)
+    reason: str = Field(min_length=1, max_length=40)
+    version: int | None = Field(None, ge=0)
+    comment: str | None = Field(None, max_length=5000)
+    as_role: str | None = Field(None, max_length=40)
+
+
+class ExportIn(BaseModel):
+    """Export approved lines."""
+
+    model_config = ConfigDict(extra="forbid")
+    format: Literal["csv", "xlsx", "json"] = "csv"
+    include_drafts: bool = False
+    chinese_headers: bool = False
+
+
+class RunStepPublic(BaseModel):
+    """A completed step of a run."""
+
+    name: str
+    started_at: dt.datetime
+    finished_at: dt.datetime
+    seconds: float
+    counts: dict[str, int]
+
+
+class RunPublic(BaseModel):
+    """A run with its steps (history and progress)."""
+
+    run_id: int
+    as_of: dt.date
+    status: str
+    attempts: int
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    rules_version: str
+    error: str | None
+    counts: dict[str, int]
+    steps: list[RunStepPublic]
+
+
+class RunStartIn(BaseModel):
+    """Start a run (as of a date; default the newest data)."""
+
+    model_config = ConfigDict(extra="forbid")
+    as_of: dt.date | None = None
+
+
+class RunStarted(BaseModel):
+    """A run started in the background."""
+
+    job_id: str
+    state: str
+    follow: str
+
+
+class ImportReportPublic(BaseModel):
+    """The import report, as ``stockwarden import --json`` writes it (plus the batch)."""
+
+    batch_id: int
+    tables: dict[str, dict[str, int]]
+    rejects: list[dict[str, Any]]
+    warnings: list[Any]

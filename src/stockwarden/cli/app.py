@@ -37,6 +37,7 @@ def _global_options(
     """Stockout early warning: import data, forecast demand, assess risk, alert and propose orders."""
     ACTING_USER["name"] = as_user
 
+
 P = ParamSpec("P")
 R = TypeVar("R")
 

@@ -330,6 +330,7 @@ __all__ = [
     "MAX_FAILURES_PER_USER",
     "TOKEN_PREFIX",
     "NewToken",
+    "TokenRecord",
     "WebSession",
     "authenticate_token",
     "cli_actor",

@@ -225,6 +225,7 @@ def count_users(ctx: AppContext) -> int:
 
 __all__ = [
     "MIN_PASSWORD_LENGTH",
+    "UserRecord",
     "actor_of",
     "add_user",
     "count_users",

@@ -258,3 +258,8 @@ def get_notify_items(session: Session, run_id: int, *, after_log_id: int = 0) ->
 def last_log_id(session: Session) -> int:
     """The id of the newest handling-log line (0 when there is none)."""
     return int(session.scalar(sa.select(sa.func.max(AlertLogRow.id))) or 0)
+
+
+def to_alert(row: AlertRow) -> Alert:
+    """The domain alert of a stored row."""
+    return _to_alert(row)

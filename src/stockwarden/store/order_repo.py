@@ -405,25 +405,47 @@ def transition_proposals(engine: Engine, line_ids: Sequence[int], step: Step) ->
         InputError: when an id does not exist.
         ApprovalError: when the state machine or a handler refuses one of them (nothing is written).
     """
+    with Session(engine) as s, s.begin():
+        return apply_transitions(s, line_ids, step)
+
+
+def apply_transitions(s: Session, line_ids: Sequence[int], step: Step) -> list[ProposalLine]:
+    """:func:`transition_proposals` inside the caller's transaction (the caller commits)."""
     if not line_ids:
         raise InputError("no proposal id given")
     line_ids = list(dict.fromkeys(line_ids))  # the same id twice is one request
     out = []
-    with Session(engine) as s, s.begin():
-        rows = {r.id: r for r in s.scalars(sa.select(Line).where(Line.id.in_(set(line_ids))).with_for_update())}
-        for line_id in line_ids:
-            row = rows.get(line_id)
-            if row is None:
-                raise InputError(f"proposal {line_id} does not exist (see `stockwarden proposals list`)")
-            new, entry = step(_to_line(row))
-            row.status = new.status.value
-            row.qty = new.qty
-            if entry.reason_code is not None:
-                row.override_reason = entry.reason_code
-            row.updated_at = entry.at
-            _log(s, entry, row.id)
-            out.append(new)
+    rows = {r.id: r for r in s.scalars(sa.select(Line).where(Line.id.in_(set(line_ids))).with_for_update())}
+    for line_id in line_ids:
+        row = rows.get(line_id)
+        if row is None:
+            raise InputError(f"proposal {line_id} does not exist (see `stockwarden proposals list`)")
+        new, entry = step(_to_line(row))
+        row.status = new.status.value
+        row.qty = new.qty
+        if entry.reason_code is not None:
+            row.override_reason = entry.reason_code
+        row.updated_at = entry.at
+        _log(s, entry, row.id)
+        out.append(new)
     return out
+
+
+def line_versions(s: Session, line_ids: Sequence[int]) -> dict[int, int]:
+    """The version of each proposal line: how many approval-log entries it has (every change adds one)."""
+    counts = dict(
+        s.execute(
+            sa.select(OrderApprovalLogRow.line_id, sa.func.count())
+            .where(OrderApprovalLogRow.line_id.in_(list(line_ids)))
+            .group_by(OrderApprovalLogRow.line_id)
+        ).all()
+    )
+    return {int(i): int(counts.get(i, 0)) for i in line_ids}
+
+
+def to_line(row: OrderProposalLineRow) -> ProposalLine:
+    """The domain proposal line of a stored row."""
+    return _to_line(row)
 
 
 def approve_proposals(

@@ -115,6 +115,7 @@ def import_dataset(
     *,
     mapping: ColumnMapping | None = None,
     progress: Progress | None = None,
+    required_tables: tuple[str, ...] | None = None,
 ) -> ImportReport:
     """Read, validate and upsert a dataset folder into the database (idempotent).
 
@@ -123,6 +124,7 @@ def import_dataset(
         folder: the dataset folder.
         mapping: user column mapping (``ingest.read.load_mapping``).
         progress: optional callback ``(description, completed, total)``.
+        required_tables: tables that must have a file (default: the spec's; ``()`` for a partial push).
 
     Returns:
         The per-table counts, the rejects and the dataset read.
@@ -134,7 +136,12 @@ def import_dataset(
     started = time.perf_counter()
     note = progress or (lambda _d, _c, _t: None)
     note("reading files", 0, 1)
-    ds, result = read_dataset(folder, mapping=mapping, on_table=lambda name: note(f"reading {name}", 0, 1))
+    ds, result = read_dataset(
+        folder,
+        mapping=mapping,
+        on_table=lambda name: note(f"reading {name}", 0, 1),
+        required_tables=required_tables,
+    )
     names = [n for n in TABLE_ORDER if n in result.results]
     note("storing", 0, len(names))
     try:

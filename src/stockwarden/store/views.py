@@ -43,4 +43,41 @@ def page_dataset(
     return [dict(r._mapping) for r in rows], int(total)
 
 
-__all__ = ["dataset_columns", "page_dataset"]
+__all__ = ["dataset_columns", "load_series_frames", "page_dataset"]
+
+
+def load_series_frames(session: Session, sku: str, location_id: str) -> dict[str, Any]:
+    """Every dataset table limited to one SKU-location (rows naming another SKU or location left out;
+    location-wide rows such as promotions for all locations kept), typed as a folder read types them."""
+    import pandas as pd
+
+    from stockwarden.ingest.dataset import empty_frame
+    from stockwarden.ingest.schema import TABLES, Kind
+
+    out: dict[str, Any] = {}
+    for name, t in DATASET_TABLES.items():
+        spec = TABLES[name]
+        cols = list(spec.column_names)
+        where: list[sa.ColumnElement[bool]] = []
+        if "sku" in t.c:
+            where.append(t.c.sku == sku)
+        if "location_id" in t.c:
+            nullable_loc = name in ("promotions", "events")
+            loc = t.c.location_id == location_id
+            where.append(sa.or_(loc, t.c.location_id.is_(None)) if nullable_loc else loc)
+        rows = session.execute(sa.select(*(t.c[c] for c in cols)).where(*where).order_by(t.c.id)).all()
+        if not rows:
+            out[name] = empty_frame(name)
+            continue
+        frame = pd.DataFrame(rows, columns=cols)
+        for c in cols:
+            kind = spec.column(c).kind
+            if kind is Kind.DATE:
+                frame[c] = pd.to_datetime(frame[c])
+            elif kind is Kind.STR:
+                frame[c] = frame[c].astype(object)
+            else:
+                frame[c] = pd.to_numeric(frame[c], errors="coerce").astype("float64")
+        frame["line"] = range(1, len(frame) + 1)
+        out[name] = frame
+    return out

@@ -20,8 +20,9 @@ from stockwarden.api.schemas import (
     UserUpdate,
 )
 from stockwarden.services import audit, auth, users
-from stockwarden.store.audit_repo import AuditEntry
-from stockwarden.store.user_repo import TokenRecord, UserRecord
+from stockwarden.services.audit import AuditEntry
+from stockwarden.services.auth import TokenRecord
+from stockwarden.services.users import UserRecord
 
 router = APIRouter(tags=["administration"])
 Limit = Annotated[int, Query(ge=1, le=1000)]
