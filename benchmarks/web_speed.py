@@ -69,8 +69,8 @@ def build_db(path: Path, n: int) -> str:
     with ctx.engine.begin() as conn:
         conn.execute(
             sa.text(
-                "INSERT INTO runs (id, run_key, as_of, data_hash, rules_version, status, attempts, started_at, counts_json, "
-                "finished_at) VALUES (1, 'bench', :d, 'x', 'y', 'completed', 1, :t, '{}', :t)"
+                "INSERT INTO runs (id, run_key, as_of, data_hash, rules_version, status, attempts, started_at, "
+                "counts_json, finished_at) VALUES (1, 'bench', :d, 'x', 'y', 'completed', 1, :t, '{}', :t)"
             ),
             {"d": as_of, "t": now},
         )
