@@ -115,7 +115,7 @@ def test_acknowledge_and_snooze_land_in_the_handling_log_and_the_audit_trail(cli
         )
         audit = conn.execute(sa.text("SELECT action, username FROM audit_log WHERE object_type = 'alert'")).all()
     assert states == {a.id: "acknowledged", b.id: "snoozed"}
-    assert ("alert.acknowledged", "pat") in [tuple(x) for x in audit]
+    assert ("alert.ack", "pat") in [tuple(x) for x in audit]
 
 
 def test_approval_within_and_over_the_limit(client, web_ctx) -> None:  # type: ignore[no-untyped-def]

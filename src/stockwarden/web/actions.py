@@ -75,8 +75,8 @@ def acknowledge(ctx: AppContext, alert_ids: Sequence[int], *, actor: Actor, comm
     """Acknowledge alerts; returns how many were acknowledged."""
     svc = _service("alerts")
     for alert_id in alert_ids:
-        if svc is not None and hasattr(svc, "acknowledge"):
-            svc.acknowledge(ctx, alert_id, actor=actor, comment=comment)
+        if svc is not None and hasattr(svc, "act_on_alert"):
+            svc.act_on_alert(ctx, alert_id, "ack", actor=actor, comment=comment)
             continue
         _alert_step(
             ctx,
@@ -100,8 +100,10 @@ def snooze(
     """Snooze alerts until a date and/or until they get worse; returns how many were snoozed."""
     svc = _service("alerts")
     for alert_id in alert_ids:
-        if svc is not None and hasattr(svc, "snooze"):
-            svc.snooze(ctx, alert_id, actor=actor, until=until, until_worse=until_worse, comment=comment)
+        if svc is not None and hasattr(svc, "act_on_alert"):
+            svc.act_on_alert(
+                ctx, alert_id, "snooze", actor=actor, until=until, until_worse=until_worse, comment=comment
+            )
             continue
         _alert_step(
             ctx,
@@ -118,8 +120,8 @@ def snooze(
 def resolve(ctx: AppContext, alert_id: int, *, actor: Actor, comment: str = "") -> None:
     """Resolve an alert by hand."""
     svc = _service("alerts")
-    if svc is not None and hasattr(svc, "resolve"):
-        svc.resolve(ctx, alert_id, actor=actor, comment=comment)
+    if svc is not None and hasattr(svc, "act_on_alert"):
+        svc.act_on_alert(ctx, alert_id, "resolve", actor=actor, comment=comment)
         return
     _alert_step(
         ctx,
@@ -133,8 +135,8 @@ def resolve(ctx: AppContext, alert_id: int, *, actor: Actor, comment: str = "") 
 def comment(ctx: AppContext, alert_id: int, *, actor: Actor, comment: str) -> None:
     """Add a comment to an alert's handling log."""
     svc = _service("alerts")
-    if svc is not None and hasattr(svc, "comment"):
-        svc.comment(ctx, alert_id, actor=actor, comment=comment)
+    if svc is not None and hasattr(svc, "act_on_alert"):
+        svc.act_on_alert(ctx, alert_id, "comment", actor=actor, comment=comment)
         return
     _alert_step(
         ctx,
@@ -148,8 +150,8 @@ def comment(ctx: AppContext, alert_id: int, *, actor: Actor, comment: str) -> No
 def feedback(ctx: AppContext, alert_id: int, *, actor: Actor, verdict: str, comment: str = "") -> None:
     """Record a planner's verdict on an alert (useful / false alarm / already handled)."""
     svc = _service("alerts")
-    if svc is not None and hasattr(svc, "feedback"):
-        svc.feedback(ctx, alert_id, actor=actor, verdict=verdict, comment=comment)
+    if svc is not None and hasattr(svc, "act_on_alert"):
+        svc.act_on_alert(ctx, alert_id, "feedback", actor=actor, verdict=verdict, comment=comment)
         return
     require(actor, Permission.ALERTS_ACT)
     verdict_value = FeedbackVerdict(verdict)
