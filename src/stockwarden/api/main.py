@@ -71,7 +71,13 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.state.ctx = ctx
     install_error_handlers(app)
     app.add_middleware(_BodyLimit, limit=max(ctx.settings.max_upload_bytes, MAX_BODY_BYTES_JSON))
-    v1 = APIRouter(prefix=V1, dependencies=[Depends(authorize)])
+    from stockwarden.api.schemas import problem_responses
+
+    v1 = APIRouter(
+        prefix=V1,
+        dependencies=[Depends(authorize)],
+        responses=problem_responses(400, 401, 403, 404, 409, 413, 422, 429, 503),
+    )
     for module in (system, catalog, rules, admin):
         v1.include_router(module.router)
     for name in ("data", "alerts", "proposals", "runs"):
@@ -80,6 +86,7 @@ def create_app(ctx: AppContext) -> FastAPI:
             v1.include_router(module.router)
     app.include_router(v1)
     app.state.route_paths = route_paths(app)
+    _problem_schema(app)
     app.mount("/api/static", StaticFiles(directory=STATIC), name="api-static")
 
     @app.get("/api/docs", include_in_schema=False)
@@ -95,6 +102,27 @@ def create_app(ctx: AppContext) -> FastAPI:
         return JSONResponse({"openapi": "/api/openapi.json", "docs": "/api/docs", "v1": V1})
 
     return app
+
+
+def _problem_schema(app: FastAPI) -> None:
+    """Declare every 4xx/5xx response as ``application/problem+json`` with the Problem schema."""
+    from fastapi.openapi.utils import get_openapi
+
+    def openapi() -> dict[str, object]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        ref = {"$ref": "#/components/schemas/Problem"}
+        for ops in schema.get("paths", {}).values():
+            for op in ops.values():
+                for code, resp in op.get("responses", {}).items():
+                    if str(code)[0] in "45":
+                        resp["content"] = {"application/problem+json": {"schema": ref}}
+                        resp["description"] = resp.get("description") or "problem details"
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def route_paths(app: FastAPI) -> dict[int, tuple[object, str]]:

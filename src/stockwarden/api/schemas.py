@@ -396,3 +396,29 @@ class ImportReportPublic(BaseModel):
     tables: dict[str, dict[str, int]]
     rejects: list[dict[str, Any]]
     warnings: list[Any]
+
+
+class FieldError(BaseModel):
+    """One bad field: where and what."""
+
+    loc: str
+    msg: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document (``application/problem+json``)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[FieldError] | None = None
+
+
+def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the problem responses a route may give."""
+    return {
+        code: {"model": Problem, "content": {"application/problem+json": {}}, "description": "problem details"}
+        for code in codes
+    }
