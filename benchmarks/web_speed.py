@@ -4,6 +4,12 @@ overview's first render in Chromium, on N stored SKU-location assessments (defau
 The database is made here: a migrated SQLite file with N assessments of one completed run, their items
 and one alert per at-risk row (no forecasting needed). Prints a table and writes benchmarks/out/web_speed.json.
 Targets (issue 13): risk list and detail < 300 ms server time; overview first render < 1.5 s.
+
+``--preview`` measures the rules preview instead (``services.preview.compare_rules``): a sample company of
+N SKU-locations (``generate_company``, ``--days`` of history, written once to a cache folder as Parquet),
+13 weekly checkpoints replayed with the rules in force and a draft, first cold (forecasts made) and then
+warm (a second draft on the same data: the forecasts and the in-force side come from the cache).
+Target: < 60 s. Writes benchmarks/out/web_preview.json.
 """
 
 from __future__ import annotations
@@ -103,11 +109,75 @@ def timed(fn, repeat: int) -> list[float]:  # type: ignore[no-untyped-def]
     return out
 
 
+def preview_bench(n: int, days: int, mode: str, refit_every: int) -> None:
+    from stockwarden.config import RulesConfig
+    from stockwarden.ingest.dataset import load_dataset
+    from stockwarden.ingest.sample import generate_company
+    from stockwarden.services.preview import compare_rules
+
+    n_loc = 6
+    folder = Path(tempfile.gettempdir()) / f"sw_preview_bench_{n}_{days}"
+    t0 = time.perf_counter()
+    if not (folder / "sales.parquet").exists():
+        generate_company(folder, n_skus=n // n_loc, n_locations=n_loc, days=days, fmt="parquet")
+    ds = load_dataset(folder)
+    load_s = time.perf_counter() - t0
+    current = RulesConfig.model_validate({"run": {"forecast_mode": mode}})
+    draft = RulesConfig.model_validate(
+        {"run": {"forecast_mode": mode}, "alerts": {"open_level": "critical"}, "risk": {"service_level": 0.97}}
+    )
+    draft2 = RulesConfig.model_validate(
+        {"run": {"forecast_mode": mode}, "risk": {"thresholds": {"warning_probability": 0.6}}}
+    )
+    cache: dict[str, object] = {}
+    steps: list[tuple[int, float]] = []
+    t = time.perf_counter()
+    cold = compare_rules(
+        ds,
+        current,
+        draft,
+        refit_every=refit_every,
+        cache=cache,
+        cache_key="bench",
+        progress=lambda done, _total, _day: steps.append((done, time.perf_counter() - t)),
+    )
+    cold_s = time.perf_counter() - t
+    t = time.perf_counter()
+    compare_rules(ds, current, draft2, refit_every=refit_every, cache=cache, cache_key="bench")
+    warm_s = time.perf_counter() - t
+    result = {
+        "n_sku_locations": cold.series,
+        "checkpoints": len(cold.checkpoints),
+        "history_days": days,
+        "forecast_mode": mode,
+        "refit_every": refit_every,
+        "load_s": round(load_s, 1),
+        "preview_cold_s": round(cold_s, 1),
+        "preview_warm_s": round(warm_s, 1),
+        "first_progress_s": round(steps[0][1], 1) if steps else None,
+        "alerts_per_week_in_force": round(cold.current_total.alerts_per_week, 1),
+        "alerts_per_week_draft": round(cold.draft_total.alerts_per_week, 1),
+        "load": os.getloadavg()[0],
+    }
+    print(f"{'measure':<34}{'value':>12}  target")
+    for key, value in result.items():
+        print(f"{key:<34}{value!s:>12}  {'< 60 s' if key.startswith('preview_') else ''}")
+    OUT.mkdir(exist_ok=True)
+    (OUT / "web_preview.json").write_text(json.dumps(result, indent=2))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=30_000)
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--preview", action="store_true", help="measure the rules preview (see the module)")
+    parser.add_argument("--days", type=int, default=240, help="--preview: days of history")
+    parser.add_argument("--mode", default="fast", help="--preview: run.forecast_mode of both rule sets")
+    parser.add_argument("--refit-every", type=int, default=1, help="--preview: refit the forecast every N weeks")
     args = parser.parse_args()
+    if args.preview:
+        preview_bench(args.n, args.days, args.mode, args.refit_every)
+        return
     from fastapi.testclient import TestClient
 
     from stockwarden.services.context import build_context

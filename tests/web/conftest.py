@@ -130,3 +130,48 @@ def artifacts() -> Path:
 @pytest.fixture(scope="session")
 def today() -> dt.date:
     return dt.date.today()
+
+
+def form_fields(html: str, form_id: str) -> list[tuple[str, str]]:
+    """The fields a browser would post for the form ``form_id`` as rendered (checked boxes, selected options)."""
+    from html.parser import HTMLParser
+
+    class Parser(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inside = False
+            self.fields: list[tuple[str, str]] = []
+            self.select: str | None = None
+            self.first_option: str | None = None
+            self.chosen = False
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            a = {k: v or "" for k, v in attrs}
+            if tag == "form" and a.get("id") == form_id:
+                self.inside = True
+            if not self.inside:
+                return
+            if tag == "input" and a.get("name") and a.get("type") not in ("submit", "file"):
+                if a.get("type") in ("checkbox", "radio") and "checked" not in a:
+                    return
+                self.fields.append((a["name"], a.get("value", "")))
+            elif tag == "select":
+                self.select, self.first_option, self.chosen = a.get("name"), None, False
+            elif tag == "option" and self.select:
+                if self.first_option is None:
+                    self.first_option = a.get("value", "")
+                if "selected" in a:
+                    self.fields.append((self.select, a.get("value", "")))
+                    self.chosen = True
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag == "select" and self.select:
+                if not self.chosen and self.first_option is not None:
+                    self.fields.append((self.select, self.first_option))
+                self.select = None
+            if tag == "form":
+                self.inside = False
+
+    p = Parser()
+    p.feed(html)
+    return p.fields
