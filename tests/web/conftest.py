@@ -175,3 +175,41 @@ def form_fields(html: str, form_id: str) -> list[tuple[str, str]]:
     p = Parser()
     p.feed(html)
     return p.fields
+
+
+def html_table(html: str, table_id: str) -> list[dict[str, str]]:
+    """The rows of the table ``table_id`` as dicts keyed by its header cells (text only)."""
+    from html.parser import HTMLParser
+
+    class Parser(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.depth = 0
+            self.rows: list[list[str]] = []
+            self.cell: list[str] | None = None
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag == "table" and dict(attrs).get("id") == table_id:
+                self.depth = 1
+            elif self.depth and tag == "tr":
+                self.rows.append([])
+            elif self.depth and tag in ("td", "th"):
+                self.cell = []
+
+        def handle_endtag(self, tag: str) -> None:
+            if self.depth and tag in ("td", "th") and self.cell is not None:
+                self.rows[-1].append(" ".join("".join(self.cell).split()))
+                self.cell = None
+            elif tag == "table":
+                self.depth = 0
+
+        def handle_data(self, data: str) -> None:
+            if self.cell is not None:
+                self.cell.append(data)
+
+    p = Parser()
+    p.feed(html)
+    if not p.rows:
+        return []
+    header, *body = p.rows
+    return [dict(zip(header, row, strict=False)) for row in body]

@@ -118,6 +118,13 @@ def test_sign_in_filter_download_acknowledge_switch_language_sign_out(chromium, 
     page.goto(live_server + "/risk")
     assert "/login" in page.url
     context.close()
+    # the choice is remembered for the user: another browser (English) shows Chinese after sign-in
+    other, page = _session(chromium, live_server, "planner")
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+    page.get_by_label("语言").select_option("en")  # back to English for the next tests
+    page.wait_for_load_state("networkidle")
+    assert page.locator("html").get_attribute("lang") == "en"
+    other.close()
 
 
 def test_a_warehouse_user_sees_only_their_locations(chromium, live_server) -> None:  # type: ignore[no-untyped-def]

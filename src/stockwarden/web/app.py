@@ -37,6 +37,7 @@ from stockwarden.errors import (
     StockwardenError,
 )
 from stockwarden.services.context import AppContext
+from stockwarden.services.preferences import get_language
 from stockwarden.web import auth, labels
 from stockwarden.web.i18n import COOKIE as LANG_COOKIE
 from stockwarden.web.i18n import Translator, lazy, negotiate, normalise_language, translator
@@ -89,6 +90,8 @@ class Web:
         self.app = app
         self.renderer = renderer
         self.jobs: dict[str, Any] = {}
+        self.preview_options: dict[str, Any] = {"weeks": 13}
+        """Options of the rules preview (``services.preview.preview_rules``); tests use fewer weeks."""
 
     # -- requests -------------------------------------------------------------------------------
     def t(self, request: Request) -> Translator:
@@ -175,6 +178,10 @@ def create_web_app(ctx: AppContext, *, root_path: str = "") -> FastAPI:
             found = auth.request_actor(ctx, request)
             if found is not None:
                 actor, csrf, _sid = found
+                chosen = get_language(ctx, actor.username)  # the user's own choice wins over the browser's
+                if chosen is not None and chosen != t.language:
+                    t = translator(chosen)
+                    request.state.t = t
                 request.state.user = _user_of(actor, t)
                 request.state.csrf = csrf
             raw = request.cookies.get(FLASH_COOKIE)

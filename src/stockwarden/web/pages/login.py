@@ -79,6 +79,11 @@ def register(web: Web) -> None:
     async def language(request: Request) -> Response:
         form = await request.form()
         lang = normalise_language(str(form.get("lang") or "")) or "en"
+        user = request.state.user
+        if user is not None:  # remembered for the user, on every browser they sign in from
+            from stockwarden.services.preferences import set_language
+
+            set_language(web.ctx, lang, actor=user.actor)
         response = web.redirect(_safe_next(form.get("next")))
         response.set_cookie(LANG_COOKIE, lang, max_age=ONE_YEAR, samesite="lax", httponly=False)
         return response

@@ -167,6 +167,7 @@ def register(web: Web) -> None:
             categories=_categories(web),
             roles=sorted(labels.ROLES),
             can_write=actor.can(Permission.RULES_WRITE),
+            preview_weeks=web.preview_options.get("weeks", 13),
         )
 
     @app.get("/rules")
@@ -235,7 +236,7 @@ def register(web: Web) -> None:
             )
         job_id = None
         if action == "preview":
-            job_id = preview_service.start_preview(web.ctx, text, actor=actor).job_id
+            job_id = preview_service.start_preview(web.ctx, text, actor=actor, **web.preview_options).job_id
         elif not changes:
             request.state.flashes = [("info", t.gettext(lazy("The draft is valid and changes nothing.")))]
         else:
@@ -248,7 +249,8 @@ def register(web: Web) -> None:
         t = web.t(request)
         job = preview_service.get_preview(web.ctx, job_id, actor=actor)
         view = preview_view(t, job.result) if job.result is not None else None
-        html = web.renderer.render(request, "rules_preview.html", job=job, view=view)
+        weeks = web.preview_options.get("weeks", 13)
+        html = web.renderer.render(request, "rules_preview.html", job=job, view=view, preview_weeks=weeks)
         return HTMLResponse(html)
 
     @app.get("/rules/versions")
