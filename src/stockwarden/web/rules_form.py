@@ -251,6 +251,8 @@ def apply_form(base: dict[str, Any], form: FormData) -> tuple[dict[str, Any], Fo
             else:
                 if name not in form:
                     continue
+                if _read(form, name).strip() == shown(get_path(base, f.path), f.kind):
+                    continue  # untouched: keep the exact value (a percentage shown rounded is not re-read)
                 value = _number(_read(form, name), f.kind, f.path, problems)
                 if value is not None or f.kind.startswith("opt"):
                     set_path(data, f.path, value)
@@ -272,16 +274,22 @@ def apply_form(base: dict[str, Any], form: FormData) -> tuple[dict[str, Any], Fo
                 problems[where] = lazy("%(value)s is listed twice.")
                 problems[where + "#value"] = key
                 continue
+            before = (get_path(base, path) or {}).get(key)
+            if before is not None and raw.strip() == shown(before, kind):
+                table[key] = before  # untouched: the exact value
+                continue
             value = _number(raw, kind, where, problems)
             if value is not None:
                 table[key] = value
         set_path(data, path, table)
-    _apply_category_thresholds(data, form, problems)
+    _apply_category_thresholds(data, base, form, problems)
     _apply_channels(data, form, problems)
     return data, problems
 
 
-def _apply_category_thresholds(data: dict[str, Any], form: FormData, problems: FormProblems) -> None:
+def _apply_category_thresholds(
+    data: dict[str, Any], base: dict[str, Any], form: FormData, problems: FormProblems
+) -> None:
     path = "risk.thresholds_by_category"
     if f"t:{path}:present" not in form:
         return
@@ -298,7 +306,11 @@ def _apply_category_thresholds(data: dict[str, Any], form: FormData, problems: F
             problems[where] = lazy("Give the name this value applies to.")
             continue
         row: dict[str, Any] = {}
+        old_row = (get_path(base, path) or {}).get(cat) or {}
         for key, raw in zip(THRESHOLD_KEYS, raws, strict=True):
+            if key in old_row and raw.strip() == shown(old_row[key], "pct"):
+                row[key] = old_row[key]
+                continue
             value = _number(raw, "pct", f"{where}.{key}", problems) if raw.strip() else default.get(key)
             if value is not None:
                 row[key] = value
