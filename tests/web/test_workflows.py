@@ -82,7 +82,7 @@ def test_start_a_run_and_follow_it_to_the_history(client) -> None:  # type: igno
     assert "every 1s" not in status, "the run did not finish"
     assert 'hx-swap-oob="true"' in status  # the history is refreshed with the run
     history = client.get("/runs").text
-    assert "risk assessment" in history and "demand forecast" in history or "escalations and snoozes" in history
+    assert ("risk assessment" in history and "demand forecast" in history) or "escalations and snoozes" in history
     bad = client.post("/runs/start", data={"csrf": csrf_of(page), "as_of": "26/10/2025"})
     assert bad.status_code == 400 and "is not a date" in bad.text
 
