@@ -18,6 +18,9 @@ RULES_TOML = """
 [run]
 forecast_mode = "stats"
 
+[notify]
+channels = []
+
 [risk]
 learned_model = "never"
 """
@@ -89,7 +92,27 @@ def make_world(tmp: Path, *, url: str | None = None, run: bool = True) -> AppWor
     data.import_dataset(ctx, folder, actor=world.actors["admin"])
     if run:
         runs.run_daily(ctx, actor=world.actors["admin"], as_of=dt.date(2024, 3, 30))
+        add_draft_proposals(world)
     return world
+
+
+def add_draft_proposals(world: AppWorld) -> int:
+    """Draft proposals for every SKU-location of the latest run (as if all were below their reorder point)."""
+    from stockwarden.actions.replenish import propose_orders
+    from stockwarden.services.rules import current_rules
+    from stockwarden.store.assessment_repo import load_assessments
+    from stockwarden.store.order_repo import save_proposals
+    from stockwarden.store.repo import load_dataset_from_db
+
+    _, frame = load_assessments(world.ctx.engine)
+    frame = frame.assign(on_hand=0.0, on_order=0.0, inventory_position=0.0, level="warning")
+    frame["suggested_order_qty"] = frame["order_up_to"].clip(lower=12.0)
+    _, rules = current_rules(world.ctx)
+    ds = load_dataset_from_db(world.ctx.engine)
+    day = pd.Timestamp(frame["as_of"].iloc[0])
+    ps = propose_orders(frame, ds.as_of(day), as_of=day, rules=rules)
+    save_proposals(world.ctx.engine, ps, now=NOW, rules=rules.orders)
+    return len(ps.lines)
 
 
 __all__ = ["NOW", "USERS", "AppWorld", "make_two_location_folder", "make_world"]

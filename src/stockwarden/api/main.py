@@ -81,9 +81,9 @@ def create_app(ctx: AppContext) -> FastAPI:
     for module in (system, catalog, rules, admin):
         v1.include_router(module.router)
     for name in ("data", "alerts", "proposals", "runs"):
-        module = _optional_routes(name)
-        if module is not None:
-            v1.include_router(module.router)
+        optional = _optional_routes(name)
+        if optional is not None:
+            v1.include_router(optional.router)  # type: ignore[attr-defined]
     app.include_router(v1)
     app.state.route_paths = route_paths(app)
     _problem_schema(app)
@@ -145,7 +145,7 @@ def api_routes(app: FastAPI) -> list[tuple[str, str]]:
     """Every (method, full path) of the API's own routes (the route x role matrix is built from it)."""
     from fastapi.routing import APIRoute
 
-    out = []
+    out: list[tuple[str, str]] = []
     for route, path in route_paths(app).values():
         if isinstance(route, APIRoute) and path.startswith(V1):
             out.extend((m, path) for m in sorted(route.methods or ()) if m != "HEAD")

@@ -12,7 +12,7 @@ import sys
 
 from stockwarden.cli.app import app, console, err_console
 
-_COMMAND_MODULES = (
+_COMMAND_MODULES: tuple[str, ...] = (
     "ingest",
     "template",
     "demo",

@@ -1,13 +1,12 @@
 """``stockwarden alerts ...``: list, show (with the handling log), ack, snooze, resolve, comment, feedback,
 and the notification outbox (``outbox``, ``deliver``).
 
-Thin: parse arguments, apply the lifecycle function (``alerts/lifecycle.py``) to the stored alert,
-save the change and its handling-log line (``store/alert_repo.py``), print.
+Thin: parse arguments, call the use-case (``services.alerts``: permission, transaction, handling-log
+line and audit row), print.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -16,9 +15,10 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 
 from stockwarden.cli.app import app, console, guarded
-from stockwarden.cli.common import current_user, load_config, open_engine, utc_now
+from stockwarden.cli.appctx import cli_context
+from stockwarden.cli.common import load_config, open_engine, utc_now
 from stockwarden.cli.run import deliver_outbox, parse_date
-from stockwarden.domain.alert import Alert, AlertChange, AlertLevel, AlertState, FeedbackVerdict
+from stockwarden.domain.alert import Alert, AlertLevel, AlertState, FeedbackVerdict
 from stockwarden.errors import ConfigError
 
 alerts_app = typer.Typer(
@@ -47,16 +47,11 @@ def _choices(
     return out
 
 
-def _apply(db: str | None, alert_id: int, action: Callable[[Alert], AlertChange]) -> Alert:
-    from stockwarden.store.alert_repo import get_alert, save_alert_change
+def _act(db: str | None, alert_id: int, command: str, user: str | None, **options: object) -> Alert:
+    from stockwarden.services import alerts
 
-    engine = open_engine(db)
-    try:
-        with Session(engine) as s, s.begin():
-            stored = save_alert_change(s, action(get_alert(s, alert_id)))
-    finally:
-        engine.dispose()
-    return stored
+    with cli_context(db, user=user) as (ctx, actor):
+        return alerts.act_on_alert(ctx, alert_id, command, actor=actor, **options)  # type: ignore[arg-type]
 
 
 def _say(alert: Alert, verb: str) -> None:
@@ -77,18 +72,12 @@ def list_cmd(
     db: DbOpt = None,
 ) -> None:
     """List alerts, most urgent first."""
-    from stockwarden.store.alert_repo import list_alerts
+    from stockwarden.services.alerts import list_alerts
 
-    levels = [AlertLevel(v) for v in _choices(level, AlertLevel, "--level")]
-    states = [AlertState(v) for v in _choices(state, AlertState, "--state")] or [
-        s for s in AlertState if s is not AlertState.RESOLVED
-    ]
-    engine = open_engine(db)
-    try:
-        with Session(engine) as s:
-            alerts = list_alerts(s, levels=levels, states=states, limit=limit)
-    finally:
-        engine.dispose()
+    levels = [str(v) for v in _choices(level, AlertLevel, "--level")]
+    states = [str(v) for v in _choices(state, AlertState, "--state")] or None
+    with cli_context(db) as (ctx, actor):
+        alerts = list_alerts(ctx, actor=actor, level=levels, state=states, limit=max(1, min(limit, 1000))).items
     if not alerts:
         console.print("no alerts match")
         return
@@ -118,15 +107,10 @@ def list_cmd(
 @guarded
 def show_cmd(alert_id: IdArg, db: DbOpt = None) -> None:
     """Show one alert and its handling log (the story of the alert)."""
-    from stockwarden.store.alert_repo import get_alert, get_handling_log
+    from stockwarden.services.alerts import get_alert
 
-    engine = open_engine(db)
-    try:
-        with Session(engine) as s:
-            a = get_alert(s, alert_id)
-            entries = get_handling_log(s, alert_id)
-    finally:
-        engine.dispose()
+    with cli_context(db) as (ctx, actor):
+        a, entries = get_alert(ctx, alert_id, actor=actor)
     date = a.expected_stockout_date.isoformat() if a.expected_stockout_date else "-"
     cover = f"{a.days_of_cover:.1f}" if a.days_of_cover is not None else "-"
     lines = [
@@ -157,12 +141,7 @@ def show_cmd(alert_id: IdArg, db: DbOpt = None) -> None:
 @guarded
 def ack_cmd(alert_id: IdArg, comment: CommentOpt = "", user: UserOpt = None, db: DbOpt = None) -> None:
     """Acknowledge an alert (stops escalation)."""
-    from stockwarden.alerts.lifecycle import acknowledge_alert
-
-    _say(
-        _apply(db, alert_id, lambda a: acknowledge_alert(a, actor=current_user(user), now=utc_now(), comment=comment)),
-        "acknowledged",
-    )
+    _say(_act(db, alert_id, "ack", user, comment=comment), "acknowledged")
 
 
 @alerts_app.command("snooze")
@@ -176,29 +155,15 @@ def snooze_cmd(
     db: DbOpt = None,
 ) -> None:
     """Snooze an alert until a date and/or until it gets worse."""
-    from stockwarden.alerts.lifecycle import snooze_alert
-
     day = parse_date(until, option="--until")
-    _say(
-        _apply(
-            db,
-            alert_id,
-            lambda a: snooze_alert(
-                a, actor=current_user(user), now=utc_now(), until=day, until_worse=until_worse, comment=comment
-            ),
-        ),
-        "snoozed",
-    )
+    _say(_act(db, alert_id, "snooze", user, comment=comment, until=day, until_worse=until_worse), "snoozed")
 
 
 @alerts_app.command("resolve")
 @guarded
 def resolve_cmd(alert_id: IdArg, comment: CommentOpt = "", user: UserOpt = None, db: DbOpt = None) -> None:
     """Resolve an alert by hand (no new alert until the risk clears or gets worse)."""
-    from stockwarden.alerts.lifecycle import resolve_alert
-
-    who = current_user(user)
-    _say(_apply(db, alert_id, lambda a: resolve_alert(a, actor=who, now=utc_now(), comment=comment)), "resolved")
+    _say(_act(db, alert_id, "resolve", user, comment=comment), "resolved")
 
 
 @alerts_app.command("comment")
@@ -210,10 +175,7 @@ def comment_cmd(
     db: DbOpt = None,
 ) -> None:
     """Add a comment to an alert's handling log."""
-    from stockwarden.alerts.lifecycle import comment_alert
-
-    who = current_user(user)
-    _say(_apply(db, alert_id, lambda a: comment_alert(a, actor=who, now=utc_now(), comment=text)), "commented")
+    _say(_act(db, alert_id, "comment", user, comment=text), "commented")
 
 
 @alerts_app.command("feedback")
@@ -226,23 +188,11 @@ def feedback_cmd(
     db: DbOpt = None,
 ) -> None:
     """Record whether an alert was useful (stored for learning which alerts help)."""
-    from stockwarden.alerts.lifecycle import feedback_entry
-    from stockwarden.store.alert_repo import add_feedback, get_alert, save_alert_change
-
     try:
         choice = FeedbackVerdict(verdict.strip().lower())
     except ValueError:
         raise ConfigError(f"verdict {verdict!r} is not one of {', '.join(v.value for v in FeedbackVerdict)}") from None
-    engine = open_engine(db)
-    try:
-        with Session(engine) as s, s.begin():
-            alert = get_alert(s, alert_id)
-            now, actor = utc_now(), current_user(user)
-            add_feedback(s, alert, verdict=choice, actor=actor, now=now, note=note)
-            entry = feedback_entry(alert, verdict=choice, actor=actor, now=now, note=note)
-            save_alert_change(s, AlertChange(before=alert, after=alert, entries=(entry,)))
-    finally:
-        engine.dispose()
+    _act(db, alert_id, "feedback", user, comment=note, verdict=choice.value)
     console.print(f"alert {alert_id}: feedback {choice} recorded", highlight=False)
 
 

@@ -1,6 +1,7 @@
 """``stockwarden proposals ...``: list, show, approve, reject, change and export order proposals.
 
-Thin: parse arguments, call the order repository (``store/order_repo.py``), print. Proposals are made by
+Thin: parse arguments, call the use-cases (``services.proposals``: permission, transaction, approval
+log, audit row), print. Proposals are made by
 ``stockwarden run`` (or ``proposals create`` from an assessment file); ids are proposal-line ids as shown
 by ``proposals list``; ``approve`` also accepts a draft purchase-order number for all its draft lines.
 """
@@ -18,7 +19,8 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from stockwarden.cli.app import app, console, guarded
-from stockwarden.cli.common import current_user, load_config, open_dataset, open_engine, utc_now
+from stockwarden.cli.appctx import cli_context
+from stockwarden.cli.common import load_config, open_dataset, open_engine, utc_now
 from stockwarden.domain.order import ProposalEvent, ProposalLine, ProposalStatus
 from stockwarden.errors import InputError
 
@@ -146,6 +148,21 @@ def show_cmd(proposal_id: Annotated[int, typer.Argument(help="proposal id")], db
         )
 
 
+def _line(row: dict[str, object]) -> ProposalLine:
+    """A proposal line back from the service's plain values (for printing)."""
+    import dataclasses
+
+    names = {f.name for f in dataclasses.fields(ProposalLine)}
+    values = {k: v for k, v in row.items() if k in names}
+    values["proposal_id"] = row["id"]
+    values["status"] = ProposalStatus(str(row["status"]))
+    values["reasons"] = tuple(row.get("reasons") or ())  # type: ignore[arg-type]
+    for k in ("unit_cost",):
+        if values.get(k) is None:
+            values[k] = math.nan
+    return ProposalLine(**values)  # type: ignore[arg-type]
+
+
 def _resolve_ids(engine: Engine, ids: list[str]) -> list[int]:
     from stockwarden.store.order_repo import list_proposal_lines
 
@@ -174,22 +191,11 @@ def approve_cmd(
     db: DbOpt = None,
 ) -> None:
     """Approve draft proposals at their proposed quantity (all or none)."""
-    from stockwarden.actions.approval import Actor
-    from stockwarden.store.order_repo import approve_proposals
+    from stockwarden.services import proposals
 
-    rules = load_config(config)
-    engine = open_engine(db)
-    try:
-        done = approve_proposals(
-            engine,
-            _resolve_ids(engine, ids),
-            actor=Actor(current_user(user), role),
-            now=utc_now(),
-            rules=rules.orders,
-            comment=comment,
-        )
-    finally:
-        engine.dispose()
+    with cli_context(db, config=config, user=user) as (ctx, actor):
+        rows = proposals.approve(ctx, _resolve_ids(ctx.engine, ids), actor=actor, comment=comment, as_role=role)
+    done = [_line(r) for r in rows]
     value = sum(ln.value for ln in done)
     console.print(
         f"approved {len(done)} proposal(s), value {_money(value)}: "
@@ -209,23 +215,10 @@ def reject_cmd(
     db: DbOpt = None,
 ) -> None:
     """Reject a draft proposal with a reason code."""
-    from stockwarden.actions.approval import Actor
-    from stockwarden.store.order_repo import reject_proposal
+    from stockwarden.services import proposals
 
-    rules = load_config(config)
-    engine = open_engine(db)
-    try:
-        ln = reject_proposal(
-            engine,
-            proposal_id,
-            reason=reason,
-            actor=Actor(current_user(user)),
-            now=utc_now(),
-            rules=rules.orders,
-            comment=comment,
-        )
-    finally:
-        engine.dispose()
+    with cli_context(db, config=config, user=user) as (ctx, actor):
+        ln = _line(proposals.reject(ctx, proposal_id, reason=reason, actor=actor, comment=comment))
     console.print(f"rejected proposal {ln.proposal_id} ({ln.sku} @ {ln.location_id}): {reason}", highlight=False)
 
 
@@ -242,24 +235,11 @@ def change_cmd(
     db: DbOpt = None,
 ) -> None:
     """Approve a draft with a different quantity (status changed); a reason code is required."""
-    from stockwarden.actions.approval import Actor
-    from stockwarden.store.order_repo import change_proposal
+    from stockwarden.services import proposals
 
-    rules = load_config(config)
-    engine = open_engine(db)
-    try:
-        ln = change_proposal(
-            engine,
-            proposal_id,
-            qty=qty,
-            reason=reason,
-            actor=Actor(current_user(user), role),
-            now=utc_now(),
-            rules=rules.orders,
-            comment=comment,
-        )
-    finally:
-        engine.dispose()
+    with cli_context(db, config=config, user=user) as (ctx, actor):
+        row = proposals.change(ctx, proposal_id, qty=qty, reason=reason, actor=actor, comment=comment, as_role=role)
+    ln = _line(row)
     console.print(
         f"changed proposal {ln.proposal_id} ({ln.sku}) to {_qty(ln.qty)}, value {_money(ln.value)}: {reason}",
         highlight=False,
@@ -279,9 +259,8 @@ def export_cmd(
     db: DbOpt = None,
 ) -> None:
     """Export approved proposals in the ERP import layout; exported lines then count as on order."""
-    from stockwarden.actions.approval import Actor
     from stockwarden.actions.export import post_webhook, validate_webhook_url, webhook_payload, write_export
-    from stockwarden.store.order_repo import export_proposals
+    from stockwarden.services import proposals
 
     if out is None and webhook is None:
         raise InputError("nothing to do: give --out FILE and/or --webhook URL")
@@ -289,7 +268,6 @@ def export_cmd(
         raise InputError(f"--format must be csv, xlsx or json, got '{fmt}'")
     if webhook is not None:
         validate_webhook_url(webhook)
-    rules = load_config(config)
     now = utc_now()
 
     def deliver(frame: pd.DataFrame) -> None:
@@ -298,23 +276,14 @@ def export_cmd(
         if webhook is not None and len(frame):
             post_webhook(webhook, webhook_payload(frame, generated_at=now))
 
-    engine = open_engine(db)
-    try:
-        result = export_proposals(
-            engine,
-            order_date=dt.date.today(),
-            now=now,
-            actor=Actor(current_user(user)),
-            rules=rules.orders,
-            deliver=deliver,
-            include_drafts=include_all,
+    with cli_context(db, config=config, user=user) as (ctx, actor):
+        counts = proposals.export_orders(
+            ctx, actor=actor, sink=deliver, include_drafts=include_all, order_date=dt.date.today()
         )
-    finally:
-        engine.dispose()
     where = " and ".join(x for x in (str(out) if out else "", webhook or "") if x)
     console.print(
-        f"exported {len(result.frame)} line(s) to {where}: {result.n_exported} marked exported"
-        + (f", {result.n_drafts} draft(s) included for review" if result.n_drafts else ""),
+        f"exported {counts['rows']} line(s) to {where}: {counts['exported']} marked exported"
+        + (f", {counts['drafts']} draft(s) included for review" if counts["drafts"] else ""),
         highlight=False,
     )
 

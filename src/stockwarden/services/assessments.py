@@ -191,16 +191,20 @@ def download_assessments(
 
 
 HISTORY_DAYS = 120
+VARIANCE_WINDOW_DAYS = 56
+QUANTILES = (("p5", 0.05), ("p25", 0.25), ("p50", 0.5), ("p75", 0.75), ("p95", 0.95))
 
 
 def sku_detail(ctx: AppContext, sku: str, location_id: str, *, actor: Actor) -> dict[str, Any]:
     """One SKU-location of the latest run: its assessment (levels, reasons, model factors), daily history
-    with stockout days, the demand forecast's quantiles, open purchase orders with their arrival ranges,
-    and the projected stock.
+    with stockout days, daily demand quantiles, open purchase orders with their arrival ranges, and the
+    projected stock.
 
     Raises:
         NotFound: no such SKU-location in the latest run, or outside the actor's scope.
     """
+    from stockwarden.store.views import series_rows
+
     require(actor, Permission.READ)
     with read_scope(ctx) as s:
         run_id = latest_assessed_run(s)
@@ -216,11 +220,11 @@ def sku_detail(ctx: AppContext, sku: str, location_id: str, *, actor: Actor) -> 
         ).one_or_none()
         if row is None:
             raise NotFound(f"SKU {sku!r} at location {location_id!r} is not in the latest run")
-        from stockwarden.store.views import load_series_frames
-
-        frames = load_series_frames(s, sku, location_id)
-    assessment = {c: json_value(v) for c, v in zip(ALL_ASSESSMENT_COLUMNS, row, strict=True)}
-    as_of = pd.Timestamp(assessment["as_of"])
+        assessment = {c: json_value(v) for c, v in zip(ALL_ASSESSMENT_COLUMNS, row, strict=True)}
+        as_of = dt.date.fromisoformat(str(assessment["as_of"]))
+        start = as_of - dt.timedelta(days=HISTORY_DAYS - 1)
+        rows = series_rows(s, sku, location_id, since=start)
+    open_orders = _open_orders(rows["purchase_orders"], as_of, assessment)
     return {
         "run_id": run_id,
         "sku": sku,
@@ -231,95 +235,109 @@ def sku_detail(ctx: AppContext, sku: str, location_id: str, *, actor: Actor) -> 
             for k in ("level", "reorder_point", "safety_stock", "order_up_to", "suggested_order_qty")
         },
         "reasons": [r for r in str(assessment.get("reasons") or "").split(";") if r],
-        "history": _history(frames, as_of),
-        "open_orders": _open_orders(frames, as_of, assessment),
-        **_forecast_and_projection(frames, as_of, assessment),
+        "history": _history(rows, start, as_of),
+        "open_orders": open_orders,
+        **_forecast_and_projection(rows, as_of, assessment, open_orders),
     }
 
 
-def _history(frames: dict[str, Any], as_of: pd.Timestamp) -> list[dict[str, Any]]:
-    start = as_of - pd.Timedelta(days=HISTORY_DAYS - 1)
-    days = pd.date_range(start, as_of, freq="D")
-    sales = frames["sales"]
-    qty = sales.loc[(sales["date"] >= start) & (sales["date"] <= as_of)].groupby("date")["qty"].sum()
-    inv = frames["inventory"]
-    counts = inv.loc[(inv["date"] >= start) & (inv["date"] <= as_of)].groupby("date")["on_hand"].last()
+def _day(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
+def _history(rows: dict[str, list[Any]], start: dt.date, as_of: dt.date) -> list[dict[str, Any]]:
+    sold: dict[dt.date, float] = {}
+    for d, qty in rows["sales"]:
+        sold[_day(d)] = sold.get(_day(d), 0.0) + float(qty or 0.0)
+    counts = {_day(d): float(on_hand) for d, on_hand in rows["inventory"] if on_hand is not None}
     out = []
-    for d in days:
+    for i in range((as_of - start).days + 1):
+        d = start + dt.timedelta(days=i)
         on_hand = counts.get(d)
         out.append(
             {
-                "date": d.date().isoformat(),
-                "sales_qty": float(qty.get(d, 0.0)),
-                "on_hand": None if on_hand is None or pd.isna(on_hand) else float(on_hand),
-                "is_stockout": bool(on_hand is not None and not pd.isna(on_hand) and on_hand <= 0),
+                "date": d.isoformat(),
+                "sales_qty": sold.get(d, 0.0),
+                "on_hand": on_hand,
+                "is_stockout": on_hand is not None and on_hand <= 0,
             }
         )
     return out
 
 
-def _open_orders(frames: dict[str, Any], as_of: pd.Timestamp, assessment: dict[str, Any]) -> list[dict[str, Any]]:
-    po = frames["purchase_orders"]
-    if po.empty:
-        return []
-    status = po["status"].fillna("open").astype(str).str.lower()
-    open_po = po.loc[(status == "open") & po["received_date"].isna() & (po["order_date"] <= as_of)]
-    lead = assessment.get("lead_time_days") or 0.0
-    delay = assessment.get("supplier_mean_delay_days") or 0.0
+def _open_orders(po_rows: list[Any], as_of: dt.date, assessment: dict[str, Any]) -> list[dict[str, Any]]:
+    lead = float(assessment.get("lead_time_days") or 0.0)
+    delay = max(float(assessment.get("supplier_mean_delay_days") or 0.0), 0.0)
     out = []
-    for r in open_po.itertuples(index=False):
-        promised = r.promised_date if not pd.isna(r.promised_date) else r.order_date + pd.Timedelta(days=float(lead))
-        latest = max(promised, as_of) + pd.Timedelta(days=max(float(delay), 0.0))
+    for po_id, qty, order_date, promised_date, received_date, status in po_rows:
+        if received_date is not None or str(status or "open").lower() != "open" or order_date is None:
+            continue
+        ordered = _day(order_date)
+        if ordered > as_of:
+            continue
+        promised = _day(promised_date) if promised_date is not None else ordered + dt.timedelta(days=round(lead))
+        earliest = max(promised, as_of + dt.timedelta(days=1))
+        latest = max(promised, as_of) + dt.timedelta(days=math.ceil(delay) or 1)
         out.append(
             {
-                "po_id": r.po_id,
-                "qty": float(r.qty),
-                "order_date": r.order_date.date().isoformat(),
-                "promised_date": None if pd.isna(r.promised_date) else r.promised_date.date().isoformat(),
-                "expected_arrival_earliest": max(promised, as_of + pd.Timedelta(days=1)).date().isoformat(),
-                "expected_arrival_latest": latest.date().isoformat(),
-                "days_overdue": max(0, int((as_of - promised).days)),
+                "po_id": po_id,
+                "qty": float(qty or 0.0),
+                "order_date": ordered.isoformat(),
+                "promised_date": None if promised_date is None else _day(promised_date).isoformat(),
+                "expected_arrival_earliest": earliest.isoformat(),
+                "expected_arrival_latest": latest.isoformat(),
+                "days_overdue": max(0, (as_of - promised).days),
             }
         )
     return out
 
 
-def _forecast_and_projection(frames: dict[str, Any], as_of: pd.Timestamp, assessment: dict[str, Any]) -> dict[str, Any]:
-    """The statistical forecast of this one series (quantiles per day) and the projected stock."""
-    from stockwarden.errors import StockwardenError
-    from stockwarden.forecast.engine import forecast_demand
-    from stockwarden.ingest.dataset import Dataset
+def _forecast_and_projection(
+    rows: dict[str, list[Any]], as_of: dt.date, assessment: dict[str, Any], open_orders: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Daily demand quantiles and the projected stock, from the run's own forecast.
 
-    horizon = int(max(14, min(90, (assessment.get("horizon_days") or 28))))
-    ds = Dataset(**frames, present=frozenset(k for k, v in frames.items() if len(v)))
-    try:
-        fc = forecast_demand(ds.as_of(as_of), as_of=as_of, horizon_days=horizon, mode="stats", seed=0, n_jobs=1)
-    except (StockwardenError, ValueError, KeyError) as exc:
-        return {"forecast": [], "projection": [], "forecast_note": f"no forecast for this series: {exc}"}
-    daily = fc.daily
-    forecast = [
-        {
-            "date": pd.Timestamp(r.date).date().isoformat(),
-            "mean": float(r.mean),
-            "p5": float(r.p5),
-            "p25": float(r.p25),
-            "p50": float(r.p50),
-            "p75": float(r.p75),
-            "p95": float(r.p95),
-        }
-        for r in daily.itertuples(index=False)
-    ]
+    The run stores each series' mean daily forecast (``mean_daily_forecast``); the day-to-day spread is
+    a negative binomial with that mean and the variance of the last :data:`VARIANCE_WINDOW_DAYS` days of
+    sales (at least the mean: Poisson). Recomputing the run's full forecast for one series would take
+    most of a second; this reads what the run decided in a few milliseconds.
+    """
+    from scipy.stats import nbinom, poisson
+
+    mean = float(assessment.get("mean_daily_forecast") or 0.0)
+    horizon = int(max(7, min(90, assessment.get("horizon_days") or 28)))
+    first = as_of - dt.timedelta(days=VARIANCE_WINDOW_DAYS - 1)
+    daily = dict.fromkeys((first + dt.timedelta(days=i) for i in range(VARIANCE_WINDOW_DAYS)), 0.0)
+    for d, qty in rows["sales"]:
+        if _day(d) in daily:
+            daily[_day(d)] += float(qty or 0.0)
+    values = list(daily.values())
+    avg = sum(values) / len(values)
+    var = max(sum((v - avg) ** 2 for v in values) / (len(values) - 1), mean)
+    if mean <= 0:
+        q = dict.fromkeys((k for k, _ in QUANTILES), 0.0)
+    elif var <= mean * (1 + 1e-9):
+        q = {k: float(poisson.ppf(p, mean)) for k, p in QUANTILES}
+    else:
+        n = mean * mean / (var - mean)
+        q = {k: float(nbinom.ppf(p, n, n / (n + mean))) for k, p in QUANTILES}
     arrivals: dict[str, float] = {}
-    for po in _open_orders(frames, as_of, assessment):
+    for po in open_orders:
         arrivals[po["expected_arrival_earliest"]] = arrivals.get(po["expected_arrival_earliest"], 0.0) + po["qty"]
     stock = float(assessment.get("on_hand") or 0.0) - float(assessment.get("backorders") or 0.0)
-    projection = []
-    for f in forecast:
-        stock += arrivals.get(f["date"], 0.0) - f["mean"]
-        projection.append(
-            {"date": f["date"], "projected_on_hand": round(stock, 3), "arrivals": arrivals.get(f["date"], 0.0)}
-        )
-    return {"forecast": forecast, "projection": projection, "forecast_note": "statistical models (stats mode)"}
+    forecast, projection = [], []
+    for i in range(1, horizon + 1):
+        day = (as_of + dt.timedelta(days=i)).isoformat()
+        forecast.append({"date": day, "mean": round(mean, 4), **q})
+        stock += arrivals.get(day, 0.0) - mean
+        projection.append({"date": day, "projected_on_hand": round(stock, 3), "arrivals": arrivals.get(day, 0.0)})
+    note = (
+        "the run's mean daily forecast; quantiles of a negative binomial with the variance of the last "
+        f"{VARIANCE_WINDOW_DAYS} days of sales"
+    )
+    return {"forecast": forecast, "projection": projection, "forecast_note": note}
 
 
 def list_anomalies(

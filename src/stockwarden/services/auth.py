@@ -299,7 +299,8 @@ def signing_key(ctx: AppContext) -> bytes:
 def cli_actor(ctx: AppContext, username: str | None = None) -> Actor:
     """The actor of a CLI command: ``--as USER`` (a stored user, with their roles and scope), else the
     OS user: the stored user of that name when there is one, else the local administrator (the CLI
-    runs on the server, where whoever can open the database can change anything anyway).
+    runs on the server, where whoever can open the database can change anything anyway). While no
+    user exists, any name is accepted as that local administrator (the CLI works as it did before users).
 
     Raises:
         NotFound: ``--as`` names no stored user. AuthError: that user is disabled.
@@ -309,8 +310,9 @@ def cli_actor(ctx: AppContext, username: str | None = None) -> Actor:
     with read_scope(ctx) as s:
         row = user_repo.get_user_row(s, name)
         if row is None:
-            if explicit:
+            if explicit and user_repo.count_users(s) > 0:
                 raise NotFound(f"--as {name}: no such user (see `stockwarden users list`)")
+            # no users yet (a single-user installation, as before users existed), or the OS user
             return Actor(username=name, roles=frozenset({Role.ADMIN}), via=Via.CLI)
         if not row.is_active:
             raise AuthError(f"user {name!r} is disabled")

@@ -3,7 +3,8 @@ approve / reject / change (one transaction each, with the approval log, an optim
 the audit row), and export.
 
 The approver role that limits an approval's value (``orders.approver_roles``) is the actor's: a buyer
-approves as ``buyer``; an admin as the role with the highest limit (or ``as_role``); a planner changes
+approves as ``buyer``; an admin as the role with the highest limit (or ``as_role``; the CLI's local
+administrator without stored users must name it, as before); a planner changes
 as ``planner`` when the rules name it, else within the ``buyer`` limit.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -170,6 +171,8 @@ def _approval_role(ctx: AppContext, actor: Actor, as_role: str | None) -> str | 
             raise ApprovalError(f"user {actor.username!r} may not act as approver role {as_role!r}")
         return as_role
     if actor.is_admin:
+        if actor.user_id is None:  # the CLI's local administrator names the approver role (--as ROLE)
+            return None
         return max(limits, key=lambda r: limits[r]) if limits else None
     if Role.BUYER in actor.roles:
         return "buyer"
@@ -335,59 +338,77 @@ def export_orders(
     ctx: AppContext,
     *,
     actor: Actor,
-    fmt: str = "csv",
+    sink: Callable[[pd.DataFrame], object],
     include_drafts: bool = False,
-    chinese: bool = False,
     order_date: dt.date | None = None,
-) -> tuple[bytes, str, str, dict[str, int]]:
-    """Export approved lines in the ERP layout (they then count as on order):
-    ``(content, media type, file name, {"exported": n, "drafts": m})``."""
-    from stockwarden.actions.export import write_export
+) -> dict[str, int]:
+    """Export approved lines (and drafts with ``include_drafts``) in the ERP layout through ``sink``
+    (a file writer, a webhook post): when the sink succeeds the approved lines become ``exported`` and
+    count as on order; when it raises nothing is marked. Returns ``{"exported", "drafts", "rows"}``.
+
+    Raises:
+        ApprovalError: a scoped user (an export takes every approved line).
+    """
     from stockwarden.services.rules import current_rules
     from stockwarden.store.order_repo import export_proposals
 
     require(actor, Permission.PROPOSALS_EXPORT)
     if not actor.scope.is_unrestricted:
         raise ApprovalError("exporting orders needs an unscoped user: an export takes every approved line")
-    if fmt not in ("csv", "xlsx", "json"):
-        raise InputError(f"format must be csv, xlsx or json, got {fmt!r}")
-    import tempfile
-    from pathlib import Path
-
     rules = current_rules(ctx)[1].orders
     now = ctx.now()
-    out: dict[str, bytes] = {}
-
-    def deliver(frame: pd.DataFrame) -> None:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / f"orders.{fmt}"
-            write_export(frame, path, fmt=fmt, chinese=chinese, generated_at=now)  # type: ignore[arg-type]
-            out["data"] = path.read_bytes()
-
     result = export_proposals(
         ctx.engine,
         order_date=order_date or now.date(),
         now=now,
         actor=ApprovalActor(actor.username),
         rules=rules,
-        deliver=deliver,
+        deliver=sink,
         include_drafts=include_drafts,
     )
     counts = {"exported": result.n_exported, "drafts": result.n_drafts, "rows": len(result.frame)}
     with session_scope(ctx) as s:
         record(s, actor, action="proposal.export", object_type="export", object_id=None, after=counts, now=now)
-    media = {
-        "csv": "text/csv; charset=utf-8",
-        "json": "application/json",
-        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    }[fmt]
-    return out.get("data", b""), media, f"orders_{now:%Y%m%d_%H%M%S}.{fmt}", counts
+    return counts
+
+
+MEDIA = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def export_file(
+    ctx: AppContext, *, actor: Actor, fmt: str = "csv", include_drafts: bool = False, chinese: bool = False
+) -> tuple[bytes, str, str, dict[str, int]]:
+    """:func:`export_orders` into a file in memory: ``(content, media type, file name, counts)``."""
+    import tempfile
+    from pathlib import Path
+
+    from stockwarden.actions.export import write_export
+
+    if fmt not in MEDIA:
+        raise InputError(f"format must be csv, xlsx or json, got {fmt!r}")
+    now = ctx.now()
+    out: dict[str, bytes] = {}
+
+    def sink(frame: pd.DataFrame) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"orders.{fmt}"
+            write_export(frame, path, fmt=fmt, chinese=chinese, generated_at=now)  # type: ignore[arg-type]
+            out["data"] = path.read_bytes()
+
+    counts = export_orders(ctx, actor=actor, sink=sink, include_drafts=include_drafts)
+    return out.get("data", b""), MEDIA[fmt], f"orders_{now:%Y%m%d_%H%M%S}.{fmt}", counts
 
 
 __all__ = [
+    "MEDIA",
     "approve",
     "approve_purchase_order",
     "change",
+    "export_file",
     "export_orders",
     "get_proposal",
     "line_dict",

@@ -103,13 +103,11 @@ def _drop_none(value: Any) -> Any:
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    """Nested settings as ``{"section.key": value}`` (lists are leaves)."""
+    """Nested settings as ``{"section.key": value}`` (lists are leaves; an empty table has no entries)."""
     if isinstance(value, dict):
         out: dict[str, Any] = {}
         for k, v in value.items():
             out.update(flatten(v, f"{prefix}.{k}" if prefix else str(k)))
-        if not value and prefix:
-            out[prefix] = {}
         return out
     return {prefix: value}
 

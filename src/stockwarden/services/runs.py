@@ -42,7 +42,7 @@ def acquire_lock(ctx: AppContext, *, holder: str, lease: dt.timedelta = LEASE) -
     """
     now = ctx.now()
     with session_scope(ctx) as s:
-        taken = s.execute(
+        taken = s.execute(  # type: ignore[attr-defined]
             sa.update(RunLockRow)
             .where(RunLockRow.name == LOCK_NAME, RunLockRow.expires_at < now)
             .values(holder=holder, acquired_at=now, expires_at=now + lease)

@@ -79,7 +79,7 @@ def list_audit(
     offset: int = 0,
 ) -> tuple[list[AuditEntry], int]:
     """Rows newest first, filtered; and the total that matched."""
-    where = [sa.true()]
+    where: list[sa.ColumnElement[bool]] = [sa.true()]
     if username:
         where.append(AuditRow.username == username)
     if object_type:

@@ -43,10 +43,37 @@ def page_dataset(
     return [dict(r._mapping) for r in rows], int(total)
 
 
-__all__ = ["dataset_columns", "load_series_frames", "page_dataset"]
+def series_rows(session: Session, sku: str, location_id: str, *, since: Any) -> dict[str, list[Any]]:
+    """One SKU-location's raw rows (no frames: a detail view must be fast): sales ``(date, qty)`` and
+    counts ``(date, on_hand)`` since a date, and every purchase-order line
+    ``(po_id, qty, order_date, promised_date, received_date, status)``."""
+    sales, inv, po = DATASET_TABLES["sales"], DATASET_TABLES["inventory"], DATASET_TABLES["purchase_orders"]
+    key = (sales.c.sku == sku) & (sales.c.location_id == location_id)
+    return {
+        "sales": list(session.execute(sa.select(sales.c.date, sales.c.qty).where(key, sales.c.date >= since)).all()),
+        "inventory": list(
+            session.execute(
+                sa.select(inv.c.date, inv.c.on_hand)
+                .where(inv.c.sku == sku, inv.c.location_id == location_id, inv.c.date >= since)
+                .order_by(inv.c.id)
+            ).all()
+        ),
+        "purchase_orders": list(
+            session.execute(
+                sa.select(po.c.po_id, po.c.qty, po.c.order_date, po.c.promised_date, po.c.received_date, po.c.status)
+                .where(po.c.sku == sku, po.c.location_id == location_id)
+                .order_by(po.c.id)
+            ).all()
+        ),
+    }
 
 
-def load_series_frames(session: Session, sku: str, location_id: str) -> dict[str, Any]:
+__all__ = ["dataset_columns", "load_series_frames", "page_dataset", "series_rows"]
+
+
+def load_series_frames(
+    session: Session, sku: str, location_id: str, *, tables: tuple[str, ...] | None = None
+) -> dict[str, Any]:
     """Every dataset table limited to one SKU-location (rows naming another SKU or location left out;
     location-wide rows such as promotions for all locations kept), typed as a folder read types them."""
     import pandas as pd
@@ -56,6 +83,9 @@ def load_series_frames(session: Session, sku: str, location_id: str) -> dict[str
 
     out: dict[str, Any] = {}
     for name, t in DATASET_TABLES.items():
+        if tables is not None and name not in tables:
+            out[name] = empty_frame(name)
+            continue
         spec = TABLES[name]
         cols = list(spec.column_names)
         where: list[sa.ColumnElement[bool]] = []

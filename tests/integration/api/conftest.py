@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-
-from stockwarden.api import create_app
 from tests.dbfixtures import db_url, engine, pg_database_url  # noqa: F401
 from tests.factories_app import AppWorld, make_world
+
+from stockwarden.api import create_app
 
 
 @pytest.fixture(scope="module")

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from tests.factories_app import AppWorld
 from typer.testing import CliRunner
 
 from stockwarden.api import create_app
 from stockwarden.cli import app as cli_app
 from stockwarden.services import auth
-from tests.factories_app import AppWorld
 
 
 def _client(world: AppWorld) -> TestClient:

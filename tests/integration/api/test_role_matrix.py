@@ -10,12 +10,12 @@ from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.factories_app import USERS, AppWorld
 
 from stockwarden.api.main import api_routes
 from stockwarden.api.permissions import ROUTE_PERMISSIONS
 from stockwarden.domain.actor import Permission
 from stockwarden.services import auth, runs
-from tests.factories_app import USERS, AppWorld
 
 Headers = Callable[[str], dict[str, str]]
 

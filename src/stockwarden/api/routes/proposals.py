@@ -107,12 +107,20 @@ def change(proposal_id: int, body: ChangeIn, ctx: Ctx, actor: CurrentActor) -> P
 @router.post(
     "/proposals/export",
     response_class=Response,
-    responses={200: {"content": {"text/csv": {}, "application/json": {}}}},
+    responses={
+        200: {
+            "content": {
+                "text/csv": {},
+                "application/json": {},
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {},
+            }
+        }
+    },
 )
 def export(ctx: Ctx, actor: CurrentActor, body: ExportIn | None = None) -> Response:
     """Export approved lines in the ERP layout (the file is the response); they then count as on order."""
     b = body or ExportIn()
-    content, media, name, counts = proposals.export_orders(
+    content, media, name, counts = proposals.export_file(
         ctx, actor=actor, fmt=b.format, include_drafts=b.include_drafts, chinese=b.chinese_headers
     )
     headers = {

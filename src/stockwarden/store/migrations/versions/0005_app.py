@@ -1,5 +1,6 @@
 """Application layer: users, API tokens, browser sessions, failed logins, audit trail, rules versions,
-run locks and secrets. The audit trail is append-only: triggers refuse UPDATE and DELETE.
+run locks and secrets; (sku, location_id) indexes on sales, inventory and purchase orders
+(the API's SKU-location detail). The audit trail is append-only: triggers refuse UPDATE and DELETE.
 
 Revision ID: 0005_app
 Revises: 0004_assessments
@@ -132,6 +133,8 @@ def upgrade() -> None:
         sa.Column("created_at", TS, nullable=False),
         sa.PrimaryKeyConstraint("name", name="pk_app_secrets"),
     )
+    for table in ("sales", "inventory", "purchase_orders"):  # one SKU-location's rows: the API's detail view
+        op.create_index(f"ix_{table}_sku_location", table, ["sku", "location_id"])
     if op.get_bind().dialect.name == "postgresql":
         op.execute(_PG_FUNCTION)
         op.execute(
@@ -154,6 +157,8 @@ def downgrade() -> None:
     else:
         op.execute("DROP TRIGGER IF EXISTS audit_log_no_update")
         op.execute("DROP TRIGGER IF EXISTS audit_log_no_delete")
+    for table in ("sales", "inventory", "purchase_orders"):
+        op.drop_index(f"ix_{table}_sku_location", table_name=table)
     for name in ("app_secrets", "run_locks", "rules_versions", "audit_log", "login_failures", "web_sessions"):
         op.drop_table(name)
     op.drop_table("api_tokens")
