@@ -109,7 +109,7 @@ def timed(fn, repeat: int) -> list[float]:  # type: ignore[no-untyped-def]
     return out
 
 
-def preview_bench(n: int, days: int, mode: str, refit_every: int) -> None:
+def preview_bench(n: int, days: int, mode: str, refit_every: int, weeks: int = 13) -> None:
     from stockwarden.config import RulesConfig
     from stockwarden.ingest.dataset import load_dataset
     from stockwarden.ingest.sample import generate_company
@@ -131,20 +131,27 @@ def preview_bench(n: int, days: int, mode: str, refit_every: int) -> None:
     )
     cache: dict[str, object] = {}
     steps: list[tuple[int, float]] = []
-    t = time.perf_counter()
+
+    def shown(done: int, total: int, day: str) -> None:
+        steps.append((done, time.perf_counter() - t))
+        print(f"  checkpoint {done}/{total} ({day}) at {steps[-1][1]:.1f} s", flush=True)
+
+    print(f"data: {load_s:.1f} s; replaying the checkpoints", flush=True)
+    t, cpu = time.perf_counter(), time.process_time()
     cold = compare_rules(
         ds,
         current,
         draft,
+        weeks=weeks,
         refit_every=refit_every,
         cache=cache,
         cache_key="bench",
-        progress=lambda done, _total, _day: steps.append((done, time.perf_counter() - t)),
+        progress=shown,
     )
-    cold_s = time.perf_counter() - t
-    t = time.perf_counter()
-    compare_rules(ds, current, draft2, refit_every=refit_every, cache=cache, cache_key="bench")
-    warm_s = time.perf_counter() - t
+    cold_s, cold_cpu = time.perf_counter() - t, time.process_time() - cpu
+    t, cpu = time.perf_counter(), time.process_time()
+    warm = compare_rules(ds, current, draft2, weeks=weeks, refit_every=refit_every, cache=cache, cache_key="bench")
+    warm_s, warm_cpu = time.perf_counter() - t, time.process_time() - cpu
     result = {
         "n_sku_locations": cold.series,
         "checkpoints": len(cold.checkpoints),
@@ -154,6 +161,10 @@ def preview_bench(n: int, days: int, mode: str, refit_every: int) -> None:
         "load_s": round(load_s, 1),
         "preview_cold_s": round(cold_s, 1),
         "preview_warm_s": round(warm_s, 1),
+        "preview_cold_cpu_s": round(cold_cpu, 1),
+        "preview_warm_cpu_s": round(warm_cpu, 1),
+        "cold_parts_s": cold.timings,
+        "warm_parts_s": warm.timings,
         "first_progress_s": round(steps[0][1], 1) if steps else None,
         "alerts_per_week_in_force": round(cold.current_total.alerts_per_week, 1),
         "alerts_per_week_draft": round(cold.draft_total.alerts_per_week, 1),
@@ -174,9 +185,10 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=240, help="--preview: days of history")
     parser.add_argument("--mode", default="fast", help="--preview: run.forecast_mode of both rule sets")
     parser.add_argument("--refit-every", type=int, default=1, help="--preview: refit the forecast every N weeks")
+    parser.add_argument("--weeks", type=int, default=13, help="--preview: weekly checkpoints replayed")
     args = parser.parse_args()
     if args.preview:
-        preview_bench(args.n, args.days, args.mode, args.refit_every)
+        preview_bench(args.n, args.days, args.mode, args.refit_every, args.weeks)
         return
     from fastapi.testclient import TestClient
 

@@ -162,6 +162,11 @@ def test_edit_a_rule_preview_save_diff_and_roll_back(client, web_ctx) -> None:  
     _english(client)
     out_of_range = _post_form(client, "/rules", fields, action="check", **{"f:risk.service_level": "150"})
     assert out_of_range.status_code == 422 and "risk.service_level" in out_of_range.text
+    # a bound is said in the unit the form shows (percent), not in the stored fraction
+    assert "Must be below 100 %" in out_of_range.text and "less than 1" not in out_of_range.text
+    threshold = _post_form(client, "/rules", fields, action="check", **{"f:risk.thresholds.warning_probability": "120"})
+    assert threshold.status_code == 422 and "Must be at most 100 %" in threshold.text
+    assert 'value="120"' in threshold.text  # the typed value is kept on the form
     # preview: the draft and the rules in force side by side
     r = _post_form(client, "/rules", fields, action="preview", **{"f:alerts.open_level": "critical"})
     assert r.status_code == 200 and "alerts.open_level" in r.text

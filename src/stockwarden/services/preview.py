@@ -85,6 +85,8 @@ class PreviewResult:
     seconds: float
     shared_forecast: bool
     notes: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    """Seconds spent per part (history, forecast, lead_times, assess_current, labels, assess_draft, compare)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
@@ -215,6 +217,13 @@ def compare_rules(
     from stockwarden.risk.daily import forecast_days, forecast_for, lead_times_for
 
     started = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def timed(part: str, since: float) -> float:
+        now = time.perf_counter()
+        timings[part] = timings.get(part, 0.0) + now - since
+        return now
+
     days = preview_checkpoints(ds, weeks=weeks, every_days=every_days, outcome_days=outcome_days)
     no_learned = {"risk": {"learned_model": "never"}}
     cur = current.model_copy(update={"risk": current.risk.model_copy(update=no_learned["risk"])})
@@ -229,8 +238,10 @@ def compare_rules(
         store["key"] = cache_key
     history = store.get("history")
     if history is None:
+        t0 = time.perf_counter()
         history = build_demand_history(ds, as_of=days[-1])
         store["history"] = history
+        timed("history", t0)
     last_sale = pd.Timestamp(ds.sales["date"].max()).normalize()
     items = ds.items[["sku", "unit_cost"]].drop_duplicates("sku") if "unit_cost" in ds.items else None
 
@@ -255,21 +266,28 @@ def compare_rules(
     previous: dict[str, set[tuple[str, str]]] = {"current": set(), "draft": set()}
     series = 0
     for i, day in enumerate(days):
+        t0 = time.perf_counter()
         fc_cur = forecast(cur, i, day)
         fc_dft = fc_cur if shared_fc else forecast(dft, i, day)
+        t0 = timed("forecast", t0)
         lt_cur = lead_times(cur, day)
         lt_dft = lt_cur if shared_lt else lead_times(dft, day)
+        t0 = timed("lead_times", t0)
         # the rules in force give the same frame and outcomes at every preview: kept in the cache
         cur_key = f"cur|{cur.version()}|{_sections(cur, fc_sections)}|{n_days}|{refit_every}|{day.date()}"
         if cur_key not in store:
             a_cur = assess_risk(ds, as_of=day, forecast=fc_cur, lead_times=lt_cur, rules=cur)
+            t0 = timed("assess_current", t0)
             store[cur_key] = (a_cur[["sku", "location_id", "level"]], _labels(ds, a_cur, items, last_sale))
+            t0 = timed("labels", t0)
         a_cur, labels = store[cur_key]
         a_dft = assess_risk(ds, as_of=day, forecast=fc_dft, lead_times=lt_dft, rules=dft)
+        t0 = timed("assess_draft", t0)
         series = max(series, len(a_cur))
         for name, frame, rules in (("current", a_cur, cur), ("draft", a_dft, dft)):
             week, previous[name] = _week(frame, labels, rules, previous[name], day)
             sides[name].append(week)
+        timed("compare", t0)
         if progress is not None:
             progress(i + 1, len(days), str(day.date()))
     notes = []
@@ -285,6 +303,7 @@ def compare_rules(
         seconds=time.perf_counter() - started,
         shared_forecast=shared_fc,
         notes=notes,
+        timings={k: round(v, 2) for k, v in timings.items()},
     )
 
 

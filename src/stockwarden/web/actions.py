@@ -186,8 +186,8 @@ def approver_role(ctx: AppContext, actor: Actor) -> tuple[str | None, float]:
         if limit is not None and limit > best[1]:
             best = (str(role), float(limit))
     if best[0] is None and actor.is_admin and limits:
-        role, limit = max(limits.items(), key=lambda kv: kv[1])
-        best = (role, float(limit))
+        top_role, top_limit = max(limits.items(), key=lambda kv: kv[1])
+        best = (str(top_role), float(top_limit))
     return best
 
 

@@ -107,10 +107,11 @@ class Translator:
         if value is None or value != value:  # None or NaN/NaT
             return ""
         if isinstance(value, str):
+            text = value
             try:
-                value = dt.date.fromisoformat(value[:10])
+                value = dt.date.fromisoformat(text[:10])
             except ValueError:
-                return value
+                return text
         if isinstance(value, dt.datetime):
             value = value.date()
         return format_date(value, format=fmt, locale=self.locale)

@@ -6,6 +6,9 @@ is shown; a test checks that every code of the domain enums has a name here.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 from stockwarden.web.i18n import lazy
 
 LEVELS: dict[str, str] = {
@@ -94,6 +97,40 @@ RUN_STATUSES: dict[str, str] = {
     "already_completed": lazy("already completed"),
     "queued": lazy("queued"),
 }
+
+
+#: The phrases of an order line's explanation (``actions.replenish._explain``: "position 10 (on hand 10 + on
+#: order 0 − backorders 0) ≤ reorder point 18; order-up-to 32 − position 10 = 22 → 24 (pack 12); MOQ 24 ok"),
+#: longest first; ``%(a)s`` / ``%(b)s`` stand for the numbers of the phrase.
+EXPLANATION_PHRASES: tuple[tuple[str, str], ...] = (
+    (r"EOQ (\S+) \(demand (\S+)/yr\) is larger", lazy("EOQ %(a)s (demand %(b)s a year) is larger")),
+    (r"capped at (\S+) by (\S+) days of cover", lazy("capped at %(a)s by %(b)s days of cover")),
+    (r"raised to MOQ (\S+)", lazy("raised to the minimum order quantity %(a)s")),
+    (r"MOQ (\S+) ok", lazy("minimum order quantity %(a)s met")),
+    (r"order-up-to (\S+)", lazy("order-up-to level %(a)s")),
+    (r"reorder point (\S+)", lazy("reorder point %(a)s")),
+    (r"backorders (\S+)", lazy("backorders %(a)s")),
+    (r"on hand (\S+)", lazy("on hand %(a)s")),
+    (r"on order (\S+)", lazy("on order %(a)s")),
+    (r"exported (\S+)", lazy("exported %(a)s")),
+    (r"position (\S+)", lazy("position %(a)s")),
+    (r"\(pack (\S+)\)", lazy("(pack of %(a)s)")),
+)
+
+
+def explanation(text: str | None, gettext: Callable[[str], str]) -> str:
+    """An order line's explanation in the reader's language: its fixed phrases translated, numbers kept."""
+    if not text:
+        return ""
+    out = text
+    for pattern, message in EXPLANATION_PHRASES:
+
+        def swap(m: re.Match[str], message: str = message) -> str:
+            groups = m.groups()
+            return gettext(message) % {"a": groups[0], "b": groups[1] if len(groups) > 1 else ""}
+
+        out = re.sub(r"(?<![\w-])" + pattern, swap, out)
+    return out
 
 
 def label(table: dict[str, str], code: object) -> str:

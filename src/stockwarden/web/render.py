@@ -130,6 +130,7 @@ class Renderer:
                 "run_status_label": lambda c: t.gettext(labels.label(labels.RUN_STATUSES, c)),
                 "verdict_label": lambda c: t.gettext(labels.label(labels.VERDICTS, c)),
                 "role_label": lambda c: t.gettext(labels.label(labels.ROLES, c)),
+                "explain": lambda text: labels.explanation(text, t.gettext),
                 "override_reasons": [(k, t.gettext(v)) for k, v in labels.OVERRIDE_REASONS.items()],
             }
         )

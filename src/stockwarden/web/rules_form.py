@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -355,12 +356,49 @@ def _apply_channels(data: dict[str, Any], form: FormData, problems: FormProblems
     set_path(data, "notify.channels", channels)
 
 
+_BOUND = re.compile(r"^Input should be (less|greater) than( or equal to)? (-?[0-9.eE+-]+)$")
+_BOUND_MESSAGES = {
+    ("less", False): lazy("Must be below %(limit)s."),
+    ("less", True): lazy("Must be at most %(limit)s."),
+    ("greater", False): lazy("Must be above %(limit)s."),
+    ("greater", True): lazy("Must be at least %(limit)s."),
+}
+
+
+def kind_of(path: str) -> str | None:
+    """The form kind of a setting's dotted path (``pct``, ``int``...), including table entries; None if not on
+    the form."""
+    for _key, _title, fields in SECTIONS:
+        for f in fields:
+            if f.path == path:
+                return f.kind
+    for table, (_title, _key_label, kind) in TABLES.items():
+        if path.startswith(table + "."):
+            return kind
+    if path.startswith("risk.thresholds_by_category."):
+        return "pct"
+    return None
+
+
 def error_paths(errors: list[dict[str, Any]]) -> dict[str, str]:
-    """Validation errors of ``services.rules`` (``loc``, ``msg``) by dotted path."""
+    """Validation errors of ``services.rules`` (``loc``, ``msg``) by dotted path, in the unit the form shows.
+
+    A bound ("Input should be less than 1") on a setting the form shows in percent is said in percent
+    ("Must be below 100 %"), so that a planner who typed 150 is not told about 1; the bounds are
+    translatable messages with the limit in ``<path>#limit``."""
     out: dict[str, str] = {}
     for e in errors:
         loc = str(e.get("loc", ""))
-        out[loc] = str(e.get("msg", ""))
+        msg = str(e.get("msg", ""))
+        match = _BOUND.match(msg)
+        kind = kind_of(loc)
+        if match and kind is not None:
+            side, or_equal, number = match.group(1), bool(match.group(2)), float(match.group(3))
+            limit = f"{_plain(number * 100)} %" if kind == "pct" else _plain(number)
+            out[loc] = _BOUND_MESSAGES[(side, or_equal)]
+            out[loc + "#limit"] = limit
+        else:
+            out[loc] = msg
     return out
 
 
@@ -379,6 +417,7 @@ __all__ = [
     "apply_form",
     "error_paths",
     "get_path",
+    "kind_of",
     "problems_under",
     "set_path",
     "shown",

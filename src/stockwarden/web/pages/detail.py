@@ -94,11 +94,19 @@ def register(web: Web) -> None:
             return web.page(request, "detail_charts.html", charts=None)
         lines = sku_view.summary(web.ctx.engine, sku, location_id)["lines"]
         last = lines[0] if lines else {}
-        levels = {
-            "safety_stock": row.get("safety_stock"),
-            "reorder_point": row.get("reorder_point") or last.get("reorder_point"),
-            "order_up_to": row.get("order_up_to") or last.get("order_up_to"),
-            "on_hand": row.get("on_hand") if row.get("on_hand") is not None else last.get("on_hand"),
+
+        def number(value: object) -> float | None:
+            try:
+                x = float(value)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                return None
+            return x if x == x else None
+
+        levels: dict[str, float | None] = {
+            "safety_stock": number(row.get("safety_stock")),
+            "reorder_point": number(row.get("reorder_point") or last.get("reorder_point")),
+            "order_up_to": number(row.get("order_up_to") or last.get("order_up_to")),
+            "on_hand": number(row.get("on_hand") if row.get("on_hand") is not None else last.get("on_hand")),
         }
         labels = {
             "sales": t.gettext(lazy("Units sold")),

@@ -109,7 +109,7 @@ def register(web: Web) -> None:
         form = await web.form(request)
         t = web.t(request)
         back = _back(form.get("back"))
-        ids = [int(x) for x in form.getlist("line_id") if str(x).isdigit()]
+        ids = [int(x) for x in form.getlist("line_id") if isinstance(x, str) and x.isdigit()]
         po_id = str(form.get("po_id") or "")
         if po_id:
             ids += actions.lines_of_po(web.ctx, po_id)

@@ -123,7 +123,7 @@ def register(web: Web) -> None:
         actor = web.need(request, Permission.ALERTS_ACT)
         form = await web.form(request)
         t = web.t(request)
-        ids = [int(x) for x in form.getlist("alert_id") if str(x).isdigit()]
+        ids = [int(x) for x in form.getlist("alert_id") if isinstance(x, str) and x.isdigit()]
         back = str(form.get("back") or "/risk")
         if not back.startswith("/"):
             back = "/risk"

@@ -53,7 +53,10 @@ def _categories(web: Web) -> list[str]:
 def _message(t: Translator, problems: dict[str, str], key: str) -> str:
     text = t.gettext(problems[key])
     raw = problems.get(key + "#value")
-    return text % {"value": raw} if raw is not None and "%(value)s" in text else text
+    if raw is not None and "%(value)s" in text:
+        return text % {"value": raw}
+    limit = problems.get(key + "#limit")
+    return text % {"limit": limit} if limit is not None and "%(limit)s" in text else text
 
 
 def _metric_text(t: Translator, value: Any, fmt: str) -> str:
@@ -76,7 +79,13 @@ def preview_view(t: Translator, result: preview_service.PreviewResult) -> dict[s
         change = None
         if a is not None and b is not None:
             delta = b - a
-            change = ("+" if delta > 0 else "") + _metric_text(t, delta, fmt) if delta else "="
+            sign = "+" if delta > 0 else ""
+            if not delta:
+                change = "="
+            elif fmt == "percent":  # a change of a share is in percentage points, not a percentage
+                change = t.gettext(lazy("%(n)s pts")) % {"n": sign + t.number(delta * 100, 1)}
+            else:
+                change = sign + _metric_text(t, delta, fmt)
         rows.append(
             {
                 "key": key,

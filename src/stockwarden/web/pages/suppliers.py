@@ -3,7 +3,7 @@ overdue POs, short deliveries, demand spikes and drops, phantom stock (the lates
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -88,7 +88,7 @@ def supplier_delays(ds: Any, *, actor: Actor, rules: Any) -> list[dict[str, Any]
                 "lines": int(s["size"]) if s is not None else 0,
             }
         )
-    out.sort(key=lambda r: (-len(r["changes"]), -r["recent_mean"]))
+    out.sort(key=lambda r: (-len(cast(list[Any], r["changes"])), -cast(float, r["recent_mean"])))
     return out[:MAX_SUPPLIERS]
 
 

@@ -27,8 +27,14 @@
   // A visible loading state on every form post and link that takes a while.
   window.addEventListener("beforeunload", function () { document.body.classList.add("is-loading"); });
   document.addEventListener("submit", function (e) {
-    var b = e.target.querySelector("button[type=submit][data-busy]");
+    // the button pressed (a form with several: only the one that was used says it is busy)
+    var b = e.submitter ? (e.submitter.matches("[data-busy]") ? e.submitter : null)
+                        : e.target.querySelector("button[type=submit][data-busy]");
     if (b) { b.setAttribute("aria-busy", "true"); b.textContent = b.dataset.busy; }
+  });
+  // A field that selects its whole text when focused (a token shown once, to copy).
+  document.addEventListener("focusin", function (e) {
+    if (e.target.matches("input[data-select-on-focus]")) { e.target.select(); }
   });
   // A select that submits its form when changed (the language switch).
   document.addEventListener("change", function (e) {
