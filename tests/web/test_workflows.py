@@ -227,6 +227,25 @@ def test_preview_service_compares_the_same_rules_equal_and_a_stricter_draft_lowe
     assert result.current_total.stockouts == result.draft_total.stockouts
 
 
+def test_a_draft_of_thresholds_only_is_relevelled_exactly_as_a_full_assessment(web_ctx) -> None:  # type: ignore[no-untyped-def]
+    from stockwarden.services.preview import compare_rules, levels_only
+    from stockwarden.services.rules import current_rules
+    from stockwarden.store.repo import load_dataset_from_db
+
+    _version, rules = current_rules(web_ctx)
+    th = rules.risk.thresholds.model_copy(update={"warning_probability": 0.3, "watch_probability": 0.1})
+    draft = rules.model_copy(update={"risk": rules.risk.model_copy(update={"thresholds": th, "service_level": 0.99})})
+    assert levels_only(rules, draft)
+    longer = rules.model_copy(update={"risk": rules.risk.model_copy(update={"review_period_days": 14})})
+    assert not levels_only(rules, longer)
+    ds = load_dataset_from_db(web_ctx.engine)
+    fast = compare_rules(ds, rules, draft, weeks=2)
+    full = compare_rules(ds, rules, draft, weeks=2, shortcut=False)
+    assert fast.draft == full.draft and fast.current == full.current
+    assert "relevel_draft" in fast.timings and "assess_draft" not in fast.timings
+    assert fast.draft_total.alerts >= fast.current_total.alerts  # a lower warning threshold warns more
+
+
 def test_suppliers_page_shows_delays_and_anomalies(client) -> None:  # type: ignore[no-untyped-def]
     login(client, "planner")
     _english(client)

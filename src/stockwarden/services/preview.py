@@ -10,6 +10,15 @@ checkpoint plus two assessments; forecasts are cached per dataset and forecast s
 preview on the same data only re-assesses. The learned model is off (speed; the projection alone), and
 anomalies are left out (they only add reason codes, never change a level).
 
+A draft that changes only what turns probabilities into levels or order quantities (level thresholds,
+service levels, anything outside the ``risk``, ``leadtime``, ``forecast`` and ``run`` sections) has the
+same demand paths and projection as the rules in force: its levels are recomputed from the in-force
+assessment's probabilities with the draft's thresholds (:func:`stockwarden.risk.levels.assign_levels`),
+which costs milliseconds instead of a Monte Carlo projection. This is exact: at each checkpoint the
+recomputation is first checked to give back the in-force levels from the in-force thresholds, and the
+draft is assessed in full when it does not. With the in-force side cached, such a preview on data
+already previewed takes seconds.
+
 Per checkpoint and side: the SKU-locations at or above the alert level (``alerts.open_level``), how many
 of them were followed by a real stockout (:func:`stockwarden.risk.backtest.realised_stockouts`: the stock
 ran out within the protection interval of the rules in force, with nothing new ordered), the stockouts that
@@ -37,6 +46,31 @@ from stockwarden.services.common import require
 from stockwarden.services.context import AppContext
 
 LEVEL_RANK = {"ok": 0, "watch": 1, "warning": 2, "critical": 3}
+LEVEL_ONLY_RISK = frozenset(
+    {
+        "thresholds",
+        "thresholds_by_category",
+        "service_level",
+        "service_level_by_abc",
+        "service_level_by_category",
+        "service_measure",
+        "chunk_series",
+        "learned_model",
+    }
+)
+"""Settings of ``[risk]`` that change levels or order quantities but not the projection's probabilities."""
+LEVEL_INPUTS = [
+    "sku",
+    "location_id",
+    "level",
+    "category",
+    "stockout_probability",
+    "p_before_expedite",
+    "p_order_window",
+    "on_hand",
+    "backorders",
+    "mean_daily_forecast",
+]
 Progress = Callable[[int, int, str], None]
 """Called with (done, total, what) as the preview advances."""
 
@@ -123,6 +157,28 @@ def preview_checkpoints(ds: Any, *, weeks: int = 13, every_days: int = 7, outcom
     return days
 
 
+def levels_only(current: RulesConfig, draft: RulesConfig) -> bool:
+    """Whether ``draft`` differs from ``current`` only in what turns probabilities into levels (see the module)."""
+    if _sections(current, ("leadtime", "forecast", "run")) != _sections(draft, ("leadtime", "forecast", "run")):
+        return False
+    a, b = current.risk.model_dump(mode="json"), draft.risk.model_dump(mode="json")
+    return all(a.get(k) == b.get(k) for k in set(a) | set(b) if k not in LEVEL_ONLY_RISK)
+
+
+def relevel(frame: pd.DataFrame, rules: RulesConfig) -> np.ndarray:
+    """The levels of an assessment's rows (:data:`LEVEL_INPUTS`) under the thresholds of ``rules``."""
+    from stockwarden.risk.levels import assign_levels, thresholds_for
+
+    usable = frame["on_hand"].to_numpy(float) - frame["backorders"].to_numpy(float)
+    return assign_levels(
+        stockout_probability=frame["stockout_probability"].to_numpy(float),
+        p_before_expedite=frame["p_before_expedite"].to_numpy(float),
+        is_out_of_stock=(usable <= 0) & (frame["mean_daily_forecast"].to_numpy(float) > 0),
+        thresholds=thresholds_for(frame["category"], rules.risk),
+        p_order_window=frame["p_order_window"].to_numpy(float),
+    )
+
+
 def _alerting(frame: pd.DataFrame, rules: RulesConfig) -> np.ndarray:
     floor = LEVEL_RANK[str(rules.alerts.open_level)]
     return frame["level"].map(LEVEL_RANK).fillna(0).to_numpy() >= floor  # type: ignore[no-any-return]
@@ -199,6 +255,7 @@ def compare_rules(
     progress: Progress | None = None,
     cache: dict[str, Any] | None = None,
     cache_key: str = "",
+    shortcut: bool = True,
 ) -> PreviewResult:
     """Replay ``current`` and ``draft`` over the last ``weeks`` checkpoints of ``ds`` (pure; see the module).
 
@@ -210,6 +267,8 @@ def compare_rules(
         progress: called with (done, total, checkpoint) after each checkpoint.
         cache: a dict kept between calls (forecasts and lead-time models per checkpoint).
         cache_key: identifies the dataset in ``cache`` (e.g. the latest import batch).
+        shortcut: recompute only the draft's levels when it changes nothing else (see the module); False
+            assesses the draft in full (the same result, slower: for tests and benchmarks).
     """
     from stockwarden.forecast.history import build_demand_history
     from stockwarden.risk.assess import assess_risk
@@ -231,6 +290,8 @@ def compare_rules(
     fc_sections = ("forecast", "run")
     shared_fc = _sections(cur, fc_sections) == _sections(dft, fc_sections)
     shared_lt = _sections(cur, ("leadtime", "forecast")) == _sections(dft, ("leadtime", "forecast"))
+    only_levels = shortcut and levels_only(cur, dft)
+    relevelled = 0
     n_days = max(forecast_days(ds, cur), forecast_days(ds, dft)) + every_days * (max(refit_every, 1) - 1)
     store: dict[str, Any] = cache if cache is not None else {}
     if store.get("key") != cache_key or not cache_key:
@@ -267,22 +328,33 @@ def compare_rules(
     series = 0
     for i, day in enumerate(days):
         t0 = time.perf_counter()
-        fc_cur = forecast(cur, i, day)
-        fc_dft = fc_cur if shared_fc else forecast(dft, i, day)
-        t0 = timed("forecast", t0)
-        lt_cur = lead_times(cur, day)
-        lt_dft = lt_cur if shared_lt else lead_times(dft, day)
-        t0 = timed("lead_times", t0)
         # the rules in force give the same frame and outcomes at every preview: kept in the cache
         cur_key = f"cur|{cur.version()}|{_sections(cur, fc_sections)}|{n_days}|{refit_every}|{day.date()}"
         if cur_key not in store:
-            a_cur = assess_risk(ds, as_of=day, forecast=fc_cur, lead_times=lt_cur, rules=cur)
+            fc_cur = forecast(cur, i, day)
+            t0 = timed("forecast", t0)
+            lt_cur = lead_times(cur, day)
+            t0 = timed("lead_times", t0)
+            assessed = assess_risk(ds, as_of=day, forecast=fc_cur, lead_times=lt_cur, rules=cur)
             t0 = timed("assess_current", t0)
-            store[cur_key] = (a_cur[["sku", "location_id", "level"]], _labels(ds, a_cur, items, last_sale))
+            kept = assessed[LEVEL_INPUTS].reset_index(drop=True)
+            exact = bool((relevel(kept, cur) == kept["level"].to_numpy()).all())
+            store[cur_key] = (kept, _labels(ds, assessed, items, last_sale), exact)
             t0 = timed("labels", t0)
-        a_cur, labels = store[cur_key]
-        a_dft = assess_risk(ds, as_of=day, forecast=fc_dft, lead_times=lt_dft, rules=dft)
-        t0 = timed("assess_draft", t0)
+        a_cur, labels, exact = store[cur_key]
+        if only_levels and exact:
+            a_dft = a_cur[["sku", "location_id"]].assign(level=relevel(a_cur, dft))
+            relevelled += 1
+            t0 = timed("relevel_draft", t0)
+        else:
+            fc_cur = forecast(cur, i, day)
+            fc_dft = fc_cur if shared_fc else forecast(dft, i, day)
+            t0 = timed("forecast", t0)
+            lt_cur = lead_times(cur, day)
+            lt_dft = lt_cur if shared_lt else lead_times(dft, day)
+            t0 = timed("lead_times", t0)
+            a_dft = assess_risk(ds, as_of=day, forecast=fc_dft, lead_times=lt_dft, rules=dft)
+            t0 = timed("assess_draft", t0)
         series = max(series, len(a_cur))
         for name, frame, rules in (("current", a_cur, cur), ("draft", a_dft, dft)):
             week, previous[name] = _week(frame, labels, rules, previous[name], day)
@@ -293,6 +365,10 @@ def compare_rules(
     notes = []
     if not shared_fc:
         notes.append("the draft changes forecast or run settings: both sides were forecast separately")
+    if relevelled:
+        notes.append(
+            f"the draft changes only levels or quantities: its levels were recomputed at {relevelled} checkpoints"
+        )
     return PreviewResult(
         checkpoints=[str(d.date()) for d in days],
         current=sides["current"],
@@ -420,13 +496,16 @@ def get_preview(ctx: AppContext, job_id: str, *, actor: Actor) -> PreviewJob:
 
 
 __all__ = [
+    "LEVEL_ONLY_RISK",
     "PreviewJob",
     "PreviewResult",
     "SideSummary",
     "WeekResult",
     "compare_rules",
     "get_preview",
+    "levels_only",
     "preview_checkpoints",
     "preview_rules",
+    "relevel",
     "start_preview",
 ]
