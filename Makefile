@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo serve test lint bench clean
 
 install: $(STAMP)
 
@@ -16,6 +16,9 @@ $(STAMP): pyproject.toml
 
 demo: install
 	$(BIN)/stockwarden demo
+
+serve: install
+	$(BIN)/stockwarden serve --db sqlite:///demo.db
 
 test: install
 	$(BIN)/ruff check src tests benchmarks

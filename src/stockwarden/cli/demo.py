@@ -76,6 +76,35 @@ def demo(
     finally:
         engine.dispose()
     console.print(f"\nDemo finished in {time.perf_counter() - started:.1f} s.", highlight=False)
+    _print_web_users(db)
+
+
+def _print_web_users(db: str) -> None:
+    """Create one demo user per role and say how to open the web app with them."""
+    try:
+        from stockwarden.services.context import build_context
+        from stockwarden.web.demo_users import ensure_demo_users
+    except ModuleNotFoundError:  # the web app or the application layer is not installed
+        return
+    ctx = build_context(database_url=db)
+    try:
+        with ctx.engine.connect() as conn:
+            import sqlalchemy as sa
+
+            first = conn.execute(sa.text("SELECT min(location_id) FROM locations")).scalar()
+        accounts = ensure_demo_users(ctx, first_location=first)
+    finally:
+        ctx.engine.dispose()
+    console.print(
+        f"\nOpen the web app: [bold]make serve[/] or [bold]stockwarden serve --db {db}[/], then "
+        "http://127.0.0.1:8000/ (English / 简体中文). Demo users:",
+        highlight=False,
+    )
+    for u in accounts:
+        where = f" (sees {', '.join(u.locations)} only)" if u.locations else ""
+        console.print(
+            f"  {u.role:<10} user [bold]{u.username}[/]  password [bold]{u.password}[/]{where}", highlight=False
+        )
 
 
 def _spinner() -> Any:

@@ -11,7 +11,7 @@ import importlib
 
 # Modules declaring tables, in migration order: dataset (0001), alerts (0002), orders (0003), assessments (0004),
 # app (0005).
-TABLE_MODULES: tuple[str, ...] = ("tables", "alerts", "orders", "assessments", "app_tables")
+TABLE_MODULES: tuple[str, ...] = ("tables", "alerts", "orders", "assessments", "app_tables", "user_prefs")
 
 
 def load_table_modules() -> list[str]:

@@ -1,0 +1,348 @@
+"""What the pages show, read from the database (read only; every change goes through the services).
+
+The risk list, the overview and the heat map read one frame per run: every SKU-location of the latest
+run with its level, probability, dates, levels (safety stock, reorder point, order-up-to), value at risk
+and its live alert. The frame comes from the stored assessments of the latest run when the database
+has them (table ``assessments``), otherwise from the live alerts (the SKU-locations at risk) with the
+proposal lines for their stock levels. It is cached per process until the data changes (the newest
+run, alert change or proposal change), and filtered, sorted and paged in memory: a page of 50 rows out
+of 30,000 costs milliseconds.
+
+Scope: rows outside the actor's locations or categories are removed before anything is counted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy import Engine
+
+from stockwarden.domain.actor import Actor
+from stockwarden.domain.risk import LEVEL_RANK
+
+LEVELS: tuple[str, ...] = ("critical", "warning", "watch", "ok")
+SORTS: dict[str, tuple[list[str], list[bool]]] = {
+    "urgency": (["level_rank", "stockout_probability", "expected_stockout_date"], [True, False, True]),
+    "probability": (["stockout_probability", "level_rank"], [False, True]),
+    "stockout_date": (["expected_stockout_date", "level_rank"], [True, True]),
+    "value_at_risk": (["value_at_risk", "level_rank"], [False, True]),
+}
+RISK_COLUMNS: tuple[str, ...] = (
+    "sku",
+    "location_id",
+    "name",
+    "category",
+    "supplier_id",
+    "demand_class",
+    "level",
+    "stockout_probability",
+    "expected_stockout_date",
+    "days_of_cover",
+    "on_hand",
+    "on_order",
+    "safety_stock",
+    "reorder_point",
+    "order_up_to",
+    "suggested_order_qty",
+    "expected_units_short",
+    "unit_cost",
+    "value_at_risk",
+    "reasons",
+    "alert_id",
+    "alert_state",
+    "as_of",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RiskQuery:
+    """Filters, sort and page of the risk list."""
+
+    levels: tuple[str, ...] = ()
+    location: str = ""
+    category: str = ""
+    supplier: str = ""
+    demand_class: str = ""
+    text: str = ""
+    sort: str = "urgency"
+    page: int = 1
+    per_page: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class RiskPage:
+    """One page of the risk list and how many rows matched."""
+
+    rows: list[dict[str, Any]]
+    total: int
+    page: int
+    pages: int
+    source: str
+
+
+def _tables(engine: Engine) -> set[str]:
+    return set(sa.inspect(engine).get_table_names())
+
+
+def data_version(engine: Engine) -> tuple[Any, ...]:
+    """A cheap fingerprint of what the risk frame depends on (newest run, alert and proposal change)."""
+    parts: list[Any] = []
+    with engine.connect() as conn:
+        for sql in (
+            "SELECT max(id), count(*) FROM runs",
+            "SELECT max(updated_at), count(*) FROM alerts",
+            "SELECT max(id) FROM alert_log",
+            "SELECT max(id) FROM order_approval_log",
+            "SELECT max(id) FROM import_batches",
+        ):
+            try:
+                parts.append(tuple(conn.execute(sa.text(sql)).one()))
+            except sa.exc.DBAPIError:
+                parts.append(None)
+    return tuple(parts)
+
+
+class RiskCache:
+    """The risk frame of the latest run, rebuilt when :func:`data_version` changes."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._version: tuple[Any, ...] | None = None
+        self._frame: pd.DataFrame | None = None
+        self._source = ""
+
+    def frame(self, engine: Engine) -> tuple[pd.DataFrame, str]:
+        """The whole risk frame (all scopes) and where it came from (``assessments`` or ``alerts``)."""
+        version = data_version(engine)
+        with self._lock:
+            if self._frame is None or version != self._version:
+                self._frame, self._source = build_risk_frame(engine)
+                self._version = version
+            return self._frame, self._source
+
+
+def _read(engine: Engine, sql: str, **params: Any) -> pd.DataFrame:
+    with engine.connect() as conn:
+        return pd.read_sql_query(sa.text(sql), conn, params=params)
+
+
+def build_risk_frame(engine: Engine) -> tuple[pd.DataFrame, str]:
+    """Every SKU-location of the latest run (see the module docstring) with :data:`RISK_COLUMNS`."""
+    tables = _tables(engine)
+    if "assessments" in tables:
+        frame = _from_assessments(engine)
+        source = "assessments"
+    else:
+        frame = _from_alerts(engine)
+        source = "alerts"
+    items = (
+        _read(engine, "SELECT sku, name, category, supplier_id, unit_cost FROM items") if "items" in tables else None
+    )
+    if items is not None and not items.empty:
+        items = items.drop_duplicates("sku", keep="last")
+        frame = frame.drop(columns=[c for c in ("name", "category", "supplier_id", "unit_cost") if c in frame]).merge(
+            items, on="sku", how="left"
+        )
+    alerts = _live_alerts(engine) if "alerts" in tables else pd.DataFrame(columns=["sku", "location_id"])
+    if not alerts.empty and source == "assessments":
+        frame = frame.drop(columns=[c for c in ("alert_id", "alert_state") if c in frame]).merge(
+            alerts[["sku", "location_id", "alert_id", "alert_state"]], on=["sku", "location_id"], how="left"
+        )
+    for col in RISK_COLUMNS:
+        if col not in frame:
+            frame[col] = np.nan if col not in ("reasons", "name", "category", "supplier_id", "demand_class") else ""
+    frame["expected_stockout_date"] = pd.to_datetime(frame["expected_stockout_date"], errors="coerce")
+    for col in ("stockout_probability", "expected_units_short", "unit_cost", "days_of_cover"):
+        frame[col] = pd.to_numeric(frame[col], errors="coerce")
+    short = frame["expected_units_short"].fillna(0.0)
+    frame["value_at_risk"] = short * frame["unit_cost"].fillna(0.0)
+    frame["level_rank"] = frame["level"].map(LEVEL_RANK).fillna(9).astype(int)
+    for col in ("name", "category", "supplier_id", "demand_class", "reasons"):
+        frame[col] = frame[col].fillna("").astype(str)
+    frame["search"] = (
+        frame["sku"].astype(str) + " " + frame["name"] + " " + frame["location_id"].astype(str)
+    ).str.lower()
+    frame = frame.sort_values(["level_rank", "stockout_probability"], ascending=[True, False], kind="stable")
+    return frame.reset_index(drop=True), source
+
+
+def _from_assessments(engine: Engine) -> pd.DataFrame:
+    cols = {c["name"] for c in sa.inspect(engine).get_columns("assessments")}
+    latest = "run_id" if "run_id" in cols else "as_of"
+    frame = _read(engine, f"SELECT * FROM assessments WHERE {latest} = (SELECT max({latest}) FROM assessments)")
+    return frame.rename(columns={"expected_short": "expected_units_short"})
+
+
+def _live_alerts(engine: Engine) -> pd.DataFrame:
+    frame = _read(
+        engine,
+        "SELECT id AS alert_id, sku, location_id, level, state AS alert_state, stockout_probability, "
+        "expected_stockout_date, reasons, days_of_cover, suggested_order_qty, category, last_as_of AS as_of "
+        "FROM alerts WHERE state <> 'resolved' AND kind = 'stockout_risk'",
+    )
+    if frame.empty:
+        frame = _read(
+            engine,
+            "SELECT id AS alert_id, sku, location_id, level, state AS alert_state, stockout_probability, "
+            "expected_stockout_date, reasons, days_of_cover, suggested_order_qty, category, last_as_of AS as_of "
+            "FROM alerts WHERE state <> 'resolved'",
+        )
+    return frame.drop_duplicates(["sku", "location_id"], keep="first")
+
+
+def _from_alerts(engine: Engine) -> pd.DataFrame:
+    frame = _live_alerts(engine)
+    lines = _read(
+        engine,
+        "SELECT sku, location_id, on_hand, on_order, reorder_point, order_up_to, expected_units_short "
+        "FROM order_proposal_lines ORDER BY id",
+    ).drop_duplicates(["sku", "location_id"], keep="last")
+    return frame.merge(lines, on=["sku", "location_id"], how="left")
+
+
+def in_scope(frame: pd.DataFrame, actor: Actor) -> pd.DataFrame:
+    """Rows inside the actor's locations and categories."""
+    scope = actor.scope
+    mask = np.ones(len(frame), dtype=bool)
+    if scope.locations:
+        mask &= frame["location_id"].astype(str).isin(scope.locations).to_numpy()
+    if scope.categories:
+        mask &= frame["category"].astype(str).isin(scope.categories).to_numpy()
+    return frame[mask] if not mask.all() else frame
+
+
+def filter_risk(frame: pd.DataFrame, q: RiskQuery) -> pd.DataFrame:
+    """Rows matching the filters, sorted as asked."""
+    mask = np.ones(len(frame), dtype=bool)
+    if q.levels:
+        mask &= frame["level"].isin(q.levels).to_numpy()
+    for col, value in (
+        ("location_id", q.location),
+        ("category", q.category),
+        ("supplier_id", q.supplier),
+        ("demand_class", q.demand_class),
+    ):
+        if value:
+            mask &= (frame[col].astype(str) == value).to_numpy()
+    if q.text.strip():
+        mask &= frame["search"].str.contains(q.text.strip().lower(), regex=False).to_numpy()
+    out = frame[mask]
+    keys, ascending = SORTS.get(q.sort, SORTS["urgency"])
+    return out.sort_values(keys, ascending=ascending, kind="stable", na_position="last")
+
+
+def risk_page(frame: pd.DataFrame, q: RiskQuery, source: str) -> RiskPage:
+    """One page of the filtered, sorted list."""
+    matched = filter_risk(frame, q)
+    total = len(matched)
+    pages = max(1, -(-total // q.per_page))
+    page = min(max(1, q.page), pages)
+    chunk = matched.iloc[(page - 1) * q.per_page : page * q.per_page]
+    return RiskPage(rows=records(chunk), total=total, page=page, pages=pages, source=source)
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as dicts with NaN/NaT as None and timestamps as dates."""
+    out: list[dict[str, Any]] = []
+    for row in frame.to_dict("records"):
+        clean: dict[str, Any] = {}
+        for key, value in row.items():
+            if isinstance(value, pd.Timestamp):
+                clean[key] = None if pd.isna(value) else value.date()
+            elif (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
+                clean[key] = None
+            else:
+                clean[key] = value
+        out.append(clean)
+    return out
+
+
+def choices(frame: pd.DataFrame) -> dict[str, list[str]]:
+    """The values offered in the filters (locations, categories, suppliers, demand classes)."""
+    out: dict[str, list[str]] = {}
+    for col in ("location_id", "category", "supplier_id", "demand_class"):
+        values = frame[col].dropna().astype(str)
+        out[col] = sorted(v for v in values.unique() if v)
+    return out
+
+
+def level_counts(frame: pd.DataFrame) -> dict[str, int]:
+    """SKU-locations per level (every level present, zero when none)."""
+    counts = frame["level"].value_counts()
+    return {lv: int(counts.get(lv, 0)) for lv in LEVELS}
+
+
+def heat_map(frame: pd.DataFrame) -> tuple[list[str], list[str], list[list[int]]]:
+    """Category x location counts of SKU-locations at warning or critical: (categories, locations, cells)."""
+    at_risk = frame[frame["level"].isin(["critical", "warning"])]
+    cats = sorted({str(c) or "—" for c in frame["category"].unique()})
+    locs = sorted({str(x) for x in frame["location_id"].unique()})
+    counts = at_risk.assign(category=at_risk["category"].replace("", "—")).groupby(["category", "location_id"]).size()
+    cells = [[li, ci, int(counts.get((c, loc), 0))] for ci, c in enumerate(cats) for li, loc in enumerate(locs)]
+    return cats, locs, cells
+
+
+def alert_ages(engine: Engine, actor: Actor, *, now: dt.datetime) -> dict[str, int]:
+    """Open (not resolved) alerts by age since opened: under 1 day, 1-7, 8-30, over 30 days."""
+    frame = _read(engine, "SELECT location_id, category, opened_at FROM alerts WHERE state <> 'resolved'")
+    frame = in_scope(frame.assign(category=frame["category"].fillna("")), actor)
+    opened = pd.to_datetime(frame["opened_at"], utc=True, errors="coerce")
+    age = (pd.Timestamp(now).tz_convert("UTC") - opened).dt.total_seconds() / 86400.0
+    bins = {"lt1": age < 1, "d1_7": (age >= 1) & (age <= 7), "d8_30": (age > 7) & (age <= 30), "gt30": age > 30}
+    return {k: int(v.sum()) for k, v in bins.items()}
+
+
+def overdue_pos(engine: Engine, actor: Actor, *, as_of: dt.date) -> pd.DataFrame:
+    """Open PO lines past their promised date as of ``as_of``: po, sku, location, supplier, days late."""
+    frame = _read(
+        engine,
+        "SELECT po_id, sku, location_id, supplier_id, qty, promised_date, status FROM purchase_orders "
+        "WHERE received_date IS NULL AND promised_date IS NOT NULL AND promised_date < :d "
+        "AND (status IS NULL OR lower(status) NOT IN ('cancelled', 'canceled', 'closed', 'received'))",
+        d=as_of,
+    )
+    if frame.empty:
+        return frame.assign(days_late=pd.Series(dtype=int), category="")
+    frame["category"] = ""
+    frame = in_scope(frame, actor) if actor.scope.locations else frame
+    frame["days_late"] = (pd.Timestamp(as_of) - pd.to_datetime(frame["promised_date"])).dt.days
+    return frame.sort_values("days_late", ascending=False)
+
+
+def latest_as_of(engine: Engine) -> dt.date | None:
+    """The as-of date of the newest completed run (None before the first run)."""
+    with engine.connect() as conn:
+        try:
+            value = conn.execute(sa.text("SELECT max(as_of) FROM runs WHERE status = 'completed'")).scalar()
+        except sa.exc.DBAPIError:
+            return None
+    if value is None:
+        return None
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
+__all__ = [
+    "LEVELS",
+    "RISK_COLUMNS",
+    "SORTS",
+    "RiskCache",
+    "RiskPage",
+    "RiskQuery",
+    "alert_ages",
+    "build_risk_frame",
+    "choices",
+    "filter_risk",
+    "heat_map",
+    "in_scope",
+    "latest_as_of",
+    "level_counts",
+    "overdue_pos",
+    "records",
+    "risk_page",
+]
