@@ -12,7 +12,7 @@ import sys
 
 from stockwarden.cli.app import app, console, err_console
 
-_COMMAND_MODULES = ("ingest", "template", "demo", "forecast", "leadtimes", "anomaly", "risk", "alerts", "orders", "run")
+_COMMAND_MODULES = ("ingest", "template", "demo", "forecast", "leadtimes", "anomaly", "risk", "alerts", "orders", "run", "simulate")
 
 
 def _register() -> None:
