@@ -100,7 +100,9 @@ class SimulatedPast:
             known,
             sales=pd.concat([known.sales, sales], ignore_index=True),
             inventory=pd.concat([known.inventory, counts], ignore_index=True),
-            purchase_orders=pd.concat([w.real_purchase_orders, po], ignore_index=True),
+            purchase_orders=pd.concat([w.real_purchase_orders, po], ignore_index=True)
+            if mine
+            else w.real_purchase_orders,
         )
         return full.as_of(date)
 

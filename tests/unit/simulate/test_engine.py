@@ -85,6 +85,7 @@ def test_deliveries_are_the_same_draws_for_every_policy(world: World) -> None:
         if (o.day, o.series) in seen:
             lead, fill = world.deliveries.delivery(o.series, o.day)
             assert seen[(o.day, o.series)][0] == o.arrival_day - o.day == lead
+            assert o.received_qty == np.floor(o.qty * fill + 1e-9)
 
 
 def test_another_seed_draws_other_deliveries(world: World, tmp_path: Path) -> None:
