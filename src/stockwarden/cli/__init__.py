@@ -12,7 +12,21 @@ import sys
 
 from stockwarden.cli.app import app, console, err_console
 
-_COMMAND_MODULES = ("ingest", "template", "demo", "forecast", "leadtimes", "anomaly", "risk", "alerts", "orders", "run", "simulate")
+_COMMAND_MODULES = (
+    "ingest",
+    "template",
+    "demo",
+    "forecast",
+    "leadtimes",
+    "anomaly",
+    "risk",
+    "alerts",
+    "orders",
+    "run",
+    "assessments",
+    "simulate",
+    "quality",
+)
 
 
 def _register() -> None:
