@@ -20,21 +20,13 @@ from stockwarden.ingest.dataset import Dataset
 def assess_for_simulation(ds: Dataset, as_of: pd.Timestamp, rules: RulesConfig) -> pd.DataFrame:
     """The product's assessment of one day, as the ``stockwarden`` policy runs it (the one adapter).
 
-    Forecast (mode and seed from ``rules.run``), lead-time model and risk assessment, like
-    ``stockwarden assess``; anomaly detection is left out (it only adds reason codes, never changes a
-    level, a reorder point or a quantity). When the daily run's single path
-    ``stockwarden.risk.daily.assess_day`` is on this branch, this calls it instead.
+    The daily run's own path, :func:`stockwarden.risk.daily.assess_day` (forecast with the rules' mode,
+    seed and history window, lead-time model, risk assessment). Anomaly detection is left out: it only
+    adds reason codes and never changes a level, a reorder point or a quantity.
     """
-    from stockwarden.forecast.engine import forecast_demand
-    from stockwarden.forecast.leadtime import estimate_lead_times
-    from stockwarden.risk.assess import assess_risk
-    from stockwarden.risk.inputs import required_horizon_days
+    from stockwarden.risk.daily import assess_day
 
-    day = pd.Timestamp(as_of).normalize()
-    need = max(int(rules.forecast.horizon_days), required_horizon_days(ds, rules.risk))
-    fc = forecast_demand(ds, as_of=day, horizon_days=need, mode=rules.run.forecast_mode, seed=rules.run.seed)
-    lt = estimate_lead_times(ds, as_of=day, rules=rules)
-    return assess_risk(ds, as_of=day, forecast=fc, lead_times=lt, rules=rules)
+    return assess_day(ds, as_of=pd.Timestamp(as_of).normalize(), rules=rules, with_anomalies=False).assessment
 
 
 def build_policy_list(
