@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 
 # Modules declaring tables, in migration order: dataset (0001), alerts (0002), orders (0003), assessments (0004).
-TABLE_MODULES: tuple[str, ...] = ("tables", "alerts", "orders", "assessments")
+TABLE_MODULES: tuple[str, ...] = ("tables", "alerts", "orders", "assessments", "quality")
 
 
 def load_table_modules() -> list[str]:
