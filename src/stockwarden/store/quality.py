@@ -151,7 +151,7 @@ def load_forecasts(conn: sa.Connection, *, since: dt.date | None = None) -> pd.D
 
 
 def record_forecast_scores(conn: sa.Connection, scores: pd.DataFrame) -> int:
-    """Store scores (``as_of, days_ahead, group_by, group_value, n_series, wape, bias, pinball``), replacing a date's."""
+    """Store forecast scores (one row per date and group), replacing those of the same dates."""
     if scores.empty:
         return 0
     for day in scores["as_of"].unique():
@@ -159,3 +159,16 @@ def record_forecast_scores(conn: sa.Connection, scores: pd.DataFrame) -> int:
     rows = scores.assign(as_of=pd.to_datetime(scores["as_of"]).dt.date).to_dict("records")
     conn.execute(sa.insert(forecast_scores), rows)
     return len(rows)
+
+
+def keep_forecast(conn: sa.Connection, forecast: object, *, as_of: dt.date) -> int:
+    """Keep a run's demand forecast (anything with ``series``, ``mean`` and optionally ``size``) compactly."""
+    series = getattr(forecast, "series", None)
+    mean = getattr(forecast, "mean", None)
+    if series is None or mean is None or not len(series):
+        return 0
+    s = series.reset_index(drop=True).loc[:, [c for c in ("sku", "location_id", "demand_class") if c in series]]
+    size = getattr(forecast, "size", None)
+    if size is not None:
+        s = s.assign(size=np.asarray(size, dtype=float))
+    return record_forecast(conn, as_of=as_of, series=s, mean=np.asarray(mean))
