@@ -104,7 +104,7 @@ def part_warnings(ds, out: Path) -> dict:  # type: ignore[no-untyped-def]
 
     t0, c0 = time.perf_counter(), cpu_seconds()
     bt = run_backtest_on(
-        ds, start=START, end=END, every_days=1, rules=RulesConfig(), refit_every=7, mode="stats", warmup_days=0
+        ds, start=START, end=END, every_days=1, rules=rules_for_simulation(), refit_every=7, warmup_days=0
     )
     out.mkdir(parents=True, exist_ok=True)
     bt.to_csv(out / "daily_backtest.csv.gz", index=False, date_format="%Y-%m-%d")

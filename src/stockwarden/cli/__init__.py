@@ -26,6 +26,7 @@ _COMMAND_MODULES = (
     "assessments",
     "simulate",
     "quality",
+    "tune",
 )
 
 
