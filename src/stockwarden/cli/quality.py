@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
@@ -122,7 +122,7 @@ def quality_command(
             trend = load_quality_history(conn)
     finally:
         engine.dispose()
-    o = result["overall"]
+    o: dict[str, Any] = result["overall"]  # type: ignore[assignment]
     view = Table(title=f"Alert effectiveness {start.date()} .. {until.date()}")
     for c in ("group", "stockouts", "warned in time", "≥1 day", "median lead d", "alerts", "effective", "false"):
         view.add_column(c)

@@ -208,7 +208,8 @@ def simulate_command(
     view = Table(title=f"Simulation {s.date()} .. {e.date()}")
     for c in ("policy", "knob", "stockout days", "fill rate", "lost sales", "avg inventory", "turnover", "orders"):
         view.add_column(c)
-    for row in report["summary"]:  # type: ignore[union-attr]
+    rows: list[dict[str, object]] = report["summary"]  # type: ignore[assignment]
+    for row in rows:
         view.add_row(
             str(row["policy"]),
             str(row["knob"]),

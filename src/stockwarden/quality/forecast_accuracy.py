@@ -117,7 +117,7 @@ def score_forecasts(points: pd.DataFrame, *, days_ahead: int = 28) -> pd.DataFra
 def accuracy_drops(points: pd.DataFrame, *, top: int = 10) -> pd.DataFrame:
     """Series whose WAPE rose most from the earlier to the later half of the scored run dates."""
     cols = [*KEYS, "wape_before", "wape_after", "change"]
-    dates = np.sort(points["as_of"].unique()) if len(points) else []
+    dates: np.ndarray = np.sort(points["as_of"].unique()) if len(points) else np.zeros(0)
     if len(dates) < 2:
         return pd.DataFrame(columns=cols)
     cut = dates[len(dates) // 2]

@@ -70,8 +70,8 @@ class SimulatedPast:
                 "on_promotion": 0.0,
             }
         )
-        rr, cc = np.meshgrid(np.arange(w.n_series), np.arange(nd), indexing="ij")
-        rr, cc = rr.ravel(), cc.ravel()
+        grid_r, grid_c = np.meshgrid(np.arange(w.n_series), np.arange(nd), indexing="ij")
+        rr, cc = grid_r.ravel(), grid_c.ravel()
         counts = pd.DataFrame(
             {"date": w.dates[cc], "sku": skus[rr], "on_hand": self.on_hand_end[rr, cc], "location_id": locs[rr]}
         )
