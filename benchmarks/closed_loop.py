@@ -51,7 +51,7 @@ def rules_for_simulation() -> RulesConfig:
     return r.model_copy(update={"run": r.run.model_copy(update={"forecast_mode": "stats"})})
 
 
-def part_simulate(ds, out: Path) -> dict:  # type: ignore[no-untyped-def]
+def part_simulate(ds, out: Path, *, workers: int = 1) -> dict:  # type: ignore[no-untyped-def]
     from stockwarden.cli.simulate import simulate_dataset
     from stockwarden.simulate.demand import read_demand_file
     from stockwarden.simulate.policies import POLICY_NAMES
@@ -68,6 +68,7 @@ def part_simulate(ds, out: Path) -> dict:  # type: ignore[no-untyped-def]
         sweep=True,
         rules=rules_for_simulation(),
         seed=0,
+        workers=workers,
     )
     wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
     summary = pd.DataFrame(report["summary"])
@@ -145,12 +146,13 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--part", choices=["simulate", "warnings", "all"], default="all")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "closed_loop")
+    ap.add_argument("--workers", type=int, default=1, help="processes for the simulate part (2 on 2 cores)")
     args = ap.parse_args()
     loaded = load_dataset(DATA)
     ds = loaded[0] if isinstance(loaded, tuple) else loaded
     result: dict = {"dataset": "replay_dev", "start": str(START.date()), "end": str(END.date())}
     if args.part in ("simulate", "all"):
-        result["simulate"] = part_simulate(ds, args.out)
+        result["simulate"] = part_simulate(ds, args.out, workers=args.workers)
     if args.part in ("warnings", "all"):
         result["warnings"] = part_warnings(ds, args.out)
     path = args.out.with_name(args.out.name + (f"_{args.part}" if args.part != "all" else "") + ".json")

@@ -64,6 +64,7 @@ def simulate_dataset(
     shrink_rate: float = 0.0,
     history_days: int | None = 730,
     quiet: bool = False,
+    workers: int = 1,
 ) -> dict[str, object]:
     """Build the world, run every policy with a progress bar, write every output; return the JSON report."""
     from stockwarden.simulate.compare import compare_policies
@@ -106,7 +107,9 @@ def simulate_dataset(
                 done_runs.append(label)
             bar.update(task, completed=len(done_runs) * world.n_days + (days % world.n_days), description=label)
 
-        result = run_policies(world, plist, backorders=backorders, shrink_rate=shrink_rate, progress=progress)
+        result = run_policies(
+            world, plist, backorders=backorders, shrink_rate=shrink_rate, progress=progress, workers=workers
+        )
     seconds = time.perf_counter() - t0
     out.mkdir(parents=True, exist_ok=True)
     write_summary(result.summary, out)
@@ -131,6 +134,7 @@ def simulate_dataset(
         "rules_version": rules.version(),
         "company_reorder_rules": company is not None,
         "seconds": seconds,
+        "workers": workers,
         "summary": result.summary.to_dict(orient="records"),
         "comparison": compare_policies(result.summary, knob=sw_knob)
         if "stockwarden" in set(result.summary["policy"])
@@ -167,6 +171,7 @@ def simulate_command(
     history_days: Annotated[
         int, typer.Option("--history-days", min=90, help="days of history before --start the company keeps")
     ] = 730,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="processes running policies side by side")] = 1,
     db: Annotated[str | None, typer.Option("--db", help="database URL (default: STOCKWARDEN_DATABASE_URL)")] = None,
     rules: Annotated[Path | None, typer.Option("--rules", help="rules.toml in force")] = None,
 ) -> None:
@@ -204,6 +209,7 @@ def simulate_command(
         backorders=backorders,
         shrink_rate=shrink_rate,
         history_days=history_days,
+        workers=workers,
     )
     view = Table(title=f"Simulation {s.date()} .. {e.date()}")
     for c in ("policy", "knob", "stockout days", "fill rate", "lost sales", "avg inventory", "turnover", "orders"):

@@ -75,6 +75,13 @@ def test_identical_seeds_give_identical_results(world: World, tmp_path: Path) ->
     pd.testing.assert_frame_equal(one.per_sku, two.per_sku)
 
 
+def test_results_do_not_depend_on_the_number_of_workers(world: World) -> None:
+    one = run_policies(world, [make_policy(n) for n in RULE_POLICIES])
+    two = run_policies(world, [make_policy(n) for n in RULE_POLICIES], workers=2)
+    pd.testing.assert_frame_equal(one.summary, two.summary)
+    pd.testing.assert_frame_equal(one.per_sku, two.per_sku)
+
+
 def test_deliveries_are_the_same_draws_for_every_policy(world: World) -> None:
     a = simulate(world, make_policy("reorder_level", 3.0))
     b = simulate(world, make_policy("days_of_cover", 42.0))
