@@ -131,7 +131,7 @@ def part_whatif(ds, out: Path, *, workers: int = 1) -> dict:  # type: ignore[no-
     return {"wall_seconds": wall, "cpu_seconds": cpu, "comparison": cmp, "summary": res.summary.to_dict("records")}
 
 
-def part_warnings(ds, out: Path) -> dict:  # type: ignore[no-untyped-def]
+def part_warnings(ds, out: Path, *, learned: str = "rules") -> dict:  # type: ignore[no-untyped-def]
     from stockwarden.cli.risk import run_backtest_on
     from stockwarden.quality.effectiveness import (
         alert_effectiveness,
@@ -142,9 +142,10 @@ def part_warnings(ds, out: Path) -> dict:  # type: ignore[no-untyped-def]
     from stockwarden.simulate.demand import read_demand_file
 
     t0, c0 = time.perf_counter(), cpu_seconds()
-    bt = run_backtest_on(
-        ds, start=START, end=END, every_days=1, rules=rules_for_simulation(), refit_every=7, warmup_days=0
-    )
+    rules = rules_for_simulation()
+    if learned != "rules":
+        rules = rules.model_copy(update={"risk": rules.risk.model_copy(update={"learned_model": learned})})
+    bt = run_backtest_on(ds, start=START, end=END, every_days=1, rules=rules, refit_every=7, warmup_days=0)
     out.mkdir(parents=True, exist_ok=True)
     bt.to_csv(out / "daily_backtest.csv.gz", index=False, date_format="%Y-%m-%d")
     demand = read_demand_file(DATA / "true_demand.csv.gz")
@@ -184,6 +185,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--part", choices=["simulate", "warnings", "whatif", "all"], default="all")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "closed_loop")
+    ap.add_argument(
+        "--learned", choices=["rules", "auto", "never", "always"], default="rules", help="learned model (warnings part)"
+    )
     ap.add_argument("--workers", type=int, default=1, help="processes for the simulate part (2 on 2 cores)")
     args = ap.parse_args()
     loaded = load_dataset(DATA)
@@ -194,7 +198,7 @@ def main() -> None:
     if args.part == "whatif":
         result["whatif"] = part_whatif(ds, args.out, workers=args.workers)
     if args.part in ("warnings", "all"):
-        result["warnings"] = part_warnings(ds, args.out)
+        result["warnings"] = part_warnings(ds, args.out, learned=args.learned)
     path = args.out.with_name(args.out.name + (f"_{args.part}" if args.part != "all" else "") + ".json")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2, default=str))
