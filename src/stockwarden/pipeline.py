@@ -420,6 +420,10 @@ def _pure_step(
         counts = {"assessed": len(results[step])}
     seconds = time.perf_counter() - started
     with Session(engine) as s, s.begin():
+        if step == "forecast":  # kept compactly and scored once the actuals arrive (stockwarden quality)
+            from stockwarden.store.quality import keep_forecast
+
+            counts["forecasts_kept"] = keep_forecast(s.connection(), results[step], as_of=day)
         runs.record_step(
             s, run_id, step, started_at=now, finished_at=now + dt.timedelta(seconds=seconds), counts=counts
         )

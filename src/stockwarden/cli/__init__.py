@@ -24,6 +24,9 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "orders",
     "run",
     "assessments",
+    "simulate",
+    "quality",
+    "tune",
 )
 _COMMAND_MODULES += ("admin", "rules_cmd", "serve")  # the application layer (users, tokens, audit, rules, API)
 

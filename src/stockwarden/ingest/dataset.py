@@ -38,7 +38,7 @@ class Dataset:
     """The validated tables of one company (canonical columns; absent optional tables are empty).
 
     Attributes:
-        items, locations, suppliers, sales, inventory, purchase_orders, promotions, events: one frame
+        items, locations, suppliers, sales, inventory, purchase_orders, promotions, events, reorder_rules: one frame
             per table, columns as in ``ingest.schema`` (plus ``line`` and any extra attribute columns).
         present: the tables that had a file.
     """
@@ -51,6 +51,7 @@ class Dataset:
     purchase_orders: pd.DataFrame = field(default_factory=lambda: empty_frame("purchase_orders"))
     promotions: pd.DataFrame = field(default_factory=lambda: empty_frame("promotions"))
     events: pd.DataFrame = field(default_factory=lambda: empty_frame("events"))
+    reorder_rules: pd.DataFrame = field(default_factory=lambda: empty_frame("reorder_rules"))
     present: frozenset[str] = frozenset()
 
     def table(self, name: str) -> pd.DataFrame:

@@ -243,6 +243,19 @@ TABLES: dict[str, Table] = {
             description="one row per calendar event",
             example={"date": "2024-02-10", "name": "Spring Festival", "kind": "holiday", "location_id": ""},
         ),
+        Table(
+            "reorder_rules",
+            (
+                Column("sku", S, required=True, description="item the rule is for"),
+                Column("location_id", S, required=True, description="location the rule is for"),
+                Column("min_qty", N, required=True, min_value=0, description="reorder point: order when at or below"),
+                Column("max_qty", N, min_value=0, description="order-up-to level (empty: min + a review's demand)"),
+                Column("safety_stock", N, min_value=0, description="safety stock the ERP keeps"),
+            ),
+            key=("sku", "location_id"),
+            description="the ERP's current reorder rule for a SKU at a location (format v1.1, optional)",
+            example={"sku": "A-100", "location_id": "WH1", "min_qty": "40", "max_qty": "120", "safety_stock": "15"},
+        ),
     )
 }
 
@@ -270,6 +283,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "received_date": ("到货日期", "实际到货日期", "入库日期"),
     "received_qty": ("到货数量", "实收数量", "入库数量"),
     "status": ("状态", "单据状态"),
+    "min_qty": ("最低库存", "再订货点", "订货点"),
+    "max_qty": ("最高库存", "库存上限"),
+    "safety_stock": ("安全库存",),
 }
 
 # Chinese headers used when writing files "with Chinese headers" (first alias of each column).

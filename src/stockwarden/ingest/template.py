@@ -32,6 +32,7 @@ TABLE_ZH: dict[str, str] = {
     "purchase_orders": "采购订单：每个采购订单行一行",
     "promotions": "计划中的促销：每个促销一行",
     "events": "日历事件（节假日、购物节等）：每个事件日一行",
+    "reorder_rules": "ERP当前的补货规则（再订货点/最高库存）：每个商品和地点一行（可选，格式 v1.1）",
 }
 
 # Chinese meaning per column; (table, column) entries override the column-wide ones.
@@ -82,6 +83,10 @@ COLUMN_ZH: dict[str | tuple[str, str], str] = {
     ("events", "name"): "事件名称，如春节、618、双11",
     ("events", "kind"): "类型：节假日、购物节、文化活动等",
     ("events", "location_id"): "地点（为空表示所有地点）",
+    ("reorder_rules", "location_id"): "规则所属的仓库或门店",
+    "min_qty": "再订货点：库存（含在途）不高于此值时下单",
+    "max_qty": "最高库存：下单补到此值（为空则为再订货点加一个盘点周期的需求）",
+    "safety_stock": "ERP设置的安全库存",
 }
 
 _KIND_EN = {Kind.STR: "text", Kind.DATE: "date YYYY-MM-DD", Kind.NUMBER: "number", Kind.FLAG: "0 or 1"}

@@ -37,7 +37,9 @@ REJECT_COLUMNS: tuple[str, ...] = ("table", "file", "line", "column", "value", "
 _FLAG_VALUES = FLAG_VALUES  # kept for compatibility
 
 # Tables whose natural key must identify one row (a second, different row for the key is put aside).
-UNIQUE_KEY_TABLES: frozenset[str] = frozenset({"items", "locations", "suppliers", "inventory", "purchase_orders"})
+UNIQUE_KEY_TABLES: frozenset[str] = frozenset(
+    {"items", "locations", "suppliers", "inventory", "purchase_orders", "reorder_rules"}
+)
 
 Flag = Callable[[np.ndarray, str, str], None]
 
@@ -223,6 +225,8 @@ def _table_rules(spec: Table, out: dict[str, pd.Series], empty: dict[str, np.nda
         out["line_no"] = _default_line_numbers(out["po_id"], out["line_no"], empty["line_no"])
     elif spec.name == "promotions":
         f((out["end_date"] < out["start_date"]).to_numpy(), "end_date", "end_date is before start_date")
+    elif spec.name == "reorder_rules":
+        f((out["max_qty"] < out["min_qty"]).to_numpy(), "max_qty", "max_qty is below min_qty (the reorder point)")
 
 
 def _default_line_numbers(po_id: pd.Series, line_no: pd.Series, is_empty: np.ndarray) -> pd.Series:
@@ -266,6 +270,7 @@ _KEY_WORDS = {
     "suppliers": ("supplier_id", "supplier_id {v} is also on line {first}; each supplier must appear once"),
     "inventory": ("on_hand", "line {first} already has a different count for the same date, sku and location"),
     "purchase_orders": ("line_no", "line {first} already has PO {v} with the same line_no; line numbers must differ"),
+    "reorder_rules": ("min_qty", "line {first} already has a rule for the same sku and location"),
 }
 
 

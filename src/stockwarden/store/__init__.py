@@ -10,8 +10,8 @@ from __future__ import annotations
 import importlib
 
 # Modules declaring tables, in migration order: dataset (0001), alerts (0002), orders (0003), assessments (0004),
-# app (0005).
-TABLE_MODULES: tuple[str, ...] = ("tables", "alerts", "orders", "assessments", "app_tables", "user_prefs")
+# app (0005), quality (0006), user preferences (0009).
+TABLE_MODULES: tuple[str, ...] = ("tables", "alerts", "orders", "assessments", "app_tables", "quality", "user_prefs")
 
 
 def load_table_modules() -> list[str]:

@@ -1,0 +1,209 @@
+"""Closed-loop benchmark on replay_dev (issue 14): every policy swept over its knob, and the early-warning rate.
+
+Usage: python benchmarks/closed_loop.py [--part simulate|warnings|all] [--out benchmarks/out/closed_loop]
+
+* ``simulate``: ``stockwarden simulate`` of replay_dev with its true demand, 2015-04-01..2016-03-31, every
+  policy swept; prints the summary and the targets read along the curves by interpolation (against
+  ``reorder_level``: >= 50% fewer stockout days at equal average inventory value and >= 40% higher
+  turnover at equal fill rate; against ``textbook``: >= 15% fewer stockout days at equal inventory; the
+  share of the textbook-hindsight gap closed). Wall and CPU seconds are printed (target: under 10
+  minutes on 2 cores).
+* ``warnings``: the early-warning rate as the published figure means it: a daily backtest of the company
+  as it was (2015-04-01..2016-03-31, the forecast refit weekly and rolled daily, the lead-time model daily),
+  alerts = runs of days at warning or critical; the share of stockout episodes (days ending with nothing
+  on hand) with an alert at least one day before they began (target > 90%) and at least a lead time
+  before, and the share of alerts that were false alarms: no stockout within the protection interval
+  had nothing new been ordered, with the true demand and the open POs arriving when they really did,
+  as truth.csv counts it (target < 30%).
+
+Writes ``<out>/`` (summary.csv, per_sku.csv, curves.png, curves.html, report.json) and
+``<out>.json`` with every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from stockwarden.config import RulesConfig
+from stockwarden.ingest.dataset import load_dataset
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data" / "replay_dev"
+START, END = pd.Timestamp("2015-04-01"), pd.Timestamp("2016-03-31")
+TARGETS = {"vs_reorder_stockouts": 0.50, "vs_reorder_turnover": 0.40, "vs_textbook_stockouts": 0.15}
+
+
+def cpu_seconds() -> float:
+    """CPU seconds of this process and its finished children."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def rules_for_simulation() -> RulesConfig:
+    """The rules in force (defaults) with the backtest's forecast mode (stats)."""
+    r = RulesConfig()
+    return r.model_copy(update={"run": r.run.model_copy(update={"forecast_mode": "stats"})})
+
+
+def part_simulate(ds, out: Path, *, workers: int = 1) -> dict:  # type: ignore[no-untyped-def]
+    from stockwarden.cli.simulate import simulate_dataset
+    from stockwarden.simulate.demand import read_demand_file
+    from stockwarden.simulate.policies import POLICY_NAMES
+
+    demand = read_demand_file(DATA / "true_demand.csv.gz")
+    t0, c0 = time.perf_counter(), cpu_seconds()
+    report = simulate_dataset(
+        ds,
+        start=START,
+        end=END,
+        out=out,
+        demand=demand,
+        policies=list(POLICY_NAMES),
+        sweep=True,
+        rules=rules_for_simulation(),
+        seed=0,
+        workers=workers,
+    )
+    wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
+    summary = pd.DataFrame(report["summary"])
+    print(summary.to_string(index=False))
+    cmp = report["comparison"]
+    from stockwarden.simulate.compare import compare_policies
+
+    at_default = {}
+    for knob in sorted(summary.loc[summary["policy"] == "stockwarden", "knob"].unique(), key=str):
+        at_default[str(knob)] = compare_policies(summary, knob=knob)
+    rows = [
+        ("stockout days vs reorder_level, equal inventory", cmp["vs_reorder_level"]["stockout_reduction"], ">= 0.50"),
+        ("turnover vs reorder_level, equal fill rate", cmp["vs_reorder_level"]["turnover_gain"], ">= 0.40"),
+        ("stockout days vs textbook, equal inventory", cmp["vs_textbook"]["stockout_reduction"], ">= 0.15"),
+        ("share of textbook-hindsight gap closed", cmp["gap_closed"]["share"], "(reported)"),
+    ]
+    print(f"\noperating point: {cmp['operating_point']}")
+    for name, value, target in rows:
+        shown = "n/a (outside the other curve)" if value is None else f"{value:+.3f}"
+        print(f"{name:<50} {shown:>12}  target {target}")
+    print(f"simulate wall {wall:.0f} s, CPU {cpu:.0f} s")
+    return {"wall_seconds": wall, "cpu_seconds": cpu, "comparison": cmp, "comparison_by_knob": at_default}
+
+
+def part_whatif(ds, out: Path, *, workers: int = 1) -> dict:  # type: ignore[no-untyped-def]
+    """Why the product policy trails textbook: the same assessments, ordering up to S at every review."""
+    from dataclasses import replace
+
+    from stockwarden.cli.simulate import assess_for_simulation
+    from stockwarden.simulate.compare import compare_policies
+    from stockwarden.simulate.demand import read_demand_file
+    from stockwarden.simulate.policies import make_policy, sweep_knobs
+    from stockwarden.simulate.run import run_policies
+    from stockwarden.simulate.world import build_world
+
+    rules = rules_for_simulation()
+    world = build_world(
+        ds,
+        start=START,
+        end=END,
+        demand=read_demand_file(DATA / "true_demand.csv.gz"),
+        review_period_days={"*": rules.risk.review_period_days},
+        default_lead_time_days=rules.forecast.default_lead_time_days,
+        seed=0,
+    )
+    plist = []
+    for k in (0.85, 0.92, 0.96):
+        p = make_policy("stockwarden", k, assess=assess_for_simulation, rules=rules)
+        plist.append(replace(p, name="stockwarden_up_to_S", order_up_to_every_review=True))  # type: ignore[type-var]
+    plist += [make_policy(n, k) for n in ("reorder_level", "textbook", "hindsight") for k in sweep_knobs(n)]
+    t0, c0 = time.perf_counter(), cpu_seconds()
+    res = run_policies(world, plist, workers=workers)
+    wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
+    out.mkdir(parents=True, exist_ok=True)
+    res.summary.to_csv(out / "whatif_summary.csv", index=False)
+    print(res.summary.loc[res.summary["policy"] == "stockwarden_up_to_S"].to_string(index=False))
+    cmp = compare_policies(res.summary, ours="stockwarden_up_to_S", knob=0.92)
+    print(json.dumps(cmp, indent=1, default=str))
+    print(f"what-if wall {wall:.0f} s, CPU {cpu:.0f} s")
+    return {"wall_seconds": wall, "cpu_seconds": cpu, "comparison": cmp, "summary": res.summary.to_dict("records")}
+
+
+def part_warnings(ds, out: Path, *, learned: str = "rules") -> dict:  # type: ignore[no-untyped-def]
+    from stockwarden.cli.risk import run_backtest_on
+    from stockwarden.quality.effectiveness import (
+        alert_effectiveness,
+        alerts_from_levels,
+        label_protection_interval,
+        stockout_episodes,
+    )
+    from stockwarden.simulate.demand import read_demand_file
+
+    t0, c0 = time.perf_counter(), cpu_seconds()
+    rules = rules_for_simulation()
+    if learned != "rules":
+        rules = rules.model_copy(update={"risk": rules.risk.model_copy(update={"learned_model": learned})})
+    bt = run_backtest_on(ds, start=START, end=END, every_days=1, rules=rules, refit_every=7, warmup_days=0)
+    out.mkdir(parents=True, exist_ok=True)
+    bt.to_csv(out / "daily_backtest.csv.gz", index=False, date_format="%Y-%m-%d")
+    demand = read_demand_file(DATA / "true_demand.csv.gz")
+    alerts = alerts_from_levels(bt)
+    at_open = bt.loc[:, ["sku", "location_id", "as_of", "on_hand", "horizon_days"]]
+    rows = alerts.merge(at_open, left_on=["sku", "location_id", "first_day"], right_on=["sku", "location_id", "as_of"])
+    receipts = ds.purchase_orders.loc[:, ["sku", "location_id", "order_date", "received_date", "received_qty"]]
+    labelled = label_protection_interval(rows, demand=demand, receipts=receipts)
+    alerts = alerts.merge(
+        labelled[["sku", "location_id", "first_day", "label"]], on=["sku", "location_id", "first_day"]
+    )
+    # every alerting day judged on its own (what truth.csv scores at its weekly checkpoints)
+    days = bt.loc[bt["level"].isin(["warning", "critical"]), ["sku", "location_id", "as_of", "on_hand", "horizon_days"]]
+    day_labels = label_protection_interval(days, demand=demand, receipts=receipts)
+    facts = bt.drop_duplicates(["sku", "location_id"]).loc[
+        :, ["sku", "location_id", "lead_time_days", "horizon_days", "category", "supplier_id"]
+    ]
+    stock = ds.inventory.loc[(ds.inventory["date"] >= START - pd.Timedelta(days=60)) & (ds.inventory["date"] <= END)]
+    episodes = stockout_episodes(stock)
+    res = alert_effectiveness(episodes=episodes, alerts=alerts, facts=facts, period_start=START, period_end=END)
+    o = res["overall"]
+    o["false_alarm_share_per_alert_day"] = float((day_labels["label"] == 0).mean()) if len(day_labels) else None
+    wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
+    print(
+        f"\nepisodes {o['episodes']}: warned >= 1 day before {o['warned_1d']:.3f} (target > 0.90), "
+        f"at least a lead time before {o['warned_in_time']:.3f}; median warning lead {o['median_warning_lead_days']} d"
+    )
+    print(
+        f"alerts {o['alerts']}: false alarms {o['false_alarms']:.3f} per alert, "
+        f"{o['false_alarm_share_per_alert_day']:.3f} per alerting day (target < 0.30); "
+        f"{o['alerts_per_week']:.1f} alerts/week; wall {wall:.0f} s, CPU {cpu:.0f} s"
+    )
+    return {"wall_seconds": wall, "cpu_seconds": cpu, **res}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--part", choices=["simulate", "warnings", "whatif", "all"], default="all")
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "closed_loop")
+    ap.add_argument(
+        "--learned", choices=["rules", "auto", "never", "always"], default="rules", help="learned model (warnings part)"
+    )
+    ap.add_argument("--workers", type=int, default=1, help="processes for the simulate part (2 on 2 cores)")
+    args = ap.parse_args()
+    loaded = load_dataset(DATA)
+    ds = loaded[0] if isinstance(loaded, tuple) else loaded
+    result: dict = {"dataset": "replay_dev", "start": str(START.date()), "end": str(END.date())}
+    if args.part in ("simulate", "all"):
+        result["simulate"] = part_simulate(ds, args.out, workers=args.workers)
+    if args.part == "whatif":
+        result["whatif"] = part_whatif(ds, args.out, workers=args.workers)
+    if args.part in ("warnings", "all"):
+        result["warnings"] = part_warnings(ds, args.out, learned=args.learned)
+    path = args.out.with_name(args.out.name + (f"_{args.part}" if args.part != "all" else "") + ".json")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2, default=str))
+    print(f"written {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,174 @@
+"""``stockwarden quality``: alert effectiveness and forecast accuracy from the company's own history."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+import typer
+from rich.table import Table
+
+from stockwarden.cli.app import app, console, fail, guarded
+from stockwarden.cli.common import open_engine, parse_day
+from stockwarden.config import load_rules
+
+DEFAULT_PERIOD_DAYS = 90
+
+
+def load_alert_history(conn: sa.Connection) -> pd.DataFrame:
+    """Stored alerts with their newest feedback verdict: ``sku, location_id, first_day, last_day, level, verdict``."""
+    from stockwarden.store.alerts import AlertFeedbackRow, AlertRow
+
+    a = AlertRow.__table__
+    fb = AlertFeedbackRow.__table__
+    alerts = pd.DataFrame(
+        conn.execute(sa.select(a.c.id, a.c.sku, a.c.location_id, a.c.first_as_of, a.c.last_as_of, a.c.level, a.c.kind))
+        .mappings()
+        .all(),
+        columns=["id", "sku", "location_id", "first_as_of", "last_as_of", "level", "kind"],
+    )
+    feedback = pd.DataFrame(
+        conn.execute(sa.select(fb.c.alert_id, fb.c.at, fb.c.verdict).order_by(fb.c.at, fb.c.id)).mappings().all(),
+        columns=["alert_id", "at", "verdict"],
+    )
+    last = feedback.drop_duplicates("alert_id", keep="last").set_index("alert_id")["verdict"]
+    alerts = alerts.loc[alerts["level"].isin(["warning", "critical"])]
+    return pd.DataFrame(
+        {
+            "sku": alerts["sku"].astype(str),
+            "location_id": alerts["location_id"].astype(str),
+            "first_day": pd.to_datetime(alerts["first_as_of"]),
+            "last_day": pd.to_datetime(alerts["last_as_of"]),
+            "level": alerts["level"],
+            "verdict": alerts["id"].map(last),
+        }
+    ).reset_index(drop=True)
+
+
+def _pct(x: object) -> str:
+    return "-" if x is None or (isinstance(x, float) and not np.isfinite(x)) else f"{float(x):.0%}"  # type: ignore[arg-type]
+
+
+@app.command("quality")
+@guarded
+def quality_command(
+    since: Annotated[
+        str | None, typer.Option("--since", help=f"first day judged (default: {DEFAULT_PERIOD_DAYS} days back)")
+    ] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="write the whole result as JSON")] = None,
+    planners: Annotated[int, typer.Option("--planners", min=1, help="planners sharing the alerts")] = 1,
+    days_ahead: Annotated[int, typer.Option("--days-ahead", min=1, help="forecast days scored per run")] = 28,
+    db: Annotated[str | None, typer.Option("--db", help="database URL (default: STOCKWARDEN_DATABASE_URL)")] = None,
+    rules: Annotated[Path | None, typer.Option("--rules", help="rules.toml (review period, default lead time)")] = None,
+) -> None:
+    """How the stored alerts did against what happened (warned in time, effective, false alarms, lead time,
+    alerts per week, feedback) and how accurate the kept forecasts were (WAPE, bias, pinball); both stored."""
+    from stockwarden.quality.forecast_accuracy import accuracy_drops, score_forecasts, score_points
+    from stockwarden.quality.report import assess_alert_quality
+    from stockwarden.store.quality import load_forecasts, load_quality_history, record_forecast_scores, record_quality
+    from stockwarden.store.repo import load_dataset_from_db
+
+    cfg = load_rules(rules)
+    engine = open_engine(db)
+    try:
+        ds = load_dataset_from_db(engine)
+        until = ds.last_date
+        if until is None:
+            raise fail("the database holds no sales or inventory yet: import a dataset first")
+        start = parse_day(since, until - pd.Timedelta(days=DEFAULT_PERIOD_DAYS), option="--since")
+        if start > until:
+            raise fail(f"--since {start.date()} is after the newest data ({until.date()})")
+        with engine.connect() as conn:
+            alerts = load_alert_history(conn)
+            kept = load_forecasts(conn, since=(start - pd.Timedelta(days=days_ahead)).date())
+        result = assess_alert_quality(
+            ds,
+            alerts,
+            since=start,
+            until=until,
+            review_period_days=cfg.risk.review_period_days,
+            default_lead_time_days=cfg.forecast.default_lead_time_days,
+            planners=planners,
+        )
+        scores = pd.DataFrame()
+        drops = pd.DataFrame()
+        if len(kept):
+            cats = ds.items.drop_duplicates("sku").set_index("sku")["category"]
+            kept = kept.assign(category=kept["sku"].map(cats))
+            inv = ds.inventory.loc[:, ["sku", "location_id", "date", "on_hand"]]
+            actuals = ds.sales.loc[:, ["date", "sku", "location_id", "qty"]].merge(
+                inv.assign(is_censored=inv["on_hand"] <= 0).drop(columns="on_hand"),
+                on=["sku", "location_id", "date"],
+                how="outer",
+            )
+            actuals = actuals.assign(qty=actuals["qty"].fillna(0.0), is_censored=actuals["is_censored"].fillna(False))
+            points = score_points(kept, actuals, today=until, days_ahead=days_ahead)
+            scores = score_forecasts(points, days_ahead=days_ahead)
+            drops = accuracy_drops(points)
+        with engine.begin() as conn:
+            record_quality(
+                conn,
+                result,
+                computed_at=dt.datetime.now(dt.UTC),
+                period_start=start.date(),
+                period_end=until.date(),
+            )
+            record_forecast_scores(conn, scores)
+            trend = load_quality_history(conn)
+    finally:
+        engine.dispose()
+    o: dict[str, Any] = result["overall"]  # type: ignore[assignment]
+    view = Table(title=f"Alert effectiveness {start.date()} .. {until.date()}")
+    for c in ("group", "stockouts", "warned in time", "≥1 day", "median lead d", "alerts", "effective", "false"):
+        view.add_column(c)
+    for g in [{"group_by": "all", "group": "all", **o}, *result["groups"]]:  # type: ignore[dict-item,misc]
+        view.add_row(
+            f"{g['group_by']}={g['group']}" if g["group_by"] != "all" else "all",
+            str(g["episodes"]),
+            _pct(g["warned_in_time"]),
+            _pct(g["warned_1d"]),
+            "-" if g["median_warning_lead_days"] is None else f"{g['median_warning_lead_days']:.1f}",
+            str(g["alerts"]),
+            _pct(g["effective"]),
+            _pct(g["false_alarms"]),
+        )
+    console.print(view)
+    console.print(
+        f"{o['alerts_per_planner_per_week']:.1f} alerts per planner per week; feedback: {o['feedback_useful']} useful, "
+        f"{o['feedback_false_alarm']} false alarm; {result['unlabelled_alerts']} alert(s) too recent to judge; "
+        f"{len(trend)} stored snapshot(s)"
+    )
+    if len(scores):
+        overall = scores.loc[scores["group_by"] == "all"].tail(8)
+        ft = Table(title=f"Forecast accuracy ({days_ahead} days after each run)")
+        for c in ("run", "series", "WAPE", "bias", "pinball"):
+            ft.add_column(c)
+        for r in overall.itertuples(index=False):
+            ft.add_row(
+                str(pd.Timestamp(r.as_of).date()), str(r.n_series), _pct(r.wape), _pct(r.bias), f"{r.pinball:.3f}"
+            )
+        console.print(ft)
+    else:
+        console.print("no kept forecast has all its days of actuals yet (the daily run keeps one per run)")
+    if json_out is not None:
+        payload = {
+            **result,
+            "forecast_scores": scores.assign(as_of=scores["as_of"].astype(str)).to_dict("records")
+            if len(scores)
+            else [],
+            "forecast_accuracy_drops": drops.to_dict("records"),
+            "trend": trend.assign(
+                computed_at=trend["computed_at"].astype(str),
+                period_start=trend["period_start"].astype(str),
+                period_end=trend["period_end"].astype(str),
+            ).to_dict("records")
+            if len(trend)
+            else [],
+        }
+        json_out.write_text(json.dumps(payload, indent=2, default=str, ensure_ascii=False), encoding="utf-8")
+        console.print(f"written {json_out}")
