@@ -1,0 +1,339 @@
+"""The daily run at scale: generate, import into PostgreSQL, run, at 10k ... 1M SKU-locations.
+
+For each size: the sample company is generated in parquet chunks (``ingest.sample.large``), bulk-loaded
+into a fresh PostgreSQL database (``store.bulkload``), and the daily run is run on it in each forecast
+mode asked for. Every phase runs in its own process; a sampler records the peak resident memory of
+that process, of every process it starts (Dask workers) and of the PostgreSQL server processes
+(backends include the shared buffers they touched). Prints a table and merges the figures into
+``benchmarks/out/scale.json`` (one size at a time is fine: earlier sizes are kept); the growth
+exponent between sizes is ``log(t2 / t1) / log(n2 / n1)`` (1 = linear).
+
+Sizes (SKUs x locations): 10k = 1,000 x 10; 30k = 5,000 x 6 (the case of issue 15); 100k = 1,000 x
+100; 300k = 3,000 x 100; 1m = 10,000 x 100.
+
+Usage::
+
+    nice -n 10 python benchmarks/scale.py --sizes 10k,30k --modes fast,auto \\
+        --pg postgresql+psycopg://postgres@127.0.0.1:55433/postgres [--days 400] [--workdir /tmp/scale]
+        [--run-args "--partitions 8"] [--max-rss-gb 20]
+
+A phase whose memory passes ``--max-rss-gb`` (all its processes together) is stopped, and the size is
+reported as not fitting, with the memory it had reached.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import itertools
+import json
+import math
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+OUT = Path(__file__).with_name("out")
+SIZES: dict[str, tuple[int, int]] = {
+    "1k": (100, 10),  # a smoke test of the harness
+    "10k": (1_000, 10),
+    "30k": (5_000, 6),
+    "100k": (1_000, 100),
+    "300k": (3_000, 100),
+    "1m": (10_000, 100),
+}
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:55433/postgres"
+
+
+# --------------------------------------------------------------------------------------------- phases
+def phase_generate(args: argparse.Namespace) -> dict[str, Any]:
+    from stockwarden.ingest.sample.large import generate_large_company
+
+    n_skus, n_loc = SIZES[args.size]
+    company = generate_large_company(Path(args.folder), seed=0, n_skus=n_skus, n_locations=n_loc, days=args.days)
+    return {"rows": company.rows, "blocks": company.n_blocks}
+
+
+def phase_import(args: argparse.Namespace) -> dict[str, Any]:
+    from stockwarden.store.bulkload import bulk_import
+    from stockwarden.store.db import make_engine, upgrade_database
+
+    engine = make_engine(args.db)
+    upgrade_database(engine)
+    report = bulk_import(engine, Path(args.folder))
+    engine.dispose()
+    return {
+        "rows": report.rows,
+        "tables": {n: t.counts() for n, t in report.tables.items()},
+        "steps_s": {k: round(v, 2) for k, v in report.seconds.items()},
+    }
+
+
+def phase_run(args: argparse.Namespace) -> dict[str, Any]:
+    from stockwarden.alerts.notify.base import AppriseNotifier
+    from stockwarden.config import NotifyChannel, NotifyRules, RulesConfig, RunRules
+    from stockwarden.pipeline import run_pipeline
+    from stockwarden.store.db import make_engine
+
+    engine = make_engine(args.db)
+    rules = RulesConfig(
+        run=RunRules(forecast_mode=args.mode),
+        notify=NotifyRules(channels=[NotifyChannel(name="file", url=f"file://{args.folder}/notifications.log")]),
+    )
+    now = dt.datetime.now(dt.UTC)
+    report = run_pipeline(engine, as_of=None, config=rules, now=now, notifier=AppriseNotifier())
+    engine.dispose()
+    return {
+        "status": report.status,
+        "steps_s": {s.name: round(s.seconds, 2) for s in report.steps},
+        "counts": {k: v for k, v in report.counts.items() if isinstance(v, int)},
+    }
+
+
+PHASES = {"generate": phase_generate, "import": phase_import, "run": phase_run}
+
+
+# --------------------------------------------------------------------------------------------- measuring
+class Sampler(threading.Thread):
+    """Peak RSS of a process, its descendants, and the PostgreSQL server's processes, sampled every 0.25 s."""
+
+    def __init__(self, pid: int, pg_port: int | None, limit_bytes: float) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.pg_port = pg_port
+        self.limit = limit_bytes
+        self.peak: dict[str, int] = {}
+        self.peak_total = 0
+        self.over_limit = False
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        import psutil
+
+        pg_root = _postmaster(self.pg_port) if self.pg_port else None
+        while not self.stop.wait(0.25):
+            try:
+                root = psutil.Process(self.pid)
+                procs = [("main", root)] + [(_role(p), p) for p in root.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                return
+            if pg_root is not None:
+                procs += [("postgres", p) for p in pg_root.children()]
+            total = 0
+            for role, p in procs:
+                try:
+                    rss = p.memory_info().rss
+                except psutil.Error:
+                    continue
+                key = f"{role}:{p.pid}" if role not in ("main",) else role
+                self.peak[key] = max(self.peak.get(key, 0), rss)
+                if role != "postgres":
+                    total += rss
+            self.peak_total = max(self.peak_total, total)
+            if total > self.limit:
+                self.over_limit = True
+                for _role_name, p in procs[::-1]:
+                    if _role_name != "postgres":
+                        with contextlib.suppress(psutil.Error):
+                            p.kill()
+                return
+
+
+def _role(p: Any) -> str:
+    try:
+        cmd = " ".join(p.cmdline())
+    except Exception:
+        return "child"
+    if "distributed" in cmd or "dask" in cmd or "spawn" in cmd or "multiprocessing" in cmd:
+        return "worker"
+    return "child"
+
+
+def _postmaster(port: int) -> Any:
+    import psutil
+
+    for p in psutil.process_iter(["cmdline", "name"]):
+        cmd = " ".join(p.info.get("cmdline") or [])
+        if p.info.get("name") in ("postgres", "postmaster") and f"-p {port}" in cmd:
+            return p
+    return None
+
+
+def run_phase(name: str, argv: list[str], *, pg_port: int | None, limit_gb: float) -> dict[str, Any]:
+    """Run one phase in a child process; its result plus wall time and peak memory per process."""
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        [sys.executable, __file__, "_phase", name, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    sampler = Sampler(child.pid, pg_port, limit_gb * 2**30)
+    sampler.start()
+    out, err = child.communicate()
+    wall = time.perf_counter() - started
+    sampler.stop.set()
+    sampler.join()
+    peaks = {k: round(v / 2**20) for k, v in sorted(sampler.peak.items())}
+    pg = [v for k, v in peaks.items() if k.startswith("postgres")]
+    result: dict[str, Any] = {
+        "wall_s": round(wall, 2),
+        "peak_mb": {
+            "main": peaks.get("main", 0),
+            "workers": {k: v for k, v in peaks.items() if k.startswith(("worker", "child"))},
+            "all_processes_together": round(sampler.peak_total / 2**20),
+            "postgres_largest_backend": max(pg) if pg else 0,
+        },
+    }
+    if sampler.over_limit:
+        result["error"] = f"stopped: its processes passed {limit_gb} GB together"
+        return result
+    if child.returncode != 0:
+        lines = [ln for ln in err.strip().splitlines() if ln.strip()]
+        result["error"] = f"exit {child.returncode}: {lines[-1] if lines else ''}"
+        return result
+    result.update(json.loads(out.strip().splitlines()[-1]))
+    return result
+
+
+def _create_database(admin_url: str, name: str) -> str:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(admin_url)
+    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def _db_size_mb(url: str) -> int:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute("SELECT pg_database_size(current_database())").fetchone()
+    return round(row[0] / 2**20) if row else 0
+
+
+def growth(results: dict[str, Any], key: tuple[str, ...]) -> dict[str, float]:
+    """Growth exponents of a figure between consecutive measured sizes."""
+    points = []
+    for size, (n_skus, n_loc) in SIZES.items():
+        value: Any = results.get(size)
+        for k in key:
+            value = value.get(k) if isinstance(value, dict) else None
+        if isinstance(value, (int, float)) and value > 0:
+            points.append((size, n_skus * n_loc, float(value)))
+    return {
+        f"{a[0]}->{b[0]}": round(math.log(b[2] / a[2]) / math.log(b[1] / a[1]), 2)
+        for a, b in itertools.pairwise(points)
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10k,30k")
+    parser.add_argument("--modes", default="fast,auto", help="forecast modes of the run (auto is the default mode)")
+    parser.add_argument("--pg", default=os.environ.get("STOCKWARDEN_SCALE_PG_URL", DEFAULT_PG))
+    parser.add_argument("--days", type=int, default=400)
+    parser.add_argument("--workdir", default="/tmp/stockwarden-scale")
+    parser.add_argument("--max-rss-gb", type=float, default=20.0)
+    parser.add_argument("--skip-generate", action="store_true", help="reuse the generated folder")
+    parser.add_argument("--skip-import", action="store_true", help="reuse the loaded database")
+    parser.add_argument("--out", default=str(OUT / "scale.json"))
+    args = parser.parse_args()
+    from sqlalchemy.engine import make_url
+
+    pg_port = make_url(args.pg).port
+    out_path = Path(args.out)
+    results: dict[str, Any] = json.loads(out_path.read_text()) if out_path.exists() else {}
+    results.setdefault("sizes", {})
+    for size in args.sizes.split(","):
+        if size not in SIZES:
+            sys.exit(f"unknown size {size!r}; choose from {', '.join(SIZES)}")
+        n_skus, n_loc = SIZES[size]
+        folder = Path(args.workdir) / size
+        entry: dict[str, Any] = {"skus": n_skus, "locations": n_loc, "series": n_skus * n_loc, "days": args.days}
+        entry["load_average"] = os.getloadavg()[0]
+        common = ["--size", size, "--folder", str(folder), "--days", str(args.days)]
+        if not args.skip_generate:
+            entry["generate"] = run_phase("generate", common, pg_port=None, limit_gb=args.max_rss_gb)
+            _show(size, "generate", entry["generate"])
+        db = make_url(args.pg).set(database=f"sw_scale_{size}").render_as_string(hide_password=False)
+        if not args.skip_import:
+            db = _create_database(args.pg, f"sw_scale_{size}")
+            entry["import"] = run_phase("import", [*common, "--db", db], pg_port=pg_port, limit_gb=args.max_rss_gb)
+            _show(size, "import", entry["import"])
+        entry["db_size_mb"] = _db_size_mb(db)
+        for mode in args.modes.split(","):
+            # a run stores its results: each mode starts from the freshly loaded data (same as_of)
+            _reset_run_tables(db)
+            res = run_phase("run", [*common, "--db", db, "--mode", mode], pg_port=pg_port, limit_gb=args.max_rss_gb)
+            entry[f"run_{mode}"] = res
+            _show(size, f"run {mode}", res)
+        previous = results["sizes"].get(size, {})
+        results["sizes"][size] = {**previous, **entry}
+        results["growth"] = {
+            "generate": growth(results["sizes"], ("generate", "wall_s")),
+            "import": growth(results["sizes"], ("import", "wall_s")),
+            **{f"run_{m}": growth(results["sizes"], (f"run_{m}", "wall_s")) for m in ("fast", "auto", "stats")},
+        }
+        OUT.mkdir(exist_ok=True)
+        out_path.write_text(json.dumps(results, indent=2))
+    print(json.dumps(results.get("growth", {}), indent=1))
+
+
+def _reset_run_tables(db: str) -> None:
+    """Empty what a daily run writes (runs, alerts, proposals, outbox ...), keeping the imported dataset."""
+    import sqlalchemy as sa
+
+    from stockwarden.store import load_table_modules
+    from stockwarden.store.base import Base
+    from stockwarden.store.db import make_engine
+    from stockwarden.store.tables import BATCHES, DATASET_TABLES, DIGESTS, HISTORY, REJECTS
+
+    load_table_modules()
+    keep = {t.name for t in (*DATASET_TABLES.values(), BATCHES, DIGESTS, HISTORY, REJECTS)} | {"alembic_version"}
+    engine = make_engine(db)
+    with engine.begin() as conn:
+        names = [t for t in sa.inspect(conn).get_table_names() if t not in keep and t in Base.metadata.tables]
+        if names:
+            conn.exec_driver_sql(f"TRUNCATE {', '.join(names)} CASCADE")
+    engine.dispose()
+
+
+def _show(size: str, phase: str, res: dict[str, Any]) -> None:
+    peak = res.get("peak_mb", {})
+    steps = res.get("steps_s", {})
+    text = " ".join(f"{k}={v}" for k, v in steps.items())
+    status = res.get("error") or res.get("status", "ok")
+    line = (
+        f"{size:>5} {phase:<10} {res.get('wall_s', 0):8.1f} s  peak main {peak.get('main', 0):6d} MB, "
+        f"all {peak.get('all_processes_together', 0):6d} MB, pg {peak.get('postgres_largest_backend', 0):5d} MB  "
+        f"{status}  {text}"
+    )
+    print(line, flush=True)
+
+
+def _phase_main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("phase", choices=list(PHASES))
+    parser.add_argument("--size", required=True)
+    parser.add_argument("--folder", required=True)
+    parser.add_argument("--days", type=int, default=400)
+    parser.add_argument("--db")
+    parser.add_argument("--mode", default="fast")
+    args = parser.parse_args(argv)
+    result = PHASES[args.phase](args)
+    sys.stdout.write(json.dumps(result, default=str) + "\n")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "_phase":
+        _phase_main(sys.argv[2:])
+    else:
+        main()
