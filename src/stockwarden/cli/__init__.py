@@ -12,7 +12,19 @@ import sys
 
 from stockwarden.cli.app import app, console, err_console
 
-_COMMAND_MODULES = ("ingest", "template", "demo", "forecast", "leadtimes", "anomaly", "risk", "alerts", "orders", "run")
+_COMMAND_MODULES = (
+    "ingest",
+    "template",
+    "demo",
+    "forecast",
+    "leadtimes",
+    "anomaly",
+    "risk",
+    "alerts",
+    "orders",
+    "run",
+    "scale",
+)
 
 
 def _register() -> None:
