@@ -335,7 +335,8 @@ def _store_digests(conn: Connection, table: str, parts: list[pd.DataFrame]) -> N
         {"table_name": table, "part": p, "n_rows": int(n), "hash_sum": int(np.uint64(h).view(np.int64))}
         for p, n, h in zip(total.index, total["n_rows"], total["hash_sum"].to_numpy(dtype=np.uint64), strict=True)
     ]
-    conn.execute(DIGESTS.insert(), rows)
+    if rows:
+        conn.execute(DIGESTS.insert(), rows)
 
 
 def _require_empty(conn: Connection, engine: Engine) -> None:

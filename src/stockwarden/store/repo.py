@@ -303,7 +303,10 @@ def _copy_out(conn: Any, sql: str, name: str) -> list[np.ndarray]:
         buf,
         read_options=pacsv.ReadOptions(column_names=names),
         convert_options=pacsv.ConvertOptions(
-            column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=False
+            column_types=types,
+            null_values=[""],  # only an unquoted empty field is NULL: Arrow would also read "NULL", "NA", "nan" as null
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
         ),
     )
     out = []

@@ -113,3 +113,20 @@ def test_a_database_with_data_is_refused(company: Path, engine: sa.Engine) -> No
     bulk_import(engine, company)
     with pytest.raises(StoreError, match=r"already holds data .* only loads an empty database"):
         bulk_import(engine, company)
+
+
+def test_awkward_text_round_trips_through_copy_in_and_out(engine: sa.Engine, tmp_path: Path) -> None:
+    from tests.ingest_helpers import minimal_folder, write_text
+
+    from stockwarden.ingest import read_dataset
+
+    names = ["Cable, 2 m", 'Mug "Panda"', "back\\slash \\N", "NULL", "急 茶", "multi\nline", "tab\there"]
+    lines = "\n".join(f'S{i},"{n.replace(chr(34), chr(34) * 2)}",7.5,3' for i, n in enumerate(names))
+    folder = minimal_folder(tmp_path / "ds", sales='date,sku,qty,note\n2024-01-01,S0,3,"a,b"\n2024-01-02,S1,2.5,\n')
+    write_text(folder, "items.csv", "sku,name,unit_cost,pack_size\n" + lines + "\n")
+    bulk_import(engine, folder)
+    got = load_dataset_from_db(engine)
+    want, _ = read_dataset(folder)
+    for name in ("items", "sales"):
+        pd.testing.assert_frame_equal(_sorted(got.table(name)), _sorted(want.table(name)), obj=name)
+    assert list(got.items["name"]) == names
