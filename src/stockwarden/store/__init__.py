@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 
 # Modules declaring tables, in migration order: dataset (0001), alerts (0002), orders (0003).
-TABLE_MODULES: tuple[str, ...] = ("tables", "alerts", "orders")
+TABLE_MODULES: tuple[str, ...] = ("tables", "alerts", "orders", "partition_results")
 
 
 def load_table_modules() -> list[str]:
