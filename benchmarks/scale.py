@@ -85,12 +85,50 @@ def phase_run(args: argparse.Namespace) -> dict[str, Any]:
         notify=NotifyRules(channels=[NotifyChannel(name="file", url=f"file://{args.folder}/notifications.log")]),
     )
     now = dt.datetime.now(dt.UTC)
-    report = run_pipeline(engine, as_of=None, config=rules, now=now, notifier=AppriseNotifier())
+    if not args.partitions:
+        report = run_pipeline(engine, as_of=None, config=rules, now=now, notifier=AppriseNotifier())
+        engine.dispose()
+        return {
+            "status": report.status,
+            "steps_s": {s.name: round(s.seconds, 2) for s in report.steps},
+            "counts": {k: v for k, v in report.counts.items() if isinstance(v, int)},
+        }
+    from stockwarden.partitioned import run_partitioned
+
+    backend: Any = "local"
+    if args.backend == "dask":
+        from stockwarden.forecast.distributed import DaskBackend
+
+        backend = DaskBackend(n_workers=args.workers, threads_per_worker=1, connect_timeout_s=60)
+    partitions = None if args.partitions == "auto" else int(args.partitions)
+    started = time.perf_counter()
+    done = run_partitioned(
+        engine, as_of=None, config=rules, now=now, partitions=partitions, backend=backend, notifier=AppriseNotifier()
+    )
+    wall = time.perf_counter() - started
     engine.dispose()
+    per_step: dict[str, list[float]] = {}
+    for o in done.partitions:
+        for k, v in o.seconds.items():
+            per_step.setdefault(k, []).append(v)
+    work = [sum(o.seconds.values()) for o in done.partitions]
     return {
-        "status": report.status,
-        "steps_s": {s.name: round(s.seconds, 2) for s in report.steps},
-        "counts": {k: v for k, v in report.counts.items() if isinstance(v, int)},
+        "status": done.run.status,
+        "partitions": len(done.partitions),
+        "backend": args.backend,
+        "steps_s": {
+            **{k: round(v, 2) for k, v in done.seconds.items()},
+            **{f"run.{s.name}": round(s.seconds, 2) for s in done.run.steps},
+        },
+        "partition_s": {
+            "mean": round(sum(work) / max(len(work), 1), 2),
+            "max": round(max(work, default=0.0), 2),
+            "sum": round(sum(work), 2),
+            "per_step_mean": {k: round(sum(v) / len(v), 2) for k, v in per_step.items()},
+            "series_per_partition": round(sum(o.n_series for o in done.partitions) / max(len(work), 1)),
+        },
+        "wall_in_process_s": round(wall, 2),
+        "counts": {k: v for k, v in done.run.counts.items() if isinstance(v, int)},
     }
 
 
@@ -245,6 +283,12 @@ def main() -> None:
     parser.add_argument("--skip-generate", action="store_true", help="reuse the generated folder")
     parser.add_argument("--skip-import", action="store_true", help="reuse the loaded database")
     parser.add_argument("--out", default=str(OUT / "scale.json"))
+    parser.add_argument(
+        "--partitions", default="", help="run partitioned: a count, or 'auto' (10,000 SKU-locations each)"
+    )
+    parser.add_argument("--backend", default="local", choices=["local", "dask"], help="where partitions run")
+    parser.add_argument("--workers", type=int, default=2, help="Dask LocalCluster workers (1 thread each)")
+    parser.add_argument("--label", default="", help="suffix of the result keys (run_<mode><label>)")
     args = parser.parse_args()
     from sqlalchemy.engine import make_url
 
@@ -272,15 +316,22 @@ def main() -> None:
         for mode in args.modes.split(","):
             # a run stores its results: each mode starts from the freshly loaded data (same as_of)
             _reset_run_tables(db)
-            res = run_phase("run", [*common, "--db", db, "--mode", mode], pg_port=pg_port, limit_gb=args.max_rss_gb)
-            entry[f"run_{mode}"] = res
-            _show(size, f"run {mode}", res)
+            extra = ["--partitions", args.partitions, "--backend", args.backend, "--workers", str(args.workers)]
+            res = run_phase(
+                "run", [*common, "--db", db, "--mode", mode, *extra], pg_port=pg_port, limit_gb=args.max_rss_gb
+            )
+            entry[f"run_{mode}{args.label}"] = res
+            _show(size, f"run {mode}{args.label}", res)
         previous = results["sizes"].get(size, {})
         results["sizes"][size] = {**previous, **entry}
         results["growth"] = {
             "generate": growth(results["sizes"], ("generate", "wall_s")),
             "import": growth(results["sizes"], ("import", "wall_s")),
-            **{f"run_{m}": growth(results["sizes"], (f"run_{m}", "wall_s")) for m in ("fast", "auto", "stats")},
+            **{
+                f"run_{m}{label}": growth(results["sizes"], (f"run_{m}{label}", "wall_s"))
+                for m in ("fast", "auto", "stats")
+                for label in ("", "_partitioned", "_dask")
+            },
         }
         OUT.mkdir(exist_ok=True)
         out_path.write_text(json.dumps(results, indent=2))
@@ -327,6 +378,9 @@ def _phase_main(argv: list[str]) -> None:
     parser.add_argument("--days", type=int, default=400)
     parser.add_argument("--db")
     parser.add_argument("--mode", default="fast")
+    parser.add_argument("--partitions", default="")
+    parser.add_argument("--backend", default="local")
+    parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
     result = PHASES[args.phase](args)
     sys.stdout.write(json.dumps(result, default=str) + "\n")
