@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -164,31 +165,42 @@ class _Loader:
         self.chunks: dict[str, int] = {}
 
     def load(self, name: str, path: Path) -> None:
+        """Load one table: the next chunk is read and validated in a helper thread while this one is written."""
         counts = dict.fromkeys(COUNT_KEYS, 0)
         digests: list[pd.DataFrame] = []
-        seen = _SeenKeys(name, path)
         n_chunks = 0
-        for raw, total in _chunks(name, path):
-            res = validate_table(raw, self.refs)
-            accepted = self._fill_defaults(name, res.accepted)
-            if name in CHUNKED:
-                seen.check(accepted, chunk=n_chunks)
-                accepted = accepted.sort_values(list(CLUSTER_ORDER[name]), kind="stable", ignore_index=True)
-            records = with_seq(build_records(accepted, name, res.extra_columns), name)
-            write_frame(self.conn, name, records, storage_columns(name), constants={"batch_id": self.batch_id})
-            digests.append(_digest_parts(records))
-            self._write_rejects(res)
-            self._remember(name, res)
-            counts["read"] += res.n_read
-            counts["accepted"] += len(res.accepted)
-            counts["rejected"] += len(res.rejected)
-            counts["duplicates"] += res.n_duplicates
-            counts["inserted"] += len(records)
-            n_chunks += 1
-            self.note(f"loading {name}", int(raw.line_numbers.iloc[-1]) if len(raw.line_numbers) else 0, total)
+        prepared = self._prepared(name, path)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulkload") as pool:
+            pending = pool.submit(next, prepared, None)
+            while (item := pending.result()) is not None:
+                pending = pool.submit(next, prepared, None)  # overlaps the COPY below (it waits on the server)
+                raw, total, res, records = item
+                write_frame(self.conn, name, records, storage_columns(name), constants={"batch_id": self.batch_id})
+                digests.append(_digest_parts(records))
+                self._write_rejects(res)
+                counts["read"] += res.n_read
+                counts["accepted"] += len(res.accepted)
+                counts["rejected"] += len(res.rejected)
+                counts["duplicates"] += res.n_duplicates
+                counts["inserted"] += len(records)
+                n_chunks += 1
+                self.note(f"loading {name}", int(raw.line_numbers.iloc[-1]) if len(raw.line_numbers) else 0, total)
         _store_digests(self.conn, name, digests)
         self.chunks[name] = n_chunks
         self.reports[name] = TableReport(table=name, file=path.name, **counts)
+
+    def _prepared(self, name: str, path: Path) -> Iterator[tuple[RawTable, int, ValidationResult, pd.DataFrame]]:
+        """Each chunk read, validated and turned into storage records (no database access: runs in a thread)."""
+        seen = _SeenKeys(name, path)
+        for k, (raw, total) in enumerate(_chunks(name, path)):
+            res = validate_table(raw, self.refs)
+            accepted = self._fill_defaults(name, res.accepted)
+            if name in CHUNKED:
+                seen.check(accepted, chunk=k)
+                accepted = accepted.sort_values(list(CLUSTER_ORDER[name]), kind="stable", ignore_index=True)
+            records = with_seq(build_records(accepted, name, res.extra_columns), name)
+            self._remember(name, res)
+            yield raw, total, res, records
 
     def _fill_defaults(self, name: str, accepted: pd.DataFrame) -> pd.DataFrame:
         """A PO line's missing supplier is the item's (as ``ingest.dataset`` does for a whole folder)."""
