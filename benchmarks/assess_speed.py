@@ -185,7 +185,6 @@ def main() -> None:
             end=pd.Timestamp("2016-03-25"),
             every_days=7,
             rules=RulesConfig(),
-            mode="stats",
             warmup_days=DEFAULT_WARMUP_DAYS,
         )
         t4 = time.perf_counter()

@@ -82,7 +82,12 @@ def main() -> None:
     if not DATA.is_dir():
         sys.exit(f"replay_dev not found at {DATA}")
     OUT.mkdir(parents=True, exist_ok=True)
-    rules = RulesConfig(risk=RiskRules(learned_model=args.learned))
+    base = RulesConfig()
+    rules = RulesConfig(
+        risk=RiskRules(learned_model=args.learned),
+        run=base.run.model_copy(update={"forecast_mode": args.mode}),
+        forecast=base.forecast.model_copy(update={"history_days": args.history_days or None}),
+    )
     t0 = time.perf_counter()
     ds = load_dataset(DATA)
     frame = run_backtest_on(
@@ -92,9 +97,7 @@ def main() -> None:
         every_days=EVERY,
         rules=rules,
         refit_every=args.refit_every,
-        mode=args.mode,
         warmup_days=args.warmup_days if args.learned != "never" else 0,
-        history_days=args.history_days or None,
     )
     seconds = time.perf_counter() - t0
     score, table = score_backtest(frame, prefix=args.name)

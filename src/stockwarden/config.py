@@ -61,7 +61,17 @@ class HealthRules(_Section):
 class ForecastRules(_Section):
     """Demand forecasting."""
 
-    horizon_days: int = Field(56, ge=1, description="days forecast ahead by the daily run")
+    horizon_days: int = Field(
+        56,
+        ge=1,
+        le=3660,
+        description="days forecast ahead (at least the longest protection interval); levels never depend on it",
+    )
+    history_days: int | None = Field(
+        365,
+        ge=28,
+        description="days of demand history each forecast reads (None: all); the same for run, assess and backtest",
+    )
     default_lead_time_days: float = Field(14.0, ge=0, description="lead time used when nothing else is known")
 
 
@@ -253,7 +263,8 @@ class RunRules(_Section):
     daily_at: str = Field("06:00", description="HH:MM local time (notify.timezone) of the scheduled daily run")
     seed: int = Field(0, description="random seed of forecasts and simulations")
     forecast_mode: Literal["auto", "fast", "stats"] = Field(
-        "auto", description="forecast mode of the daily run (see stockwarden forecast --mode)"
+        "stats",
+        description="forecast mode of run, assess and backtest (stats: the mode the warning quality is measured in)",
     )
 
 

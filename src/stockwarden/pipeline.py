@@ -3,7 +3,7 @@
 ``run_pipeline`` runs, on the database::
 
     load -> health -> forecast -> leadtimes -> anomalies -> assess     (pure, recomputed when needed)
-         -> alerts -> proposals -> compose                            (effects, one transaction each)
+         -> assessments -> alerts -> proposals -> compose             (effects, one transaction each)
          -> deliver                                                   (outbox, every run)
 
 **One run per (as_of, data, rules).** The run key is the as-of date, a fingerprint of the data known
@@ -49,12 +49,13 @@ from stockwarden.domain.alert import AlertState
 from stockwarden.errors import StockwardenError
 from stockwarden.ingest.dataset import Dataset
 from stockwarden.store import alert_repo, runs
+from stockwarden.store.assessment_repo import save_assessments
 from stockwarden.store.outbox import SqlOutbox, enqueue_messages
 
 log = structlog.get_logger(__name__)
 
 PURE_STEPS = ("health", "forecast", "leadtimes", "anomalies", "assess")
-EFFECT_STEPS = ("alerts", "proposals", "compose")
+EFFECT_STEPS = ("assessments", "alerts", "proposals", "compose")
 
 
 class RunFailed(StockwardenError):
@@ -125,14 +126,12 @@ class PipelineSteps:
         return cls(forecast=functools.partial(_forecast, backend=backend))
 
 
-class _Optional(Exception):
-    """An optional step whose package is not installed yet: skipped with a warning."""
-
-
 # --- wiring: one small function per step of another package ---------------------------------------
 
 
-def _load(engine: Engine, as_of: dt.date | None) -> tuple[Dataset, dt.date]:
+def load_day(engine: Engine, as_of: dt.date | None) -> tuple[Dataset, dt.date]:
+    """The database's dataset as known at the end of ``as_of`` (default: its newest date), with the
+    orders stockwarden exported counted as open POs: what the run and every assessment of the database read."""
     from stockwarden.actions.export import merge_exported_orders
     from stockwarden.store.order_repo import exported_orders_as_pos
     from stockwarden.store.repo import load_dataset_from_db
@@ -149,48 +148,35 @@ def _load(engine: Engine, as_of: dt.date | None) -> tuple[Dataset, dt.date]:
 
 def _health(ds: Dataset, *, as_of: dt.date, rules: RulesConfig) -> list[str]:
     """Data-health warnings that make results less reliable (one line each)."""
-    try:
-        from stockwarden.ingest.health import Severity, check_health
-    except ModuleNotFoundError as exc:
-        raise _Optional("data-health checks not available") from exc
+    from stockwarden.ingest.health import Severity, check_health
+
     report = check_health(ds, as_of=pd.Timestamp(as_of), rules=rules.health)
     return [w.message for w in report.warnings if w.severity is Severity.WARNING]
 
 
 def _forecast(ds: Dataset, *, as_of: dt.date, rules: RulesConfig, backend: Any = "local") -> Any:
-    from stockwarden.forecast.engine import forecast_demand
+    from stockwarden.risk.daily import forecast_for
 
-    return forecast_demand(
-        ds,
-        as_of=pd.Timestamp(as_of),
-        horizon_days=rules.forecast.horizon_days,
-        seed=rules.run.seed,
-        mode=rules.run.forecast_mode,
-        backend=backend,
-    )
+    return forecast_for(ds, as_of=pd.Timestamp(as_of), rules=rules, backend=backend)
 
 
 def _lead_times(ds: Dataset, *, as_of: dt.date, rules: RulesConfig) -> Any:
-    from stockwarden.forecast.leadtime import estimate_lead_times
+    from stockwarden.risk.daily import lead_times_for
 
-    return estimate_lead_times(ds, as_of=pd.Timestamp(as_of), rules=rules)
+    return lead_times_for(ds, as_of=pd.Timestamp(as_of), rules=rules)
 
 
 def _anomalies(ds: Dataset, *, as_of: dt.date, forecast: Any, rules: RulesConfig) -> pd.DataFrame | None:
-    try:
-        from stockwarden.anomaly.detect import detect_anomalies
-    except ModuleNotFoundError as exc:
-        raise _Optional("anomaly detection not available") from exc
-    return detect_anomalies(ds, as_of=pd.Timestamp(as_of), forecast=forecast, rules=rules)
+    from stockwarden.risk.daily import anomalies_for
+
+    return anomalies_for(ds, as_of=pd.Timestamp(as_of), forecast=forecast, rules=rules)
 
 
 def _assess(
     ds: Dataset, *, as_of: dt.date, forecast: Any, lead_times: Any, anomalies: pd.DataFrame | None, rules: RulesConfig
 ) -> pd.DataFrame:
-    try:
-        from stockwarden.risk.assess import assess_risk
-    except ModuleNotFoundError as exc:
-        raise StockwardenError("risk assessment (stockwarden.risk.assess) is not available") from exc
+    from stockwarden.risk.assess import assess_risk
+
     return assess_risk(
         ds, as_of=pd.Timestamp(as_of), forecast=forecast, lead_times=lead_times, anomalies=anomalies, rules=rules
     )
@@ -262,7 +248,7 @@ def run_pipeline(
     notifier = notifier or AppriseNotifier()
     done_hook = on_step_done or (lambda _name: None)
     t0 = time.perf_counter()
-    ds, day = _load(engine, as_of)
+    ds, day = load_day(engine, as_of)
     rules_version = config.version()
     data_hash = fingerprint(ds)
     load_seconds = time.perf_counter() - t0
@@ -302,6 +288,18 @@ def run_pipeline(
                     _pure_step(engine, run_id, step, calls, ds, day, config, results, warnings, _at(now, t0))
                 )
                 done_hook(step)
+        step = "assessments"
+        reports.append(
+            _effect_step(
+                engine,
+                run_id,
+                step,
+                done,
+                now=_at(now, t0),
+                body=lambda s: {"assessments_stored": save_assessments(s, run_id, results["assess"])},
+            )
+        )
+        done_hook(step)
         step = "alerts"
         reports.append(
             _effect_step(
@@ -398,32 +396,28 @@ def _pure_step(
 ) -> StepReport:
     started = time.perf_counter()
     counts: dict[str, int] = {}
-    try:
-        if step == "health":
-            problems = calls.health(ds, as_of=day, rules=config)
-            warnings.extend(f"data: {p}" for p in problems)
-            counts = {"health_warnings": len(problems)}
-        elif step == "forecast":
-            results[step] = calls.forecast(ds, as_of=day, rules=config)
-            counts = {"series": len(getattr(results[step], "series", ()))}
-        elif step == "leadtimes":
-            results[step] = calls.lead_times(ds, as_of=day, rules=config)
-        elif step == "anomalies":
-            results[step] = calls.anomalies(ds, as_of=day, forecast=results["forecast"], rules=config)
-            counts = {"anomalies": len(results[step]) if results[step] is not None else 0}
-        else:
-            results[step] = calls.assess(
-                ds,
-                as_of=day,
-                forecast=results["forecast"],
-                lead_times=results["leadtimes"],
-                anomalies=results.get("anomalies"),
-                rules=config,
-            )
-            counts = {"assessed": len(results[step])}
-    except _Optional as exc:
-        warnings.append(f"{step}: {exc}")
-        results.setdefault(step, None)
+    if step == "health":
+        problems = calls.health(ds, as_of=day, rules=config)
+        warnings.extend(f"data: {p}" for p in problems)
+        counts = {"health_warnings": len(problems)}
+    elif step == "forecast":
+        results[step] = calls.forecast(ds, as_of=day, rules=config)
+        counts = {"series": len(getattr(results[step], "series", ()))}
+    elif step == "leadtimes":
+        results[step] = calls.lead_times(ds, as_of=day, rules=config)
+    elif step == "anomalies":
+        results[step] = calls.anomalies(ds, as_of=day, forecast=results["forecast"], rules=config)
+        counts = {"anomalies": len(results[step]) if results[step] is not None else 0}
+    else:
+        results[step] = calls.assess(
+            ds,
+            as_of=day,
+            forecast=results["forecast"],
+            lead_times=results["leadtimes"],
+            anomalies=results.get("anomalies"),
+            rules=config,
+        )
+        counts = {"assessed": len(results[step])}
     seconds = time.perf_counter() - started
     with Session(engine) as s, s.begin():
         runs.record_step(

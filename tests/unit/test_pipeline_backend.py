@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from stockwarden.cli import app
-from stockwarden.config import RulesConfig
+from stockwarden.config import ForecastRules, RulesConfig
 from stockwarden.pipeline import PipelineSteps
 
 
@@ -21,8 +21,10 @@ def test_the_forecast_step_passes_the_backend_to_the_engine(monkeypatch):
         return "forecast"
 
     monkeypatch.setattr("stockwarden.forecast.engine.forecast_demand", fake_forecast_demand)
+    monkeypatch.setattr("stockwarden.risk.daily.forecast_days", lambda *a, **k: 28)
     steps = PipelineSteps.on_backend("dask")
-    assert steps.forecast(object(), as_of=dt.date(2024, 5, 1), rules=RulesConfig()) == "forecast"
+    rules = RulesConfig(forecast=ForecastRules(history_days=None))
+    assert steps.forecast(object(), as_of=dt.date(2024, 5, 1), rules=rules) == "forecast"
     assert seen["backend"] == "dask"
     assert PipelineSteps().forecast is not steps.forecast
 

@@ -23,6 +23,7 @@ _COMMAND_MODULES = (
     "alerts",
     "orders",
     "run",
+    "assessments",
     "scale",
 )
 

@@ -75,6 +75,28 @@ def open_dataset(
         engine.dispose()
 
 
+def open_day(dataset: str | None, db: str | None, as_of: str | None) -> tuple[Dataset, pd.Timestamp]:
+    """The dataset and date an assessment reads: a folder as it is, or the database exactly as the daily
+    run reads it (exported orders counted as on order, ``stockwarden.pipeline.load_day``).
+
+    Raises:
+        DatasetNotFound, SchemaError, StoreError: as :func:`open_dataset`.
+        ConfigError: when ``as_of`` is not a date.
+    """
+    if dataset is not None:
+        ds = open_dataset(dataset, None)
+        return ds, parse_day(as_of, ds.last_date, option="--as-of")
+    from stockwarden.pipeline import load_day
+
+    day = parse_day(as_of, None, option="--as-of").date() if as_of is not None else None
+    engine = open_engine(db)
+    try:
+        ds, got = load_day(engine, day)
+    finally:
+        engine.dispose()
+    return ds, pd.Timestamp(got)
+
+
 def parse_day(value: str | None, default: pd.Timestamp | None, *, option: str = "--as-of") -> pd.Timestamp:
     """A date option (``--as-of``, ``--start``, ...); when absent, ``default`` (the dataset's newest date).
 

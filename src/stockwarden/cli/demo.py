@@ -56,10 +56,10 @@ def demo(
         str,
         typer.Option(
             "--forecast-mode",
-            help="fast (one LightGBM blend, the demo's default), auto (recursive + direct LightGBM; "
-            "most accurate, slower) or stats",
+            help="stats (the daily run's default, the mode the warning quality is measured in), fast (one "
+            "LightGBM blend) or auto (recursive + direct LightGBM; most accurate daily forecasts, slower)",
         ),
-    ] = "fast",
+    ] = RunRules().forecast_mode,
 ) -> None:
     """Generate a sample company, import it into a fresh database and run the whole pipeline on it."""
     started = time.perf_counter()
@@ -171,15 +171,9 @@ def _demo_rules(folder: Path, *, forecast_mode: str, seed: int) -> RulesConfig:
 
 
 def _pipeline(engine: Any, rules: RulesConfig, *, top: int, db: str, folder: Path) -> None:
-    """Run the daily pipeline once and show risk, alerts and proposals (skipped when not installed)."""
-    try:
-        from stockwarden.pipeline import PipelineSteps, run_pipeline
-    except ModuleNotFoundError as exc:
-        console.print(
-            f"[cyan]note:[/] the daily pipeline is not available yet ({exc.name}); stopping after the import.",
-            highlight=False,
-        )
-        return
+    """Run the daily pipeline once and show risk, alerts and proposals."""
+    from stockwarden.pipeline import PipelineSteps, run_pipeline
+
     steps = PipelineSteps()
     captured: dict[str, Any] = {}
     assess = steps.assess
@@ -189,7 +183,18 @@ def _pipeline(engine: Any, rules: RulesConfig, *, top: int, db: str, folder: Pat
         return result
 
     steps.assess = capture
-    names = ("health", "forecast", "leadtimes", "anomalies", "assess", "alerts", "proposals", "compose", "deliver")
+    names = (
+        "health",
+        "forecast",
+        "leadtimes",
+        "anomalies",
+        "assess",
+        "assessments",
+        "alerts",
+        "proposals",
+        "compose",
+        "deliver",
+    )
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     try:
         with Progress(*columns, console=console, transient=True) as bar:

@@ -12,8 +12,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from stockwarden.cli.app import app, console, err_console, fail, guarded
-from stockwarden.cli.common import open_dataset, parse_day, write_frame
-from stockwarden.config import RulesConfig, load_rules
+from stockwarden.cli.common import load_config, open_dataset, open_day, parse_day, write_frame
+from stockwarden.config import RulesConfig
 from stockwarden.ingest.dataset import Dataset
 
 if TYPE_CHECKING:
@@ -21,7 +21,9 @@ if TYPE_CHECKING:
 
 DatasetArg = Annotated[str | None, typer.Argument(help="dataset folder; omit to use the database")]
 DbOpt = Annotated[str | None, typer.Option("--db", help="database URL (default: STOCKWARDEN_DATABASE_URL)")]
-RulesOpt = Annotated[Path | None, typer.Option("--rules", help="rules.toml (section [risk])")]
+RulesOpt = Annotated[
+    Path | None, typer.Option("--rules", help="rules file (default: ./stockwarden.toml if present, as for run)")
+]
 HorizonOpt = Annotated[
     int | None,
     typer.Option("--horizon", min=1, help="one horizon H in days for every SKU (default: lead time + review period)"),
@@ -36,23 +38,10 @@ def assess_dataset(
     horizon_days: int | None = None,
     with_anomalies: bool = True,
 ) -> pd.DataFrame:
-    """Forecast, lead times, anomalies and the risk assessment of one dataset as of one date."""
-    from stockwarden.forecast.engine import forecast_demand
-    from stockwarden.forecast.leadtime import estimate_lead_times
-    from stockwarden.risk.assess import assess_risk
-    from stockwarden.risk.inputs import required_horizon_days
+    """The assessment of one dataset as of one date: the daily run's own path (``risk.daily.assess_day``)."""
+    from stockwarden.risk.daily import assess_day
 
-    need = required_horizon_days(ds, rules.risk, horizon_days=horizon_days)
-    fc = forecast_demand(ds, as_of=as_of, horizon_days=need)
-    lt = estimate_lead_times(ds, as_of=as_of, rules=rules)
-    anomalies = None
-    if with_anomalies:
-        from stockwarden.anomaly.detect import detect_anomalies
-
-        anomalies = detect_anomalies(ds, as_of=as_of, forecast=fc, rules=rules)
-    return assess_risk(
-        ds, as_of=as_of, forecast=fc, lead_times=lt, anomalies=anomalies, rules=rules, horizon_days=horizon_days
-    )
+    return assess_day(ds, as_of=as_of, rules=rules, horizon_days=horizon_days, with_anomalies=with_anomalies).assessment
 
 
 def print_risk_table(frame: pd.DataFrame, *, title: str, limit: int = 20) -> None:
@@ -102,9 +91,8 @@ def assess_command(
 ) -> None:
     """Stockout risk of every SKU-location as of a date: level, P(stockout), expected date, cover,
     reorder point, safety stock, order-up-to, suggested order and reasons."""
-    cfg = load_rules(rules)
-    ds = open_dataset(dataset, db)
-    day = parse_day(as_of, ds.last_date, option="--as-of")
+    cfg = load_config(rules)
+    ds, day = open_day(dataset, db, as_of)
     with console.status(f"assessing risk as of {day.date()}..."):
         frame = assess_dataset(ds, as_of=day, rules=cfg, horizon_days=horizon)
     write_frame(frame, out)
@@ -137,8 +125,9 @@ def backtest_command(
         int, typer.Option("--refit-every", min=1, help="refit the demand forecast every N checkpoints")
     ] = 1,
     forecast_mode: Annotated[
-        str, typer.Option("--forecast-mode", help="forecast mode per checkpoint: stats|fast|auto")
-    ] = "stats",
+        str | None,
+        typer.Option("--forecast-mode", help="forecast mode per checkpoint: stats|fast|auto (default: the run's)"),
+    ] = None,
     warmup_days: Annotated[
         int, typer.Option("--warmup-days", min=0, help="days of earlier checkpoints that only train the learned model")
     ] = DEFAULT_WARMUP_DAYS,
@@ -149,7 +138,7 @@ def backtest_command(
     rules: RulesOpt = None,
 ) -> None:
     """Assess every checkpoint start, start+every, ... up to end, using only what was known at each."""
-    cfg = load_rules(rules)
+    cfg = load_config(rules)
     if learned is not None:
         if learned not in ("auto", "always", "never"):
             raise fail(f"--learned must be auto, always or never, got {learned!r}")
@@ -158,8 +147,10 @@ def backtest_command(
     if e < s:
         raise fail(f"--end {e.date()} is before --start {s.date()}")
     ds = open_dataset(dataset, db)
-    if forecast_mode not in ("stats", "fast", "auto"):
-        raise fail(f"--forecast-mode must be stats, fast or auto, got {forecast_mode!r}")
+    if forecast_mode is not None:
+        if forecast_mode not in ("stats", "fast", "auto"):
+            raise fail(f"--forecast-mode must be stats, fast or auto, got {forecast_mode!r}")
+        cfg = cfg.model_copy(update={"run": cfg.run.model_copy(update={"forecast_mode": forecast_mode})})
     frame = run_backtest_on(
         ds,
         start=s,
@@ -168,7 +159,6 @@ def backtest_command(
         rules=cfg,
         horizon_days=horizon,
         refit_every=refit_every,
-        mode=forecast_mode,
         warmup_days=warmup_days,
     )
     write_frame(frame, out)
@@ -185,9 +175,7 @@ def run_backtest_on(
     rules: RulesConfig,
     horizon_days: int | None = None,
     refit_every: int = 1,
-    mode: str = "stats",
     warmup_days: int = 0,
-    history_days: int | None = 365,
     adjust_forecast: Callable[[DemandSource, pd.Timestamp], DemandSource] | None = None,
     adjust_lead_times: Callable[[LeadTimeModelLike, pd.Timestamp], LeadTimeModelLike] | None = None,
 ) -> pd.DataFrame:
@@ -197,27 +185,23 @@ def run_backtest_on(
     each checkpoint's demand forecast or lead-time model by what they return (what-if and ceiling
     studies, e.g. ``benchmarks/warning_ceiling.py``; the product never sets them).
 
-    ``history_days`` limits each checkpoint's forecast to the last so many days of demand history
-    (speed; None = all of it). ``mode`` is the forecast mode: ``stats`` by default (statistical models
-    only; on replay_dev AP 0.801 / 0.700 in stock, where ``auto`` gave 0.787 / 0.695 and took about six
-    times as long), or ``fast`` / ``auto``.
+    Each checkpoint is forecast and assessed exactly as the daily run would on that date (forecast
+    mode, seed and history window from ``rules``; :mod:`stockwarden.risk.daily`).
     """
-    from stockwarden.forecast.engine import forecast_demand
     from stockwarden.forecast.history import build_demand_history
-    from stockwarden.forecast.leadtime import estimate_lead_times
     from stockwarden.risk.backtest import checkpoints, run_backtest
+    from stockwarden.risk.daily import anomalies_for, forecast_for, lead_times_for
 
     # The demand history is built once: it is trailing-only by construction (censored days are imputed
     # from earlier days), and forecast_demand drops the rows after each checkpoint.
     history = build_demand_history(ds, as_of=end)
 
     def forecast_fn(d: Dataset, *, as_of: pd.Timestamp, horizon_days: int) -> DemandSource:
-        h = history if history_days is None else history.loc[history["date"] > as_of - pd.Timedelta(days=history_days)]
-        fc = forecast_demand(d, as_of=as_of, horizon_days=horizon_days, mode=mode, history=h)
+        fc = forecast_for(d, as_of=as_of, rules=rules, history=history, days=horizon_days)
         return fc if adjust_forecast is None else adjust_forecast(fc, as_of)
 
     def lead_time_fn(d: Dataset, *, as_of: pd.Timestamp) -> LeadTimeModelLike:
-        model = estimate_lead_times(d, as_of=as_of, rules=rules)
+        model = lead_times_for(d, as_of=as_of, rules=rules)
         return model if adjust_lead_times is None else adjust_lead_times(model, as_of)
 
     total = len(checkpoints(start - pd.Timedelta(days=warmup_days // every_days * every_days), end, every_days))
@@ -242,6 +226,7 @@ def run_backtest_on(
             every_days=every_days,
             forecast_fn=forecast_fn,
             lead_time_fn=lead_time_fn,
+            anomaly_fn=lambda d, *, as_of, forecast: anomalies_for(d, as_of=as_of, forecast=forecast, rules=rules),
             rules=rules,
             horizon_days=horizon_days,
             refit_every=refit_every,

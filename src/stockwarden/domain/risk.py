@@ -54,3 +54,63 @@ ASSESSMENT_COLUMNS: tuple[str, ...] = (
     "reasons",
 )
 """The issue-4 contract columns of ``assess`` and ``backtest``, in order (extra columns follow)."""
+
+EXTRA_COLUMNS: tuple[str, ...] = (
+    "horizon_days",
+    "lead_time_days",
+    "lead_time_source",
+    "learned_lead_time_days",
+    "review_period_days",
+    "service_level",
+    "expected_short",
+    "stockout_date_p10",
+    "stockout_date_p90",
+    "p_before_expedite",
+    "p_before_lead_time",
+    "p_order_window",
+    "p_stockout_learned_interval",
+    "projection_probability",
+    "inventory_position",
+    "backorders",
+    "mean_daily_forecast",
+    "recent_daily_sales",
+    "protection_cv",
+    "supplier_on_time_rate",
+    "supplier_mean_delay_days",
+    "max_days_overdue",
+    "days_since_last_sale",
+    "censored_share",
+    "count_age_days",
+    "category",
+    "supplier_id",
+    "abc",
+    "demand_class",
+    "reason_details",
+)
+"""Explanation columns that follow :data:`ASSESSMENT_COLUMNS` in every assessment frame."""
+
+ALL_ASSESSMENT_COLUMNS: tuple[str, ...] = ASSESSMENT_COLUMNS + EXTRA_COLUMNS
+"""Every column of ``assess``, in order: what a run stores and ``assessments export`` writes."""
+
+_DATE_COLUMNS = frozenset({"as_of", "expected_stockout_date", "stockout_date_p10", "stockout_date_p90"})
+_TEXT_COLUMNS = frozenset(
+    {
+        "sku",
+        "location_id",
+        "level",
+        "reasons",
+        "lead_time_source",
+        "category",
+        "supplier_id",
+        "abc",
+        "demand_class",
+        "reason_details",
+    }
+)
+_INT_COLUMNS = frozenset({"horizon_days", "review_period_days"})
+
+ASSESSMENT_KINDS: dict[str, str] = {
+    c: "date" if c in _DATE_COLUMNS else "text" if c in _TEXT_COLUMNS else "int" if c in _INT_COLUMNS else "float"
+    for c in ALL_ASSESSMENT_COLUMNS
+}
+"""The kind of every assessment column (``date``, ``text``, ``int`` or ``float``), for storage and exports."""

@@ -101,6 +101,8 @@ def compute_abc(value: np.ndarray, *, shares: tuple[float, float] = ABC_SHARES) 
 
     >>> compute_abc(np.array([80.0, 15.0, 5.0, 0.0])).tolist()
     ['A', 'B', 'C', 'C']
+    >>> compute_abc(np.array([25.0, 25.0, 25.0, 25.0])).tolist()
+    ['A', 'A', 'A', 'A']
     """
     value = np.asarray(value, dtype=float)
     out = np.full(len(value), "C", dtype=object)
@@ -108,7 +110,11 @@ def compute_abc(value: np.ndarray, *, shares: tuple[float, float] = ABC_SHARES) 
     if total <= 0:
         return out
     order = np.argsort(-value, kind="stable")
-    before = (np.cumsum(value[order]) - value[order]) / total  # share of value ranked above this series
+    ranked = value[order]
+    before = (np.cumsum(ranked) - ranked) / total  # share of value ranked above this series
+    # series of equal value share one class (that of the first of them): twins are never split
+    first = np.r_[True, ranked[1:] != ranked[:-1]] if len(ranked) else np.zeros(0, dtype=bool)
+    before = before[first][np.cumsum(first) - 1]
     cls = np.where(before < shares[0] - 1e-12, "A", np.where(before < shares[1] - 1e-12, "B", "C"))
     cls = np.where(value[order] > 0, cls, "C")
     out[order] = cls

@@ -4,7 +4,7 @@
 
 1. demand history (censored days imputed) and per-series profile (demand class, ABC);
 2. rolling-origin backtest of the candidate models on each series' own history (``n_windows``
-   windows of ``min(horizon, 28)`` days ending at ``as_of``);
+   windows of 28 days ending at ``as_of``, whatever the horizon);
 3. per series, the candidate with the lowest backtest squared error (``mode="select"``), or one fixed
    combination: ``"auto"`` = the recursive and the direct global LightGBM (3/7 each) with the 28-day
    mean (1/7); ``"fast"`` = the recursive LightGBM (0.6) with seasonal exponential smoothing and the
@@ -150,7 +150,9 @@ def forecast_demand(
         # one fixed model: the backtest only feeds the pooled level factor, so a seeded sample will do
         sample = np.random.default_rng(seed).choice(fit_ids, size=BACKTEST_SAMPLE_SERIES, replace=False)
         bt_panel = fit_panel.loc[fit_panel["unique_id"].isin(sample)]
-    bt = _backtest(bt_panel, models, spec=spec, h=min(h, BACKTEST_DAYS), seed=seed, n_jobs=jobs)
+    # the window length is fixed, not the forecast's: the level uncertainty (and so every level and quantity
+    # derived from the paths) must not change with how many days are forecast
+    bt = _backtest(bt_panel, models, spec=spec, h=BACKTEST_DAYS, seed=seed, n_jobs=jobs)
     choice = _choose(bt, spec.candidates, n)
 
     future = add_event_features(build_future_exog(fit_panel, profile, promotions, dates), events, profile)

@@ -19,10 +19,9 @@ import numpy as np
 import pandas as pd
 
 from stockwarden.config import RiskRules, RulesConfig
-from stockwarden.domain.risk import ASSESSMENT_COLUMNS
+from stockwarden.domain.risk import ASSESSMENT_COLUMNS, EXTRA_COLUMNS
 from stockwarden.ingest.dataset import Dataset
 from stockwarden.risk.coverage import (
-    CoverageResult,
     OpenSupply,
     concat_coverage,
     days_of_cover,
@@ -35,48 +34,15 @@ from stockwarden.risk.inputs import (
     LeadTimeModelLike,
     build_frame,
     demand_paths_for,
+    protection_demand,
     recent_daily_sales,
 )
 from stockwarden.risk.levels import assign_levels, thresholds_for
-from stockwarden.risk.policy import round_order_qty, simulated_policy
+from stockwarden.risk.policy import protection_policy, round_order_qty, window_moments
 from stockwarden.risk.position import open_purchase_orders
 from stockwarden.risk.reasons import build_reasons
 
 KEYS = ["sku", "location_id"]
-
-EXTRA_COLUMNS: tuple[str, ...] = (
-    "horizon_days",
-    "lead_time_days",
-    "lead_time_source",
-    "learned_lead_time_days",
-    "review_period_days",
-    "service_level",
-    "expected_short",
-    "stockout_date_p10",
-    "stockout_date_p90",
-    "p_before_expedite",
-    "p_before_lead_time",
-    "p_order_window",
-    "p_stockout_learned_interval",
-    "projection_probability",
-    "inventory_position",
-    "backorders",
-    "mean_daily_forecast",
-    "recent_daily_sales",
-    "protection_cv",
-    "supplier_on_time_rate",
-    "supplier_mean_delay_days",
-    "max_days_overdue",
-    "days_since_last_sale",
-    "censored_share",
-    "count_age_days",
-    "category",
-    "supplier_id",
-    "abc",
-    "demand_class",
-    "reason_details",
-)
-"""Explanation columns that follow the contract columns."""
 
 
 class RiskAdjuster(Protocol):
@@ -126,74 +92,65 @@ def assess_risk(
         known, as_of=d, forecast=forecast, lead_times=lead_times, rules=r, horizon_days=horizon_days
     )
     n = len(f)
-    days = len(forecast.dates)
-    h = np.clip(f["horizon_days"].to_numpy(np.int64), 1, days)
-    h_learned = np.clip(
-        f["learned_lead_time_days"].to_numpy(float).round().astype(np.int64)
-        + f["review_period_days"].to_numpy(np.int64),
-        1,
-        days,
-    )
+    review = f["review_period_days"].to_numpy(np.int64)
+    h = np.maximum(f["horizon_days"].to_numpy(np.int64), 1)
+    lead = np.maximum(np.ceil(f["lead_time_days"].to_numpy(float)).astype(np.int64), 1)
+    protection = np.maximum(lead + review, 1)  # the SKU's protection interval, whatever --horizon says
+    h_learned = np.maximum(f["learned_lead_time_days"].to_numpy(float).round().astype(np.int64) + review, 1)
+    expedite = max(int(np.ceil(r.expedite_lead_time_days)), 1)
+    # each row simulates the days it reads, no more: nothing a row gets depends on the forecast's length
+    window = np.maximum.reduce([h, protection, h_learned, np.full(n, expedite, dtype=np.int64)]) if n else h
+    days = int(window.max()) if n else 1
+    lead = np.minimum(lead, h)
 
     open_po, supply = _open_supply(known, f, lead_times, as_of=d, days=days)
-    paths_of = demand_paths_for(forecast, f["forecast_row"].to_numpy(), n_paths=r.n_paths, seed=r.seed)
     # long out-of-stock series without observed demand borrow their SKU's demand elsewhere
-    # (censored_demand_rows); drawn apart so every other row keeps its own random stream
+    # (censored_demand_rows); paths depend only on the row's own forecast (common random numbers)
     demand_row = f["demand_row"].to_numpy()
-    borrowed_of = demand_paths_for(forecast, demand_row, n_paths=r.n_paths, seed=r.seed + 1)
-    borrows = demand_row != f["forecast_row"].to_numpy()
+    paths_of = demand_paths_for(forecast, demand_row, n_paths=r.n_paths, seed=r.seed, days=days)
     usable = (f["on_hand"] - f["backorders"]).to_numpy(float)
-    review = f["review_period_days"].to_numpy(np.int64)
     service = f["service_level"].to_numpy(float)
-    cov_parts, pol_parts = [], []
+    cov_parts = []
     for start in range(0, n, r.chunk_series):
         rows = np.arange(start, min(start + r.chunk_series, n))
-        paths = paths_of(rows)
-        swap = borrows[rows]
-        if swap.any():
-            paths[swap] = borrowed_of(rows[swap])
         cov_parts.append(
             project_chunk(
                 on_hand=usable[rows],
-                demand_paths=paths,
+                demand_paths=paths_of(rows),
                 supply=supply.rows(start, start + len(rows)),
                 horizon_days=h[rows],
-                rng=np.random.default_rng([r.seed, start]),
-            )
-        )
-        pol_parts.append(
-            simulated_policy(
-                demand_paths=paths,
-                lead_time_pmf=lt_pmf[rows],
-                review_period_days=review[rows],
-                service_level=service[rows],
-                service_measure=r.service_measure,
-                seed=r.seed + start,
+                seed=r.seed,
+                window_days=window[rows],
             )
         )
     cov = concat_coverage(cov_parts)
-    pol = {
-        k: np.concatenate([getattr(p, k) for p in pol_parts]) if n else np.zeros(0)
-        for k in ("reorder_point", "safety_stock", "order_up_to", "mean_protection_demand")
-    }
+    demand = protection_demand(forecast, demand_row, days=days)
+    pol = protection_policy(
+        daily_mean=demand.mean,
+        size=demand.size,
+        level_shape=demand.level_shape,
+        lead_time_pmf=lt_pmf,
+        review_period_days=review,
+        service_level=service,
+        service_measure=r.service_measure,
+    )
+    mean_h, sd_h = window_moments(demand.mean, demand.size, demand.level_shape, days=h)
 
-    expedite = int(np.clip(np.ceil(r.expedite_lead_time_days), 1, days))
     f["expedite_days"] = expedite
     f["p_before_expedite"] = cov.stockout_curve[:, expedite - 1] if n else np.zeros(0)
     f["p_stockout_learned_interval"] = cov.stockout_curve[np.arange(n), h_learned - 1] if n else np.zeros(0)
-    lead = np.clip(np.ceil(f["lead_time_days"].to_numpy(float)).astype(np.int64), 1, h)
     f["p_before_lead_time"] = first_stockout_before(cov.stockout_curve, lead)
     f["expected_short"] = cov.expected_short
-    f["mean_daily_forecast"] = cov.mean_demand / h
-    f["protection_cv"] = np.where(cov.mean_demand > 0, cov.sd_demand / np.maximum(cov.mean_demand, 1e-9), 0.0)
-    f["reorder_point"] = pol["reorder_point"]
-    f["safety_stock"] = pol["safety_stock"]
-    f["order_up_to"] = pol["order_up_to"]
+    f["mean_daily_forecast"] = mean_h / h
+    f["protection_cv"] = np.where(mean_h > 0, sd_h / np.maximum(mean_h, 1e-9), 0.0)
+    f["reorder_point"] = pol.reorder_point
+    f["safety_stock"] = pol.safety_stock
+    f["order_up_to"] = pol.order_up_to
     f["days_of_cover"] = days_of_cover(usable, f["mean_daily_forecast"].to_numpy())
     f["recent_daily_sales"] = recent_daily_sales(known, f[KEYS], as_of=d)
     overdue = open_po.groupby(KEYS)["days_overdue"].max().rename("max_days_overdue").reset_index()
     f["max_days_overdue"] = f[KEYS].merge(overdue, on=KEYS, how="left")["max_days_overdue"].fillna(0.0).to_numpy()
-    prob = _below_resolution(cov, usable, n_paths=r.n_paths)
+    prob = _below_resolution(cov.p_stockout, cov.expected_receipts, usable, mean_h, sd_h, n_paths=r.n_paths)
     f["projection_probability"] = prob
     if adjuster is not None and n:
         f["stockout_probability"] = prob
@@ -226,8 +183,36 @@ def assess_risk(
         thresholds=th,
         p_order_window=f["p_order_window"].to_numpy(),
     )
+    if horizon_days is None:
+        order_level = f["level"]
+    else:
+        # the order decision reads the protection interval, not the --horizon window
+        rows_ = np.arange(n)
+        p_prot = cov.stockout_curve[rows_, np.minimum(protection, days) - 1] if n else np.zeros(0)
+        mean_p, sd_p = window_moments(demand.mean, demand.size, demand.level_shape, days=protection)
+        receipts_p = cov.expected_receipts  # receipts by H; only refines probabilities below 1 / n_paths
+        p_prot = _below_resolution(p_prot, receipts_p, usable, mean_p, sd_p, n_paths=r.n_paths)
+        lead_p = np.minimum(np.maximum(np.ceil(f["lead_time_days"].to_numpy(float)).astype(np.int64), 1), protection)
+        before_p = first_stockout_before(cov.stockout_curve, lead_p)
+        order_level = pd.Series(
+            assign_levels(
+                stockout_probability=p_prot,
+                p_before_expedite=f["p_before_expedite"].to_numpy(),
+                is_out_of_stock=(usable <= 0) & (mean_p > 0),
+                thresholds=th,
+                p_order_window=window_probability(
+                    stockout_probability=p_prot,
+                    projection_within=p_prot,
+                    projection_before=before_p,
+                    window_days=protection - lead_p + 1,
+                    horizon_days=protection,
+                    resolution=1.0 / r.n_paths,
+                ),
+            ),
+            index=f.index,
+        )
     want = f["order_up_to"] - f["inventory_position"]
-    needs = (f["inventory_position"] <= f["reorder_point"]) | f["level"].isin(["critical", "warning"])
+    needs = (f["inventory_position"] <= f["reorder_point"]) | order_level.isin(["critical", "warning"])
     f["suggested_order_qty"] = round_order_qty(
         np.where(needs, want, 0.0), pack_size=f["pack_size"].to_numpy(float), moq=f["moq"].to_numpy(float)
     )
@@ -239,7 +224,7 @@ def assess_risk(
     )
     f["reasons"] = reasons
     f["reason_details"] = details
-    f["as_of"] = d
+    f["as_of"] = pd.Series(d, index=f.index, dtype="datetime64[ns]")
     for c in (
         "on_hand",
         "on_order",
@@ -256,7 +241,15 @@ def assess_risk(
     return sort_by_urgency(out)
 
 
-def _below_resolution(cov: CoverageResult, usable: np.ndarray, *, n_paths: int) -> np.ndarray:
+def _below_resolution(
+    p_stockout: np.ndarray,
+    expected_receipts: np.ndarray,
+    usable: np.ndarray,
+    mean_demand: np.ndarray,
+    sd_demand: np.ndarray,
+    *,
+    n_paths: int,
+) -> np.ndarray:
     """The Monte Carlo probability, with zeros refined below its resolution (1 / n_paths).
 
     Where no path ran out, the normal tail P(demand > stock + receipts) over the horizon (capped at
@@ -264,9 +257,9 @@ def _below_resolution(cov: CoverageResult, usable: np.ndarray, *, n_paths: int) 
     """
     from scipy.special import ndtr
 
-    margin = usable + cov.expected_receipts - cov.mean_demand
-    tail = ndtr(-margin / np.maximum(cov.sd_demand, 0.5))
-    return np.where(cov.p_stockout > 0, cov.p_stockout, np.minimum(tail, 0.5 / n_paths))
+    margin = usable + expected_receipts - mean_demand
+    tail = ndtr(-margin / np.maximum(sd_demand, 0.5))
+    return np.where(p_stockout > 0, p_stockout, np.minimum(tail, 0.5 / n_paths))
 
 
 def sort_by_urgency(frame: pd.DataFrame) -> pd.DataFrame:
@@ -290,7 +283,11 @@ def _open_supply(
     row_of = pd.Series(np.arange(len(f)), index=pd.MultiIndex.from_frame(f[KEYS]))
     po_rows = row_of.reindex(pd.MultiIndex.from_frame(open_po[KEYS])).to_numpy(float)
     keep = ~np.isnan(po_rows)
-    open_po = open_po.loc[keep].reset_index(drop=True)
+    # a fixed line order (not the file's): the j-th line of each SKU-location draws the j-th random stream
+    order = ["sku", "location_id", "promised_date", "order_date", "qty", "po_id", "line_no"]
+    open_po = open_po.loc[keep].sort_values(order, kind="stable").reset_index(drop=True)
+    po_rows = row_of.reindex(pd.MultiIndex.from_frame(open_po[KEYS])).to_numpy(float)
+    keep = np.ones(len(open_po), dtype=bool)
     if open_po.empty:
         return open_po.assign(p_short=pd.Series(dtype=float)), OpenSupply.empty(days)
     arrival = lead_times.arrival_pmfs(open_po, as_of)[:, 1:]

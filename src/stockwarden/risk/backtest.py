@@ -20,7 +20,7 @@ import pandas as pd
 from stockwarden.config import RiskRules, RulesConfig
 from stockwarden.ingest.dataset import Dataset
 from stockwarden.risk.assess import assess_risk
-from stockwarden.risk.inputs import DemandSource, LeadTimeModelLike, required_horizon_days
+from stockwarden.risk.inputs import DemandSource, LeadTimeModelLike
 
 ForecastFn = Callable[..., DemandSource]
 LeadTimeFn = Callable[..., LeadTimeModelLike]
@@ -99,7 +99,7 @@ def run_backtest(
         start, end, every_days: the checkpoints.
         forecast_fn: ``(ds, *, as_of, horizon_days) -> DemandForecast``.
         lead_time_fn: ``(ds, *, as_of) -> LeadTimeModel``.
-        anomaly_fn: ``(ds, *, as_of) -> anomalies`` (optional; reasons only).
+        anomaly_fn: ``(ds, *, as_of, forecast) -> anomalies`` (optional; reasons only).
         rules: business rules (defaults when None).
         horizon_days: one H for all SKU-locations (see :func:`assess_risk`).
         refit_every: refit the demand forecast every this many checkpoints (1 = at every one).
@@ -122,8 +122,10 @@ def run_backtest(
     dates = checkpoints(first - pd.Timedelta(days=n_warm * every_days), end, every_days)
     begun = _first_sale_date(ds)
     dates = [d for d in dates if d >= first or (begun is not None and d > begun)]
-    need = required_horizon_days(ds, r, horizon_days=horizon_days)
-    fc_days = need + every_days * (max(refit_every, 1) - 1)
+    from stockwarden.risk.daily import forecast_days
+
+    # the daily run's forecast length, plus the days a forecast is rolled over before the next refit
+    fc_days = forecast_days(ds, cfg, horizon_days=horizon_days) + every_days * (max(refit_every, 1) - 1)
     frames: list[pd.DataFrame] = []
     fc: Any = None
     mode = r.learned_model if learned is None else ("always" if learned else "never")
@@ -141,7 +143,7 @@ def run_backtest(
         else:
             current = roll_forecast(fc, day)
         lt = lead_time_fn(ds, as_of=day)
-        an = anomaly_fn(ds, as_of=day) if anomaly_fn is not None else None
+        an = anomaly_fn(ds, as_of=day, forecast=current) if anomaly_fn is not None else None
         if use_learned and frames and (model is None or i % max(learned_refit_every, 1) == 0):
             if pending is not None:
                 known = _known_by(pending, day)

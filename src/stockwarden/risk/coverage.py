@@ -104,16 +104,31 @@ def draw_arrival_days(pmf: np.ndarray, u: np.ndarray) -> np.ndarray:
     return (cdf[:, None, :] < u[:, :, None]).sum(axis=2) + 1
 
 
-def _receipts(n: int, n_paths: int, days: int, supply: OpenSupply, rng: np.random.Generator) -> np.ndarray:
-    """(n, P, days) units received per day and path from the open lines."""
+def _receipts(n: int, n_paths: int, days: int, supply: OpenSupply, seed: int) -> np.ndarray:
+    """(n, P, days) units received per day and path from the open lines.
+
+    Common random numbers: the j-th line of every SKU-location (in the order given) draws its arrival
+    and short-delivery uniforms from the same streams ``(seed, j)``, so identical SKU-locations get
+    identical receipts wherever they stand, and lines of one SKU-location stay independent.
+    """
     out: np.ndarray = np.zeros(n * n_paths * (days + 2), dtype=np.float64)
     m = len(supply.qty)
     if m:
         pmf = supply.arrival_pmf[:, :days]
         if pmf.shape[1] < days:
             pmf = np.pad(pmf, ((0, 0), (0, days - pmf.shape[1])))
-        day = draw_arrival_days(pmf, rng.random((m, n_paths)))  # 1..days+1
-        is_short = rng.random((m, n_paths)) < supply.short_probability[:, None]
+        order = np.argsort(supply.series_index, kind="stable")
+        rank = np.empty(m, dtype=np.int64)
+        first = np.r_[0, np.flatnonzero(np.diff(supply.series_index[order])) + 1]
+        rank[order] = np.arange(m) - np.repeat(first, np.diff(np.r_[first, m]))
+        u_day = np.empty((m, n_paths))
+        u_short = np.empty((m, n_paths))
+        for j in np.unique(rank):
+            sel = rank == j
+            u_day[sel] = np.random.default_rng([seed, 3, int(j)]).random(n_paths)
+            u_short[sel] = np.random.default_rng([seed, 4, int(j)]).random(n_paths)
+        day = draw_arrival_days(pmf, u_day)  # 1..days+1
+        is_short = u_short < supply.short_probability[:, None]
         qty = supply.qty[:, None] * np.where(is_short, supply.short_fill_ratio[:, None], 1.0)
         flat = (supply.series_index[:, None] * n_paths + np.arange(n_paths)[None, :]) * (days + 2) + day
         out = np.bincount(flat.ravel(), weights=qty.ravel(), minlength=out.size)
@@ -126,7 +141,8 @@ def project_chunk(
     demand_paths: np.ndarray,
     supply: OpenSupply,
     horizon_days: np.ndarray,
-    rng: np.random.Generator,
+    seed: int,
+    window_days: np.ndarray | None = None,
 ) -> CoverageResult:
     """Project stock for one chunk of SKU-locations (see the module docstring for the model).
 
@@ -135,20 +151,24 @@ def project_chunk(
         demand_paths: (n, P, D) demand sample paths for days 1..D after ``as_of``.
         supply: open lines with ``series_index`` in 0..n-1.
         horizon_days: (n,) the horizon H_i <= D over which ``p_stockout`` is reported.
-        rng: random generator for the arrival and short-delivery draws.
+        seed: seed of the arrival and short-delivery draws (common to all rows, see :func:`_receipts`).
+        window_days: (n,) days simulated for each row (<= D; default D): a first stockout after a row's
+            own window counts as none, so what a row gets never depends on the other rows of the chunk.
 
     Returns:
         The :class:`CoverageResult` of the chunk.
     """
     n, n_paths, days = demand_paths.shape
     h = np.clip(np.asarray(horizon_days, dtype=np.int64), 1, days)
-    rec = _receipts(n, n_paths, days, supply, rng)
+    rec = _receipts(n, n_paths, days, supply, seed)
     cum_dem = np.cumsum(demand_paths, axis=2)
     cum_rec = np.cumsum(rec, axis=2)
     stock = on_hand[:, None, None] + cum_rec - cum_dem
     out = stock < -_EPS
     has = out.any(axis=2)
     first = np.where(has, out.argmax(axis=2) + 1, days + 1)  # (n, P), day index 1..D, D+1 = none
+    if window_days is not None:
+        first = np.where(first > np.asarray(window_days, dtype=np.int64)[:, None], days + 1, first)
     flat = (np.arange(n)[:, None] * (days + 2) + first).ravel()
     counts = np.bincount(flat, minlength=n * (days + 2)).reshape(n, days + 2).astype(np.float64)
     curve = np.cumsum(counts[:, 1 : days + 1], axis=1) / n_paths
@@ -192,7 +212,7 @@ def project_stock(
             them for a chunk of rows on demand (keeps memory bounded for 30,000 SKU-locations).
         supply: open lines (``series_index`` into 0..n-1).
         horizon_days: (n,) horizon per SKU-location.
-        seed: seed of the arrival draws; each chunk derives its own stream from ``(seed, first row)``.
+        seed: seed of the arrival draws (common random numbers across rows).
         chunk_series: SKU-locations per chunk.
 
     Returns:
@@ -214,7 +234,7 @@ def project_stock(
                 demand_paths=paths,
                 supply=supply.rows(start, start + len(rows)),
                 horizon_days=horizon_days[rows],
-                rng=np.random.default_rng([seed, start]),
+                seed=seed,
             )
         )
     return concat_coverage(parts)

@@ -8,7 +8,7 @@ reads from them), so tests can pass hand-made doubles and the real objects come 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -62,42 +62,131 @@ LeadTimeSource = LeadTimeModelLike
 
 
 def demand_paths_for(
-    forecast: DemandSource, forecast_rows: np.ndarray, *, n_paths: int, seed: int
+    forecast: DemandSource, forecast_rows: np.ndarray, *, n_paths: int, seed: int, days: int | None = None
 ) -> Callable[[np.ndarray], np.ndarray]:
-    """A function ``rows -> (len(rows), n_paths, D)`` giving demand paths for assessment rows.
+    """A function ``rows -> (len(rows), n_paths, days)`` giving demand paths for assessment rows.
 
     Rows with ``forecast_row == -1`` (no forecast) get zero demand. When the forecast is the
-    negative-binomial ``DemandForecast`` (it has ``mean``, ``size`` and ``level_shape`` arrays), paths
-    are drawn chunk by chunk from the sub-forecast of those rows, so memory stays bounded; otherwise
-    all paths are drawn once and sliced. The result for a given chunk is deterministic in ``seed``.
+    negative-binomial ``DemandForecast`` (it has ``mean``, ``size`` and ``level_shape`` arrays), each
+    row's paths are drawn by :func:`common_random_paths`: with the same random numbers for every row, so
+    two SKU-locations with the same forecast get the same paths wherever they stand in the frame, and
+    day by day, so the first days do not depend on how many days are drawn. The means are extended past
+    the forecast by repeating its last week (``days`` may exceed the forecast). Other sources (test
+    doubles) are drawn once and sliced.
     """
-    days = len(forecast.dates)
-    chunked = all(hasattr(forecast, a) for a in ("mean", "size", "level_shape", "daily"))
+    from stockwarden.risk.policy import extend_daily_mean
+
+    have = len(forecast.dates)
+    width = have if days is None else int(days)
+    exact = all(hasattr(forecast, a) for a in ("mean", "size", "level_shape"))
     cache: dict[str, np.ndarray] = {}
 
     def paths(rows: np.ndarray) -> np.ndarray:
         fr = forecast_rows[rows]
-        out = np.zeros((len(rows), n_paths, days))
+        out = np.zeros((len(rows), n_paths, width))
         has = fr >= 0
         if not has.any():
             return out
-        if chunked:
-            sub = replace(  # type: ignore[type-var]
-                forecast,
-                series=forecast.series.iloc[fr[has]].reset_index(drop=True),
-                mean=forecast.mean[fr[has]],  # type: ignore[attr-defined]
-                size=forecast.size[fr[has]],  # type: ignore[attr-defined]
-                level_shape=forecast.level_shape[fr[has]],  # type: ignore[attr-defined]
-                daily=forecast.daily.iloc[:0],  # type: ignore[attr-defined]
+        if exact:
+            mean = extend_daily_mean(forecast.mean[fr[has]], width)  # type: ignore[attr-defined]
+            out[has] = common_random_paths(
+                mean,
+                forecast.size[fr[has]],  # type: ignore[attr-defined]
+                forecast.level_shape[fr[has]],  # type: ignore[attr-defined]
+                n_paths=n_paths,
+                seed=seed,
             )
-            out[has] = sub.sample_paths(n_paths, seed=int(seed) * 1_000_003 + int(rows[0]))
         else:
             if "all" not in cache:
                 cache["all"] = np.asarray(forecast.sample_paths(n_paths, seed=seed), dtype=np.float64)
-            out[has] = cache["all"][fr[has]]
+            got = cache["all"][fr[has]][:, :, :width]
+            out[has, :, : got.shape[2]] = got
         return out
 
     return paths
+
+
+@dataclass(frozen=True, slots=True)
+class ProtectionDemand:
+    """The demand model of each assessment row over its first ``days`` days (forecast rows, zeros without).
+
+    Attributes:
+        mean: (n, days) expected daily demand (the forecast extended by its last week where shorter).
+        size: (n,) negative-binomial size of the day noise (``inf`` = Poisson).
+        level_shape: (n,) gamma shape of the path level factor (``inf`` = none).
+    """
+
+    mean: np.ndarray
+    size: np.ndarray
+    level_shape: np.ndarray
+
+
+MOMENT_PATHS = 2000
+"""Sample paths used to estimate the daily moments of a forecast that only offers paths."""
+
+
+def protection_demand(forecast: DemandSource, forecast_rows: np.ndarray, *, days: int) -> ProtectionDemand:
+    """The rows' daily demand model: the forecast's own parameters, or moments of its sample paths.
+
+    A ``DemandForecast`` gives its means, sizes and level shapes exactly. Any other source (a test
+    double) is summarised from :data:`MOMENT_PATHS` of its paths: daily means, and a per-row size from
+    the variance beyond Poisson (no level factor).
+    """
+    from stockwarden.risk.policy import extend_daily_mean
+
+    rows = np.asarray(forecast_rows, dtype=np.int64)
+    n = len(rows)
+    has = rows >= 0
+    mean = np.zeros((n, days))
+    size = np.full(n, np.inf)
+    shape = np.full(n, np.inf)
+    if not has.any():
+        return ProtectionDemand(mean, size, shape)
+    if all(hasattr(forecast, a) for a in ("mean", "size", "level_shape")):
+        mean[has] = extend_daily_mean(forecast.mean[rows[has]], days)  # type: ignore[attr-defined]
+        size[has] = forecast.size[rows[has]]  # type: ignore[attr-defined]
+        shape[has] = forecast.level_shape[rows[has]]  # type: ignore[attr-defined]
+        return ProtectionDemand(mean, size, shape)
+    paths = np.asarray(forecast.sample_paths(MOMENT_PATHS, seed=0), dtype=np.float64)[rows[has]]
+    mu = paths.mean(axis=1)
+    mean[has] = extend_daily_mean(mu, days)
+    extra = (paths.var(axis=1) - mu).sum(axis=1)
+    sq = (mu**2).sum(axis=1)
+    size[has] = np.where(extra > 0.05 * np.maximum(mu.sum(axis=1), 1e-9), sq / np.maximum(extra, 1e-12), np.inf)
+    return ProtectionDemand(mean, size, shape)
+
+
+def common_random_paths(
+    mean: np.ndarray, size: np.ndarray, level_shape: np.ndarray, *, n_paths: int, seed: int
+) -> np.ndarray:
+    """Demand paths ``(n, n_paths, days)`` of the forecast model with common random numbers.
+
+    The model of ``stockwarden.domain.demand``: ``Y[p, t] ~ Poisson(mu[t] * L[p] * G[p, t])`` with the
+    path level ``L ~ Gamma(k, 1/k)`` and the day noise ``G ~ Gamma(r, 1/r)`` (a negative binomial given
+    ``L``). Every row draws from the same three streams (level, day noise, counts), seeded by ``seed``
+    alone, day after day: identical rows get identical paths (common random numbers), and the paths of
+    the first ``d`` days are the same whether 14 or 56 days are drawn.
+    """
+    n, days = mean.shape
+    out = np.zeros((n, n_paths, days))
+    bits = [np.random.PCG64([seed, stream]) for stream in range(3)]
+    starts = [b.state for b in bits]
+    level_rng, noise_rng, count_rng = (np.random.Generator(b) for b in bits)
+    levels: dict[float, np.ndarray] = {}
+    for i in range(n):
+        mu = np.maximum(mean[i], 0.0)
+        if not mu.any():
+            continue
+        for b, st in zip(bits, starts, strict=True):
+            b.state = st  # every row starts from the same random numbers
+        k, r = float(level_shape[i]), float(size[i])
+        if k not in levels:
+            levels[k] = level_rng.gamma(k, 1.0 / k, n_paths) if np.isfinite(k) and k > 0 else np.ones(n_paths)
+        lam = mu[:, None] * levels[k][None, :]  # (days, paths): day-major, so a prefix of days is stable
+        if np.isfinite(r) and r > 0:
+            lam = lam * noise_rng.gamma(r, 1.0 / r, (days, n_paths))
+        out[i] = count_rng.poisson(lam).T
+    return out
 
 
 def learned_median_days(pmf: np.ndarray) -> np.ndarray:

@@ -10,7 +10,16 @@ Two ways, both vectorised over SKU-locations:
   with ``z = Phi^-1(CSL)`` for a cycle service level, or, for a fill-rate target ``beta`` and order
   quantity ``Q``, the ``k`` that solves ``sigma * G(k) = (1 - beta) * Q`` with the standard normal loss
   function ``G(k) = phi(k) - k * (1 - Phi(k))``.
-* **Simulation** (the general case used by the assessment): demand over a random lead time is read
+* **Computed from the forecast's distribution** (what the assessment uses, :func:`protection_policy`):
+  the forecast's model (negative binomial day noise with size ``r`` around ``mu_t`` times a gamma path
+  level with shape ``k``, see ``stockwarden.domain.demand``) gives the demand over ``m`` days the mean
+  ``M = sum mu_t`` and the variance ``M + (1 + 1/k) * sum mu_t^2 / r + M^2 / k``; that total is taken as
+  the negative binomial with the same two moments, and the demand over a random lead time ``L`` (or
+  ``L + R``) as the mixture of those over the lead-time pmf. Reorder point and order-up-to are the
+  mixture's quantiles, found by bisection on whole units. No random draw is involved, so identical
+  inputs give identical levels, and only the days of the protection interval are read, so the length
+  of the forecast cannot move them.
+* **Simulation** (for demand given only as sample paths): demand over a random lead time is read
   from the forecast's sample paths with a lead time drawn per path from the lead-time model's pmf;
   the reorder point is its service-level quantile over ``L``, the order-up-to level over ``L + R``,
   and SS = order-up-to - mean demand over ``L + R``. For a fill rate the order-up-to level is the
@@ -19,10 +28,11 @@ Two ways, both vectorised over SKU-locations:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtr, ndtri
+from scipy.special import betainc, gammaincc, ndtr, ndtri
 
 _SQRT_2PI = np.sqrt(2.0 * np.pi)
 
@@ -170,3 +180,209 @@ def round_order_qty(qty: np.ndarray, *, pack_size: np.ndarray, moq: np.ndarray) 
     moq = np.nan_to_num(np.asarray(moq, dtype=np.float64))
     rounded = np.ceil(np.maximum(qty, np.where(qty > 0, moq, 0.0)) / pack - 1e-9) * pack
     return np.where(qty > 0, rounded, 0.0)
+
+
+PMF_FLOOR = 1e-9
+"""Lead-time probabilities below this are left out of the mixtures."""
+
+
+def extend_daily_mean(daily_mean: np.ndarray, days: int) -> np.ndarray:
+    """The first ``days`` columns of ``daily_mean``, the last week repeated when the forecast is shorter.
+
+    A lead time in the lead-time model's tail can reach past the forecast; its days are taken to repeat
+    the last forecast week (weekday pattern kept), so no protection interval is cut short.
+    """
+    n, have = daily_mean.shape
+    if have >= days:
+        return daily_mean[:, :days]
+    if have == 0:
+        return np.zeros((n, days))
+    week = daily_mean[:, -min(7, have) :]
+    reps = int(np.ceil((days - have) / week.shape[1]))
+    return np.concatenate([daily_mean, np.tile(week, (1, reps))[:, : days - have]], axis=1)
+
+
+def window_moments(
+    daily_mean: np.ndarray, size: np.ndarray, level_shape: np.ndarray, *, days: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation of each row's demand over its first ``days[i]`` days (the model above)."""
+    n = len(daily_mean)
+    if n == 0:
+        return np.zeros(0), np.zeros(0)
+    d = np.asarray(days, dtype=np.int64)
+    mu = extend_daily_mean(np.maximum(np.asarray(daily_mean, dtype=np.float64), 0.0), int(d.max()))
+    m = np.cumsum(mu, axis=1)[np.arange(n), d - 1]
+    q = np.cumsum(mu**2, axis=1)[np.arange(n), d - 1]
+    inv_r, inv_k = _inverse(size), _inverse(level_shape)
+    var = m + (1.0 + inv_k) * q * inv_r + m**2 * inv_k
+    return m, np.sqrt(var)
+
+
+def _inverse(v: np.ndarray) -> np.ndarray:
+    """1 / v, with 0 for an infinite (or non-positive) shape parameter."""
+    v = np.asarray(v, dtype=np.float64)
+    ok = np.isfinite(v) & (v > 0)
+    return np.where(ok, 1.0 / np.where(ok, v, 1.0), 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class _Mixture:
+    """Per-row mixtures of negative binomials: component ``c`` belongs to row ``row[c]`` with weight ``w[c]``."""
+
+    row: np.ndarray
+    w: np.ndarray
+    mean: np.ndarray
+    size: np.ndarray  # inf = Poisson
+    n: int
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        """P(X <= x[row]) per row (x whole units; x < 0 gives 0)."""
+        return self._sum(_nb_cdf(x[self.row], self.mean, self.size))
+
+    def loss(self, x: np.ndarray) -> np.ndarray:
+        """E[(X - x[row])+] per row."""
+        s = x[self.row]
+        upper = np.where(np.isfinite(self.size), self.size + 1.0, np.inf)
+        tail_shifted = 1.0 - _nb_cdf(s - 1, self.mean, upper, p_of=self.size)
+        part = self.mean * tail_shifted - s * (1.0 - _nb_cdf(s, self.mean, self.size))
+        return self._sum(np.maximum(part, 0.0))
+
+    def expectation(self) -> np.ndarray:
+        return self._sum(self.mean)
+
+    def upper_bound(self) -> np.ndarray:
+        """A value every component exceeds with negligible probability (start of the bisection)."""
+        var = self.mean + np.where(np.isfinite(self.size), self.mean**2 / np.where(self.size > 0, self.size, 1), 0)
+        hi = np.ceil(self.mean + 15.0 * np.sqrt(var) + 10.0)
+        return np.maximum(_row_max(self.row, hi, self.n), 1.0)
+
+    def _sum(self, v: np.ndarray) -> np.ndarray:
+        return np.bincount(self.row, weights=self.w * v, minlength=self.n)
+
+
+def _row_max(row: np.ndarray, v: np.ndarray, n: int) -> np.ndarray:
+    out = np.zeros(n)
+    np.maximum.at(out, row, v)
+    return out
+
+
+def _nb_cdf(x: np.ndarray, mean: np.ndarray, size: np.ndarray, *, p_of: np.ndarray | None = None) -> np.ndarray:
+    """CDF at whole ``x`` of NB(mean, size) (Poisson where size is infinite; a point at 0 where mean is 0).
+
+    With ``p_of`` the success probability is that of NB(mean, p_of) and ``size`` only sets the shape (the
+    size-shifted NB of the loss-function identity ``E[X 1{X > s}] = mean * P(X' >= s)``).
+    """
+    x = np.floor(np.asarray(x, dtype=np.float64))
+    ref = size if p_of is None else p_of
+    poisson = ~np.isfinite(size)
+    safe_ref = np.where(np.isfinite(ref) & (ref > 0), ref, 1.0)
+    safe_size = np.where(poisson | ~(size > 0), 1.0, size)
+    p = safe_ref / (safe_ref + np.maximum(mean, 1e-300))
+    xx = np.maximum(x, 0.0)
+    with np.errstate(all="ignore"):
+        nb = betainc(safe_size, xx + 1.0, p)
+        po = gammaincc(xx + 1.0, mean)
+    out = np.where(poisson, po, nb)
+    out = np.where(mean <= 0, 1.0, out)
+    return np.where(x < 0, 0.0, out)
+
+
+def _mixture(
+    cum_mean: np.ndarray,
+    cum_sq: np.ndarray,
+    inv_size: np.ndarray,
+    inv_level: np.ndarray,
+    rows: np.ndarray,
+    days: np.ndarray,
+    w: np.ndarray,
+) -> _Mixture:
+    """The moment-matched NB of demand over ``days[c]`` days for each component (see the module docstring)."""
+    m = cum_mean[rows, days]
+    q = cum_sq[rows, days]
+    var = m + (1.0 + inv_level[rows]) * q * inv_size[rows] + m**2 * inv_level[rows]
+    extra = var - m
+    size = np.where(extra > 1e-12 * np.maximum(m, 1.0), m**2 / np.maximum(extra, 1e-300), np.inf)
+    return _Mixture(row=rows, w=w, mean=m, size=size, n=len(cum_mean))
+
+
+def _smallest(n: int, hi: np.ndarray, ok: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Per row, the smallest whole x in 0..hi with ``ok(x)`` true (``ok`` monotone; hi where none is)."""
+    lo = np.full(n, -1.0)
+    hi = hi.astype(np.float64).copy()
+    while True:
+        open_ = hi - lo > 1
+        if not open_.any():
+            return hi
+        mid = np.where(open_, np.floor((lo + hi) / 2), hi)
+        good = ok(mid)
+        hi = np.where(open_ & good, mid, hi)
+        lo = np.where(open_ & ~good, mid, lo)
+
+
+def protection_policy(
+    *,
+    daily_mean: np.ndarray,
+    size: np.ndarray,
+    level_shape: np.ndarray,
+    lead_time_pmf: np.ndarray,
+    review_period_days: np.ndarray,
+    service_level: np.ndarray,
+    service_measure: str = "cycle",
+) -> PolicyLevels:
+    """Reorder point, safety stock and order-up-to level computed from the forecast's distribution.
+
+    See the module docstring for the model. The same inputs always give the same levels (no random
+    draws), and only the days of the protection interval (longest lead time with mass + review period)
+    are read from ``daily_mean``: a longer forecast cannot move them.
+
+    Args:
+        daily_mean: (n, D) expected daily demand from the day after the assessment date (shorter
+            forecasts are extended by repeating their last week, :func:`extend_daily_mean`).
+        size: (n,) negative-binomial size of the day-to-day noise (``inf`` = Poisson).
+        level_shape: (n,) gamma shape of the path level factor (``inf`` = none).
+        lead_time_pmf: (n, K) pmf of a new order's lead time over 0..K-1 days.
+        review_period_days: (n,) review period R.
+        service_level: (n,) cycle service level, or fill rate when ``service_measure == "fill_rate"``.
+        service_measure: ``"cycle"`` or ``"fill_rate"``.
+
+    Returns:
+        :class:`PolicyLevels` (whole units for the reorder point and order-up-to).
+    """
+    n = len(daily_mean)
+    if n == 0:
+        z = np.zeros(0)
+        return PolicyLevels(z, z, z, z)
+    review = np.asarray(review_period_days, dtype=np.int64)
+    pmf = np.asarray(lead_time_pmf, dtype=np.float64)
+    pmf = np.where(pmf > PMF_FLOOR, pmf, 0.0)
+    no_pmf = pmf.sum(axis=1) <= 0
+    pmf[no_pmf, 0] = 1.0  # no lead-time information at all: protect the review period only
+    pmf = pmf / pmf.sum(axis=1, keepdims=True)
+    need = pmf.shape[1] - 1 + int(review.max())
+    mu = extend_daily_mean(np.maximum(np.asarray(daily_mean, dtype=np.float64), 0.0), need)
+    cum_mean = np.zeros((n, need + 1))
+    cum_sq = np.zeros((n, need + 1))
+    np.cumsum(mu, axis=1, out=cum_mean[:, 1:])
+    np.cumsum(mu**2, axis=1, out=cum_sq[:, 1:])
+    inv_size, inv_level = _inverse(size), _inverse(level_shape)
+    rows, lead = np.nonzero(pmf)
+    w = pmf[rows, lead]
+    over_l = _mixture(cum_mean, cum_sq, inv_size, inv_level, rows, lead, w)
+    over_lr = _mixture(cum_mean, cum_sq, inv_size, inv_level, rows, lead + review[rows], w)
+    level = np.clip(np.asarray(service_level, dtype=np.float64), 0.0, 1.0 - 1e-9)
+    hi_l, hi_lr = over_l.upper_bound(), over_lr.upper_bound()
+    if service_measure == "fill_rate":
+        allowed = (1.0 - level) * cum_mean[np.arange(n), review]
+        order_up_to = _smallest(n, hi_lr, lambda x: over_lr.loss(x) <= allowed + 1e-9)
+        share = np.minimum(over_lr.cdf(order_up_to), 1.0 - 1e-9)
+        reorder_point = _smallest(n, hi_l, lambda x: over_l.cdf(x) >= share - 1e-12)
+    else:
+        order_up_to = _smallest(n, hi_lr, lambda x: over_lr.cdf(x) >= level - 1e-12)
+        reorder_point = _smallest(n, hi_l, lambda x: over_l.cdf(x) >= level - 1e-12)
+    mean_lr = over_lr.expectation()
+    return PolicyLevels(
+        reorder_point=reorder_point,
+        safety_stock=np.maximum(order_up_to - mean_lr, 0.0),
+        order_up_to=order_up_to,
+        mean_protection_demand=mean_lr,
+    )

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import importlib
 
-# Modules declaring tables, in migration order: dataset (0001), alerts (0002), orders (0003).
-TABLE_MODULES: tuple[str, ...] = ("tables", "alerts", "orders", "partition_results")
+# Modules declaring tables, in migration order: dataset (0001), alerts (0002), orders (0003), assessments (0004),
+# partition checkpoints (0007).
+TABLE_MODULES: tuple[str, ...] = ("tables", "alerts", "orders", "assessments", "partition_results")
 
 
 def load_table_modules() -> list[str]:

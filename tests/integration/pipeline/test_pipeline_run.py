@@ -54,6 +54,7 @@ def test_a_run_opens_alerts_proposes_orders_and_sends_a_digest_and_an_immediate(
         "leadtimes",
         "anomalies",
         "assess",
+        "assessments",
         "alerts",
         "proposals",
         "compose",

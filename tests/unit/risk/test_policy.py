@@ -11,6 +11,7 @@ from stockwarden.risk.policy import (
     fill_rate_factor,
     normal_loss,
     normal_safety_stock,
+    protection_policy,
     round_order_qty,
     service_factor,
     simulated_policy,
@@ -110,3 +111,105 @@ def test_orders_are_rounded_up_to_packs_and_the_moq() -> None:
         np.array([0.0, 1.0, 13.0, -4.0]), pack_size=np.array([6.0, 6.0, 6.0, 6.0]), moq=np.array([12.0, 12.0, 0.0, 0.0])
     )
     assert got.tolist() == [0.0, 12.0, 18.0, 0.0]
+
+
+def _nb_forecast(mean: np.ndarray, size: np.ndarray, level_shape: np.ndarray):  # type: ignore[no-untyped-def]
+    import pandas as pd
+
+    from stockwarden.domain.demand import DemandForecast
+
+    n, days = mean.shape
+    return DemandForecast(
+        daily=pd.DataFrame(),
+        series=pd.DataFrame(index=range(n)),
+        dates=pd.date_range("2024-01-01", periods=days),
+        mean=mean,
+        size=size,
+        level_shape=level_shape,
+        as_of=pd.Timestamp("2023-12-31"),
+    )
+
+
+@pytest.mark.parametrize("measure", ["cycle", "fill_rate"])
+def test_computed_levels_agree_with_a_large_simulation_of_the_same_forecast(measure: str) -> None:
+    days = 40
+    mean = np.vstack([np.full(days, 4.0), np.full(days, 0.3), np.full(days, 50.0), np.full(days, 10.0)])
+    size = np.array([2.0, 0.5, 10.0, 3.0])
+    shape = np.array([30.0, 30.0, 30.0, 8.0])
+    pmf = np.zeros((4, 20))
+    pmf[:, [5, 8, 14]] = [0.5, 0.3, 0.2]
+    review = np.array([7, 7, 7, 14])
+    level = np.array([0.95, 0.90, 0.98, 0.99])
+    exact = protection_policy(
+        daily_mean=mean,
+        size=size,
+        level_shape=shape,
+        lead_time_pmf=pmf,
+        review_period_days=review,
+        service_level=level,
+        service_measure=measure,
+    )
+    sim = simulated_policy(
+        demand_paths=_nb_forecast(mean, size, shape).sample_paths(40_000, seed=1),
+        lead_time_pmf=pmf,
+        review_period_days=review,
+        service_level=level,
+        service_measure=measure,
+    )
+    np.testing.assert_allclose(exact.reorder_point, sim.reorder_point, rtol=0.05, atol=1)
+    np.testing.assert_allclose(exact.order_up_to, sim.order_up_to, rtol=0.05, atol=2)
+    np.testing.assert_allclose(exact.mean_protection_demand, sim.mean_protection_demand, rtol=0.02)
+
+
+def test_computed_levels_read_only_the_protection_interval_and_are_deterministic() -> None:
+    mean = np.tile(np.array([3.0, 3.0, 4.0, 5.0, 6.0, 2.0, 1.0]), (2, 8))  # 56 days, a weekly pattern
+    pmf = np.zeros((2, 10))
+    pmf[:, [4, 6, 9]] = [0.6, 0.3, 0.1]
+    kwargs = {
+        "size": np.array([2.0, 2.0]),
+        "level_shape": np.array([20.0, 20.0]),
+        "lead_time_pmf": pmf,
+        "review_period_days": np.array([7, 7]),
+        "service_level": np.array([0.95, 0.95]),
+    }
+    base = protection_policy(daily_mean=mean, **kwargs)
+    later = mean.copy()
+    later[:, 16:] *= 10  # days after the longest lead time (9) + review (7) must not matter
+    for other in (protection_policy(daily_mean=later, **kwargs), protection_policy(daily_mean=mean[:, :16], **kwargs)):
+        np.testing.assert_array_equal(other.reorder_point, base.reorder_point)
+        np.testing.assert_array_equal(other.order_up_to, base.order_up_to)
+    assert base.reorder_point[0] == base.reorder_point[1]  # identical rows, identical levels
+
+
+def test_a_forecast_shorter_than_the_protection_interval_repeats_its_last_week() -> None:
+    from stockwarden.risk.policy import extend_daily_mean
+
+    week = np.array([[1.0, 2, 3, 4, 5, 6, 7]])
+    got = extend_daily_mean(np.hstack([np.zeros((1, 3)), week]), 17)
+    assert got.tolist() == [[0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 1, 2, 3, 4, 5, 6, 7]]
+
+
+def test_no_demand_needs_no_stock() -> None:
+    pmf = np.zeros((1, 5))
+    pmf[0, 3] = 1.0
+    pol = protection_policy(
+        daily_mean=np.zeros((1, 20)),
+        size=np.array([np.inf]),
+        level_shape=np.array([np.inf]),
+        lead_time_pmf=pmf,
+        review_period_days=np.array([7]),
+        service_level=np.array([0.99]),
+    )
+    assert (pol.reorder_point, pol.order_up_to, pol.safety_stock) == (0.0, 0.0, 0.0)
+
+
+def test_sample_paths_use_common_random_numbers_and_a_stable_prefix_of_days() -> None:
+    from stockwarden.risk.inputs import common_random_paths
+
+    mean = np.array([[2.0] * 30, [0.5] * 30, [2.0] * 30])
+    size, shape = np.array([1.5, 3.0, 1.5]), np.array([25.0, 25.0, 25.0])
+    paths = common_random_paths(mean, size, shape, n_paths=300, seed=4)
+    np.testing.assert_array_equal(paths[0], paths[2])  # identical rows, identical paths, wherever they stand
+    short = common_random_paths(mean[[2], :12], size[[2]], shape[[2]], n_paths=300, seed=4)
+    np.testing.assert_array_equal(short[0], paths[2][:, :12])  # drawing fewer days does not change the first ones
+    assert paths[0].mean() == pytest.approx(2.0, rel=0.1)
