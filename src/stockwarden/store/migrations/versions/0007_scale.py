@@ -1,7 +1,7 @@
 """Partition indexes on the large dataset tables, and the partition checkpoints of a partitioned run.
 
 Revision ID: 0007_scale
-Revises: 0003_orders
+Revises: 0004_assessments
 Create Date: 2026-12-03
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007_scale"
-down_revision: str | Sequence[str] | None = "0003_orders"
+down_revision: str | Sequence[str] | None = "0004_assessments"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
