@@ -20,21 +20,24 @@ transactions and promotions of its own, suppliers and events whole.
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import math
 import zlib
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, and_, select
+import pandas as pd
+from sqlalchemy import Engine, and_, func, select
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from stockwarden.errors import StoreError
-from stockwarden.ingest.dataset import Dataset
+from stockwarden.ingest.dataset import Dataset, empty_frame
 from stockwarden.ingest.schema import TABLE_ORDER
 from stockwarden.store.db import describe
 from stockwarden.store.repo import _read_table
-from stockwarden.store.tables import DATASET_TABLES
+from stockwarden.store.tables import DATASET_TABLES, DIGESTS
 
 DEFAULT_PARTITION_SERIES = 10_000  # SKU-locations per partition when no count is given
 BY_LOCATION = "location"
@@ -148,6 +151,69 @@ def load_partition(engine: Engine, part: Partition) -> Dataset:
     return Dataset(**frames, present=present)
 
 
+COMPANY_TABLES: tuple[str, ...] = ("items", "locations", "suppliers", "purchase_orders", "promotions", "events")
+
+
+def load_company(engine: Engine) -> Dataset:
+    """The company-wide view of a partitioned run: every table but sales and inventory (those stay per partition).
+
+    Raises:
+        StoreError: when the database cannot be read.
+    """
+    frames = {}
+    try:
+        with engine.connect() as conn:
+            for name in TABLE_ORDER:
+                frames[name] = _read_table(conn, name) if name in COMPANY_TABLES else empty_frame(name)
+    except (OperationalError, DBAPIError, engine.dialect.loaded_dbapi.Error) as exc:
+        raise StoreError(f"cannot read the dataset from {describe(engine)}: {str(exc).splitlines()[0]}") from exc
+    present = frozenset(n for n, f in frames.items() if len(f))
+    return Dataset(**frames, present=present)
+
+
+def last_date(engine: Engine) -> dt.date | None:
+    """The newest date of sales and stock counts (the default as-of of a run), or None without dated rows."""
+    found = []
+    with engine.connect() as conn:
+        for name in ("sales", "inventory"):
+            value = conn.execute(select(func.max(DATASET_TABLES[name].c.date))).scalar()
+            if value is not None:
+                found.append(value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10]))
+    return max(found) if found else None
+
+
+def series_keys_as_of(engine: Engine, as_of: dt.date) -> pd.DataFrame:
+    """Every (sku, location_id) with a sale, a count or a PO known at ``as_of``, sorted (``Dataset.series_keys``)."""
+    parts = []
+    with engine.connect() as conn:
+        for name, col in (("sales", "date"), ("inventory", "date"), ("purchase_orders", "order_date")):
+            t = DATASET_TABLES[name]
+            stmt = select(t.c.sku, t.c.location_id).where(t.c[col] <= as_of).distinct()
+            parts.append(pd.DataFrame(conn.execute(stmt).all(), columns=["sku", "location_id"]))
+    keys = pd.concat(parts, ignore_index=True).drop_duplicates()
+    return keys.sort_values(["sku", "location_id"]).reset_index(drop=True).astype(object)
+
+
+def store_fingerprint(engine: Engine, as_of: dt.date) -> str:
+    """A short hash of the data known at ``as_of``, from the import digests (no row is read).
+
+    Every import keeps, per table and day, the row count and the sum of the rows' hashes; the
+    digests of the days up to ``as_of`` (and of the undated tables) change exactly when the data a
+    run of that date reads changes.
+    """
+    d = DIGESTS
+    digest = hashlib.sha256()
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(d.c.table_name, d.c.part, d.c.n_rows, d.c.hash_sum)
+            .where((d.c.part == "") | (d.c.part <= as_of.isoformat()))
+            .order_by(d.c.table_name, d.c.part)
+        ).all()
+    for row in rows:
+        digest.update("|".join(map(str, row)).encode() + b"\n")
+    return digest.hexdigest()[:16]
+
+
 def _partition_filter(name: str, part: Partition) -> object:
     t = DATASET_TABLES[name]
     conds: list[Any] = []
@@ -163,10 +229,15 @@ def _partition_filter(name: str, part: Partition) -> object:
 __all__ = [
     "BY_LOCATION",
     "BY_SKU_HASH",
+    "COMPANY_TABLES",
     "DEFAULT_PARTITION_SERIES",
     "Partition",
+    "last_date",
+    "load_company",
     "load_master",
     "load_partition",
     "plan_partitions",
+    "series_keys_as_of",
     "sku_shard",
+    "store_fingerprint",
 ]
