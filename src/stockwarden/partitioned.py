@@ -402,7 +402,7 @@ def _run_on_dask(jobs: list[PartitionJob], *, backend: Any, note: OnPartition) -
             for job in jobs
         }
         try:
-            for future in dist.as_completed(list(futures)):
+            for future in dist.as_completed(list(futures), loop=client.loop):
                 job = futures[future]
                 try:
                     outcome = future.result()
