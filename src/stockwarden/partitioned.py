@@ -35,6 +35,7 @@ once, so a partition that finished before its worker died is not written twice).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import socket
 import time
@@ -157,7 +158,7 @@ def run_partitioned(
     plan = plan_partitions(skus, locations, partitions=partitions, max_series=max_series)
     plan_id = _plan_id(plan)
     company, exported = _company_view(engine, day)
-    data_hash = store_fingerprint(engine, day) + ("" if exported.empty else "+x")
+    data_hash = _fingerprint(store_fingerprint(engine, day), exported)
     run_key = make_run_key(day, data_hash, config.version())
     seconds["company_load"] = time.perf_counter() - t0
 
@@ -224,6 +225,14 @@ class _Counted(list[None]):
 
     def __init__(self, n: int) -> None:
         super().__init__([None] * n)
+
+
+def _fingerprint(stored: str, exported: pd.DataFrame) -> str:
+    """The data fingerprint of the run key: the import digests, and the orders stockwarden exported."""
+    if exported.empty:
+        return stored
+    rows = pd.util.hash_pandas_object(exported.reset_index(drop=True), index=False).to_numpy().tobytes()
+    return hashlib.sha256(stored.encode() + rows).hexdigest()[:16]
 
 
 def _plan_id(plan: list[Partition]) -> str:

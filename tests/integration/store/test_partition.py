@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from stockwarden.ingest.sample import generate_company
-from stockwarden.store.partition import load_master, load_partition, plan_partitions
+from stockwarden.store.partition import load_master, load_partition, plan_partitions, store_fingerprint
 from stockwarden.store.repo import import_dataset, load_dataset_from_db
 
 
@@ -72,3 +72,26 @@ def test_partitions_load_exactly_the_whole_dataset_between_them(
         assert len(ds.suppliers) == len(whole.suppliers)
         promos = ds.promotions
         assert set(promos["location_id"].fillna("")) <= {"", *part.locations}
+
+
+def test_the_store_fingerprint_follows_the_data_known_at_the_date(folder: Path, engine: sa.Engine) -> None:
+    import datetime as dt
+
+    import_dataset(engine, folder)
+    sales = pd.read_csv(folder / "sales.csv")
+    last = dt.date.fromisoformat(str(sales["date"].max()))
+    before = last - dt.timedelta(days=1)
+    fp_last, fp_before = store_fingerprint(engine, last), store_fingerprint(engine, before)
+    assert fp_last != fp_before
+    import_dataset(engine, folder)  # the same files again: nothing changes
+    assert store_fingerprint(engine, last) == fp_last
+    changed = sales.copy()
+    changed.loc[changed["date"] == str(last), "qty"] += 1  # only the last day's sales change
+    changed.to_csv(folder.parent / "sales_changed.csv", index=False)
+    (folder.parent / "co2").mkdir(exist_ok=True)
+    for f in folder.iterdir():
+        (folder.parent / "co2" / f.name).write_bytes(f.read_bytes())
+    changed.to_csv(folder.parent / "co2" / "sales.csv", index=False)
+    import_dataset(engine, folder.parent / "co2")
+    assert store_fingerprint(engine, last) != fp_last
+    assert store_fingerprint(engine, before) == fp_before
