@@ -77,9 +77,10 @@ def phase_run(args: argparse.Namespace) -> dict[str, Any]:
     from stockwarden.alerts.notify.base import AppriseNotifier
     from stockwarden.config import NotifyChannel, NotifyRules, RulesConfig, RunRules
     from stockwarden.pipeline import run_pipeline
-    from stockwarden.store.db import make_engine
+    from stockwarden.store.db import make_engine, upgrade_database
 
     engine = make_engine(args.db)
+    upgrade_database(engine)
     rules = RulesConfig(
         run=RunRules(forecast_mode=args.mode),
         notify=NotifyRules(channels=[NotifyChannel(name="file", url=f"file://{args.folder}/notifications.log")]),
@@ -313,7 +314,7 @@ def main() -> None:
             entry["import"] = run_phase("import", [*common, "--db", db], pg_port=pg_port, limit_gb=args.max_rss_gb)
             _show(size, "import", entry["import"])
         entry["db_size_mb"] = _db_size_mb(db)
-        for mode in args.modes.split(","):
+        for mode in [m for m in args.modes.split(",") if m.strip()]:  # --modes "": generate and import only
             # a run stores its results: each mode starts from the freshly loaded data (same as_of)
             _reset_run_tables(db)
             extra = ["--partitions", args.partitions, "--backend", args.backend, "--workers", str(args.workers)]
