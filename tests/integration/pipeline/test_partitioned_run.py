@@ -189,3 +189,34 @@ def test_an_unreachable_scheduler_is_one_clear_error(folder: Path, tmp_path: Pat
     backend = DaskBackend(scheduler="tcp://127.0.0.1:9", connect_timeout_s=2)
     with pytest.raises(StockwardenError, match=r"cannot connect to the Dask scheduler at 'tcp://127.0.0.1:9'"):
         run_partitioned(engine, as_of=None, config=_rules(tmp_path), now=NOW, partitions=2, backend=backend)
+
+
+def _database_unreachable(job: PartitionJob) -> None:
+    from stockwarden.errors import StoreError
+
+    raise StoreError(f"cannot read partition {job.part.label} from postgresql://db.internal/sw: connection refused")
+
+
+@pytest.mark.distributed
+def test_a_database_the_workers_cannot_reach_is_one_clear_error(folder: Path, tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    from stockwarden.errors import StoreError
+    from stockwarden.forecast.distributed import DaskBackend
+
+    engine = _db(folder, tmp_path / "parts.db")
+    backend = DaskBackend(n_workers=1, threads_per_worker=1, processes=False, connect_timeout_s=30)
+    with pytest.raises(StoreError) as caught:
+        run_partitioned(
+            engine,
+            as_of=None,
+            config=_rules(tmp_path),
+            now=NOW,
+            partitions=2,
+            backend=backend,
+            on_start=_database_unreachable,
+        )
+    message = str(caught.value)
+    assert message.startswith("partition ")
+    assert "on a Dask worker: cannot read partition" in message
+    assert "the workers must reach the database at the same address as this machine" in message
+    assert "\n" not in message
