@@ -290,8 +290,13 @@ def main() -> None:
     parser.add_argument("--backend", default="local", choices=["local", "dask"], help="where partitions run")
     parser.add_argument("--workers", type=int, default=2, help="Dask LocalCluster workers (1 thread each)")
     parser.add_argument("--label", default="", help="suffix of the result keys (run_<mode><label>)")
+    parser.add_argument("--report", action="store_true", help="print the stored figures as Markdown and stop")
     args = parser.parse_args()
     from sqlalchemy.engine import make_url
+
+    if args.report:
+        print(report(json.loads(Path(args.out).read_text())))
+        return
 
     pg_port = make_url(args.pg).port
     out_path = Path(args.out)
@@ -337,6 +342,33 @@ def main() -> None:
         OUT.mkdir(exist_ok=True)
         out_path.write_text(json.dumps(results, indent=2))
     print(json.dumps(results.get("growth", {}), indent=1))
+
+
+def report(results: dict[str, Any]) -> str:
+    """The figures of ``scale.json`` as a Markdown table (for docs/scale.md and the README)."""
+    lines = [
+        "| size | phase | wall | peak main process | all processes | largest PostgreSQL backend | steps (s) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for size, entry in results.get("sizes", {}).items():
+        for phase, res in entry.items():
+            if not isinstance(res, dict) or "wall_s" not in res:
+                continue
+            peak = res.get("peak_mb", {})
+            steps = ", ".join(f"{k} {v}" for k, v in res.get("steps_s", {}).items())
+            if "partition_s" in res:
+                ps = res["partition_s"]
+                steps += (
+                    f"; {res.get('partitions')} partitions of {ps['series_per_partition']:,} series, "
+                    f"{ps['mean']} s each ({', '.join(f'{k} {v}' for k, v in ps['per_step_mean'].items())})"
+                )
+            status = res.get("error", "")
+            lines.append(
+                f"| {size} | {phase} | {res['wall_s']:.0f} s{' (' + status + ')' if status else ''} | "
+                f"{peak.get('main', 0):,} MB | {peak.get('all_processes_together', 0):,} MB | "
+                f"{peak.get('postgres_largest_backend', 0):,} MB | {steps} |"
+            )
+    return "\n".join(lines)
 
 
 def _reset_run_tables(db: str) -> None:
