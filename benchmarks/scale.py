@@ -263,6 +263,8 @@ def growth(results: dict[str, Any], key: tuple[str, ...]) -> dict[str, float]:
     points = []
     for size, (n_skus, n_loc) in SIZES.items():
         value: Any = results.get(size)
+        if isinstance(value, dict) and isinstance(value.get(key[0]), dict) and "error" in value[key[0]]:
+            continue  # a stopped or failed phase has no comparable time
         for k in key:
             value = value.get(k) if isinstance(value, dict) else None
         if isinstance(value, (int, float)) and value > 0:
