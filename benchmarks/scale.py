@@ -2,9 +2,11 @@
 
 For each size: the sample company is generated in parquet chunks (``ingest.sample.large``), bulk-loaded
 into a fresh PostgreSQL database (``store.bulkload``), and the daily run is run on it in each forecast
-mode asked for. Every phase runs in its own process; a sampler records the peak resident memory of
-that process, of every process it starts (Dask workers) and of the PostgreSQL server processes
-(backends include the shared buffers they touched). Prints a table and merges the figures into
+mode asked for. Every phase runs in its own process; a sampler records the peak resident memory (RSS) of
+that process, of every process it starts (forecast processes, Dask workers) and of the PostgreSQL
+server processes (backends include the shared buffers they touched), and the peak of all the
+phase's processes together (proportional set size, so pages forked children share with their parent
+count once). Prints a table and merges the figures into
 ``benchmarks/out/scale.json`` (one size at a time is fine: earlier sizes are kept); the growth
 exponent between sizes is ``log(t2 / t1) / log(n2 / n1)`` (1 = linear).
 
@@ -166,12 +168,14 @@ class Sampler(threading.Thread):
             for role, p in procs:
                 try:
                     rss = p.memory_info().rss
+                    # forked children share their parent's pages: the total counts each page once (PSS)
+                    shared_fairly = p.memory_full_info().pss if role != "postgres" else rss
                 except psutil.Error:
                     continue
                 key = f"{role}:{p.pid}" if role not in ("main",) else role
                 self.peak[key] = max(self.peak.get(key, 0), rss)
                 if role != "postgres":
-                    total += rss
+                    total += shared_fairly
             self.peak_total = max(self.peak_total, total)
             if total > self.limit:
                 self.over_limit = True
