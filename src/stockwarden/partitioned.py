@@ -161,6 +161,11 @@ def run_partitioned(
     data_hash = _fingerprint(store_fingerprint(engine, day), exported)
     run_key = make_run_key(day, data_hash, config.version())
     seconds["company_load"] = time.perf_counter() - t0
+    if _is_completed(engine, run_key):
+        # Same date, data and rules: the pipeline only applies the passing of time and delivers.
+        steps = PipelineSteps(load=lambda _engine, _as_of: (company, day), fingerprint=lambda _ds: data_hash)
+        report = run_pipeline(engine, as_of=day, config=config, now=now, notifier=notifier, steps=steps)
+        return PartitionedReport(run=report, partitions=(), seconds=seconds)
 
     started = time.perf_counter()
     from stockwarden.risk.daily import lead_times_for
@@ -225,6 +230,17 @@ class _Counted(list[None]):
 
     def __init__(self, n: int) -> None:
         super().__init__([None] * n)
+
+
+def _is_completed(engine: Engine, run_key: str) -> bool:
+    from sqlalchemy import select
+
+    from stockwarden.store.alerts import RunRow
+    from stockwarden.store.runs import COMPLETED
+
+    with engine.connect() as conn:
+        status = conn.execute(select(RunRow.status).where(RunRow.run_key == run_key)).scalar()
+    return status == COMPLETED
 
 
 def _fingerprint(stored: str, exported: pd.DataFrame) -> str:

@@ -138,6 +138,7 @@ def test_a_run_that_dies_in_partition_k_resumes_at_k(folder: Path, tmp_path: Pat
     assert _effects(engine) == want_effects
     once_more = run_partitioned(engine, as_of=None, config=rules, now=NOW + dt.timedelta(hours=1), partitions=4)
     assert once_more.run.status == "already_completed"
+    assert once_more.partitions == ()  # nothing recomputed, not even read back
     assert _effects(engine) == want_effects
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM run_partitions")).scalar() == 4
