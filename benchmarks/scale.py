@@ -104,10 +104,45 @@ def phase_run(args: argparse.Namespace) -> dict[str, Any]:
 
         backend = DaskBackend(n_workers=args.workers, threads_per_worker=1, connect_timeout_s=60)
     partitions = None if args.partitions == "auto" else int(args.partitions)
+    finished: list[Any] = []
+
+    class Sampled(Exception):
+        """Raised after --sample-partitions partitions: the rest of the run is not measured."""
+
+    def on_partition(outcome: Any) -> None:
+        finished.append(outcome)
+        if args.sample_partitions and len(finished) >= args.sample_partitions:
+            raise Sampled
+
     started = time.perf_counter()
-    done = run_partitioned(
-        engine, as_of=None, config=rules, now=now, partitions=partitions, backend=backend, notifier=AppriseNotifier()
-    )
+    try:
+        done = run_partitioned(
+            engine,
+            as_of=None,
+            config=rules,
+            now=now,
+            partitions=partitions,
+            backend=backend,
+            notifier=AppriseNotifier(),
+            on_partition=on_partition,
+        )
+    except Sampled:
+        engine.dispose()
+        work = [sum(o.seconds.values()) for o in finished]
+        return {
+            "status": f"sampled {len(finished)} partitions, then stopped",
+            "steps_s": {"before_partitions_and_sampled": round(time.perf_counter() - started, 2)},
+            "partition_s": {
+                "mean": round(sum(work) / len(work), 2),
+                "max": round(max(work), 2),
+                "sum": round(sum(work), 2),
+                "per_step_mean": {
+                    k: round(sum(o.seconds.get(k, 0.0) for o in finished) / len(finished), 2)
+                    for k in finished[0].seconds
+                },
+                "series_per_partition": round(sum(o.n_series for o in finished) / len(finished)),
+            },
+        }
     wall = time.perf_counter() - started
     engine.dispose()
     per_step: dict[str, list[float]] = {}
@@ -296,6 +331,13 @@ def main() -> None:
     parser.add_argument("--backend", default="local", choices=["local", "dask"], help="where partitions run")
     parser.add_argument("--workers", type=int, default=2, help="Dask LocalCluster workers (1 thread each)")
     parser.add_argument("--label", default="", help="suffix of the result keys (run_<mode><label>)")
+    parser.add_argument(
+        "--sample-partitions",
+        type=int,
+        default=0,
+        help="stop a partitioned run after this many partitions (the company-wide steps before them and a "
+        "sample of the partition cost, when the whole run would take hours)",
+    )
     parser.add_argument("--report", action="store_true", help="print the stored figures as Markdown and stop")
     args = parser.parse_args()
     from sqlalchemy.engine import make_url
@@ -329,6 +371,7 @@ def main() -> None:
             # a run stores its results: each mode starts from the freshly loaded data (same as_of)
             _reset_run_tables(db)
             extra = ["--partitions", args.partitions, "--backend", args.backend, "--workers", str(args.workers)]
+            extra += ["--sample-partitions", str(args.sample_partitions)]
             res = run_phase(
                 "run", [*common, "--db", db, "--mode", mode, *extra], pg_port=pg_port, limit_gb=args.max_rss_gb
             )
@@ -420,6 +463,7 @@ def _phase_main(argv: list[str]) -> None:
     parser.add_argument("--partitions", default="")
     parser.add_argument("--backend", default="local")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--sample-partitions", type=int, default=0)
     args = parser.parse_args(argv)
     result = PHASES[args.phase](args)
     sys.stdout.write(json.dumps(result, default=str) + "\n")
