@@ -111,8 +111,14 @@ class RunReport:
 
 @dataclass
 class PipelineSteps:
-    """The calls to other packages, replaceable in tests (each default is a small function below)."""
+    """The calls to other packages, replaceable in tests (each default is a small function below).
 
+    ``load`` and ``fingerprint`` are replaced by the partitioned run (``stockwarden.partitioned``), which
+    loads a company-wide view without the sales history and fingerprints the data from the import digests.
+    """
+
+    load: Callable[[Engine, dt.date | None], tuple[Dataset, dt.date]] = field(default_factory=lambda: load_day)
+    fingerprint: Callable[[Dataset], str] = field(default_factory=lambda: fingerprint)
     health: Callable[..., list[str]] = field(default_factory=lambda: _health)
     forecast: Callable[..., Any] = field(default_factory=lambda: _forecast)
     lead_times: Callable[..., Any] = field(default_factory=lambda: _lead_times)
@@ -248,9 +254,9 @@ def run_pipeline(
     notifier = notifier or AppriseNotifier()
     done_hook = on_step_done or (lambda _name: None)
     t0 = time.perf_counter()
-    ds, day = load_day(engine, as_of)
+    ds, day = calls.load(engine, as_of)
     rules_version = config.version()
-    data_hash = fingerprint(ds)
+    data_hash = calls.fingerprint(ds)
     load_seconds = time.perf_counter() - t0
     with Session(engine) as s, s.begin():
         record, was_completed = runs.start_run(s, as_of=day, data_hash=data_hash, rules_version=rules_version, now=now)

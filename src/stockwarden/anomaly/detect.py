@@ -36,6 +36,7 @@ def detect_anomalies(
     risk: pd.DataFrame | None = None,
     rules: RulesConfig | AnomalyRules | None = None,
     kinds: frozenset[str] | None = None,
+    series_keys: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Run the anomaly detectors on what was known at the end of ``as_of``.
 
@@ -49,6 +50,8 @@ def detect_anomalies(
             cover (stock on hand / recent daily sales) count as at risk.
         rules: the rules config or its ``anomalies`` section.
         kinds: run only these kinds (default: all).
+        series_keys: every (sku, location_id) of the company, when ``ds`` does not hold its sales and
+            stock counts (the supplier-level anomalies of a partitioned run); default from ``ds``.
 
     Returns:
         One row per anomaly, columns ``kind, severity, detected_on, supplier_id, sku, location_id, po_id,
@@ -64,7 +67,7 @@ def detect_anomalies(
     want = set(kinds) if kinds is not None else {k.value for k in AnomalyKind}
     records: list[dict[str, object]] = []
     history = received_po_history(ds, as_of=d)
-    affected = SupplierKeys(ds)
+    affected = SupplierKeys(ds, series_keys)
     stock_kinds = {
         AnomalyKind.PHANTOM_STOCK,
         AnomalyKind.NEGATIVE_STOCK,

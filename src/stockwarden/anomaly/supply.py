@@ -32,14 +32,15 @@ def _bump(severity: Severity, steps: int = 1) -> Severity:
 class SupplierKeys:
     """:func:`supplier_keys` computed on first use (most runs find no supplier-level anomaly)."""
 
-    def __init__(self, ds: Dataset) -> None:
+    def __init__(self, ds: Dataset, series_keys: pd.DataFrame | None = None) -> None:
         self._ds = ds
+        self._series_keys = series_keys
         self._keys: dict[str, list[tuple[str, str]]] | None = None
 
     def get(self, supplier_id: str, default: list[tuple[str, str]]) -> list[tuple[str, str]]:
         """The SKU-locations bought from ``supplier_id`` (``default`` when none)."""
         if self._keys is None:
-            self._keys = supplier_keys(self._ds)
+            self._keys = supplier_keys(self._ds, series_keys=self._series_keys)
         return self._keys.get(supplier_id, default)
 
 
@@ -47,15 +48,20 @@ Affected = Mapping[str, list[tuple[str, str]]] | SupplierKeys
 """Supplier -> the SKU-locations bought from it (a dict, or computed lazily)."""
 
 
-def supplier_keys(ds: Dataset) -> dict[str, list[tuple[str, str]]]:
-    """SKU-locations bought from each supplier: from its POs and from the items it is the supplier of."""
+def supplier_keys(ds: Dataset, *, series_keys: pd.DataFrame | None = None) -> dict[str, list[tuple[str, str]]]:
+    """SKU-locations bought from each supplier: from its POs and from the items it is the supplier of.
+
+    ``series_keys``: every (sku, location_id) of the company when ``ds`` does not hold its sales and
+    stock counts (the partitioned run's company-wide view); default ``ds.series_keys()``.
+    """
     out: dict[str, set[tuple[str, str]]] = defaultdict(set)
     po = ds.purchase_orders.dropna(subset=["supplier_id"])
     for sup, sku, loc in po[["supplier_id", "sku", "location_id"]].drop_duplicates().itertuples(index=False):
         out[sup].add((sku, loc))
     items = ds.items.dropna(subset=["supplier_id"])
     if len(items):
-        keys = ds.series_keys().merge(items[["sku", "supplier_id"]], on="sku")
+        known = ds.series_keys() if series_keys is None else series_keys
+        keys = known.merge(items[["sku", "supplier_id"]], on="sku")
         for sup, sku, loc in keys[["supplier_id", "sku", "location_id"]].itertuples(index=False):
             out[sup].add((sku, loc))
     return {k: sorted(v) for k, v in out.items()}

@@ -27,6 +27,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "simulate",
     "quality",
     "tune",
+    "scale",
 )
 _COMMAND_MODULES += ("admin", "rules_cmd", "serve")  # the application layer (users, tokens, audit, rules, API)
 

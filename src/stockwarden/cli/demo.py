@@ -44,7 +44,10 @@ def demo(
     db: Annotated[str, typer.Option("--db", help="database URL; a SQLite file is recreated each time")] = DEFAULT_DB,
     seed: Annotated[int, typer.Option("--seed", help="random seed of the sample company")] = 0,
     skus: Annotated[int, typer.Option("--skus", min=1, help="number of items")] = 300,
-    locations: Annotated[int, typer.Option("--locations", min=1, max=6, help="number of locations")] = 3,
+    locations: Annotated[
+        int,
+        typer.Option("--locations", min=1, max=9999, help="number of locations (large companies: stockwarden sample)"),
+    ] = 3,
     days: Annotated[int, typer.Option("--days", min=60, help="days of history")] = 760,
     top: Annotated[int, typer.Option("--top", min=1, help="rows shown of the risk, alert and order tables")] = 15,
     reset: Annotated[bool, typer.Option("--reset", help="empty a non-SQLite --db database first")] = False,

@@ -52,25 +52,36 @@ def execute_run(
     *,
     backend: str | None = None,
     scheduler: str | None = None,
+    partitions: str | None = None,
 ) -> None:
     """Run the pipeline once and print its summary (shared by ``run`` and ``schedule``).
 
-    ``backend`` / ``scheduler`` say where the forecast runs (default: the environment's
-    STOCKWARDEN_EXEC_BACKEND / STOCKWARDEN_DASK_SCHEDULER, else this machine).
+    ``backend`` / ``scheduler`` say where the run's partitions go (default: the environment's
+    STOCKWARDEN_EXEC_BACKEND / STOCKWARDEN_DASK_SCHEDULER, else this machine). ``partitions``
+    (a count or ``auto``) runs the job partitioned (docs/scale.md); on Dask it always is.
     """
     from stockwarden.cli.forecast import forecast_backend
     from stockwarden.config import Settings
-    from stockwarden.pipeline import PipelineSteps, run_pipeline
+    from stockwarden.pipeline import run_pipeline
     from stockwarden.store.db import make_engine, upgrade_database
 
     settings = Settings()
     # "local" is also the setting's default, so it counts as unset: a scheduler alone then means dask
     name = backend or (settings.exec_backend if settings.exec_backend != "local" else None)
-    steps = PipelineSteps.on_backend(forecast_backend(name, scheduler or settings.dask_scheduler, None))
+    where = forecast_backend(name, scheduler or settings.dask_scheduler, None)
+    count = parse_partitions(partitions)
     engine = make_engine(resolve_db_url(db))
     try:
         upgrade_database(engine)
-        report = run_pipeline(engine, as_of=as_of, config=rules, now=dt.datetime.now(dt.UTC), steps=steps)
+        now = dt.datetime.now(dt.UTC)
+        if partitions is None and where == "local":
+            report = run_pipeline(engine, as_of=as_of, config=rules, now=now)
+        else:
+            from stockwarden.partitioned import run_partitioned
+
+            report = run_partitioned(
+                engine, as_of=as_of, config=rules, now=now, partitions=count, backend=where, on_partition=_progress
+            ).run
     finally:
         engine.dispose()
     table = Table(title=f"run {report.run_id} as of {report.as_of} ({report.status}, rules {report.rules_version})")
@@ -102,6 +113,32 @@ def execute_run(
         err_console.print(f"[yellow]warning:[/] {warning}", highlight=False)
 
 
+def parse_partitions(value: str | None) -> int | None:
+    """``--partitions``: a whole number >= 1, ``auto`` (about 10,000 SKU-locations each) or not given (None).
+
+    Raises:
+        ConfigError: naming the option when the value is neither.
+    """
+    if value is None or value.strip().lower() == "auto":
+        return None
+    try:
+        count = int(value.strip())
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise ConfigError(f"--partitions {value!r} is neither a whole number of partitions (1 or more) nor 'auto'")
+    return count
+
+
+def _progress(outcome: Any) -> None:
+    """One line per finished partition (stderr), so a long run shows where it is."""
+    took = sum(outcome.seconds.values())
+    note = " (done before)" if outcome.is_resumed else f" in {took:.1f} s on {outcome.worker}"
+    err_console.print(
+        f"partition {outcome.partition + 1}: {outcome.assessed:,} SKU-locations assessed{note}", highlight=False
+    )
+
+
 @app.command("run")
 @guarded
 def run_cmd(
@@ -112,7 +149,10 @@ def run_cmd(
     ] = None,
     backend: Annotated[
         str | None,
-        typer.Option("--backend", help="where forecasts run: local or dask (default: STOCKWARDEN_EXEC_BACKEND, local)"),
+        typer.Option(
+            "--backend",
+            help="where the run's partitions run: local or dask (default: STOCKWARDEN_EXEC_BACKEND, local)",
+        ),
     ] = None,
     scheduler: Annotated[
         str | None,
@@ -120,12 +160,20 @@ def run_cmd(
             "--scheduler", help="Dask scheduler address (default: STOCKWARDEN_DASK_SCHEDULER, a local cluster)"
         ),
     ] = None,
+    partitions: Annotated[
+        str | None,
+        typer.Option(
+            "--partitions",
+            help="run in partitions that each load only their rows: a count, or auto (10,000 SKU-locations "
+            "each); default: unpartitioned, or auto with --backend dask",
+        ),
+    ] = None,
 ) -> None:
     """Run the daily job: health, forecasts, anomalies, risk, alerts, order proposals, notifications."""
     rules = load_config(config)
     day = parse_date(as_of, option="--as-of")
     try:
-        execute_run(db, rules, day, backend=backend, scheduler=scheduler)
+        execute_run(db, rules, day, backend=backend, scheduler=scheduler, partitions=partitions)
     except StockwardenError:
         raise
     except Exception as exc:  # the daily job's boundary: one line, never a traceback

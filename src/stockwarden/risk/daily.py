@@ -40,6 +40,7 @@ def forecast_for(
     backend: Any = "local",
     history: pd.DataFrame | None = None,
     days: int | None = None,
+    n_jobs: int | None = None,
 ) -> Any:
     """The demand forecast the assessment of ``as_of`` uses (mode, seed and history window from ``rules``).
 
@@ -52,6 +53,7 @@ def forecast_for(
         history: a prebuilt demand history (the backtest builds it once); cut at ``as_of`` here.
         days: forecast this many days instead of :func:`forecast_days` (a backtest that rolls a
             forecast over several checkpoints needs more).
+        n_jobs: forecast threads/processes of the local engine (default all cores; 1 on a Dask worker).
     """
     from stockwarden.forecast.engine import forecast_demand
     from stockwarden.forecast.history import build_demand_history
@@ -70,6 +72,7 @@ def forecast_for(
         mode=rules.run.forecast_mode,
         backend=backend,
         history=history,
+        n_jobs=n_jobs,
     )
 
 

@@ -10,8 +10,17 @@ from __future__ import annotations
 import importlib
 
 # Modules declaring tables, in migration order: dataset (0001), alerts (0002), orders (0003), assessments (0004),
-# app (0005), quality (0006), user preferences (0009).
-TABLE_MODULES: tuple[str, ...] = ("tables", "alerts", "orders", "assessments", "app_tables", "quality", "user_prefs")
+# app (0005), quality (0006), partition checkpoints (0007), user preferences (0009).
+TABLE_MODULES: tuple[str, ...] = (
+    "tables",
+    "alerts",
+    "orders",
+    "assessments",
+    "app_tables",
+    "quality",
+    "partition_results",
+    "user_prefs",
+)
 
 
 def load_table_modules() -> list[str]:

@@ -291,12 +291,16 @@ def load_dataset_from_db(engine: Engine, *, require_data: bool = True) -> Datase
     return Dataset(**frames, present=present)
 
 
-def _read_table(conn: Any, name: str) -> pd.DataFrame:
+def _read_table(conn: Any, name: str, where: Any = None) -> pd.DataFrame:
+    """One dataset table as a folder read gives it; ``where``: an optional SQLAlchemy filter (partition loads)."""
     spec = TABLES[name]
     table = DATASET_TABLES[name]
     cols = list(spec.column_names)
     stmt = select(*(table.c[c] for c in cols), table.c.attrs_json, table.c.line).order_by(table.c.id)
-    sql = str(stmt.compile(dialect=conn.dialect))
+    if where is not None:
+        stmt = stmt.where(where)
+    # Literal values: the statement also runs inside COPY, which takes no parameters (values are escaped).
+    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": where is not None}))
     if conn.dialect.name == "postgresql":
         columns = _copy_out(conn, sql, name)
     else:
@@ -358,7 +362,10 @@ def _copy_out(conn: Any, sql: str, name: str) -> list[np.ndarray]:
         buf,
         read_options=pacsv.ReadOptions(column_names=names),
         convert_options=pacsv.ConvertOptions(
-            column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=False
+            column_types=types,
+            null_values=[""],  # only an unquoted empty field is NULL: Arrow would also read "NULL", "NA", "nan" as null
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
         ),
     )
     out = []

@@ -123,6 +123,16 @@ SERIES_INDEXED: tuple[str, ...] = ("sales", "inventory", "purchase_orders")
 
 
 DATASET_TABLES: dict[str, sa.Table] = {name: _dataset_table(name) for name in TABLES}
+
+# The partition indexes (migration 0007_scale): a partitioned run loads one location or one set of SKUs at a
+# time with ``location_id = ANY(...) AND sku = ANY(...)``, which a btree on (location_id, sku) answers for both.
+PARTITION_INDEXES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "sales": ("ix_sales_location_sku", ("location_id", "sku", "date")),
+    "inventory": ("ix_inventory_location_sku", ("location_id", "sku", "date")),
+    "purchase_orders": ("ix_purchase_orders_location_sku", ("location_id", "sku")),
+}
+for _table, (_index, _columns) in PARTITION_INDEXES.items():
+    sa.Index(_index, *(DATASET_TABLES[_table].c[c] for c in _columns))
 BATCHES = cast(sa.Table, ImportBatchRow.__table__)
 REJECTS = cast(sa.Table, RejectRow.__table__)
 HISTORY = cast(sa.Table, HistoryRow.__table__)
@@ -135,6 +145,7 @@ __all__ = [
     "DIGESTS",
     "HISTORY",
     "NATURAL_KEYS",
+    "PARTITION_INDEXES",
     "REJECTS",
     "DigestRow",
     "HistoryRow",

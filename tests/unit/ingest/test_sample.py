@@ -66,8 +66,18 @@ def test_other_file_formats_import_the_same_rows(tmp_path: Path, fmt: str) -> No
 def test_sizes_out_of_range_are_refused() -> None:
     with pytest.raises(ValueError, match="days"):
         build_company(days=10)
-    with pytest.raises(ValueError, match="n_locations"):
-        build_company(n_locations=9, days=100)
+    with pytest.raises(ValueError, match="n_locations must be between 1 and 9999"):
+        build_company(n_locations=0, days=100)
+    with pytest.raises(ValueError, match="n_locations must be between 1 and 9999"):
+        build_company(n_locations=10_000, days=100)
+
+
+def test_past_the_six_named_locations_come_numbered_stores() -> None:
+    company = build_company(seed=2, n_skus=10, n_locations=9, days=70)
+    locations = company.tables["locations"]
+    assert list(locations["location_id"])[5:] == ["ST-XA", "ST-0007", "ST-0008", "ST-0009"]
+    assert set(locations["kind"].iloc[6:]) == {"store"}
+    assert company.tables["sales"]["location_id"].nunique() == 9
 
 
 def test_there_are_several_categories_and_the_promised_suppliers(company: SampleCompany) -> None:

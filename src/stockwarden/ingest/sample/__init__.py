@@ -26,8 +26,8 @@ import pyarrow.csv as pacsv
 
 from stockwarden.ingest.sample.calendar import build_events, spring_festival_days
 from stockwarden.ingest.sample.catalog import ITEM_COLUMNS, build_items, build_locations, build_suppliers
-from stockwarden.ingest.sample.demand import build_promotions, promotion_discount, simulate_demand
-from stockwarden.ingest.sample.supply import simulate_supply
+from stockwarden.ingest.sample.demand import Demand, build_promotions, promotion_discount, simulate_demand
+from stockwarden.ingest.sample.supply import Supply, simulate_supply
 
 DEFAULT_END = date(2025, 10, 26)
 PLANNED_AHEAD_DAYS = 90  # promotions and events are written this far past the last day
@@ -76,6 +76,35 @@ def build_company(
     shutdown = spring_festival_days(dates[0].date(), planned_to.date())
     supply = simulate_supply(items, locations, dates, demand.qty, demand.launch_day, shutdown, rng)
 
+    sales, inventory, purchase_orders = transaction_tables(items, locations, dates, demand, supply)
+    tables = {
+        "items": items[list(ITEM_COLUMNS)],
+        "locations": locations[["location_id", "name", "kind"]],
+        "suppliers": suppliers,
+        "sales": sales,
+        "inventory": inventory,
+        "purchase_orders": purchase_orders,
+        "promotions": promos,
+        "events": build_events(dates[0].date(), planned_to.date()),
+    }
+    return SampleCompany(tables=tables, demand=demand.qty, dates=dates)
+
+
+def transaction_tables(
+    items: pd.DataFrame,
+    locations: pd.DataFrame,
+    dates: pd.DatetimeIndex,
+    demand: Demand,
+    supply: Supply,
+    *,
+    po_prefix: str = "PO",
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The ``sales``, ``inventory`` and ``purchase_orders`` rows of simulated series (item-major).
+
+    Sales are written date-major; stock is counted daily at the first two locations and weekly
+    (Sundays) at the others, from each item's launch; PO lines are grouped into purchase orders.
+    """
+    days = len(dates)
     n_loc = len(locations)
     sku = items["sku"].to_numpy()
     loc_ids = locations["location_id"].to_numpy()
@@ -108,17 +137,7 @@ def build_company(
         }
     )
 
-    tables = {
-        "items": items[list(ITEM_COLUMNS)],
-        "locations": locations[["location_id", "name", "kind"]],
-        "suppliers": suppliers,
-        "sales": sales,
-        "inventory": inventory,
-        "purchase_orders": _purchase_orders(supply.lines, items, locations, dates),
-        "promotions": promos,
-        "events": build_events(dates[0].date(), planned_to.date()),
-    }
-    return SampleCompany(tables=tables, demand=demand.qty, dates=dates)
+    return sales, inventory, _purchase_orders(supply.lines, items, locations, dates, po_prefix=po_prefix)
 
 
 def generate_company(
@@ -158,14 +177,19 @@ def generate_company(
             stale = root / f"{name}.{ext}"
             if ext != fmt and stale.exists():
                 stale.unlink()
-        _write_table(frame, root / f"{name}.{fmt}")
+        write_table(frame, root / f"{name}.{fmt}")
     return root
 
 
 def _purchase_orders(
-    lines: pd.DataFrame, items: pd.DataFrame, locations: pd.DataFrame, dates: pd.DatetimeIndex
+    lines: pd.DataFrame,
+    items: pd.DataFrame,
+    locations: pd.DataFrame,
+    dates: pd.DatetimeIndex,
+    *,
+    po_prefix: str = "PO",
 ) -> pd.DataFrame:
-    """PO lines grouped into purchase orders per (order day, supplier, location)."""
+    """PO lines grouped into purchase orders per (order day, supplier, location); ids ``<po_prefix>000001``..."""
     n_loc = len(locations)
     n_days = len(dates)
     item = lines["series"].to_numpy(dtype=int) // n_loc
@@ -193,7 +217,7 @@ def _purchase_orders(
     status = np.where(frame["cancelled"], "cancelled", np.where(received, "received", "open"))
     return pd.DataFrame(
         {
-            "po_id": [f"PO{n:06d}" for n in po_num],
+            "po_id": [f"{po_prefix}{n:06d}" for n in po_num],
             "line_no": frame.groupby(po_num).cumcount() + 1,
             "sku": frame["sku"],
             "location_id": frame["location_id"],
@@ -208,7 +232,8 @@ def _purchase_orders(
     )
 
 
-def _write_table(frame: pd.DataFrame, path: Path) -> None:
+def write_table(frame: pd.DataFrame, path: Path) -> None:
+    """Write one table as csv, csv.gz or parquet (by the file name)."""
     if path.name.endswith(".parquet"):
         frame.to_parquet(path, index=False)  # typed columns: dates stay dates, missing stays null
         return
@@ -237,4 +262,12 @@ def _write_table(frame: pd.DataFrame, path: Path) -> None:
     path.write_bytes(data)
 
 
-__all__ = ["DEFAULT_END", "SampleCompany", "build_company", "generate_company"]
+__all__ = [
+    "DEFAULT_END",
+    "PLANNED_AHEAD_DAYS",
+    "SampleCompany",
+    "build_company",
+    "generate_company",
+    "transaction_tables",
+    "write_table",
+]

@@ -266,11 +266,21 @@ _NOUNS = {
 }
 
 
+MAX_LOCATIONS = 9999  # stores past the six named ones are numbered ST-0007 ... ST-9999
+
+
 def build_locations(n_locations: int) -> pd.DataFrame:
-    """The ``locations`` table plus a ``demand_factor`` column (size of the location's demand)."""
-    if not 1 <= n_locations <= len(_LOCATIONS):
-        raise ValueError(f"n_locations must be between 1 and {len(_LOCATIONS)}, got {n_locations}")
-    rows = _LOCATIONS[:n_locations]
+    """The ``locations`` table plus a ``demand_factor`` column (size of the location's demand).
+
+    The first six locations are the named DC and stores; a larger company gets numbered stores
+    (``ST-0007``, ...) whose sizes cycle through the named stores' sizes, so it stays deterministic.
+    """
+    if not 1 <= n_locations <= MAX_LOCATIONS:
+        raise ValueError(f"n_locations must be between 1 and {MAX_LOCATIONS}, got {n_locations}")
+    rows = list(_LOCATIONS[:n_locations])
+    store_sizes = [r[3] for r in _LOCATIONS if r[2] == "store"]
+    for k in range(len(_LOCATIONS) + 1, n_locations + 1):
+        rows.append((f"ST-{k:04d}", f"Store {k}", "store", store_sizes[k % len(store_sizes)]))
     return pd.DataFrame(rows, columns=["location_id", "name", "kind", "demand_factor"])
 
 

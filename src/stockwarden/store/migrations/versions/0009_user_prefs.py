@@ -1,7 +1,7 @@
 """Per-user preferences of the web app: the language, remembered per user (not only per browser).
 
 Revision ID: 0009_user_prefs
-Revises: 0006_quality
+Revises: 0007_scale
 Create Date: 2026-12-03
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009_user_prefs"
-down_revision: str | Sequence[str] | None = "0006_quality"
+down_revision: str | Sequence[str] | None = "0007_scale"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
