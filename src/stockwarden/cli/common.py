@@ -15,7 +15,7 @@ import typer
 from stockwarden.config import DEFAULT_DATABASE_URL, IngestRules, RulesConfig, load_rules
 from stockwarden.errors import DatasetNotFound, InputError, OutputError, StoreError
 from stockwarden.ingest import Dataset, read_dataset
-from stockwarden.ingest.options import DATE_ORDERS, DEFAULT_OPTIONS, ReadLimits, ReadOptions
+from stockwarden.ingest.options import DATE_ORDERS, DEFAULT_OPTIONS, ReadOptions, options_from_rules
 from stockwarden.ingest.read import ColumnMapping, load_mapping, load_mapping_options
 
 if TYPE_CHECKING:
@@ -82,16 +82,7 @@ def read_options(
         InputError: when ``date_order`` is not ymd, dmy or mdy.
         MappingError: when the mapping file's ``[options]`` are invalid.
     """
-    if rules is None:
-        options = DEFAULT_OPTIONS
-    else:
-        limits = ReadLimits(
-            max_file_bytes=rules.max_file_bytes,
-            max_line_bytes=rules.max_line_bytes,
-            max_columns=rules.max_columns,
-            max_fields_per_row=rules.max_fields_per_row,
-        )
-        options = ReadOptions(date_order=rules.date_order, decimal_comma=rules.decimal_comma, limits=limits)
+    options = DEFAULT_OPTIONS if rules is None else options_from_rules(rules)
     if mapping is not None and not isinstance(mapping, dict):
         options = load_mapping_options(Path(mapping), options)
     if date_order is not None:

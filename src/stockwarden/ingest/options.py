@@ -8,7 +8,10 @@ runs, so an over-limit file is refused in a fraction of a second whatever its sh
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from stockwarden.config import IngestRules
 
 DateOrder = Literal["ymd", "dmy", "mdy"]
 DATE_ORDERS: tuple[str, ...] = ("ymd", "dmy", "mdy")
@@ -84,3 +87,14 @@ __all__ = [
     "neutralise_formula",
     "unneutralise_formula",
 ]
+
+
+def options_from_rules(rules: IngestRules) -> ReadOptions:
+    """The read options a ``[ingest]`` rules section states (date order, decimal mark, input limits)."""
+    limits = ReadLimits(
+        max_file_bytes=rules.max_file_bytes,
+        max_line_bytes=rules.max_line_bytes,
+        max_columns=rules.max_columns,
+        max_fields_per_row=rules.max_fields_per_row,
+    )
+    return ReadOptions(date_order=rules.date_order, decimal_comma=rules.decimal_comma, limits=limits)

@@ -106,8 +106,12 @@ def import_dataset(
     required_tables: tuple[str, ...] | None = None,
     source: str | None = None,
     with_health: bool = True,
+    options: Any = None,
 ) -> ImportOutcome:
     """Import a dataset folder (validate, upsert, quarantine the bad rows) and audit it.
+
+    ``options`` (``ingest.options.ReadOptions``): how cells are read; default: the ``[ingest]`` section of
+    the rules in force (date order, decimal mark, input limits), as the CLI import reads them.
 
     Raises:
         DatasetNotFound, SchemaError, MappingError: the folder cannot be imported at all.
@@ -121,7 +125,14 @@ def import_dataset(
 
         raise DatasetNotFound(f"dataset folder {folder} does not exist or is not a folder")
     _check_import_scope(actor, folder)
-    report = _import(ctx.engine, folder, mapping=mapping, progress=progress, required_tables=required_tables)
+    if options is None:
+        from stockwarden.ingest.options import options_from_rules
+        from stockwarden.services.rules import current_rules
+
+        options = options_from_rules(current_rules(ctx)[1].ingest)
+    report = _import(
+        ctx.engine, folder, mapping=mapping, progress=progress, required_tables=required_tables, options=options
+    )
     body = report.to_json(_health_warnings(report, ctx) if with_health else [])
     with session_scope(ctx) as s:
         record(
@@ -224,12 +235,18 @@ def import_upload(
             raise InputError("the upload holds no dataset file (sales.csv, inventory.csv, ...)")
         mapping = None
         if mapping_text:
-            from stockwarden.ingest.read import load_mapping
+            from stockwarden.ingest.options import options_from_rules
+            from stockwarden.ingest.read import load_mapping, load_mapping_options
+            from stockwarden.services.rules import current_rules
 
             (tmp / "_mapping.toml").write_text(mapping_text, encoding="utf-8")
             mapping = load_mapping(tmp / "_mapping.toml")
+            options = load_mapping_options(tmp / "_mapping.toml", options_from_rules(current_rules(ctx)[1].ingest))
             (tmp / "_mapping.toml").unlink()
-        return import_dataset(ctx, tmp, actor=actor, mapping=mapping, source="upload: " + ", ".join(sorted(names)))
+            return import_dataset(
+                ctx, tmp, actor=actor, mapping=mapping, options=options, source="upload: " + ", ".join(sorted(names))
+            )
+        return import_dataset(ctx, tmp, actor=actor, source="upload: " + ", ".join(sorted(names)))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

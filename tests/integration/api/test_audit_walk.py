@@ -259,3 +259,27 @@ def test_unsafe_or_oversized_archives_are_refused(client: TestClient, as_user, w
         content=b"{not json",
     )
     assert r.status_code == 422
+
+
+def test_an_upload_reads_cells_as_strictly_as_the_cli_import(tmp_path: Path, client: TestClient, as_user) -> None:
+    # issue 16 on the API's upload path: an ambiguous day/month date and a decimal comma are rejected
+    # with their reason, never read as another value
+    folder = tmp_path / "strict"
+    write_table(folder, "items", [{"sku": "X-1", "name": "x", "unit_cost": 1}])
+    write_table(
+        folder,
+        "sales",
+        [
+            {"date": "2024-03-01", "sku": "X-1", "qty": 3, "location_id": "WH1"},
+            {"date": "05.03.2024", "sku": "X-1", "qty": 2, "location_id": "WH1"},
+            {"date": "2024-03-02", "sku": "X-1", "qty": "1,5", "location_id": "WH1"},
+        ],
+    )
+    write_table(folder, "inventory", [{"date": "2024-03-02", "sku": "X-1", "on_hand": 5, "location_id": "WH1"}])
+    files = [("files", (f.name, f.read_bytes(), "text/csv")) for f in sorted(folder.iterdir())]
+    r = client.post("/api/v1/imports", headers=as_user("admin"), files=files)
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["tables"]["sales"]["rejected"] == 2
+    reasons = " ".join(str(x.get("reason", "")) for x in body["rejects"])
+    assert "ambiguous" in reasons.lower() and "decimal" in reasons.lower()
