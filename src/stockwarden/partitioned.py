@@ -290,8 +290,7 @@ def assess_partition(job: PartitionJob, *, n_jobs: int | None = None) -> Partiti
     from stockwarden.actions.export import merge_exported_orders
     from stockwarden.anomaly.detect import detect_anomalies
     from stockwarden.ingest.health import Severity, check_health
-    from stockwarden.risk.assess import assess_risk
-    from stockwarden.risk.daily import forecast_for
+    from stockwarden.risk.daily import assess_frame, forecast_for
 
     secs: dict[str, float] = {}
     t = time.perf_counter()
@@ -312,7 +311,7 @@ def assess_partition(job: PartitionJob, *, n_jobs: int | None = None) -> Partiti
     secs["anomalies"] = time.perf_counter() - t
     t = time.perf_counter()
     # exactly the unpartitioned run's assess step (pipeline._assess), on the partition's rows
-    assessment = assess_risk(
+    assessment = assess_frame(
         ds, as_of=day, forecast=forecast, lead_times=job.lead_times, anomalies=anomalies, rules=job.rules
     )
     secs["assess"] = time.perf_counter() - t
