@@ -64,7 +64,9 @@ def web_ctx(web_db: str):  # type: ignore[no-untyped-def]
 def web_app(web_ctx):  # type: ignore[no-untyped-def]
     from stockwarden.web import create_web_app
 
-    return create_web_app(web_ctx)
+    app = create_web_app(web_ctx)
+    app.state.web.preview_warm = False  # no background replay competing with the tests (tested on its own)
+    return app
 
 
 def login(client, role: str) -> None:  # type: ignore[no-untyped-def]

@@ -28,12 +28,20 @@ PAGES = {
 PHONE = {"width": 390, "height": 844}
 
 
+def _shot(page, *, path: str) -> None:  # type: ignore[no-untyped-def]
+    """A full-page screenshot; the rules form's sticky action bar is drawn where it sits in the page (a
+    full-page capture keeps the viewport's height, so a sticky bar would cover the middle of the form)."""
+    page.add_style_tag(content=".sticky-actions { position: static !important; }")
+    page.screenshot(path=path, full_page=True)
+
+
 def _session(chromium, live_server: str, role: str, *, lang: str = "en", phone: bool = False):  # type: ignore[no-untyped-def]
     context = chromium.new_context(
         viewport=PHONE if phone else {"width": 1366, "height": 900},
         locale="zh-CN" if lang == "zh_CN" else "en-US",
         extra_http_headers={"Accept-Language": "zh-CN,zh;q=0.9" if lang == "zh_CN" else "en-US,en;q=0.9"},
     )
+    context.set_default_navigation_timeout(120_000)  # a shared, loaded CI machine: slow, not broken
     page = context.new_page()
     page.errors, page.outside = [], []  # type: ignore[attr-defined]
     page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))  # type: ignore[attr-defined]
@@ -68,12 +76,12 @@ def test_every_page_renders_without_errors_and_is_screenshotted(chromium, live_s
             charts = page.locator("[data-chart^='sup-chart-']")
             assert charts.count() >= 1
             assert page.locator("[data-chart^='sup-chart-'][data-rendered]").count() == charts.count()
-        page.screenshot(path=str(artifacts / f"{name}-{lang}-desktop.png"), full_page=True)
+        _shot(page, path=str(artifacts / f"{name}-{lang}-desktop.png"))
     page.goto(live_server + "/risk")
     first = page.locator("#risk-table tbody a").first
     first.click()
     page.wait_for_selector("#charts [data-chart][data-rendered] canvas", timeout=60_000)
-    page.screenshot(path=str(artifacts / f"detail-{lang}-desktop.png"), full_page=True)
+    _shot(page, path=str(artifacts / f"detail-{lang}-desktop.png"))
     assert page.errors == [], page.errors  # type: ignore[attr-defined]
     assert page.outside == [], page.outside  # type: ignore[attr-defined]
     context.close()
@@ -81,11 +89,11 @@ def test_every_page_renders_without_errors_and_is_screenshotted(chromium, live_s
     context, page = _session(chromium, live_server, "admin", lang=lang)
     page.goto(live_server + "/admin")
     page.wait_for_load_state("networkidle")
-    page.screenshot(path=str(artifacts / f"admin-{lang}-desktop.png"), full_page=True)
+    _shot(page, path=str(artifacts / f"admin-{lang}-desktop.png"))
     assert page.errors == [] and page.outside == [], (page.errors, page.outside)  # type: ignore[attr-defined]
     page.get_by_role("button", name="Sign out" if lang == "en" else "退出登录").click()
     page.wait_for_url("**/login")
-    page.screenshot(path=str(artifacts / f"login-{lang}-desktop.png"), full_page=True)
+    _shot(page, path=str(artifacts / f"login-{lang}-desktop.png"))
     context.close()
 
 
@@ -97,12 +105,12 @@ def test_phone_inbox_detail_and_proposals(chromium, live_server, artifacts, lang
         page.wait_for_load_state("networkidle")
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"] + 1, f"{name} scrolls sideways on a phone ({width}px)"
-        page.screenshot(path=str(artifacts / f"{name}-{lang}-phone.png"), full_page=True)
+        _shot(page, path=str(artifacts / f"{name}-{lang}-phone.png"))
     page.goto(live_server + "/inbox")
     page.locator("details.group summary").first.click()
     page.locator("details.group[open] tbody a").first.click()
     page.wait_for_selector("#charts [data-chart][data-rendered]", timeout=60_000)
-    page.screenshot(path=str(artifacts / f"detail-{lang}-phone.png"), full_page=True)
+    _shot(page, path=str(artifacts / f"detail-{lang}-phone.png"))
     assert page.errors == [], page.errors  # type: ignore[attr-defined]
     context.close()
 
@@ -185,14 +193,14 @@ def test_edit_a_rule_preview_save_diff_and_roll_back(chromium, live_server, web_
         assert float(per_week[2].replace(",", "")) <= float(per_week[1].replace(",", ""))
         assert page.locator("[data-chart='preview-chart'][data-rendered] canvas").count() == 1
         assert "alerts.open_level" in page.locator("#draft-diff").inner_text()
-        page.screenshot(path=str(artifacts / "rules-preview-en-desktop.png"), full_page=True)
+        _shot(page, path=str(artifacts / "rules-preview-en-desktop.png"))
         # save with a reason: the new version's differences are shown
         page.locator("#rules-comment").fill("fewer alerts (browser)")
         page.locator("#save-rules").click()
         page.wait_for_url("**/rules/diff**")
         body = page.locator("main").inner_text()
         assert "alerts.open_level" in body and "critical" in body and "fewer alerts (browser)" in body
-        page.screenshot(path=str(artifacts / "rules-diff-en-desktop.png"), full_page=True)
+        _shot(page, path=str(artifacts / "rules-diff-en-desktop.png"))
         # roll back to the version before: the form shows the old level again
         page.goto(live_server + "/rules/versions")
         second = page.locator("#versions-table tbody tr").nth(1)
@@ -234,7 +242,7 @@ def test_upload_a_folder_with_bad_rows_and_read_the_rejects(chromium, live_serve
         cells = r.locator("td").all_inner_texts()
         assert cells[2] == "sales.csv" and cells[3].isdigit() and cells[6].strip()
     page.wait_for_selector("#health :not([role=status])", timeout=60_000)
-    page.screenshot(path=str(artifacts / "data-rejects-en-desktop.png"), full_page=True)
+    _shot(page, path=str(artifacts / "data-rejects-en-desktop.png"))
     page.get_by_label("Contains").fill("seven")
     page.get_by_role("button", name="Filter").click()
     page.wait_for_load_state("networkidle")
@@ -267,7 +275,7 @@ def test_admin_adds_a_user_shows_a_token_once_and_filters_the_audit(chromium, li
     page.wait_for_load_state("networkidle")
     secret = page.locator("#token-secret").input_value()
     assert len(secret) > 20
-    page.screenshot(path=str(artifacts / "admin-token-en-desktop.png"), full_page=True)
+    _shot(page, path=str(artifacts / "admin-token-en-desktop.png"))
     page.reload()
     assert page.locator("#token-secret").count() == 0 and secret not in page.content()  # shown once
     page.locator("#au-action").fill("user.create")
@@ -299,7 +307,7 @@ def test_start_a_run_watch_its_progress_and_find_it_in_the_history(chromium, liv
     assert page.locator("#run-state .level-ok").count() == 1, page.locator("#run-state").inner_text()
     assert page.locator("#run-status ol.steps li.done").count() >= 3
     assert page.locator("#run-history tbody tr").count() == before + 1
-    page.screenshot(path=str(artifacts / "runs-finished-en-desktop.png"), full_page=True)
+    _shot(page, path=str(artifacts / "runs-finished-en-desktop.png"))
     _clean(page)
     context.close()
     save_rules(web_ctx, rules_to_toml(rules), actor=SYSTEM_ACTOR, comment="browser test: back")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 import time
 import urllib.parse
 import zipfile
@@ -244,6 +245,24 @@ def test_a_draft_of_thresholds_only_is_relevelled_exactly_as_a_full_assessment(w
     assert fast.draft == full.draft and fast.current == full.current
     assert "relevel_draft" in fast.timings and "assess_draft" not in fast.timings
     assert fast.draft_total.alerts >= fast.current_total.alerts  # a lower warning threshold warns more
+
+
+def test_the_rules_in_force_are_replayed_ahead_so_a_threshold_draft_only_relevels(web_ctx) -> None:  # type: ignore[no-untyped-def]
+    from stockwarden.domain.actor import SYSTEM_ACTOR
+    from stockwarden.services.preview import preview_rules, warm_preview
+    from stockwarden.services.rules import current_rules, rules_to_toml
+
+    web_ctx.cache.pop("rules_preview_warm", None)
+    assert warm_preview(web_ctx, actor=SYSTEM_ACTOR, weeks=2)
+    assert not warm_preview(web_ctx, actor=SYSTEM_ACTOR, weeks=2)  # once per data and rules version
+    for thread in threading.enumerate():
+        if thread.name == "preview-warm":
+            thread.join(timeout=600)
+    _version, rules = current_rules(web_ctx)
+    th = rules.risk.thresholds.model_copy(update={"watch_probability": 0.05})
+    draft = rules.model_copy(update={"risk": rules.risk.model_copy(update={"thresholds": th})})
+    result = preview_rules(web_ctx, rules_to_toml(draft), actor=SYSTEM_ACTOR, weeks=2)  # waits for the warm-up
+    assert set(result.timings) <= {"relevel_draft", "compare"}, result.timings  # nothing forecast or assessed
 
 
 def test_suppliers_page_shows_delays_and_anomalies(client) -> None:  # type: ignore[no-untyped-def]

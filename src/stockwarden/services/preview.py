@@ -482,6 +482,36 @@ def start_preview(ctx: AppContext, draft_text: str, *, actor: Actor, **options: 
     return job
 
 
+def warm_preview(ctx: AppContext, *, actor: Actor, **options: Any) -> bool:
+    """Replay the rules in force in the background (once per dataset and rules version), so that a later
+    preview of a draft finds that side in the cache and, for a draft of thresholds or service levels, only
+    recomputes levels. Returns whether a warm-up was started (False: done or going already, or no data).
+    """
+    from stockwarden.services.rules import current_rules, rules_to_toml
+
+    require(actor, Permission.RULES_READ)
+    version, rules = current_rules(ctx)
+    try:
+        key = f"{_dataset_key(ctx)}|{version.id}|{sorted(options.items())}"
+    except Exception:  # no import table yet: nothing to warm
+        return False
+    state: dict[str, Any] = ctx.cache.setdefault("rules_preview_warm", {})
+    if state.get(key):
+        return False
+    state.clear()
+    state[key] = True
+    text = rules_to_toml(rules)
+
+    def work() -> None:
+        try:
+            preview_rules(ctx, text, actor=actor, **options)
+        except Exception:  # a warm-up only fills a cache; the preview itself reports any problem
+            state.pop(key, None)
+
+    threading.Thread(target=work, name="preview-warm", daemon=True).start()
+    return True
+
+
 def get_preview(ctx: AppContext, job_id: str, *, actor: Actor) -> PreviewJob:
     """A preview started by this user in this process.
 
@@ -508,4 +538,5 @@ __all__ = [
     "preview_rules",
     "relevel",
     "start_preview",
+    "warm_preview",
 ]

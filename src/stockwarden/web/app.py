@@ -91,6 +91,8 @@ class Web:
         self.renderer = renderer
         self.jobs: dict[str, Any] = {}
         self.preview_options: dict[str, Any] = {"weeks": 13}
+        #: replay the rules in force in the background when the rules editor opens (services.preview.warm_preview)
+        self.preview_warm = True
         """Options of the rules preview (``services.preview.preview_rules``); tests use fewer weeks."""
 
     # -- requests -------------------------------------------------------------------------------

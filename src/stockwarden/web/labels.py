@@ -99,6 +99,34 @@ RUN_STATUSES: dict[str, str] = {
 }
 
 
+#: The names of the numbers behind a reason (``risk.reasons``: the stored ``reason_details``).
+DETAIL_KEYS: dict[str, str] = {
+    "on_hand": lazy("on hand"),
+    "on_order": lazy("on order"),
+    "forecast_daily": lazy("forecast per day"),
+    "probability": lazy("probability"),
+    "expedite_days": lazy("days for an expedited order"),
+    "inventory_position": lazy("inventory position"),
+    "reorder_point": lazy("reorder point"),
+    "recent_daily_sales": lazy("recent sales per day"),
+    "supplier_id": lazy("supplier"),
+    "on_time_rate": lazy("on-time rate"),
+    "mean_delay_days": lazy("mean delay (days)"),
+    "count_age_days": lazy("days since the stock count"),
+    "demand_cv": lazy("demand variation (CV)"),
+    "date": lazy("date"),
+    "name": lazy("name"),
+    "kind": lazy("kind"),
+    "severity": lazy("severity"),
+    "detail": lazy("detail"),
+    "po_id": lazy("PO"),
+    "qty": lazy("quantity"),
+    "p_short": lazy("probability of a short delivery"),
+    "start_date": lazy("start"),
+    "end_date": lazy("end"),
+    "discount": lazy("discount"),
+}
+
 #: The phrases of an order line's explanation (``actions.replenish._explain``: "position 10 (on hand 10 + on
 #: order 0 − backorders 0) ≤ reorder point 18; order-up-to 32 − position 10 = 22 → 24 (pack 12); MOQ 24 ok"),
 #: longest first; ``%(a)s`` / ``%(b)s`` stand for the numbers of the phrase.
@@ -142,6 +170,7 @@ def label(table: dict[str, str], code: object) -> str:
 __all__ = [
     "ALERT_ACTIONS",
     "ALERT_STATES",
+    "DETAIL_KEYS",
     "LEVELS",
     "OVERRIDE_REASONS",
     "PROPOSAL_STATUSES",

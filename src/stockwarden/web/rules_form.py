@@ -181,8 +181,8 @@ def shown(value: Any, kind: str) -> str:
     """A setting as the form shows it (percent for pct, plain decimal numbers for input type=number)."""
     if value is None:
         return ""
-    if kind == "pct":
-        return _plain(float(value) * 100)
+    if kind == "pct":  # two decimals of a percent; an untouched field keeps the exact stored value
+        return _plain(round(float(value) * 100, 2))
     if kind in ("float", "optfloat", "int"):
         return _plain(float(value))
     return str(value)

@@ -10,10 +10,11 @@ from starlette.responses import Response
 
 from stockwarden.domain.actor import Permission
 from stockwarden.errors import NotFound
+from stockwarden.web import labels, sku_view
 from stockwarden.web import readmodel as rm
-from stockwarden.web import sku_view
 from stockwarden.web.app import Web
-from stockwarden.web.i18n import lazy
+from stockwarden.web.i18n import Translator, lazy
+from stockwarden.web.pages.suppliers import KIND_LABELS
 
 
 def _row(web: Web, request: Request, sku: str, location_id: str) -> dict[str, object] | None:
@@ -27,25 +28,33 @@ def _row(web: Web, request: Request, sku: str, location_id: str) -> dict[str, ob
     return rm.records(hit.head(1))[0] if len(hit) else None
 
 
-def _flat(value: object) -> str:
+def _flat(value: object, t: Translator, key: str = "") -> str:
     if isinstance(value, dict):
-        return "; ".join(f"{k} {_flat(v)}" for k, v in value.items())
+        return "; ".join(
+            f"{t.gettext(labels.DETAIL_KEYS.get(str(k), str(k)))} {_flat(v, t, str(k))}" for k, v in value.items()
+        )
     if isinstance(value, list):
-        return " | ".join(_flat(v) for v in value)
+        return " | ".join(_flat(v, t, key) for v in value)
     if isinstance(value, float):
-        return f"{value:,.2f}"
+        return t.number(value, 2)
+    if key == "kind" and str(value) in KIND_LABELS:
+        return t.gettext(KIND_LABELS[str(value)])
+    if key == "severity" and str(value) in labels.LEVELS:
+        return t.gettext(labels.LEVELS[str(value)])
     return str(value)
 
 
-def _details(raw: object) -> dict[str, str]:
-    """The stored reason details (JSON: reason -> numbers) as one line of text per reason."""
+def _details(raw: object, t: Translator) -> dict[str, str]:
+    """The stored reason details (JSON: reason -> numbers) as one line of text per reason, in the reader's
+    language (names of the numbers, anomaly kinds and severities; the detector's own sentences stay as
+    they are stored)."""
     if not raw:
         return {}
     try:
         data = json.loads(str(raw))
     except ValueError:
         return {}
-    return {str(k): _flat(v) for k, v in data.items()} if isinstance(data, dict) else {}
+    return {str(k): _flat(v, t) for k, v in data.items()} if isinstance(data, dict) else {}
 
 
 def register(web: Web) -> None:
@@ -65,7 +74,7 @@ def register(web: Web) -> None:
         reasons = [r for r in str((row or {}).get("reasons") or "").split(";") if r]
         if not reasons and alert is not None:
             reasons = list(alert.reasons)
-        details = _details((row or {}).get("reason_details"))
+        details = _details((row or {}).get("reason_details"), web.t(request))
         return web.page(
             request,
             "detail.html",

@@ -183,6 +183,8 @@ def register(web: Web) -> None:
     async def rules_page(request: Request) -> Response:
         actor = web.need(request, Permission.RULES_READ)
         version, rules = rules_service.get_rules(web.ctx, actor=actor)
+        if web.preview_warm and actor.can(Permission.RULES_WRITE):  # the editors' previews find it ready
+            preview_service.warm_preview(web.ctx, actor=actor, **web.preview_options)
         return editor(request, data=rules.model_dump(mode="json"), base_version=version.id)
 
     @app.post("/rules")

@@ -120,7 +120,8 @@ def delay_chart(t: Translator, sup: dict[str, Any]) -> dict[str, Any]:
                 "itemStyle": {"color": "#bc4c00"},
                 "markLine": {
                     "symbol": "none",
-                    "label": {"formatter": t.gettext(lazy("change"))},
+                    # the label inside the plot, beside the line's top (above it, it met the legend)
+                    "label": {"formatter": t.gettext(lazy("change")), "position": "insideEndTop"},
                     "lineStyle": {"color": "#a40e26", "type": "dashed"},
                     "data": [{"xAxis": d} for d in sup["changes"]],
                 },
