@@ -268,12 +268,14 @@ def main() -> None:
                 )
                 for i in range(args.clients)
             ]
+            load_before = os.getloadavg()[0]
             t0 = time.perf_counter()
             for t in threads:
                 t.start()
             for t in threads:
                 t.join()
             wall = time.perf_counter() - t0
+            load_after = os.getloadavg()[0]
             run_still_going = runner.poll() is None
             runner.wait(timeout=3600)
             run_rc = runner.returncode
@@ -301,6 +303,8 @@ def main() -> None:
             "sku_locations": world["n_series"],
             "clients": args.clients,
             "seconds": round(wall, 1),
+            "load_average_1min": [round(load_before, 1), round(load_after, 1)],
+            "cpus": os.cpu_count(),
             "setup_s": world["setup_s"],
             "run_executing_during_window": run_still_going,
             "run_exit_code": run_rc,

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from tests.factories import write_table
-from tests.factories_app import AppWorld
+from tests.factories_app import RULES_TOML, AppWorld
 from typer.testing import CliRunner
 
 from stockwarden.api.permissions import ROUTE_PERMISSIONS
@@ -105,8 +105,9 @@ def _run(c, w, h):
 
 
 def _put_rules(c, w, h):
-    text = (
-        '[run]\nforecast_mode = "stats"\n\n[risk]\nlearned_model = "never"\nservice_level_by_category = {food = 0.97}\n'
+    # the rules in force plus one entry of the planner's own category
+    text = RULES_TOML.replace(
+        'learned_model = "never"', 'learned_model = "never"\nservice_level_by_category = {food = 0.97}'
     )
     _ok(c.put("/api/v1/rules", headers=h("planner_food"), json={"toml": text, "comment": "food to 97%"}))
     return "rules.save"
