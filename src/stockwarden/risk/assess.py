@@ -190,8 +190,8 @@ def assess_risk(
         rows_ = np.arange(n)
         p_prot = cov.stockout_curve[rows_, np.minimum(protection, days) - 1] if n else np.zeros(0)
         mean_p, sd_p = window_moments(demand.mean, demand.size, demand.level_shape, days=protection)
-        receipts_p = cov.expected_receipts  # receipts by H; only refines probabilities below 1 / n_paths
-        p_prot = _below_resolution(p_prot, receipts_p, usable, mean_p, sd_p, n_paths=r.n_paths)
+        # receipts by H only refine probabilities below 1 / n_paths
+        p_prot = _below_resolution(p_prot, cov.expected_receipts, usable, mean_p, sd_p, n_paths=r.n_paths)
         lead_p = np.minimum(np.maximum(np.ceil(f["lead_time_days"].to_numpy(float)).astype(np.int64), 1), protection)
         before_p = first_stockout_before(cov.stockout_curve, lead_p)
         order_level = pd.Series(
@@ -287,14 +287,13 @@ def _open_supply(
     order = ["sku", "location_id", "promised_date", "order_date", "qty", "po_id", "line_no"]
     open_po = open_po.loc[keep].sort_values(order, kind="stable").reset_index(drop=True)
     po_rows = row_of.reindex(pd.MultiIndex.from_frame(open_po[KEYS])).to_numpy(float)
-    keep = np.ones(len(open_po), dtype=bool)
     if open_po.empty:
         return open_po.assign(p_short=pd.Series(dtype=float)), OpenSupply.empty(days)
     arrival = lead_times.arrival_pmfs(open_po, as_of)[:, 1:]
     short = lead_times.short_delivery_frame(open_po.loc[:, ["supplier_id", "sku"]])
     open_po = open_po.assign(p_short=short["p_short"].to_numpy(float))
     supply = OpenSupply(
-        series_index=po_rows[keep].astype(np.int64),
+        series_index=po_rows.astype(np.int64),
         qty=open_po["qty"].to_numpy(float),
         arrival_pmf=arrival,
         short_probability=short["p_short"].to_numpy(float),
