@@ -310,7 +310,7 @@ def test_admin_users_tokens_shown_once_and_the_audit_trail(client) -> None:  # t
     assert "sam disabled." in off.text
     audit = client.get("/admin?user=ada&action=user.create").text
     actions = {r["Action"] for r in html_table(audit, "audit-table")}
-    assert actions == {"user.create"}
+    assert actions == {"created a user"}  # the code user.create, named in the reader's language
     csv = client.get("/admin/audit.csv?action=user.create").content.decode("utf-8-sig")
     frame = pd.read_csv(io.StringIO(csv))
     assert set(frame["action"]) == {"user.create"} and "sam" in set(frame["object_id"].astype(str))

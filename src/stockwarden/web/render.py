@@ -17,7 +17,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from stockwarden.web import labels
+from stockwarden.web import engine_text, labels
 from stockwarden.web.i18n import LANGUAGE_NAMES, LANGUAGES, Translator, lazy
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -134,6 +134,7 @@ class Renderer:
                 "override_reasons": [(k, t.gettext(v)) for k, v in labels.OVERRIDE_REASONS.items()],
             }
         )
+        context.update(engine_text.bind(t))
         context.update(values)
         return self.env.get_template(template).render(context)
 

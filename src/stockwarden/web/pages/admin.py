@@ -16,7 +16,7 @@ from stockwarden.errors import InputError, StockwardenError
 from stockwarden.services import audit as audit_service
 from stockwarden.services import auth as auth_service
 from stockwarden.services import users as user_service
-from stockwarden.web import labels
+from stockwarden.web import engine_text, labels
 from stockwarden.web.app import Web
 from stockwarden.web.i18n import lazy
 
@@ -84,6 +84,8 @@ def register(web: Web) -> None:
             f=f,
             query=query,
             all_roles=list(labels.ROLES),
+            audit_actions=list(engine_text.AUDIT_ACTIONS),
+            object_types=list(engine_text.OBJECT_TYPES),
             new_token=new_token,
             now=web.ctx.now(),
         )

@@ -13,6 +13,7 @@ from stockwarden.errors import NotFound
 from stockwarden.web import labels, sku_view
 from stockwarden.web import readmodel as rm
 from stockwarden.web.app import Web
+from stockwarden.web.engine_text import engine_text
 from stockwarden.web.i18n import Translator, lazy
 from stockwarden.web.pages.suppliers import KIND_LABELS
 
@@ -41,13 +42,19 @@ def _flat(value: object, t: Translator, key: str = "") -> str:
         return t.gettext(KIND_LABELS[str(value)])
     if key == "severity" and str(value) in labels.LEVELS:
         return t.gettext(labels.LEVELS[str(value)])
+    if key == "severity" and str(value) == "info":
+        return t.gettext(lazy("information"))
+    if key == "detail":
+        return engine_text(value, t)
+    if key == "date" and isinstance(value, str):
+        return t.date(value)
     return str(value)
 
 
 def _details(raw: object, t: Translator) -> dict[str, str]:
     """The stored reason details (JSON: reason -> numbers) as one line of text per reason, in the reader's
-    language (names of the numbers, anomaly kinds and severities; the detector's own sentences stay as
-    they are stored)."""
+    language (names of the numbers, anomaly kinds and severities, and the detector's own sentences through
+    :func:`~stockwarden.web.engine_text.engine_text`)."""
     if not raw:
         return {}
     try:

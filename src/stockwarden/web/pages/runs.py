@@ -60,6 +60,9 @@ COUNT_LABELS: dict[str, str] = {
     "notify_items": lazy("alerts to notify"),
     "messages_enqueued": lazy("messages queued"),
     "messages_sent": lazy("messages sent"),
+    "messages_retrying": lazy("messages to retry"),
+    "messages_dead": lazy("messages given up"),
+    "forecasts_kept": lazy("forecasts kept"),
 }
 
 
