@@ -118,6 +118,30 @@ def test_acknowledge_and_snooze_land_in_the_handling_log_and_the_audit_trail(cli
     assert ("alert.ack", "pat") in [tuple(x) for x in audit]
 
 
+def test_the_approve_bar_approves_every_po_ticked(client, web_ctx) -> None:  # type: ignore[no-untyped-def]
+    login(client, "admin")  # an administrator approves up to the highest limit
+    with web_ctx.engine.connect() as conn:
+        pos = pd.read_sql_query(
+            sa.text(
+                "SELECT po_id, MAX(qty * unit_cost) AS top FROM order_proposal_lines WHERE status = 'draft' "
+                "GROUP BY po_id ORDER BY top"
+            ),
+            conn,
+        )
+    picked = list(pos["po_id"].head(2))
+    assert len(picked) == 2
+    page = client.get("/proposals").text
+    assert 'form="approve-selected"' in page and 'id="approve-selected-button"' in page
+    r = client.post("/proposals/approve", data={"csrf": csrf_of(page), "po_id": picked})
+    assert r.status_code == 200 and "lines approved" in r.text
+    with web_ctx.engine.connect() as conn:
+        left = conn.execute(
+            sa.text("SELECT COUNT(*) FROM order_proposal_lines WHERE status = 'draft' AND po_id IN (:a, :b)"),
+            {"a": picked[0], "b": picked[1]},
+        ).scalar()
+    assert left == 0
+
+
 def test_approval_within_and_over_the_limit(client, web_ctx) -> None:  # type: ignore[no-untyped-def]
     login(client, "buyer")
     with web_ctx.engine.connect() as conn:

@@ -55,6 +55,15 @@ def load_lines(web: Web, statuses: tuple[str, ...]) -> pd.DataFrame:
     return frame
 
 
+LEVEL_RANK = {"critical": 3, "warning": 2, "watch": 1, "ok": 0}
+
+
+def worst_level(levels: pd.Series) -> str:
+    """The most urgent level among ``levels`` (``ok`` when none)."""
+    known = [str(v) for v in levels.dropna() if str(v) in LEVEL_RANK]
+    return max(known, key=LEVEL_RANK.__getitem__) if known else "ok"
+
+
 def register(web: Web) -> None:
     """Add the routes of this module."""
     app = web.app
@@ -85,11 +94,23 @@ def register(web: Web) -> None:
                         "expected_arrival_date": pd.to_datetime(po["expected_arrival_date"]).max().date(),
                         "value": float(po["value"].sum()),
                         "max_line_value": float(po["value"].max()),
+                        "worst_level": worst_level(po["level"]),
+                        "n_draft": int(po["status"].isin(("draft", "changed")).sum()),
                         "lines": po.to_dict("records"),
                     }
                 )
             pos.sort(key=lambda p: p["order_by_date"])
-            suppliers.append({"supplier_id": supplier_id, "value": float(sup["value"].sum()), "pos": pos})
+            suppliers.append(
+                {
+                    "supplier_id": supplier_id,
+                    "value": float(sup["value"].sum()),
+                    "pos": pos,
+                    "n_lines": len(sup),
+                    "order_by_date": pos[0]["order_by_date"],
+                    "worst_level": worst_level(sup["level"]),
+                }
+            )
+        suppliers.sort(key=lambda s: (-LEVEL_RANK.get(s["worst_level"], 0), s["order_by_date"]))
         return web.page(
             request,
             "proposals.html",
@@ -110,9 +131,9 @@ def register(web: Web) -> None:
         t = web.t(request)
         back = _back(form.get("back"))
         ids = [int(x) for x in form.getlist("line_id") if isinstance(x, str) and x.isdigit()]
-        po_id = str(form.get("po_id") or "")
-        if po_id:
-            ids += actions.lines_of_po(web.ctx, po_id)
+        for po_id in form.getlist("po_id"):  # one PO (its Approve button) or those ticked (the approve bar)
+            if isinstance(po_id, str) and po_id:
+                ids += actions.lines_of_po(web.ctx, po_id)
         if not ids:
             return web.redirect(back, flash=("error", t.gettext(lazy("Nothing to approve: no draft line selected."))))
         try:

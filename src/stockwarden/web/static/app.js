@@ -41,6 +41,34 @@
     if (e.target.matches("select[data-autosubmit]")) { e.target.form.requestSubmit(); }
   });
   window.addEventListener("pageshow", function () { document.body.classList.remove("is-loading"); });
+  // Groups folded on a phone are opened on a wide screen; a link to #po-X opens what holds it.
+  function openTarget() {
+    var el = location.hash ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
+    for (; el; el = el.parentElement) { if (el.tagName === "DETAILS") { el.open = true; } }
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    if (window.matchMedia("(min-width: 761px)").matches) {
+      document.querySelectorAll("details[data-open-wide]").forEach(function (d) { d.open = true; });
+    }
+    openTarget();
+    updateApproveBar();
+  });
+  window.addEventListener("hashchange", openTarget);
+  // The approve bar: how many POs are ticked and their value.
+  function updateApproveBar() {
+    var out = document.getElementById("approve-count");
+    if (!out) { return; }
+    var picked = document.querySelectorAll("input.po-pick:checked");
+    var total = 0;
+    picked.forEach(function (c) { total += parseFloat(c.dataset.value) || 0; });
+    var fmt = new Intl.NumberFormat(out.dataset.locale || undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    out.textContent = picked.length
+      ? out.dataset.some.replace("%(n)s", String(picked.length)).replace("%(v)s", fmt.format(total))
+      : out.dataset.none;
+    var button = document.getElementById("approve-selected-button");
+    if (button) { button.disabled = picked.length === 0; }
+  }
+  document.addEventListener("change", function (e) { if (e.target.matches("input.po-pick")) { updateApproveBar(); } });
   // Select-all checkbox for bulk actions.
   document.addEventListener("change", function (e) {
     var t = e.target;
