@@ -108,6 +108,106 @@ def data_version(engine: Engine) -> tuple[Any, ...]:
     return tuple(parts)
 
 
+FILTER_COLUMNS: tuple[str, ...] = ("location_id", "category", "supplier_id", "demand_class", "level")
+
+
+class RiskIndex:
+    """The risk frame prepared for paging: the filter columns as integer codes, one row order per sort
+    (made once, on first use), the filter choices per scope. A request then costs a few boolean
+    masks over 30,000 codes and the 50 rows it shows, not a copy, a sort and a string conversion of
+    the whole frame (measured: ``benchmarks/web_speed.py``)."""
+
+    def __init__(self, frame: pd.DataFrame, source: str) -> None:
+        self.frame = frame
+        self.source = source
+        self.codes: dict[str, tuple[dict[str, int], np.ndarray, list[str]]] = {}
+        for col in FILTER_COLUMNS:
+            values = frame[col].astype(str).to_numpy()
+            uniques, codes = np.unique(values, return_inverse=True)
+            names = [str(u) for u in uniques]
+            self.codes[col] = ({v: i for i, v in enumerate(names)}, codes.astype(np.int32), names)
+        self.search = frame["search"]
+        self.columns = [c for c in RISK_COLUMNS if c in frame.columns]
+        self._orders: dict[str, np.ndarray] = {}
+        self._choices: dict[tuple[Any, ...], dict[str, list[str]]] = {}
+        self._lock = threading.Lock()
+
+    def order(self, sort: str) -> np.ndarray:
+        """Row positions of the whole frame in the order of ``sort`` (stable, missing values last)."""
+        with self._lock:
+            if sort not in self._orders:
+                keys, ascending = SORTS.get(sort, SORTS["urgency"])
+                ordered = self.frame[keys].reset_index(drop=True)
+                ordered = ordered.sort_values(keys, ascending=ascending, kind="stable", na_position="last")
+                self._orders[sort] = ordered.index.to_numpy()
+            return self._orders[sort]
+
+    def _equals(self, col: str, value: str) -> np.ndarray:
+        lookup, codes, _names = self.codes[col]
+        code = lookup.get(value)
+        return codes == code if code is not None else np.zeros(len(codes), dtype=bool)
+
+    def scope_mask(self, actor: Actor) -> np.ndarray:
+        """Rows inside the actor's locations and categories."""
+        mask = np.ones(len(self.frame), dtype=bool)
+        for col, allowed in (("location_id", actor.scope.locations), ("category", actor.scope.categories)):
+            if allowed:
+                lookup, codes, _names = self.codes[col]
+                wanted = [lookup[v] for v in allowed if v in lookup]
+                mask &= np.isin(codes, np.asarray(wanted, dtype=np.int32))
+        return mask
+
+    def mask(self, actor: Actor, q: RiskQuery) -> np.ndarray:
+        """Rows in scope matching the filters of ``q`` (text last, on the rows left)."""
+        mask = self.scope_mask(actor)
+        if q.levels:
+            lookup, codes, _names = self.codes["level"]
+            mask &= np.isin(codes, np.asarray([lookup[lv] for lv in q.levels if lv in lookup], dtype=np.int32))
+        for col, value in (
+            ("location_id", q.location),
+            ("category", q.category),
+            ("supplier_id", q.supplier),
+            ("demand_class", q.demand_class),
+        ):
+            if value:
+                mask &= self._equals(col, value)
+        text = q.text.strip().lower()
+        if text:
+            rows = np.flatnonzero(mask)
+            hit = self.search.iloc[rows].str.contains(text, regex=False).to_numpy(dtype=bool)
+            mask = np.zeros(len(mask), dtype=bool)
+            mask[rows[hit]] = True
+        return mask
+
+    def page(self, actor: Actor, q: RiskQuery) -> RiskPage:
+        """One page of the filtered, sorted list (the same rows as :func:`risk_page` on the scoped frame)."""
+        mask = self.mask(actor, q)
+        order = self.order(q.sort)
+        matched = order[mask[order]]
+        total = len(matched)
+        pages = max(1, -(-total // q.per_page))
+        page = min(max(1, q.page), pages)
+        rows = matched[(page - 1) * q.per_page : page * q.per_page]
+        chunk = self.frame.take(rows)[self.columns]  # the 50 rows, then only the columns a page shows
+        return RiskPage(rows=records(chunk), total=total, page=page, pages=pages, source=self.source)
+
+    def choices(self, actor: Actor) -> dict[str, list[str]]:
+        """The values offered in the filters for the actor's scope (made once per scope)."""
+        key = (tuple(sorted(actor.scope.locations or ())), tuple(sorted(actor.scope.categories or ())))
+        with self._lock:
+            if key in self._choices:
+                return self._choices[key]
+        mask = self.scope_mask(actor)
+        out: dict[str, list[str]] = {}
+        for col in ("location_id", "category", "supplier_id", "demand_class"):
+            _lookup, codes, names = self.codes[col]
+            present = np.unique(codes[mask])
+            out[col] = sorted(v for v in (names[i] for i in present) if v and v != "nan")
+        with self._lock:
+            self._choices[key] = out
+        return out
+
+
 class RiskCache:
     """The risk frame of the latest run, rebuilt when :func:`data_version` changes."""
 
@@ -115,16 +215,23 @@ class RiskCache:
         self._lock = threading.Lock()
         self._version: tuple[Any, ...] | None = None
         self._frame: pd.DataFrame | None = None
+        self._index: RiskIndex | None = None
         self._source = ""
 
     def frame(self, engine: Engine) -> tuple[pd.DataFrame, str]:
         """The whole risk frame (all scopes) and where it came from (``assessments`` or ``alerts``)."""
+        index = self.index(engine)
+        return index.frame, index.source
+
+    def index(self, engine: Engine) -> RiskIndex:
+        """The risk frame prepared for paging (:class:`RiskIndex`), rebuilt when the data change."""
         version = data_version(engine)
         with self._lock:
-            if self._frame is None or version != self._version:
-                self._frame, self._source = build_risk_frame(engine)
-                self._version = version
-            return self._frame, self._source
+            if self._index is None or version != self._version:
+                frame, source = build_risk_frame(engine)
+                self._index = RiskIndex(frame, source)
+                self._frame, self._source, self._version = frame, source, version
+            return self._index
 
 
 def _read(engine: Engine, sql: str, **params: Any) -> pd.DataFrame:

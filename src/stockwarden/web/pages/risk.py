@@ -75,16 +75,15 @@ def register(web: Web) -> None:
     async def risk_list(request: Request) -> Response:
         actor = web.need(request)
         q = parse_query(request)
-        frame, source = web.risk_cache.frame(web.ctx.engine)  # type: ignore[attr-defined]
-        frame = rm.in_scope(frame, actor)
-        result = rm.risk_page(frame, q, source)
+        index = web.risk_cache.index(web.ctx.engine)  # type: ignore[attr-defined]
+        result = index.page(actor, q)
         template = "risk_rows.html" if request.headers.get("hx-request") else "risk.html"
         return web.page(
             request,
             template,
             q=q,
             result=result,
-            choices=rm.choices(frame),
+            choices=index.choices(actor),
             level_labels=LEVEL_LABELS,
             sort_labels=SORT_LABELS,
             qs=lambda **kw: query_string(q, **kw),
