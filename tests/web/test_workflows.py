@@ -265,6 +265,52 @@ def test_the_rules_in_force_are_replayed_ahead_so_a_threshold_draft_only_relevel
     assert set(result.timings) <= {"relevel_draft", "compare"}, result.timings  # nothing forecast or assessed
 
 
+def test_the_preview_is_prepared_ahead_kept_on_disk_and_stale_after_an_import(web_ctx, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from stockwarden.domain.actor import SYSTEM_ACTOR
+    from stockwarden.services import preview
+    from stockwarden.services.context import build_context
+    from stockwarden.services.rules import current_rules, rules_to_toml
+    from stockwarden.store.repo import load_dataset_from_db
+
+    disk = tmp_path / "prepared"
+    monkeypatch.setenv("STOCKWARDEN_PREVIEW_DIR", str(disk))
+    assert preview.preview_status(web_ctx, weeks=2).state == "none"
+    seen: list[tuple[int, int]] = []
+    status = preview.prepare_preview(web_ctx, weeks=2, progress=lambda done, total, _day: seen.append((done, total)))
+    assert status.state == "ready" and seen == [(1, 2), (2, 2)]
+    assert preview.preview_status(web_ctx, weeks=2) == preview.PrepareStatus("ready", 2, 2, status.seconds)
+    assert len(list(disk.glob("*.side.pkl"))) == 2
+    # a restarted server (a new process: nothing in memory) reads the rules in force from disk
+    fresh = build_context(database_url=web_ctx.engine.url.render_as_string(hide_password=False))
+    _version, rules = current_rules(web_ctx)
+    th = rules.risk.thresholds.model_copy(update={"watch_probability": 0.05})
+    draft = rules.model_copy(update={"risk": rules.risk.model_copy(update={"thresholds": th})})
+    result = preview.preview_rules(fresh, rules_to_toml(draft), actor=SYSTEM_ACTOR, weeks=2)
+    assert "read_prepared" in result.timings, result.timings
+    assert not {"history", "forecast", "assess_current", "assess_draft"} & set(result.timings), result.timings
+    plain = preview.compare_rules(load_dataset_from_db(web_ctx.engine), rules, draft, weeks=2)
+    assert (result.current, result.draft) == (plain.current, plain.draft)
+    # a new import changes the data's key: the prepared files are stale, and dropped at the next preparation
+    monkeypatch.setattr(preview, "_dataset_key", lambda ctx: "999:999")
+    assert preview.preview_status(web_ctx, weeks=2).state == "stale"
+    preview.prepare_preview(web_ctx, weeks=2)
+    assert len(list(disk.glob("*.side.pkl"))) == 2  # only the new data's checkpoints are left
+
+
+def test_the_rules_page_says_how_far_the_preview_is_prepared(client, web_ctx, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from stockwarden.services import preview
+
+    monkeypatch.setenv("STOCKWARDEN_PREVIEW_DIR", str(tmp_path / "prepared"))
+    login(client, "planner")
+    _english(client)
+    assert "The preview is not prepared for the latest data yet" in client.get("/rules").text
+    preview._write_status(
+        tmp_path / "prepared", key=preview._prepare_key(web_ctx, {"weeks": 3}), state="running", done=4, total=13
+    )
+    part = client.get("/rules/preview-prep").text
+    assert "Preparing the preview: 4 of 13 checkpoints" in part and 'hx-trigger="every 2s"' in part
+
+
 def test_suppliers_page_shows_delays_and_anomalies(client) -> None:  # type: ignore[no-untyped-def]
     login(client, "planner")
     _english(client)

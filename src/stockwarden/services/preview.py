@@ -34,6 +34,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -256,6 +257,7 @@ def compare_rules(
     cache: dict[str, Any] | None = None,
     cache_key: str = "",
     shortcut: bool = True,
+    disk: Path | None = None,
 ) -> PreviewResult:
     """Replay ``current`` and ``draft`` over the last ``weeks`` checkpoints of ``ds`` (pure; see the module).
 
@@ -269,6 +271,8 @@ def compare_rules(
         cache_key: identifies the dataset in ``cache`` (e.g. the latest import batch).
         shortcut: recompute only the draft's levels when it changes nothing else (see the module); False
             assesses the draft in full (the same result, slower: for tests and benchmarks).
+        disk: a folder keeping the in-force side of each checkpoint across processes and restarts
+            (:func:`prepare_preview`); files of another ``cache_key`` there are ignored.
     """
     from stockwarden.forecast.history import build_demand_history
     from stockwarden.risk.assess import assess_risk
@@ -297,12 +301,14 @@ def compare_rules(
     if store.get("key") != cache_key or not cache_key:
         store.clear()
         store["key"] = cache_key
-    history = store.get("history")
-    if history is None:
-        t0 = time.perf_counter()
-        history = build_demand_history(ds, as_of=days[-1])
-        store["history"] = history
-        timed("history", t0)
+
+    def demand_history() -> Any:  # made once per dataset, and only when a forecast is needed
+        if store.get("history") is None:
+            t0 = time.perf_counter()
+            store["history"] = build_demand_history(ds, as_of=days[-1])
+            timed("history", t0)
+        return store["history"]
+
     last_sale = pd.Timestamp(ds.sales["date"].max()).normalize()
     items = ds.items[["sku", "unit_cost"]].drop_duplicates("sku") if "unit_cost" in ds.items else None
 
@@ -313,7 +319,7 @@ def compare_rules(
             base_day = days[base_i]
             base_key = f"fc|{_sections(rules, fc_sections)}|{n_days}|{refit_every}|{base_day.date()}"
             if base_key not in store:
-                store[base_key] = forecast_for(ds, as_of=base_day, rules=rules, history=history, days=n_days)
+                store[base_key] = forecast_for(ds, as_of=base_day, rules=rules, history=demand_history(), days=n_days)
             store[key] = store[base_key] if base_day == day else roll_forecast(store[base_key], day)
         return store[key]
 
@@ -330,6 +336,11 @@ def compare_rules(
         t0 = time.perf_counter()
         # the rules in force give the same frame and outcomes at every preview: kept in the cache
         cur_key = f"cur|{cur.version()}|{_sections(cur, fc_sections)}|{n_days}|{refit_every}|{day.date()}"
+        if cur_key not in store and disk is not None and cache_key:
+            kept_side = _load_side(disk, cache_key, cur_key)
+            if kept_side is not None:
+                store[cur_key] = kept_side
+                t0 = timed("read_prepared", t0)
         if cur_key not in store:
             fc_cur = forecast(cur, i, day)
             t0 = timed("forecast", t0)
@@ -341,6 +352,8 @@ def compare_rules(
             exact = bool((relevel(kept, cur) == kept["level"].to_numpy()).all())
             store[cur_key] = (kept, _labels(ds, assessed, items, last_sale), exact)
             t0 = timed("labels", t0)
+        if disk is not None and cache_key and not _side_path(disk, cache_key, cur_key).is_file():
+            _save_side(disk, cache_key, cur_key, store[cur_key])  # kept for other processes and restarts
         a_cur, labels, exact = store[cur_key]
         if only_levels and exact:
             a_dft = a_cur[["sku", "location_id"]].assign(level=relevel(a_cur, dft))
@@ -381,6 +394,182 @@ def compare_rules(
         notes=notes,
         timings={k: round(v, 2) for k, v in timings.items()},
     )
+
+
+# --- the in-force side prepared ahead, kept on disk -------------------------------------------------
+
+
+def _digest(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _side_path(disk: Path, cache_key: str, cur_key: str) -> Path:
+    return disk / f"{_digest(cache_key)}-{_digest(cur_key)}.side.pkl"
+
+
+def _load_side(disk: Path, cache_key: str, cur_key: str) -> tuple[pd.DataFrame, pd.DataFrame, bool] | None:
+    """The in-force side of one checkpoint written by an earlier preview (None when absent or unreadable)."""
+    path = _side_path(disk, cache_key, cur_key)
+    if not path.is_file():
+        return None
+    try:
+        kept, labels, exact = pd.read_pickle(path)  # our own file, under the server's data folder
+    except Exception:  # a torn or old file: recomputed and rewritten
+        return None
+    return kept, labels, bool(exact)
+
+
+def _save_side(disk: Path, cache_key: str, cur_key: str, side: tuple[pd.DataFrame, pd.DataFrame, bool]) -> None:
+    """Write one checkpoint's in-force side atomically (a reader never sees half a file)."""
+    try:
+        disk.mkdir(parents=True, exist_ok=True)
+        path = _side_path(disk, cache_key, cur_key)
+        tmp = path.with_suffix(f".{uuid.uuid4().hex[:6]}.tmp")
+        pd.to_pickle(side, tmp)
+        tmp.replace(path)
+    except OSError:  # a read-only or full disk: the preview still works, only not prepared ahead
+        return
+
+
+def preview_cache_dir(ctx: AppContext) -> Path | None:
+    """Where prepared previews are kept: ``$STOCKWARDEN_PREVIEW_DIR``, else beside a SQLite database file
+    (``<file>.preview/``), else ``~/.cache/stockwarden/preview/<database>``; None for an in-memory database."""
+    import os
+
+    env = os.environ.get("STOCKWARDEN_PREVIEW_DIR")
+    if env:
+        return Path(env)
+    url = ctx.engine.url
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:":
+            return None
+        return Path(url.database).with_name(Path(url.database).name + ".preview")
+    return Path.home() / ".cache" / "stockwarden" / "preview" / _digest(url.render_as_string(hide_password=True))
+
+
+@dataclass(frozen=True, slots=True)
+class PrepareStatus:
+    """How far the preview of the rules in force is prepared for the current data and rules version.
+
+    ``state``: ``ready`` (every checkpoint kept), ``running`` (``done`` of ``total`` so far), ``failed``
+    (``error``), ``stale`` (prepared for older data or rules: a new import or rules version since), ``none``.
+    """
+
+    state: str
+    done: int = 0
+    total: int = 0
+    seconds: float | None = None
+    error: str | None = None
+
+
+def _status_path(disk: Path) -> Path:
+    return disk / "status.json"
+
+
+def _write_status(disk: Path, **values: Any) -> None:
+    try:
+        disk.mkdir(parents=True, exist_ok=True)
+        tmp = disk / f"status.{uuid.uuid4().hex[:6]}.tmp"
+        tmp.write_text(json.dumps({**values, "updated": time.time()}))
+        tmp.replace(_status_path(disk))
+    except OSError:
+        return
+
+
+PREVIEW_DEFAULTS: dict[str, Any] = {"weeks": 13, "every_days": 7, "outcome_days": 28, "refit_every": 1}
+
+
+def _prepare_key(ctx: AppContext, options: dict[str, Any]) -> str:
+    from stockwarden.services.rules import current_rules
+
+    version, _rules = current_rules(ctx)
+    return f"{_dataset_key(ctx)}|{version.id}|{sorted({**PREVIEW_DEFAULTS, **options}.items())}"
+
+
+def preview_status(ctx: AppContext, **options: Any) -> PrepareStatus:
+    """How far :func:`prepare_preview` has come for the current data, rules version and ``options``."""
+    disk = preview_cache_dir(ctx)
+    if disk is None or not _status_path(disk).is_file():
+        return PrepareStatus("none")
+    try:
+        data = json.loads(_status_path(disk).read_text())
+        key = _prepare_key(ctx, options)
+    except Exception:
+        return PrepareStatus("none")
+    if data.get("key") != key:
+        return PrepareStatus("stale")
+    return PrepareStatus(
+        state=str(data.get("state", "none")),
+        done=int(data.get("done", 0)),
+        total=int(data.get("total", 0)),
+        seconds=data.get("seconds"),
+        error=data.get("error"),
+    )
+
+
+def prepare_preview(
+    ctx: AppContext, *, actor: Actor | None = None, progress: Progress | None = None, **options: Any
+) -> PrepareStatus:
+    """Replay the rules in force over the preview's checkpoints and keep each checkpoint's side on disk, so
+    that any later preview (another process, after a restart) only replays the draft: for thresholds and
+    service levels, seconds. Call it when a daily run has completed (or ``stockwarden preview prepare``);
+    a new import or rules version makes the prepared files stale (their key changes) and they are removed
+    at the next preparation. Progress (``done`` of ``total`` checkpoints) is written to the status file that
+    :func:`preview_status` reads.
+
+    ``options``: as the rules editor passes them to :func:`preview_rules` (``weeks`` ...); they must match
+    for the prepared sides to be found.
+    """
+    from stockwarden.domain.actor import SYSTEM_ACTOR
+    from stockwarden.services.rules import current_rules, rules_to_toml
+
+    who = actor or SYSTEM_ACTOR
+    require(who, Permission.RULES_READ)
+    disk = preview_cache_dir(ctx)
+    key = _prepare_key(ctx, options)
+    started = time.perf_counter()
+    _version, rules = current_rules(ctx)
+    total = int(options.get("weeks", 13))
+    if disk is not None:
+        prefix = _digest(_dataset_key(ctx)) + "-"
+        for old in disk.glob("*.side.pkl") if disk.is_dir() else []:
+            if not old.name.startswith(prefix):  # prepared for data since replaced
+                old.unlink(missing_ok=True)
+        _write_status(disk, key=key, state="running", done=0, total=total)
+
+    def step(done: int, of: int, what: str) -> None:
+        if disk is not None:
+            _write_status(disk, key=key, state="running", done=done, total=of, current=what)
+        if progress is not None:
+            progress(done, of, what)
+
+    try:
+        preview_rules(ctx, rules_to_toml(rules), actor=who, progress=step, **options)
+    except Exception as exc:
+        if disk is not None:
+            _write_status(disk, key=key, state="failed", done=0, total=total, error=str(exc).splitlines()[0])
+        raise
+    seconds = round(time.perf_counter() - started, 1)
+    if disk is not None:
+        _write_status(disk, key=key, state="ready", done=total, total=total, seconds=seconds)
+    return PrepareStatus("ready", done=total, total=total, seconds=seconds)
+
+
+def prepare_preview_in_background(ctx: AppContext, **options: Any) -> threading.Thread:
+    """:func:`prepare_preview` in a daemon thread (the hook a completed daily run calls); errors are kept in
+    the status file, never raised into the caller."""
+
+    def work() -> None:
+        try:
+            prepare_preview(ctx, **options)
+        except Exception:  # recorded in the status file by prepare_preview
+            return
+
+    thread = threading.Thread(target=work, name="preview-prepare", daemon=True)
+    thread.start()
+    return thread
 
 
 @dataclass
@@ -446,6 +635,7 @@ def preview_rules(
             progress=progress,
             cache=cache,
             cache_key=key,
+            disk=preview_cache_dir(ctx),
         )
         cache["dataset"] = ds
     return result
@@ -501,10 +691,17 @@ def warm_preview(ctx: AppContext, *, actor: Actor, **options: Any) -> bool:
     state.clear()
     state[key] = True
     text = rules_to_toml(rules)
+    disk = preview_cache_dir(ctx)
+    if disk is not None and preview_status(ctx, **options).state not in ("ready", "running"):
+        weeks = int({**PREVIEW_DEFAULTS, **options}["weeks"])  # the page shows "0 of 13" at once
+        _write_status(disk, key=_prepare_key(ctx, options), state="running", done=0, total=weeks)
 
     def work() -> None:
         try:
-            preview_rules(ctx, text, actor=actor, **options)
+            if preview_status(ctx, **options).state == "ready":  # prepared ahead: only read it into memory
+                preview_rules(ctx, text, actor=actor, **options)
+            else:
+                prepare_preview(ctx, actor=actor, **options)  # progress in the status file, kept on disk
         except Exception:  # a warm-up only fills a cache; the preview itself reports any problem
             state.pop(key, None)
 
@@ -527,6 +724,7 @@ def get_preview(ctx: AppContext, job_id: str, *, actor: Actor) -> PreviewJob:
 
 __all__ = [
     "LEVEL_ONLY_RISK",
+    "PrepareStatus",
     "PreviewJob",
     "PreviewResult",
     "SideSummary",
@@ -534,8 +732,12 @@ __all__ = [
     "compare_rules",
     "get_preview",
     "levels_only",
+    "prepare_preview",
+    "prepare_preview_in_background",
+    "preview_cache_dir",
     "preview_checkpoints",
     "preview_rules",
+    "preview_status",
     "relevel",
     "start_preview",
     "warm_preview",

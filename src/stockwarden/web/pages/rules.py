@@ -177,7 +177,15 @@ def register(web: Web) -> None:
             roles=sorted(labels.ROLES),
             can_write=actor.can(Permission.RULES_WRITE),
             preview_weeks=web.preview_options.get("weeks", 13),
+            prep=preview_service.preview_status(web.ctx, **web.preview_options),
         )
+
+    @app.get("/rules/preview-prep")
+    async def preview_prep(request: Request) -> Response:
+        """How far the preview of the rules in force is prepared (polled while it runs)."""
+        web.need(request, Permission.RULES_READ)
+        prep = preview_service.preview_status(web.ctx, **web.preview_options)
+        return HTMLResponse(web.renderer.render(request, "rules_prep.html", prep=prep))
 
     @app.get("/rules")
     async def rules_page(request: Request) -> Response:
