@@ -7,8 +7,11 @@ Targets (issue 13): risk list and detail < 300 ms server time; overview first re
 
 ``--preview`` measures the rules preview instead (``services.preview.compare_rules``): a sample company of
 N SKU-locations (``generate_company``, ``--days`` of history, written once to a cache folder as Parquet),
-13 weekly checkpoints replayed with the rules in force and a draft, first cold (forecasts made) and then
-warm (a second draft on the same data: the forecasts and the in-force side come from the cache).
+13 weekly checkpoints replayed with the rules in force and a draft, first cold (forecasts made; this is
+also what ``prepare_preview`` costs, done after the daily run), then warm (a second draft on the same data:
+the forecasts and the in-force side come from the memory cache), then prepared (a threshold draft in a
+process with nothing in memory, the in-force side read from the files the cold run kept: a planner opening
+the editor after a restart).
 Target: < 60 s. Writes benchmarks/out/web_preview.json.
 """
 
@@ -130,6 +133,7 @@ def preview_bench(n: int, days: int, mode: str, refit_every: int, weeks: int = 1
         {"run": {"forecast_mode": mode}, "risk": {"thresholds": {"warning_probability": 0.6}}}
     )
     cache: dict[str, object] = {}
+    disk = Path(tempfile.mkdtemp()) / "prepared"  # the in-force side kept on disk (services.preview.prepare_preview)
     steps: list[tuple[int, float]] = []
 
     def shown(done: int, total: int, day: str) -> None:
@@ -147,11 +151,18 @@ def preview_bench(n: int, days: int, mode: str, refit_every: int, weeks: int = 1
         cache=cache,
         cache_key="bench",
         progress=shown,
+        disk=disk,
     )
     cold_s, cold_cpu = time.perf_counter() - t, time.process_time() - cpu
     t, cpu = time.perf_counter(), time.process_time()
     warm = compare_rules(ds, current, draft2, weeks=weeks, refit_every=refit_every, cache=cache, cache_key="bench")
     warm_s, warm_cpu = time.perf_counter() - t, time.process_time() - cpu
+    # prepared ahead by the daily run, the server restarted since: nothing in memory, the checkpoints on disk
+    t = time.perf_counter()
+    prepared = compare_rules(
+        ds, current, draft2, weeks=weeks, refit_every=refit_every, cache={}, cache_key="bench", disk=disk
+    )
+    prepared_s = time.perf_counter() - t
     result = {
         "n_sku_locations": cold.series,
         "checkpoints": len(cold.checkpoints),
@@ -163,6 +174,8 @@ def preview_bench(n: int, days: int, mode: str, refit_every: int, weeks: int = 1
         "preview_warm_s": round(warm_s, 1),
         "preview_cold_cpu_s": round(cold_cpu, 1),
         "preview_warm_cpu_s": round(warm_cpu, 1),
+        "preview_prepared_after_restart_s": round(prepared_s, 1),
+        "prepared_parts_s": prepared.timings,
         "cold_parts_s": cold.timings,
         "warm_parts_s": warm.timings,
         "first_progress_s": round(steps[0][1], 1) if steps else None,

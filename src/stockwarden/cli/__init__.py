@@ -30,6 +30,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "scale",
 )
 _COMMAND_MODULES += ("admin", "rules_cmd", "serve")  # the application layer (users, tokens, audit, rules, API)
+_COMMAND_MODULES += ("preview_cmd",)  # the rules preview prepared ahead (services.preview)
 
 
 def _register() -> None:
