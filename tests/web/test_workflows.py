@@ -297,6 +297,21 @@ def test_the_preview_is_prepared_ahead_kept_on_disk_and_stale_after_an_import(we
     assert len(list(disk.glob("*.side.pkl"))) == 2  # only the new data's checkpoints are left
 
 
+def test_the_command_line_prepares_the_preview_and_says_so(web_db, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from stockwarden.cli import app
+
+    monkeypatch.setenv("STOCKWARDEN_PREVIEW_DIR", str(tmp_path / "prepared"))
+    before = CliRunner().invoke(app, ["preview", "status", "--db", web_db, "--weeks", "2"])
+    assert before.exit_code == 0 and "preview: none" in before.output, before.output
+    r = CliRunner().invoke(app, ["preview", "prepare", "--db", web_db, "--weeks", "2"])
+    assert r.exit_code == 0, r.output
+    assert "preparing preview: 2 of 2 checkpoints" in r.output and "preview prepared: 2 checkpoints" in r.output
+    after = CliRunner().invoke(app, ["preview", "status", "--db", web_db, "--weeks", "2"])
+    assert "preview: ready" in after.output, after.output
+
+
 def test_the_rules_page_says_how_far_the_preview_is_prepared(client, web_ctx, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from stockwarden.services import preview
 
