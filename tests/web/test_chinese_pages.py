@@ -263,3 +263,4 @@ def test_english_reads_as_stored_with_dates_localised() -> None:
     assert engine_text(text, en) == text.replace("2025-10-15", "Oct 15, 2025")
     assert engine_text("a comment a user typed", en) == "a comment a user typed"
     assert engine_text("a comment a user typed", translator("zh_CN")) == "a comment a user typed"
+    assert engine_text("called them; they ship Monday", translator("zh_CN")) == "called them; they ship Monday"

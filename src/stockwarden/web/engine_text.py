@@ -419,8 +419,12 @@ def engine_text(text: object, t: Translator) -> str:
         return whole
     if "; " not in s:
         return whole
+    parts = s.split("; ")
+    shown = [phrase(part, t) for part in parts]
+    if shown == parts:  # nothing known in it (a comment a user typed): as it was written
+        return s
     sep = "；" if t.language == "zh_CN" else "; "
-    return sep.join(phrase(part, t) for part in s.split("; "))
+    return sep.join(shown)
 
 
 def via(code: object, t: Translator) -> str:
