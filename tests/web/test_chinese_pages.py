@@ -40,9 +40,11 @@ PAGES = (
 #: Product and format names, and words of the examples a help text must show as typed.
 TECHNICAL = {"Excel", "Parquet", "zip", "apprise", "English", "Asia", "Shanghai", "stockwarden"}
 _CODE = re.compile(r"[\w.~@/:+\-]*\d[\w.~@/:+\-]*")  # ids, dates, numbers: SUP-06, PO000288, P95, 2025-10-26
-_ACRONYM = re.compile(r"\b[A-Z]{2,6}s?\b")  # SKU, PO, CSV, API, URL, IANA, MB, ERP, MOQ
+_ACRONYM = re.compile(r"(?<![A-Za-z])[A-Z]{2,8}s?(?![A-Za-z])")  # SKU, PO, CSV, API, URL, IANA, MB, ERP, MOQ
 _FILE = re.compile(r"\b\w+\.(?:csv|xlsx|parquet|zip|toml)\b|\b\w+://")
 _COMMAND = re.compile(r"'stockwarden [a-z \-]+'")
+_QUOTED = re.compile(r"「[\w ,.\-/]+」")  # a header or table name of the files, quoted in a Chinese sentence
+_OPTION = re.compile(r"--[a-z][a-z\-]+|\b(?:dmy|mdy)\b")  # command-line options and their values
 _TABLE = re.compile(
     r"\((?:"
     r"items|locations|suppliers|sales|inventory|purchase_orders|promotions|events|reorder_rules)\)"
@@ -86,7 +88,7 @@ def visible_text(html: str) -> list[str]:
 
 def english_left(text: str, data_values: list[str]) -> list[str]:
     """The English words of ``text`` once the company's data and the codes are taken out."""
-    for pattern in (_COMMAND, _FILE, _TABLE):
+    for pattern in (_COMMAND, _FILE, _TABLE, _QUOTED, _OPTION):
         text = pattern.sub(" ", text)
     for value in data_values:
         text = re.sub(rf"(?<![A-Za-z]){re.escape(value)}(?![A-Za-z])", " ", text)
@@ -100,7 +102,9 @@ def company_data(engine: sa.Engine) -> list[str]:
     queries = [
         "SELECT name FROM items UNION SELECT category FROM items UNION SELECT unit FROM items",
         "SELECT name FROM locations UNION SELECT name FROM suppliers UNION SELECT name FROM events",
-        "SELECT username FROM users UNION SELECT source FROM import_batches",
+        "SELECT username FROM users UNION SELECT source FROM import_batches UNION SELECT name FROM api_tokens",
+        # what people typed: the reasons they gave for a rules version (the engine's own are by "system")
+        "SELECT comment FROM rules_versions WHERE created_by <> 'system'",
     ]
     values: set[str] = set()
     with engine.connect() as conn:
@@ -139,7 +143,7 @@ def _detail_pages(web_ctx) -> list[str]:  # type: ignore[no-untyped-def]
 
 def test_no_english_is_left_on_any_chinese_page(client, web_ctx) -> None:  # type: ignore[no-untyped-def]
     login(client, "admin")
-    client.cookies.set("sw_lang", "zh_CN")
+    client.post("/language", data={"lang": "zh-CN", "next": "/"})  # the user's choice (it wins over the cookie)
     data_values = _data_values(web_ctx)
     pages = [*PAGES, *_detail_pages(web_ctx)]
     assert len(pages) > len(PAGES) + 5, "the demo company should have alerts and anomalies to show"
@@ -237,6 +241,15 @@ ENGINE_SENTENCES = [
     "risk cleared; a new alert opens if it returns",
     "until 2025-11-01 and until worse",
     "until worse",
+    "date is not a date (expected YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD, YYYYMMDD or YYYY年M月D日)",
+    "qty is not a number",
+    "qty is below 1",
+    "sku is not in items (add it to items or correct the code)",
+    "status must be one of open, received, cancelled",
+    "received_date is before order_date",
+    "the line has 5 fields but the header has 4 (check quotes and separators)",
+    "date is ambiguous: day-first or month-first is not stated; write YYYY-MM-DD or give the day/month order with "
+    "--date-order dmy or mdy (or date_order in the mapping file)",
     "value 1,234.50 \u2264 auto-approve limit 5,000.00",
     "seeded from the built-in defaults",
 ]

@@ -42,7 +42,7 @@ def test_wrong_password_says_so_in_the_browsers_language(client) -> None:  # typ
 @pytest.mark.parametrize("path", PAGES)
 def test_every_page_renders_in_both_languages(client, path: str, lang: str) -> None:  # type: ignore[no-untyped-def]
     login(client, "planner")
-    client.cookies.set("sw_lang", lang)
+    client.post("/language", data={"lang": lang, "next": path})  # remembered for the user, over any cookie
     r = client.get(path)
     assert r.status_code == 200, r.text[:1000]
     assert ('<html lang="zh-CN">' in r.text) == (lang == "zh_CN")

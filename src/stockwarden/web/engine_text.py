@@ -240,6 +240,66 @@ PHRASES: tuple[Phrase, ...] = (
     ),
     _p(r"re-proposed as of (?P<date>\S+): (?P<e_why>.+)", lazy("re-proposed as of %(date)s: %(why)s")),
     _p(r"(?P<c_v>useful|false_alarm|already_handled): (?P<note>.*)", lazy("%(v)s: %(note)s")),
+    # --- reasons of rejected rows (ingest/parse.py, ingest/validate.py); the column is the file's header ---
+    _p(r"(?P<col>\w+) is empty but required", lazy("%(col)s is empty but required")),
+    _p(r"(?P<col>\w+) must be one of (?P<choices>.+)", lazy("%(col)s must be one of %(choices)s")),
+    _p(
+        r"(?P<col>\w+) is ambiguous: day-first or month-first is not stated; write YYYY-MM-DD or give the day/month "
+        r"order with --date-order dmy or mdy \(or date_order in the mapping file\)",
+        lazy(
+            "%(col)s is ambiguous: day-first or month-first is not stated; write YYYY-MM-DD or give the day/month "
+            "order with --date-order dmy or mdy (or date_order in the mapping file)"
+        ),
+    ),
+    _p(
+        r"(?P<col>\w+) is outside the supported range (?P<a>\S+) to (?P<b>\S+)",
+        lazy("%(col)s is outside the supported range %(a)s to %(b)s"),
+    ),
+    _p(
+        r"(?P<col>\w+) is not a date \(expected YYYY-MM-DD, YYYY/MM/DD, YYYY\.MM\.DD, YYYYMMDD or YYYY年M月D日\)",
+        lazy("%(col)s is not a date (expected YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD, YYYYMMDD or YYYY年M月D日)"),
+    ),
+    _p(r"(?P<col>\w+) must be 0 or 1", lazy("%(col)s must be 0 or 1")),
+    _p(r"(?P<col>\w+) is not a finite number", lazy("%(col)s is not a finite number")),
+    _p(
+        r"(?P<col>\w+) is not a number \(decimal comma: 1,5 or 1\.234,5; groups of three only\)",
+        lazy("%(col)s is not a number (decimal comma: 1,5 or 1.234,5; groups of three only)"),
+    ),
+    _p(
+        r"(?P<col>\w+) is not a number: a comma is read only as a thousands separator in groups of three "
+        r"\(1,234\); for decimal commas \(1,5\) give --decimal-comma \(or decimal_comma in the mapping file\)",
+        lazy(
+            "%(col)s is not a number: a comma is read only as a thousands separator in groups of three (1,234); "
+            "for decimal commas (1,5) give --decimal-comma (or decimal_comma in the mapping file)"
+        ),
+    ),
+    _p(r"(?P<col>\w+) is not a number", lazy("%(col)s is not a number")),
+    _p(r"(?P<col>\w+) must be greater than 0", lazy("%(col)s must be greater than 0")),
+    _p(r"(?P<col>\w+) is negative", lazy("%(col)s is negative")),
+    _p(rf"(?P<col>\w+) is below (?P<v>{_N})", lazy("%(col)s is below %(v)s")),
+    _p(rf"(?P<col>\w+) is above (?P<v>{_N})", lazy("%(col)s is above %(v)s")),
+    _p(r"(?P<col>\w+) must be a whole number", lazy("%(col)s must be a whole number")),
+    _p(
+        r"(?P<col>\w+) is not in (?P<table>\w+) \(add it to (?P=table) or correct the code\)",
+        lazy("%(col)s is not in %(table)s (add it to %(table)s or correct the code)"),
+    ),
+    _p(
+        r"the line has (?P<k>\d+) fields but the header has (?P<h>\d+) \(check quotes and separators\)",
+        lazy("the line has %(k)s fields but the header has %(h)s (check quotes and separators)"),
+    ),
+    _p(r"received_date is before order_date", lazy("received_date is before order_date")),
+    _p(r"promised_date is before order_date", lazy("promised_date is before order_date")),
+    _p(r"status is received but received_date is empty", lazy("status is received but received_date is empty")),
+    _p(r"end_date is before start_date", lazy("end_date is before start_date")),
+    _p(r"max_qty is below min_qty \(the reorder point\)", lazy("max_qty is below min_qty (the reorder point)")),
+    _p(
+        r"sku (?P<v>.+) is also on line (?P<first>\d+); each sku must appear once in items",
+        lazy("sku %(v)s is also on line %(first)s; each sku must appear once in items"),
+    ),
+    _p(
+        r"line (?P<first>\d+) already has a different count for the same date, sku and location",
+        lazy("line %(first)s already has a different count for the same date, sku and location"),
+    ),
     # --- rules versions (services/rules.py) ---
     _p(r"seeded from the built-in defaults", lazy("seeded from the built-in defaults")),
     _p(r"seeded from (?P<path>.+)", lazy("seeded from %(path)s")),
@@ -282,6 +342,7 @@ VIA: dict[str, str] = {
 AUDIT_ACTIONS: dict[str, str] = {
     "login.success": lazy("signed in"),
     "login.failure": lazy("sign-in failed"),
+    "logout": lazy("signed out"),
     "alert.ack": lazy("acknowledged an alert"),
     "alert.snooze": lazy("snoozed an alert"),
     "alert.resolve": lazy("resolved an alert"),
