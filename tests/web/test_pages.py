@@ -120,6 +120,7 @@ def test_acknowledge_and_snooze_land_in_the_handling_log_and_the_audit_trail(cli
 
 def test_the_approve_bar_approves_every_po_ticked(client, web_ctx) -> None:  # type: ignore[no-untyped-def]
     login(client, "admin")  # an administrator approves up to the highest limit
+    client.post("/language", data={"lang": "en", "next": "/proposals"})
     with web_ctx.engine.connect() as conn:
         pos = pd.read_sql_query(
             sa.text(
