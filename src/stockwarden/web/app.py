@@ -39,6 +39,7 @@ from stockwarden.errors import (
 from stockwarden.services.context import AppContext
 from stockwarden.services.preferences import get_language
 from stockwarden.web import auth, labels
+from stockwarden.web.engine_text import engine_text
 from stockwarden.web.i18n import COOKIE as LANG_COOKIE
 from stockwarden.web.i18n import Translator, lazy, negotiate, normalise_language, translator
 from stockwarden.web.render import STATIC_DIR, Renderer
@@ -147,7 +148,7 @@ class Web:
         ]
         for cls, title in titles:
             if isinstance(exc, cls):
-                detail = str(exc).strip()
+                detail = engine_text(str(exc).strip(), t)  # the service's detail: known sentences translated
                 return f"{t.gettext(title)} ({detail})" if detail else t.gettext(title)
         return t.gettext(lazy("Something went wrong; the error was logged."))
 
