@@ -298,8 +298,7 @@ def create_cmd(
     db: DbOpt = None,
 ) -> None:
     """Make and store proposals from an assessment file (what stockwarden run does after assessing)."""
-    from stockwarden.actions.replenish import propose_orders
-    from stockwarden.store.order_repo import exported_orders_as_pos, save_proposals
+    from stockwarden.services.proposals import create_proposals
 
     if not assessment.is_file():
         raise InputError(f"assessment file {assessment} does not exist")
@@ -315,17 +314,12 @@ def create_cmd(
     except ValueError as exc:
         raise InputError(f"--as-of '{day}' is not a date (YYYY-MM-DD)") from exc
     rules = load_config(config)
-    ds = open_dataset(dataset, db).as_of(day_ts)
-    engine = open_engine(db)
-    try:
-        exported = exported_orders_as_pos(engine, as_of=day_ts.date())
-        ps = propose_orders(frame, ds, as_of=day_ts, rules=rules, exported=exported)
-        summary = save_proposals(engine, ps, now=utc_now(), rules=rules.orders)
-    finally:
-        engine.dispose()
+    ds = open_dataset(dataset, db) if dataset is not None else None
+    with cli_context(db, config=config) as (ctx, actor):
+        ps, stored = create_proposals(ctx, frame, actor=actor, as_of=day_ts.date(), dataset=ds, rules=rules)
     console.print(
         f"{len(ps.lines)} line(s) in {len(ps.orders)} draft order(s), value {_money(ps.total_value)}"
         + (f"; {len(ps.cut_lines)} cut by the budget" if ps.cut_lines else "")
-        + f"; stored: {summary.as_dict()}",
+        + f"; stored: {stored}",
         highlight=False,
     )
