@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 from stockwarden.cli.app import ACTING_USER
 from stockwarden.cli.common import require_existing_database, resolve_db_url
@@ -12,6 +13,9 @@ from stockwarden.config import RulesConfig
 from stockwarden.domain.actor import Actor
 from stockwarden.services import AppContext, build_context
 from stockwarden.services.auth import cli_actor
+from stockwarden.services.common import MAX_LIMIT, Page
+
+T = TypeVar("T")
 
 
 @contextmanager
@@ -58,6 +62,16 @@ def use_rules_file(ctx: AppContext, actor: Actor, config: Path | None) -> None:
         save_rules(ctx, text, actor=actor, comment=f"--config {config}")
 
 
+def every(page: Callable[..., Page[T]], ctx: AppContext, *, actor: Actor, **filters: Any) -> list[T]:
+    """Every item of a paged service list (``page(ctx, actor=..., limit=..., offset=..., **filters)``)."""
+    items: list[T] = []
+    while True:
+        got = page(ctx, actor=actor, limit=MAX_LIMIT, offset=len(items), **filters)
+        items.extend(got.items)
+        if not got.items or len(items) >= got.total:
+            return items
+
+
 def rules_in_force(db: str | None) -> RulesConfig:
     """The rules in force in the database (what ``run`` uses; seeded from ./stockwarden.toml)."""
     from stockwarden.services.rules import current_rules
@@ -66,4 +80,4 @@ def rules_in_force(db: str | None) -> RulesConfig:
         return current_rules(ctx)[1]
 
 
-__all__ = ["cli_context", "rules_in_force", "use_rules_file"]
+__all__ = ["cli_context", "every", "rules_in_force", "use_rules_file"]

@@ -17,14 +17,11 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from stockwarden.cli.app import app, console, err_console, fail, guarded
-from stockwarden.cli.appctx import cli_context
+from stockwarden.cli.appctx import cli_context, every
 from stockwarden.cli.common import read_options, resolve_mapping
 from stockwarden.config import load_rules
-from stockwarden.domain.actor import Actor
 from stockwarden.errors import DatasetNotFound, InputError
 from stockwarden.ingest.schema import TABLE_ORDER
-from stockwarden.services import AppContext
-from stockwarden.services.common import MAX_LIMIT
 from stockwarden.services.data import COUNT_KEYS, REJECT_COLUMNS, ImportReport, import_dataset, list_rejects
 from stockwarden.services.data import ImportProgress as ProgressFn
 from stockwarden.services.rules import current_rules
@@ -179,7 +176,7 @@ def rejects_command(
         raise InputError(f"--table {table!r} is not a dataset table (tables: {', '.join(TABLE_ORDER)})")
     with cli_context(db, read_only=True) as (ctx, actor):
         rows = pd.DataFrame(
-            _all_rejects(ctx, actor, table=table, batch_id=batch, all_batches=all_batches),
+            every(list_rejects, ctx, actor=actor, table=table, batch_id=batch, all_batches=all_batches),
             columns=["batch_id", *REJECT_COLUMNS],
         )
     if json_out:
@@ -199,17 +196,3 @@ def rejects_command(
     console.print(out)
     if len(shown) < len(rows):
         console.print(f"... and {len(rows) - len(shown)} more (use --limit 0 to see all).")
-
-
-def _all_rejects(
-    ctx: AppContext, actor: Actor, *, table: str | None, batch_id: int | None, all_batches: bool
-) -> list[dict[str, Any]]:
-    """Every reject the actor may see, fetched page by page."""
-    rows: list[dict[str, Any]] = []
-    while True:
-        page = list_rejects(
-            ctx, actor=actor, table=table, batch_id=batch_id, all_batches=all_batches, limit=MAX_LIMIT, offset=len(rows)
-        )
-        rows.extend(page.items)
-        if not page.items or len(rows) >= page.total:
-            return rows

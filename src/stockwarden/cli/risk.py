@@ -24,11 +24,12 @@ if TYPE_CHECKING:
 DatasetArg = Annotated[str | None, typer.Argument(help="dataset folder; omit to use the database")]
 DbOpt = Annotated[str | None, typer.Option("--db", help="database URL (default: STOCKWARDEN_DATABASE_URL)")]
 RulesOpt = Annotated[
-    Path | None, typer.Option(
+    Path | None,
+    typer.Option(
         "--rules",
         help="rules file (default: the rules in force, as for run, when reading the database; "
         "./stockwarden.toml if present for a dataset folder)",
-    )
+    ),
 ]
 HorizonOpt = Annotated[
     int | None,

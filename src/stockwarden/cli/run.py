@@ -19,8 +19,7 @@ from rich.table import Table
 
 from stockwarden.cli.app import app, console, err_console, fail, guarded
 from stockwarden.cli.appctx import cli_context, use_rules_file
-from stockwarden.cli.common import load_config, resolve_db_url
-from stockwarden.config import RulesConfig
+from stockwarden.cli.common import load_config
 from stockwarden.errors import ConfigError, StockwardenError
 
 DbOpt = Annotated[str | None, typer.Option("--db", help="database URL (default: STOCKWARDEN_DATABASE_URL or sqlite)")]
@@ -226,7 +225,7 @@ def build_scheduler(db: str | None, config: Path | None, *, at: str | None = Non
 
     def deliver() -> None:
         try:
-            deliver_outbox(db, load_config(config))
+            deliver_outbox(db, config)
         except Exception as exc:  # a bad network minute must not stop the scheduler
             err_console.print(f"[bold red]error:[/] delivery: {exc}")
 
@@ -236,20 +235,14 @@ def build_scheduler(db: str | None, config: Path | None, *, at: str | None = Non
     return scheduler
 
 
-def deliver_outbox(db: str | None, rules: RulesConfig) -> int:
-    """Deliver the outbox messages that are due; returns how many were sent."""
-    from stockwarden.alerts.notify.base import AppriseNotifier, check_channels
-    from stockwarden.alerts.notify.outbox import deliver_due
-    from stockwarden.store.db import make_engine, upgrade_database
-    from stockwarden.store.outbox import SqlOutbox
+def deliver_outbox(db: str | None, config: Path | None) -> int:
+    """Deliver the outbox messages that are due with the channels of ``--config`` (default: the rules in
+    force); returns how many were sent."""
+    from stockwarden.services.outbox import deliver_due
 
-    check_channels(rules.notify.channels)
-    engine = make_engine(resolve_db_url(db))
-    try:
-        upgrade_database(engine)
-        report = deliver_due(SqlOutbox(engine), AppriseNotifier(), rules=rules.notify, now=dt.datetime.now(dt.UTC))
-    finally:
-        engine.dispose()
+    rules = load_config(config) if config is not None else None
+    with cli_context(db) as (ctx, actor):
+        report = deliver_due(ctx, actor=actor, rules=rules)
     if report.sent or report.retrying or report.dead:
         console.print(f"messages: {len(report.sent)} sent, {len(report.retrying)} to retry, {len(report.dead)} dead")
     return len(report.sent)

@@ -356,6 +356,39 @@ def list_rejects(
     return Page(clean, len(frame))
 
 
+def bulk_import(ctx: AppContext, folder: Path, *, actor: Actor, progress: Any = None) -> Any:
+    """The initial load of a large dataset folder into an empty database, chunk by chunk, with the same
+    validation and quarantine as an import (``store.bulkload``; docs/scale.md); audited. Returns the
+    bulk-load report (per-table counts, chunks, seconds, ``batch_id``).
+
+    Raises:
+        DatasetNotFound: no such folder. StoreError: the database already holds data.
+        PermissionDenied: not an unscoped importer.
+    """
+    from stockwarden.store.bulkload import bulk_import as _bulk
+
+    require(actor, Permission.IMPORT)
+    if not actor.scope.is_unrestricted or (Role.ADMIN not in actor.roles and Role.PLANNER not in actor.roles):
+        raise PermissionDenied(f"user {actor.username!r} may not load a whole company (administrators, planners)")
+    if not folder.is_dir():
+        from stockwarden.errors import DatasetNotFound
+
+        raise DatasetNotFound(f"dataset folder {folder} does not exist or is not a folder")
+    report = _bulk(ctx.engine, folder, progress=progress)
+    tables = {name: {"read": t.read, "stored": t.inserted, "rejected": t.rejected} for name, t in report.tables.items()}
+    with session_scope(ctx) as s:
+        record(
+            s,
+            actor,
+            action="data.import",
+            object_type="import_batch",
+            object_id=report.batch_id,
+            after={"source": str(folder), "bulk": True, "tables": tables},
+            now=ctx.now(),
+        )
+    return report
+
+
 def _scoped(actor: Actor, ds: Any) -> Any:
     """The dataset limited to the actor's locations and the SKUs of their categories."""
     if actor.scope.is_unrestricted:
@@ -400,6 +433,7 @@ __all__ = [
     "ImportOutcome",
     "ImportProgress",
     "ImportReport",
+    "bulk_import",
     "extract_zip",
     "import_dataset",
     "import_upload",

@@ -162,6 +162,20 @@ def get_proposal(ctx: AppContext, proposal_id: int, *, actor: Actor) -> tuple[di
     return line, log
 
 
+def order_notes(ctx: AppContext, po_ids: Sequence[str], *, actor: Actor) -> dict[str, str]:
+    """The notes of purchase orders (supplier top-ups, budget cuts) by ``po_id``, for the orders with a
+    line in the actor's scope; orders without a note are left out."""
+    from stockwarden.store.order_repo import get_order_notes
+
+    require(actor, Permission.READ)
+    wanted = list(dict.fromkeys(po_ids))
+    if not wanted:
+        return {}
+    with read_scope(ctx) as s:
+        visible = set(s.scalars(sa.select(Line.po_id).where(Line.po_id.in_(wanted), _scope(actor)).distinct()))
+    return get_order_notes(ctx.engine, sorted(visible))
+
+
 def _approval_role(ctx: AppContext, actor: Actor, as_role: str | None) -> str | None:
     from stockwarden.services.rules import current_rules
 
@@ -462,5 +476,6 @@ __all__ = [
     "line_dict",
     "list_proposals",
     "list_purchase_orders",
+    "order_notes",
     "reject",
 ]
