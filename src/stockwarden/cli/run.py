@@ -11,6 +11,7 @@ Cron instead of ``schedule``::
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -68,6 +69,7 @@ def execute_run(
     from stockwarden.services.runs import run_daily
 
     settings = Settings()
+    lower_priority(settings.run_nice)
     # "local" is also the setting's default, so it counts as unset: a scheduler alone then means dask
     name = backend or (settings.exec_backend if settings.exec_backend != "local" else None)
     where = forecast_backend(name, scheduler or settings.dask_scheduler, None)
@@ -110,6 +112,22 @@ def execute_run(
         )
     for warning in report.warnings:
         err_console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+
+
+def lower_priority(increment: int) -> None:
+    """Lower this process's CPU priority by ``increment`` (Unix nice; once per process: a scheduler that
+    runs every day does not sink further each time). The daily run is batch work; the API and the web app
+    answer people and go first. Where priorities cannot be changed, nothing happens."""
+    if increment <= 0 or _NICED:
+        return
+    try:
+        os.nice(increment)
+    except (AttributeError, OSError):  # not Unix, or not permitted
+        return
+    _NICED.append(increment)
+
+
+_NICED: list[int] = []
 
 
 def parse_partitions(value: str | None) -> int | None:
