@@ -86,9 +86,7 @@ class Dataset:
             purchase_orders=po,
         )
 
-    def restricted(
-        self, *, locations: frozenset[str] | None = None, skus: frozenset[str] | None = None
-    ) -> Dataset:
+    def restricted(self, *, locations: frozenset[str] | None = None, skus: frozenset[str] | None = None) -> Dataset:
         """Only the rows of these locations and/or SKUs (None: no limit on that side); suppliers, events
         and the tables without such a column are kept whole."""
         if locations is None and skus is None:
