@@ -38,8 +38,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="STOCKWARDEN_", extra="ignore")
 
     database_url: str = Field(DEFAULT_DATABASE_URL, description="SQLAlchemy URL of the database")
-    exec_backend: Literal["local", "dask", "ray", "spark"] = Field(
-        "local", description="where forecasting runs: this machine or a distributed engine"
+    exec_backend: Literal["local", "dask"] = Field(
+        "local", description="where the daily run's partitions run: this machine or a Dask cluster"
     )
     dask_scheduler: str | None = Field(
         None,
@@ -58,6 +58,13 @@ class Settings(BaseSettings):
     session_hours: float = Field(12.0, gt=0, description="lifetime of a browser session (sign-in), in hours")
     cookie_secure: bool = Field(
         False, description="mark the session cookie Secure (set it when the server is behind HTTPS)"
+    )
+    run_nice: int = Field(
+        10,
+        ge=0,
+        le=19,
+        description="CPU priority the daily run (`stockwarden run`, `schedule`) lowers itself to (Unix nice: "
+        "0 = unchanged, 19 = lowest), so people using the web app and the API during a run stay served first",
     )
 
 

@@ -179,8 +179,8 @@ def test_sign_in_filter_download_acknowledge_switch_language_sign_out(chromium, 
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.className") == "skip"
     # switch language: remembered on the next page
-    page.get_by_label("Language").select_option("zh_CN")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():  # the switch posts its form: wait for the page it leads to
+        page.get_by_label("Language").select_option("zh_CN")
     page.goto(live_server + "/")
     assert page.locator("html").get_attribute("lang") == "zh-CN"
     assert "总览" in page.locator("h1").inner_text()
@@ -192,8 +192,8 @@ def test_sign_in_filter_download_acknowledge_switch_language_sign_out(chromium, 
     # the choice is remembered for the user: another browser (English) shows Chinese after sign-in
     other, page = _session(chromium, live_server, "planner")
     assert page.locator("html").get_attribute("lang") == "zh-CN"
-    page.get_by_label("语言").select_option("en")  # back to English for the next tests
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.get_by_label("语言").select_option("en")  # back to English for the next tests
     assert page.locator("html").get_attribute("lang") == "en"
     other.close()
 

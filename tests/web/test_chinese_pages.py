@@ -103,13 +103,16 @@ def company_data(engine: sa.Engine) -> list[str]:
         "SELECT name FROM items UNION SELECT category FROM items UNION SELECT unit FROM items",
         "SELECT name FROM locations UNION SELECT name FROM suppliers UNION SELECT name FROM events",
         "SELECT username FROM users UNION SELECT source FROM import_batches UNION SELECT name FROM api_tokens",
+        # who did something: users, and the operating-system user of a command line (audit, rules versions)
+        "SELECT username FROM audit_log UNION SELECT created_by FROM rules_versions",  # "system" is shown translated
         # what people typed: the reasons they gave for a rules version (the engine writes only "seeded from ...")
         "SELECT comment FROM rules_versions WHERE comment NOT LIKE 'seeded from%'",
     ]
     values: set[str] = set()
+    skip = {"system"}  # the engine's own actor: the pages name it in the reader's language
     with engine.connect() as conn:
         for q in queries:
-            values |= {str(v) for (v,) in conn.execute(sa.text(q)) if v}
+            values |= {str(v) for (v,) in conn.execute(sa.text(q)) if v and str(v) not in skip}
     return sorted(values, key=len, reverse=True)
 
 

@@ -42,7 +42,7 @@ def test_wrong_password_says_so_in_the_browsers_language(client) -> None:  # typ
 @pytest.mark.parametrize("path", PAGES)
 def test_every_page_renders_in_both_languages(client, path: str, lang: str) -> None:  # type: ignore[no-untyped-def]
     login(client, "planner")
-    client.post("/language", data={"lang": lang, "next": path})  # remembered for the user, over any cookie
+    client.post("/language", data={"lang": lang, "next": path})  # the user's switch (remembered per user)
     r = client.get(path)
     assert r.status_code == 200, r.text[:1000]
     assert ('<html lang="zh-CN">' in r.text) == (lang == "zh_CN")
@@ -162,3 +162,29 @@ def test_approval_within_and_over_the_limit(client, web_ctx) -> None:  # type: i
                 sa.text("SELECT status FROM order_proposal_lines WHERE id = :i"), {"i": int(big.iloc[0]["id"])}
             ).scalar()
         assert status == "draft"
+
+
+def test_a_web_export_is_the_services_export_same_layout_and_audit_as_the_api(client, web_ctx) -> None:  # type: ignore[no-untyped-def]
+    login(client, "buyer")
+    with web_ctx.engine.connect() as conn:
+        lines = pd.read_sql_query(
+            sa.text("SELECT id, qty * unit_cost AS value FROM order_proposal_lines WHERE status = 'draft'"), conn
+        )
+    page = client.get("/proposals").text
+    small = lines[lines["value"] <= 5000].iloc[0]
+    r = client.post("/proposals/approve", data={"csrf": csrf_of(page), "line_id": str(int(small["id"]))})
+    assert "1 lines approved" in r.text
+    login(client, "admin")
+    page = client.get("/proposals").text
+    r = client.post("/proposals/export", data={"csrf": csrf_of(page), "format": "csv"})
+    assert r.status_code == 200
+    assert 'filename="' in r.headers["content-disposition"]
+    exported = pd.read_csv(io.BytesIO(r.content), encoding="utf-8-sig")
+    assert len(exported) >= 1
+    with web_ctx.engine.connect() as conn:
+        status = conn.execute(
+            sa.text("SELECT status FROM order_proposal_lines WHERE id = :i"), {"i": int(small["id"])}
+        ).scalar()
+        audit = conn.execute(sa.text("SELECT action, via FROM audit_log WHERE action LIKE 'proposal.export%'")).all()
+    assert status == "exported"
+    assert [tuple(x) for x in audit] == [("proposal.export", "web")]

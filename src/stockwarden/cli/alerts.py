@@ -12,11 +12,10 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy.orm import Session
 
 from stockwarden.cli.app import app, console, guarded
-from stockwarden.cli.appctx import cli_context
-from stockwarden.cli.common import load_config, open_engine, utc_now
+from stockwarden.cli.appctx import cli_context, rules_in_force
+from stockwarden.cli.common import load_config
 from stockwarden.cli.run import deliver_outbox, parse_date
 from stockwarden.domain.alert import Alert, AlertLevel, AlertState, FeedbackVerdict
 from stockwarden.errors import ConfigError
@@ -76,7 +75,7 @@ def list_cmd(
 
     levels = [str(v) for v in _choices(level, AlertLevel, "--level")]
     states = [str(v) for v in _choices(state, AlertState, "--state")] or None
-    with cli_context(db) as (ctx, actor):
+    with cli_context(db, read_only=True) as (ctx, actor):
         alerts = list_alerts(ctx, actor=actor, level=levels, state=states, limit=max(1, min(limit, 1000))).items
     if not alerts:
         console.print("no alerts match")
@@ -109,7 +108,7 @@ def show_cmd(alert_id: IdArg, db: DbOpt = None) -> None:
     """Show one alert and its handling log (the story of the alert)."""
     from stockwarden.services.alerts import get_alert
 
-    with cli_context(db) as (ctx, actor):
+    with cli_context(db, read_only=True) as (ctx, actor):
         a, entries = get_alert(ctx, alert_id, actor=actor)
     date = a.expected_stockout_date.isoformat() if a.expected_stockout_date else "-"
     cover = f"{a.days_of_cover:.1f}" if a.days_of_cover is not None else "-"
@@ -205,17 +204,13 @@ def outbox_cmd(
     db: DbOpt = None,
 ) -> None:
     """List notification messages in the outbox (newest first); --retry re-queues dead ones."""
-    from stockwarden.store.outbox import count_by_status, list_outbox, requeue_dead
+    from stockwarden.services.outbox import list_outbox, requeue_dead
 
-    engine = open_engine(db)
-    try:
-        with Session(engine) as s, s.begin():
-            if retry_dead:
-                console.print(f"{requeue_dead(s, now=utc_now())} dead message(s) re-queued")
-            rows = list_outbox(s, statuses=status or [], limit=limit)
-            counts = count_by_status(s)
-    finally:
-        engine.dispose()
+    with cli_context(db, read_only=not retry_dead) as (ctx, actor):
+        if retry_dead:
+            console.print(f"{requeue_dead(ctx, actor=actor)} dead message(s) re-queued")
+        view = list_outbox(ctx, actor=actor, statuses=status or [], limit=limit)
+    rows, counts = view.rows, view.counts
     console.print(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "the outbox is empty", highlight=False)
     if rows:
         table = Table()
@@ -245,9 +240,9 @@ def deliver_cmd(
     db: DbOpt = None,
 ) -> None:
     """Send the outbox messages that are due (retries between daily runs; cron every few minutes)."""
-    rules = load_config(config)
+    rules = load_config(config) if config is not None else rules_in_force(db)
     if not rules.notify.channels:
         where = config or "stockwarden.toml"
         raise ConfigError(f"no notification channel is configured: add a [[notify.channels]] section to {where}")
-    if deliver_outbox(db, rules) == 0:
+    if deliver_outbox(db, config) == 0:
         console.print("No message was sent: none was due.")

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from stockwarden.cli.app import app, console, guarded
-from stockwarden.cli.common import open_engine, write_frame
+from stockwarden.cli.common import write_frame
 
 assessments_app = typer.Typer(help="Stored assessments of the daily runs.", no_args_is_help=True)
 app.add_typer(assessments_app, name="assessments")
@@ -24,13 +24,11 @@ def export_command(
     run: Annotated[str, typer.Option("--run", help="run id, or latest (the newest completed run)")] = "latest",
 ) -> None:
     """Write the assessments a run stored: the same columns, values and order as `stockwarden assess`."""
-    from stockwarden.store.assessment_repo import load_assessments
+    from stockwarden.cli.appctx import cli_context
+    from stockwarden.services.assessments import run_assessments
 
-    engine = open_engine(db, create=False)
-    try:
-        run_id, frame = load_assessments(engine, run)
-    finally:
-        engine.dispose()
+    with cli_context(db, read_only=True) as (ctx, actor):
+        run_id, frame = run_assessments(ctx, actor=actor, run=run)
     write_frame(frame, out)
     as_of = frame["as_of"].iloc[0].date() if len(frame) else "-"
     console.print(f"run {run_id} (as of {as_of}): {len(frame)} assessments written to {out}", highlight=False)

@@ -129,17 +129,11 @@ def open_dataset(
             raise DatasetNotFound(f"dataset folder {folder} does not exist or is not a folder")
         opts = options if options is not None else read_options(mapping=mapping)
         return read_dataset(folder, mapping=resolve_mapping(mapping), required_tables=required_tables, options=opts)[0]
-    from stockwarden.store.db import make_engine, upgrade_database
-    from stockwarden.store.repo import load_dataset_from_db
+    from stockwarden.cli.appctx import cli_context
+    from stockwarden.services.data import load_dataset
 
-    url = resolve_db_url(db)
-    require_existing_database(url)
-    engine = make_engine(url)
-    try:
-        upgrade_database(engine)
-        return load_dataset_from_db(engine)
-    finally:
-        engine.dispose()
+    with cli_context(db, read_only=True) as (ctx, actor):
+        return load_dataset(ctx, actor=actor)  # type: ignore[no-any-return]
 
 
 def open_day(dataset: str | None, db: str | None, as_of: str | None) -> tuple[Dataset, pd.Timestamp]:
@@ -153,14 +147,12 @@ def open_day(dataset: str | None, db: str | None, as_of: str | None) -> tuple[Da
     if dataset is not None:
         ds = open_dataset(dataset, None)
         return ds, parse_day(as_of, ds.last_date, option="--as-of")
-    from stockwarden.pipeline import load_day
+    from stockwarden.cli.appctx import cli_context
+    from stockwarden.services.data import load_day
 
     day = parse_day(as_of, None, option="--as-of").date() if as_of is not None else None
-    engine = open_engine(db, create=False)
-    try:
-        ds, got = load_day(engine, day)
-    finally:
-        engine.dispose()
+    with cli_context(db, read_only=True) as (ctx, actor):
+        ds, got = load_day(ctx, actor=actor, as_of=day)
     return ds, pd.Timestamp(got)
 
 

@@ -3,13 +3,13 @@
 Generates the sample company (``ingest.sample``), imports it into a fresh database, shows what was
 loaded (per-table summary and data warnings), then runs the daily pipeline (forecasts, lead times,
 anomalies, risk, alerts, order proposals, notifications to a local file) and shows the risk table
-sorted by urgency, the alerts and the proposed orders. Steps whose package is not installed are
-skipped with a note.
+sorted by urgency, the alerts and the proposed orders. Everything goes through the application layer
+(``services``), as the local administrator: the demo's rules are saved as the rules in force, the
+import and the run are audited like any other.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from stockwarden.cli.app import app, console, fail, guarded
+from stockwarden.cli.appctx import cli_context
 from stockwarden.cli.demo_view import (
     print_alerts,
     print_company,
@@ -28,9 +29,14 @@ from stockwarden.cli.demo_view import (
     print_run,
 )
 from stockwarden.config import NotifyRules, RulesConfig, RunRules
+from stockwarden.domain.actor import Actor
 from stockwarden.errors import ConfigError, StockwardenError
-from stockwarden.ingest.health import check_health
 from stockwarden.ingest.sample import generate_company
+from stockwarden.services import AppContext
+from stockwarden.services.assessments import run_assessments
+from stockwarden.services.data import ImportOutcome, import_dataset
+from stockwarden.services.rules import rules_to_toml, save_rules
+from stockwarden.services.runs import run_daily
 
 DEFAULT_DIR = Path("demo_company")
 DEFAULT_DB = "sqlite:///demo.db"
@@ -67,17 +73,15 @@ def demo(
         step("generating the sample company")
         generate_company(folder, seed=seed, n_skus=skus, n_locations=locations, days=days)
         step("preparing a fresh database")
-        engine = _fresh_engine(db, reset=reset)
-    try:
-        report = _import(engine, folder)
-        rules = _demo_rules(folder, forecast_mode=forecast_mode, seed=seed)
-        health = check_health(report.dataset, rules=rules.health)
-        print_company(report.dataset, folder, seed=seed)
-        print_health(report, health)
+        _fresh_database(db, reset=reset)
+    rules = _demo_rules(folder, forecast_mode=forecast_mode, seed=seed)
+    with cli_context(db) as (ctx, actor):
+        save_rules(ctx, rules_to_toml(rules), actor=actor, comment="the demo's rules (notifications to a local file)")
+        outcome = _import(ctx, actor, folder)
+        print_company(outcome.details.dataset, folder, seed=seed)
+        print_health(outcome.details, outcome.health)
         if not import_only:
-            _pipeline(engine, rules, top=top, db=db, folder=folder)
-    finally:
-        engine.dispose()
+            _pipeline(ctx, actor, top=top, db=db, folder=folder)
     console.print(f"\nDemo finished in {time.perf_counter() - started:.1f} s.", highlight=False)
     _print_web_users(db)
 
@@ -125,8 +129,8 @@ def _spinner() -> Any:
     return run()
 
 
-def _fresh_engine(db: str, *, reset: bool) -> Any:
-    """An engine on an empty database at the newest schema: a SQLite file is deleted and recreated.
+def _fresh_database(db: str, *, reset: bool) -> None:
+    """Make ``db`` an empty database: a SQLite file is deleted (recreated by the context).
 
     Raises:
         StoreError: when a non-SQLite database already holds data and ``reset`` was not asked for.
@@ -136,7 +140,7 @@ def _fresh_engine(db: str, *, reset: bool) -> Any:
     from sqlalchemy.exc import ArgumentError
 
     from stockwarden.errors import StoreError
-    from stockwarden.store.db import make_engine, upgrade_database
+    from stockwarden.store.db import make_engine
 
     url = db.strip()
     try:
@@ -146,20 +150,19 @@ def _fresh_engine(db: str, *, reset: bool) -> Any:
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         for extra in ("", "-wal", "-shm", "-journal"):
             Path(f"{parsed.database}{extra}").unlink(missing_ok=True)
-        engine = make_engine(url)
-    else:
-        engine = make_engine(url)
+        return
+    engine = make_engine(url)
+    try:
         tables = inspect(engine).get_table_names()
         if tables and not reset:
-            engine.dispose()
             raise StoreError(
                 f"{url.split('@')[-1]} is not empty ({len(tables)} tables); the demo needs a fresh "
                 "database: use another one, or --reset to empty this one"
             )
         if tables:
             _drop_everything(engine)
-    upgrade_database(engine)
-    return engine
+    finally:
+        engine.dispose()
 
 
 def _drop_everything(engine: Any) -> None:
@@ -170,9 +173,7 @@ def _drop_everything(engine: Any) -> None:
     meta.drop_all(bind=engine)
 
 
-def _import(engine: Any, folder: Path) -> Any:
-    from stockwarden.store.repo import import_dataset
-
+def _import(ctx: AppContext, actor: Actor, folder: Path) -> ImportOutcome:
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task("importing", total=1)
@@ -180,7 +181,7 @@ def _import(engine: Any, folder: Path) -> Any:
         def update(description: str, done: int, total: int) -> None:
             bar.update(task, description=f"importing: {description}", completed=done, total=max(total, 1))
 
-        return import_dataset(engine, folder, progress=update)
+        return import_dataset(ctx, folder, actor=actor, progress=update)
 
 
 def _demo_rules(folder: Path, *, forecast_mode: str, seed: int) -> RulesConfig:
@@ -199,19 +200,8 @@ def _demo_rules(folder: Path, *, forecast_mode: str, seed: int) -> RulesConfig:
     return RulesConfig.model_validate({"notify": NotifyRules.model_validate({"channels": [channel]}), "run": run})
 
 
-def _pipeline(engine: Any, rules: RulesConfig, *, top: int, db: str, folder: Path) -> None:
-    """Run the daily pipeline once and show risk, alerts and proposals."""
-    from stockwarden.pipeline import PipelineSteps, run_pipeline
-
-    steps = PipelineSteps()
-    captured: dict[str, Any] = {}
-    assess = steps.assess
-
-    def capture(*args: Any, **kwargs: Any) -> Any:
-        captured["assessment"] = result = assess(*args, **kwargs)
-        return result
-
-    steps.assess = capture
+def _pipeline(ctx: AppContext, actor: Actor, *, top: int, db: str, folder: Path) -> None:
+    """Run the daily job once (the rules in force: the demo's) and show risk, alerts and proposals."""
     names = (
         "health",
         "forecast",
@@ -234,19 +224,16 @@ def _pipeline(engine: Any, rules: RulesConfig, *, top: int, db: str, folder: Pat
                 label = names[nxt] if nxt < len(names) else "finishing"
                 bar.update(task, completed=nxt, description=f"daily run: {label}")
 
-            report = run_pipeline(
-                engine, as_of=None, config=rules, now=dt.datetime.now(dt.UTC), steps=steps, on_step_done=done
-            )
+            report = run_daily(ctx, actor=actor, on_progress=done)
     except StockwardenError as exc:
         raise fail(f"the daily run failed: {exc}") from None
     except Exception as exc:  # the demo's boundary: one line, never a traceback
         raise fail(f"the daily run failed: {_one_line(exc)}") from exc
     try:
         print_run(report)
-        if "assessment" in captured:
-            print_risk(captured["assessment"], top=top)
-        print_alerts(engine, top=top)
-        print_proposals(engine, top=top)
+        print_risk(run_assessments(ctx, actor=actor, run=report.run_id)[1], top=top)
+        print_alerts(ctx, actor, top=top)
+        print_proposals(ctx, actor, top=top)
     except Exception as exc:  # a view that cannot be drawn must not end in a traceback either
         raise fail(f"the demo could not show the results: {_one_line(exc)}") from exc
     log = folder / NOTIFICATIONS_FILE

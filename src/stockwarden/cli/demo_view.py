@@ -11,8 +11,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from stockwarden.cli.app import console
+from stockwarden.domain.actor import Actor
 from stockwarden.ingest.dataset import Dataset
 from stockwarden.ingest.health import HealthReport
+from stockwarden.services import AppContext
 
 LEVEL_RANK = {"critical": 0, "warning": 1, "watch": 2, "ok": 3}
 LEVEL_STYLE = {"critical": "bold red", "warning": "yellow", "watch": "cyan", "ok": "green"}
@@ -201,24 +203,18 @@ def print_risk(assessment: pd.DataFrame, *, top: int) -> None:
     console.print(table)
 
 
-def print_alerts(engine: Any, *, top: int) -> None:
+def print_alerts(ctx: AppContext, actor: Actor, *, top: int) -> None:
     """The open alerts, most urgent first."""
-    try:
-        from sqlalchemy.orm import Session
+    from stockwarden.services.alerts import list_alerts
 
-        from stockwarden.store.alert_repo import list_alerts
-    except ModuleNotFoundError:
-        return
-    with Session(engine) as session:
-        alerts = list_alerts(session)
     console.rule("[bold]Alerts")
-    live = [a for a in alerts if str(a.state) != "resolved"]
-    by_level = pd.Series([str(a.level) for a in live], dtype=object).value_counts()
+    page = list_alerts(ctx, actor=actor, limit=top)
+    by_level = {lv: list_alerts(ctx, actor=actor, level=[lv], limit=1).total for lv in ("critical", "warning", "watch")}
     console.print(
-        f"{len(live)} open alerts: "
-        + ", ".join(f"{_level(lv)} {by_level.get(lv, 0)}" for lv in ("critical", "warning", "watch")),
+        f"{page.total} open alerts: " + ", ".join(f"{_level(lv)} {n}" for lv, n in by_level.items()),
         highlight=False,
     )
+    live = page.items
     table = Table(box=box.SIMPLE_HEAD)
     for col in ("id", "level", "state", "sku", "location", "P(out)", "stockout", "reasons"):
         table.add_column(col, no_wrap=col != "reasons", justify="right" if col in ("id", "P(out)") else "left")
@@ -250,13 +246,12 @@ _PO_COLUMNS = (
 )
 
 
-def print_proposals(engine: Any, *, top: int) -> None:
+def print_proposals(ctx: AppContext, actor: Actor, *, top: int) -> None:
     """The proposed purchase orders, one line per draft PO, largest value first."""
-    try:
-        from stockwarden.store.order_repo import list_proposal_lines
-    except ModuleNotFoundError:
-        return
-    lines = list_proposal_lines(engine)
+    from stockwarden.cli.appctx import every
+    from stockwarden.services.proposals import list_proposals
+
+    lines = every(list_proposals, ctx, actor=actor)
     console.rule("[bold]Order proposals")
     if not lines:
         console.print("No order proposed.")
@@ -264,15 +259,15 @@ def print_proposals(engine: Any, *, top: int) -> None:
     frame = pd.DataFrame(
         [
             {
-                "po_id": ln.po_id,
-                "supplier_id": ln.supplier_id,
-                "location_id": ln.location_id,
-                "qty": ln.qty,
-                "value": ln.qty * ln.unit_cost if ln.unit_cost == ln.unit_cost else 0.0,
-                "status": str(ln.status),
-                "order_by": ln.order_by_date,
-                "arrival": ln.expected_arrival_date,
-                "critical": str(ln.level) == "critical",
+                "po_id": ln["po_id"],
+                "supplier_id": ln["supplier_id"],
+                "location_id": ln["location_id"],
+                "qty": ln["qty"],
+                "value": ln["value"] or 0.0,
+                "status": ln["status"],
+                "order_by": ln["order_by_date"],
+                "arrival": ln["expected_arrival_date"],
+                "critical": ln["level"] == "critical",
             }
             for ln in lines
         ]

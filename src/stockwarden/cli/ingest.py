@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 import typer
 from rich import box
 from rich.markup import escape
@@ -16,13 +17,14 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from stockwarden.cli.app import app, console, err_console, fail, guarded
-from stockwarden.cli.common import read_options, require_existing_database, resolve_db_url, resolve_mapping
+from stockwarden.cli.appctx import cli_context, every
+from stockwarden.cli.common import read_options, resolve_mapping
 from stockwarden.config import load_rules
 from stockwarden.errors import DatasetNotFound, InputError
 from stockwarden.ingest.schema import TABLE_ORDER
-from stockwarden.store.db import make_engine, upgrade_database
-from stockwarden.store.repo import COUNT_KEYS, ImportReport, import_dataset, list_rejects
-from stockwarden.store.repo import Progress as ProgressFn
+from stockwarden.services.data import COUNT_KEYS, REJECT_COLUMNS, ImportReport, import_dataset, list_rejects
+from stockwarden.services.data import ImportProgress as ProgressFn
+from stockwarden.services.rules import current_rules
 
 DbOption = Annotated[
     str | None,
@@ -83,23 +85,26 @@ def import_command(
     if not dataset.is_dir():
         raise DatasetNotFound(f"dataset folder {dataset} does not exist or is not a folder")
     column_mapping = resolve_mapping(mapping)
-    rules_config = load_rules(rules)
-    health_rules = rules_config.health
-    options = read_options(rules_config.ingest, date_order=date_order, decimal_comma=decimal_comma, mapping=mapping)
     to_stdout = json_report is not None and str(json_report) == "-"
     out = err_console if to_stdout else console
-    engine = make_engine(resolve_db_url(db))
-    try:
-        upgrade_database(engine)
+    with cli_context(db) as (ctx, actor):
+        rules_config = load_rules(rules) if rules is not None else current_rules(ctx)[1]
+        options = read_options(rules_config.ingest, date_order=date_order, decimal_comma=decimal_comma, mapping=mapping)
         with _progress(sys.stderr.isatty()) as progress:
-            report = import_dataset(engine, dataset, mapping=column_mapping, progress=progress, options=options)
-    finally:
-        engine.dispose()
-    health = _health(report, health_rules)
-    warnings = health.warnings_json() if health is not None else []
+            outcome = import_dataset(
+                ctx,
+                dataset,
+                actor=actor,
+                mapping=column_mapping,
+                progress=progress,
+                options=options,
+                rules=rules_config,
+            )
+    report: ImportReport = outcome.details
+    health = outcome.health
+    warnings = health.warnings_json()
     _print_import(report, out)
-    if health is not None:
-        _print_health(health, out)
+    _print_health(health, out)
     if json_report is not None:
         payload = json.dumps(report.to_json(warnings), ensure_ascii=False, indent=2)
         if to_stdout:
@@ -110,15 +115,6 @@ def import_command(
             except OSError as exc:
                 raise fail(f"cannot write the JSON report to {json_report}: {exc.strerror or exc}") from None
             out.print(f"JSON report written to {json_report}", highlight=False)
-
-
-def _health(report: ImportReport, rules: Any) -> Any:
-    """The data-health report of what was imported (None when the health module is not installed)."""
-    try:
-        from stockwarden.ingest.health import check_health
-    except ModuleNotFoundError:
-        return None
-    return check_health(report.dataset, rules=rules)
 
 
 def _print_import(report: ImportReport, out: Any) -> None:
@@ -178,14 +174,11 @@ def rejects_command(
     """List the rows put aside by imports (the latest import by default), with file, line and reason."""
     if table is not None and table not in TABLE_ORDER:
         raise InputError(f"--table {table!r} is not a dataset table (tables: {', '.join(TABLE_ORDER)})")
-    url = resolve_db_url(db)
-    require_existing_database(url)
-    engine = make_engine(url)
-    try:
-        upgrade_database(engine)
-        rows = list_rejects(engine, table=table, batch_id=batch, all_batches=all_batches)
-    finally:
-        engine.dispose()
+    with cli_context(db, read_only=True) as (ctx, actor):
+        rows = pd.DataFrame(
+            every(list_rejects, ctx, actor=actor, table=table, batch_id=batch, all_batches=all_batches),
+            columns=["batch_id", *REJECT_COLUMNS],
+        )
     if json_out:
         typer.echo(json.dumps(rows.to_dict(orient="records"), ensure_ascii=False, indent=2, default=int))
         return

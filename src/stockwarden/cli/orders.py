@@ -16,13 +16,14 @@ from typing import Annotated
 import pandas as pd
 import typer
 from rich.table import Table
-from sqlalchemy import Engine
 
 from stockwarden.cli.app import app, console, guarded
-from stockwarden.cli.appctx import cli_context
-from stockwarden.cli.common import load_config, open_dataset, open_engine, utc_now
-from stockwarden.domain.order import ProposalEvent, ProposalLine, ProposalStatus
+from stockwarden.cli.appctx import cli_context, every
+from stockwarden.cli.common import load_config, open_dataset, utc_now
+from stockwarden.domain.actor import Actor
+from stockwarden.domain.order import AuditEntry, ProposalEvent, ProposalLine, ProposalStatus
 from stockwarden.errors import InputError
+from stockwarden.services import AppContext
 
 proposals_app = typer.Typer(help="Order proposals: list, show, approve, reject, change, export.", no_args_is_help=True)
 app.add_typer(proposals_app, name="proposals")
@@ -88,14 +89,14 @@ def list_cmd(
     db: DbOpt = None,
 ) -> None:
     """List proposal lines, one table per draft purchase order (most at-risk lines first)."""
-    from stockwarden.store.order_repo import get_order_notes, list_proposal_lines
+    from stockwarden.services.proposals import list_proposals, order_notes
 
-    engine = open_engine(db)
-    try:
-        lines = list_proposal_lines(engine, status=status, supplier=supplier, po_id=po)
-        notes = get_order_notes(engine, {ln.po_id for ln in lines})
-    finally:
-        engine.dispose()
+    with cli_context(db, read_only=True) as (ctx, actor):
+        statuses = [status] if status else None
+        lines = [
+            _line(r) for r in every(list_proposals, ctx, actor=actor, status=statuses, supplier=supplier, po_id=po)
+        ]
+        notes = order_notes(ctx, [ln.po_id for ln in lines], actor=actor)
     if not lines:
         console.print("no proposals match")
         return
@@ -108,15 +109,13 @@ def list_cmd(
 @guarded
 def show_cmd(proposal_id: Annotated[int, typer.Argument(help="proposal id")], db: DbOpt = None) -> None:
     """Show one proposal: its numbers, how its quantity was computed, and its approval log."""
-    from stockwarden.store.order_repo import get_approval_log, get_order_notes, get_proposal_line
+    from stockwarden.services.proposals import get_proposal, order_notes
 
-    engine = open_engine(db)
-    try:
-        ln = get_proposal_line(engine, proposal_id)
-        log = get_approval_log(engine, proposal_id)
-        notes = get_order_notes(engine, [ln.po_id])
-    finally:
-        engine.dispose()
+    with cli_context(db, read_only=True) as (ctx, actor):
+        row, entries = get_proposal(ctx, proposal_id, actor=actor)
+        ln = _line(row)
+        notes = order_notes(ctx, [ln.po_id], actor=actor)
+    log = [_entry(e) for e in entries]
     console.print(
         f"[bold]proposal {ln.proposal_id}[/]: {ln.sku} @ {ln.location_id} from {ln.supplier_id or '-'}, "
         f"{ln.po_id} line {ln.line_no}, [bold]{ln.status.value}[/]",
@@ -163,18 +162,31 @@ def _line(row: dict[str, object]) -> ProposalLine:
     return ProposalLine(**values)  # type: ignore[arg-type]
 
 
-def _resolve_ids(engine: Engine, ids: list[str]) -> list[int]:
-    from stockwarden.store.order_repo import list_proposal_lines
+def _entry(row: dict[str, object]) -> AuditEntry:
+    """An approval-log entry back from the service's plain values (for printing)."""
+    import dataclasses
+
+    names = {f.name for f in dataclasses.fields(AuditEntry)}
+    values = {k: v for k, v in row.items() if k in names}
+    values["event"] = ProposalEvent(str(row["event"]))
+    values["to_status"] = ProposalStatus(str(row["to_status"]))
+    values["from_status"] = ProposalStatus(str(row["from_status"])) if row.get("from_status") else None
+    return AuditEntry(**values)  # type: ignore[arg-type]
+
+
+def _resolve_ids(ctx: AppContext, actor: Actor, ids: list[str]) -> list[int]:
+    """Proposal ids, or purchase order numbers standing for all their draft lines."""
+    from stockwarden.services.proposals import list_proposals
 
     out: list[int] = []
     for token in ids:
         if token.strip().isdigit():
             out.append(int(token))
             continue
-        drafts = list_proposal_lines(engine, status=ProposalStatus.DRAFT.value, po_id=token.strip())
+        drafts = every(list_proposals, ctx, actor=actor, status=[ProposalStatus.DRAFT.value], po_id=token.strip())
         if not drafts:
             raise InputError(f"'{token}' is neither a proposal id nor a purchase order with draft lines")
-        out.extend(int(d.proposal_id) for d in drafts if d.proposal_id is not None)
+        out.extend(int(str(d["id"])) for d in drafts)
     return out
 
 
@@ -194,7 +206,7 @@ def approve_cmd(
     from stockwarden.services import proposals
 
     with cli_context(db, config=config, user=user) as (ctx, actor):
-        rows = proposals.approve(ctx, _resolve_ids(ctx.engine, ids), actor=actor, comment=comment, as_role=role)
+        rows = proposals.approve(ctx, _resolve_ids(ctx, actor, ids), actor=actor, comment=comment, as_role=role)
     done = [_line(r) for r in rows]
     value = sum(ln.value for ln in done)
     console.print(
@@ -298,8 +310,7 @@ def create_cmd(
     db: DbOpt = None,
 ) -> None:
     """Make and store proposals from an assessment file (what stockwarden run does after assessing)."""
-    from stockwarden.actions.replenish import propose_orders
-    from stockwarden.store.order_repo import exported_orders_as_pos, save_proposals
+    from stockwarden.services.proposals import create_proposals
 
     if not assessment.is_file():
         raise InputError(f"assessment file {assessment} does not exist")
@@ -315,17 +326,12 @@ def create_cmd(
     except ValueError as exc:
         raise InputError(f"--as-of '{day}' is not a date (YYYY-MM-DD)") from exc
     rules = load_config(config)
-    ds = open_dataset(dataset, db).as_of(day_ts)
-    engine = open_engine(db)
-    try:
-        exported = exported_orders_as_pos(engine, as_of=day_ts.date())
-        ps = propose_orders(frame, ds, as_of=day_ts, rules=rules, exported=exported)
-        summary = save_proposals(engine, ps, now=utc_now(), rules=rules.orders)
-    finally:
-        engine.dispose()
+    ds = open_dataset(dataset, db) if dataset is not None else None
+    with cli_context(db, config=config) as (ctx, actor):
+        ps, stored = create_proposals(ctx, frame, actor=actor, as_of=day_ts.date(), dataset=ds, rules=rules)
     console.print(
         f"{len(ps.lines)} line(s) in {len(ps.orders)} draft order(s), value {_money(ps.total_value)}"
         + (f"; {len(ps.cut_lines)} cut by the budget" if ps.cut_lines else "")
-        + f"; stored: {summary.as_dict()}",
+        + f"; stored: {stored}",
         highlight=False,
     )

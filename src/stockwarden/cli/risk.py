@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from stockwarden.cli.app import app, console, err_console, fail, guarded
+from stockwarden.cli.appctx import rules_in_force
 from stockwarden.cli.common import AllowStaleOpt, load_config, open_dataset, open_day, parse_day, write_frame
 from stockwarden.config import RulesConfig
 from stockwarden.ingest.dataset import Dataset
@@ -23,7 +24,12 @@ if TYPE_CHECKING:
 DatasetArg = Annotated[str | None, typer.Argument(help="dataset folder; omit to use the database")]
 DbOpt = Annotated[str | None, typer.Option("--db", help="database URL (default: STOCKWARDEN_DATABASE_URL)")]
 RulesOpt = Annotated[
-    Path | None, typer.Option("--rules", help="rules file (default: ./stockwarden.toml if present, as for run)")
+    Path | None,
+    typer.Option(
+        "--rules",
+        help="rules file (default: the rules in force, as for run, when reading the database; "
+        "./stockwarden.toml if present for a dataset folder)",
+    ),
 ]
 HorizonOpt = Annotated[
     int | None,
@@ -93,7 +99,7 @@ def assess_command(
 ) -> None:
     """Stockout risk of every SKU-location as of a date: level, P(stockout), expected date, cover,
     reorder point, safety stock, order-up-to, suggested order and reasons."""
-    cfg = load_config(rules)
+    cfg = load_config(rules) if dataset is not None or rules is not None else rules_in_force(db)
     ds, day = open_day(dataset, db, as_of)
     check_as_of_freshness(ds, day, cfg.health, allow_stale=allow_stale)  # issue 16 case 8
     with console.status(f"assessing risk as of {day.date()}..."):

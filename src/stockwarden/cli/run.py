@@ -11,6 +11,7 @@ Cron instead of ``schedule``::
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,8 +19,8 @@ import typer
 from rich.table import Table
 
 from stockwarden.cli.app import app, console, err_console, fail, guarded
-from stockwarden.cli.common import load_config, resolve_db_url
-from stockwarden.config import RulesConfig
+from stockwarden.cli.appctx import cli_context, use_rules_file
+from stockwarden.cli.common import load_config
 from stockwarden.errors import ConfigError, StockwardenError
 
 DbOpt = Annotated[str | None, typer.Option("--db", help="database URL (default: STOCKWARDEN_DATABASE_URL or sqlite)")]
@@ -47,43 +48,43 @@ def parse_date(value: str | None, *, option: str) -> dt.date | None:
 
 def execute_run(
     db: str | None,
-    rules: RulesConfig,
+    config: Path | None,
     as_of: dt.date | None,
     *,
     backend: str | None = None,
     scheduler: str | None = None,
     partitions: str | None = None,
 ) -> None:
-    """Run the pipeline once and print its summary (shared by ``run`` and ``schedule``).
+    """Run the daily job once through ``services.runs.run_daily`` (the lock, the audit row, the rules in
+    force) and print its summary (shared by ``run`` and ``schedule``).
 
-    ``backend`` / ``scheduler`` say where the run's partitions go (default: the environment's
-    STOCKWARDEN_EXEC_BACKEND / STOCKWARDEN_DASK_SCHEDULER, else this machine). ``partitions``
-    (a count or ``auto``) runs the job partitioned (docs/scale.md); on Dask it always is.
+    ``config``: ``--config``; its rules become the rules in force first when they differ (see
+    :func:`~stockwarden.cli.appctx.use_rules_file`). ``backend`` / ``scheduler`` say where the run's
+    partitions go (default: the environment's STOCKWARDEN_EXEC_BACKEND / STOCKWARDEN_DASK_SCHEDULER, else
+    this machine). ``partitions`` (a count or ``auto``) runs the job partitioned (docs/scale.md); on Dask
+    it always is.
     """
     from stockwarden.cli.forecast import forecast_backend
     from stockwarden.config import Settings
-    from stockwarden.pipeline import run_pipeline
-    from stockwarden.store.db import make_engine, upgrade_database
+    from stockwarden.services.runs import run_daily
 
     settings = Settings()
+    lower_priority(settings.run_nice)
     # "local" is also the setting's default, so it counts as unset: a scheduler alone then means dask
     name = backend or (settings.exec_backend if settings.exec_backend != "local" else None)
     where = forecast_backend(name, scheduler or settings.dask_scheduler, None)
     count = parse_partitions(partitions)
-    engine = make_engine(resolve_db_url(db))
-    try:
-        upgrade_database(engine)
-        now = dt.datetime.now(dt.UTC)
-        if partitions is None and where == "local":
-            report = run_pipeline(engine, as_of=as_of, config=rules, now=now)
-        else:
-            from stockwarden.partitioned import run_partitioned
-
-            report = run_partitioned(
-                engine, as_of=as_of, config=rules, now=now, partitions=count, backend=where, on_partition=_progress
-            ).run
-    finally:
-        engine.dispose()
+    with cli_context(db, config=config) as (ctx, actor):
+        use_rules_file(ctx, actor, config)
+        report = run_daily(
+            ctx,
+            actor=actor,
+            as_of=as_of,
+            backend=where,
+            partitioned=partitions is not None,
+            partitions=count,
+            on_partition=_progress,
+        )
     table = Table(title=f"run {report.run_id} as of {report.as_of} ({report.status}, rules {report.rules_version})")
     table.add_column("step")
     table.add_column("seconds", justify="right")
@@ -111,6 +112,22 @@ def execute_run(
         )
     for warning in report.warnings:
         err_console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+
+
+def lower_priority(increment: int) -> None:
+    """Lower this process's CPU priority by ``increment`` (Unix nice; once per process: a scheduler that
+    runs every day does not sink further each time). The daily run is batch work; the API and the web app
+    answer people and go first. Where priorities cannot be changed, nothing happens."""
+    if increment <= 0 or _NICED:
+        return
+    try:
+        os.nice(increment)
+    except (AttributeError, OSError):  # not Unix, or not permitted
+        return
+    _NICED.append(increment)
+
+
+_NICED: list[int] = []
 
 
 def parse_partitions(value: str | None) -> int | None:
@@ -170,10 +187,9 @@ def run_cmd(
     ] = None,
 ) -> None:
     """Run the daily job: health, forecasts, anomalies, risk, alerts, order proposals, notifications."""
-    rules = load_config(config)
     day = parse_date(as_of, option="--as-of")
     try:
-        execute_run(db, rules, day, backend=backend, scheduler=scheduler, partitions=partitions)
+        execute_run(db, config, day, backend=backend, scheduler=scheduler, partitions=partitions)
     except StockwardenError:
         raise
     except Exception as exc:  # the daily job's boundary: one line, never a traceback
@@ -221,13 +237,13 @@ def build_scheduler(db: str | None, config: Path | None, *, at: str | None = Non
 
     def daily() -> None:
         try:
-            execute_run(db, load_config(config), None)
+            execute_run(db, config, None)
         except Exception as exc:  # keep the scheduler alive; the run record says what failed
             err_console.print(f"[bold red]error:[/] {str(exc).splitlines()[0] if str(exc) else exc!r}")
 
     def deliver() -> None:
         try:
-            deliver_outbox(db, load_config(config))
+            deliver_outbox(db, config)
         except Exception as exc:  # a bad network minute must not stop the scheduler
             err_console.print(f"[bold red]error:[/] delivery: {exc}")
 
@@ -237,20 +253,14 @@ def build_scheduler(db: str | None, config: Path | None, *, at: str | None = Non
     return scheduler
 
 
-def deliver_outbox(db: str | None, rules: RulesConfig) -> int:
-    """Deliver the outbox messages that are due; returns how many were sent."""
-    from stockwarden.alerts.notify.base import AppriseNotifier, check_channels
-    from stockwarden.alerts.notify.outbox import deliver_due
-    from stockwarden.store.db import make_engine, upgrade_database
-    from stockwarden.store.outbox import SqlOutbox
+def deliver_outbox(db: str | None, config: Path | None) -> int:
+    """Deliver the outbox messages that are due with the channels of ``--config`` (default: the rules in
+    force); returns how many were sent."""
+    from stockwarden.services.outbox import deliver_due
 
-    check_channels(rules.notify.channels)
-    engine = make_engine(resolve_db_url(db))
-    try:
-        upgrade_database(engine)
-        report = deliver_due(SqlOutbox(engine), AppriseNotifier(), rules=rules.notify, now=dt.datetime.now(dt.UTC))
-    finally:
-        engine.dispose()
+    rules = load_config(config) if config is not None else None
+    with cli_context(db) as (ctx, actor):
+        report = deliver_due(ctx, actor=actor, rules=rules)
     if report.sent or report.retrying or report.dead:
         console.print(f"messages: {len(report.sent)} sent, {len(report.retrying)} to retry, {len(report.dead)} dead")
     return len(report.sent)
@@ -263,18 +273,10 @@ def runs_cmd(
     db: DbOpt = None,
 ) -> None:
     """List the latest daily runs: status, attempts, rules hash and seconds per step."""
-    from sqlalchemy.orm import Session
+    from stockwarden.services.runs import list_runs
 
-    from stockwarden.store.db import make_engine, upgrade_database
-    from stockwarden.store.runs import list_runs
-
-    engine = make_engine(resolve_db_url(db))
-    try:
-        upgrade_database(engine)
-        with Session(engine) as s:
-            records = list_runs(s, limit=limit)
-    finally:
-        engine.dispose()
+    with cli_context(db, read_only=True) as (ctx, actor):
+        records = list_runs(ctx, actor=actor, limit=limit).items
     if not records:
         console.print("no runs yet (stockwarden run)")
         return

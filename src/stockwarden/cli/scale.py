@@ -11,7 +11,6 @@ import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from stockwarden.cli.app import app, console, err_console, fail, guarded
-from stockwarden.cli.common import resolve_db_url
 
 _COLUMNS = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
 
@@ -66,21 +65,17 @@ def import_bulk_command(
     ] = None,
 ) -> None:
     """Load a large dataset folder into an EMPTY database chunk by chunk (daily updates: stockwarden import)."""
-    from stockwarden.store.bulkload import bulk_import
-    from stockwarden.store.db import make_engine, upgrade_database
+    from stockwarden.cli.appctx import cli_context
+    from stockwarden.services.data import bulk_import
 
-    engine = make_engine(resolve_db_url(db))
-    try:
-        upgrade_database(engine)
-        with Progress(*_COLUMNS, console=err_console, transient=True) as bar:
-            task = bar.add_task("loading", total=1)
-            report = bulk_import(
-                engine,
-                folder,
-                progress=lambda d, done, total: bar.update(task, description=d, completed=done, total=max(total, 1)),
-            )
-    finally:
-        engine.dispose()
+    with cli_context(db) as (ctx, actor), Progress(*_COLUMNS, console=err_console, transient=True) as bar:
+        task = bar.add_task("loading", total=1)
+        report = bulk_import(
+            ctx,
+            folder,
+            actor=actor,
+            progress=lambda d, done, total: bar.update(task, description=d, completed=done, total=max(total, 1)),
+        )
     for name, t in report.tables.items():
         console.print(
             f"{name:16s} read {t.read:>12,}  stored {t.inserted:>12,}  rejected {t.rejected:>8,}  "

@@ -86,6 +86,23 @@ class Dataset:
             purchase_orders=po,
         )
 
+    def restricted(self, *, locations: frozenset[str] | None = None, skus: frozenset[str] | None = None) -> Dataset:
+        """Only the rows of these locations and/or SKUs (None: no limit on that side); suppliers, events
+        and the tables without such a column are kept whole."""
+        if locations is None and skus is None:
+            return self
+        tables: dict[str, pd.DataFrame] = {}
+        for name in ("items", "locations", "sales", "inventory", "purchase_orders", "promotions", "reorder_rules"):
+            frame = self.table(name)
+            keep = pd.Series(True, index=frame.index)
+            if locations is not None and "location_id" in frame:
+                everywhere = frame["location_id"].isna() | (frame["location_id"] == "")  # promotions: empty = all
+                keep &= frame["location_id"].isin(locations) | (everywhere & (name == "promotions"))
+            if skus is not None and "sku" in frame:
+                keep &= frame["sku"].isin(skus)
+            tables[name] = frame if bool(keep.all()) else frame.loc[keep]
+        return replace(self, **tables)
+
     def series_keys(self) -> pd.DataFrame:
         """Every (sku, location_id) pair seen in sales, inventory or purchase orders, sorted."""
         parts = [

@@ -71,14 +71,33 @@ def assess(
     _, rules = current_rules(ctx)
     ds, day = load_day(ctx.engine, as_of)
     frame = assess_day(ds, as_of=pd.Timestamp(day), rules=rules, horizon_days=horizon_days).assessment
-    if not actor.scope.is_unrestricted:
-        keep = pd.Series(True, index=frame.index)
-        if actor.scope.locations:
-            keep &= frame["location_id"].astype(str).isin(actor.scope.locations)
-        if actor.scope.categories:
-            keep &= frame["category"].astype(str).isin(actor.scope.categories)
-        frame = frame.loc[keep].reset_index(drop=True)
-    return frame
+    return _in_scope(actor, frame)
+
+
+def run_assessments(ctx: AppContext, *, actor: Actor, run: int | str | None = "latest") -> tuple[int, pd.DataFrame]:
+    """The assessments a run stored (default: the newest completed run), as ``assess`` produced them
+    (columns, kinds, urgency order), limited to the actor's scope; and the run id.
+
+    Raises:
+        StoreError: no such run, or no completed run stored assessments yet.
+    """
+    from stockwarden.store.assessment_repo import load_assessments
+
+    require(actor, Permission.READ)
+    run_id, frame = load_assessments(ctx.engine, run)
+    return run_id, _in_scope(actor, frame)
+
+
+def _in_scope(actor: Actor, frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``frame`` in the actor's locations and categories."""
+    if actor.scope.is_unrestricted:
+        return frame
+    keep = pd.Series(True, index=frame.index)
+    if actor.scope.locations:
+        keep &= frame["location_id"].astype(str).isin(actor.scope.locations)
+    if actor.scope.categories:
+        keep &= frame["category"].astype(str).isin(actor.scope.categories)
+    return frame.loc[keep].reset_index(drop=True)
 
 
 def _filters(
@@ -416,5 +435,6 @@ __all__ = [
     "json_value",
     "list_anomalies",
     "list_assessments",
+    "run_assessments",
     "sku_detail",
 ]

@@ -20,7 +20,7 @@ import stat
 import tempfile
 import zipfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -29,6 +29,8 @@ from stockwarden.errors import InputError, PayloadTooLarge, PermissionDenied
 from stockwarden.services.audit import record
 from stockwarden.services.common import Page, check_page, require
 from stockwarden.services.context import AppContext, session_scope
+from stockwarden.store.repo import COUNT_KEYS, REJECT_COLUMNS, ImportReport
+from stockwarden.store.repo import Progress as ImportProgress
 
 MAX_ZIP_RATIO = 200
 MAX_ZIP_MEMBERS = 200
@@ -42,6 +44,11 @@ class ImportOutcome:
 
     batch_id: int
     report: dict[str, Any]
+    details: Any = field(default=None, repr=False, compare=False)
+    """The store's ``ImportReport`` (per-table counts, the rejects frame, the dataset read) for faces that
+    render more than the JSON report."""
+    health: Any = field(default=None, repr=False, compare=False)
+    """The data-health report of what was imported (``ingest.health.HealthReport``), when checked."""
 
 
 def _table_names() -> tuple[str, ...]:
@@ -88,14 +95,6 @@ def _check_import_scope(actor: Actor, folder: Path) -> None:
                 raise PermissionDenied(f"{path.name}: locations outside your scope: {', '.join(outside[:10])}")
 
 
-def _health_warnings(report: Any, ctx: AppContext) -> list[Any]:
-    from stockwarden.ingest.health import check_health
-    from stockwarden.services.rules import current_rules
-
-    _, rules = current_rules(ctx)
-    return list(check_health(report.dataset, rules=rules.health).warnings_json())
-
-
 def import_dataset(
     ctx: AppContext,
     folder: Path,
@@ -107,11 +106,13 @@ def import_dataset(
     source: str | None = None,
     with_health: bool = True,
     options: Any = None,
+    rules: Any = None,
 ) -> ImportOutcome:
     """Import a dataset folder (validate, upsert, quarantine the bad rows) and audit it.
 
-    ``options`` (``ingest.options.ReadOptions``): how cells are read; default: the ``[ingest]`` section of
-    the rules in force (date order, decimal mark, input limits), as the CLI import reads them.
+    ``rules`` (``RulesConfig``): whose ``[health]`` checks and ``[ingest]`` reading options apply (default:
+    the rules in force). ``options`` (``ingest.options.ReadOptions``): how cells are read; default: the
+    ``[ingest]`` section of those rules (date order, decimal mark, input limits).
 
     Raises:
         DatasetNotFound, SchemaError, MappingError: the folder cannot be imported at all.
@@ -125,15 +126,23 @@ def import_dataset(
 
         raise DatasetNotFound(f"dataset folder {folder} does not exist or is not a folder")
     _check_import_scope(actor, folder)
-    if options is None:
-        from stockwarden.ingest.options import options_from_rules
+    if rules is None:
         from stockwarden.services.rules import current_rules
 
-        options = options_from_rules(current_rules(ctx)[1].ingest)
+        rules = current_rules(ctx)[1]
+    if options is None:
+        from stockwarden.ingest.options import options_from_rules
+
+        options = options_from_rules(rules.ingest)
     report = _import(
         ctx.engine, folder, mapping=mapping, progress=progress, required_tables=required_tables, options=options
     )
-    body = report.to_json(_health_warnings(report, ctx) if with_health else [])
+    health = None
+    if with_health:
+        from stockwarden.ingest.health import check_health
+
+        health = check_health(report.dataset, rules=rules.health)
+    body = report.to_json(list(health.warnings_json()) if health is not None else [])
     with session_scope(ctx) as s:
         record(
             s,
@@ -148,7 +157,7 @@ def import_dataset(
             },
             now=ctx.now(),
         )
-    return ImportOutcome(report.batch_id, {"batch_id": report.batch_id, **body})
+    return ImportOutcome(report.batch_id, {"batch_id": report.batch_id, **body}, report, health)
 
 
 def _safe_name(name: str) -> str:
@@ -347,4 +356,89 @@ def list_rejects(
     return Page(clean, len(frame))
 
 
-__all__ = ["ImportOutcome", "extract_zip", "import_dataset", "import_upload", "ingest_rows", "list_rejects"]
+def bulk_import(ctx: AppContext, folder: Path, *, actor: Actor, progress: Any = None) -> Any:
+    """The initial load of a large dataset folder into an empty database, chunk by chunk, with the same
+    validation and quarantine as an import (``store.bulkload``; docs/scale.md); audited. Returns the
+    bulk-load report (per-table counts, chunks, seconds, ``batch_id``).
+
+    Raises:
+        DatasetNotFound: no such folder. StoreError: the database already holds data.
+        PermissionDenied: not an unscoped importer.
+    """
+    from stockwarden.store.bulkload import bulk_import as _bulk
+
+    require(actor, Permission.IMPORT)
+    if not actor.scope.is_unrestricted or (Role.ADMIN not in actor.roles and Role.PLANNER not in actor.roles):
+        raise PermissionDenied(f"user {actor.username!r} may not load a whole company (administrators, planners)")
+    if not folder.is_dir():
+        from stockwarden.errors import DatasetNotFound
+
+        raise DatasetNotFound(f"dataset folder {folder} does not exist or is not a folder")
+    report = _bulk(ctx.engine, folder, progress=progress)
+    tables = {name: {"read": t.read, "stored": t.inserted, "rejected": t.rejected} for name, t in report.tables.items()}
+    with session_scope(ctx) as s:
+        record(
+            s,
+            actor,
+            action="data.import",
+            object_type="import_batch",
+            object_id=report.batch_id,
+            after={"source": str(folder), "bulk": True, "tables": tables},
+            now=ctx.now(),
+        )
+    return report
+
+
+def _scoped(actor: Actor, ds: Any) -> Any:
+    """The dataset limited to the actor's locations and the SKUs of their categories."""
+    if actor.scope.is_unrestricted:
+        return ds
+    skus = None
+    if actor.scope.categories:
+        items = ds.items
+        skus = frozenset(items.loc[items["category"].isin(actor.scope.categories), "sku"].astype(str))
+    locations = frozenset(actor.scope.locations) if actor.scope.locations else None
+    return ds.restricted(locations=locations, skus=skus)
+
+
+def load_dataset(ctx: AppContext, *, actor: Actor) -> Any:
+    """Everything stored (``ingest.Dataset``), as the actor may see it (their locations and categories).
+
+    Raises:
+        StoreError: the database holds no imported data.
+    """
+    from stockwarden.store.repo import load_dataset_from_db
+
+    require(actor, Permission.READ)
+    return _scoped(actor, load_dataset_from_db(ctx.engine))
+
+
+def load_day(ctx: AppContext, *, actor: Actor, as_of: Any = None) -> tuple[Any, Any]:
+    """The dataset as known at the end of ``as_of`` (default: the newest data day) with the exported
+    orders counted as open POs (what the daily run reads), as the actor may see it; and that day.
+
+    Raises:
+        StockwardenError: the database holds no dated rows.
+    """
+    from stockwarden.pipeline import load_day as _load_day
+
+    require(actor, Permission.READ)
+    ds, day = _load_day(ctx.engine, as_of)
+    return _scoped(actor, ds), day
+
+
+__all__ = [
+    "COUNT_KEYS",
+    "REJECT_COLUMNS",
+    "ImportOutcome",
+    "ImportProgress",
+    "ImportReport",
+    "bulk_import",
+    "extract_zip",
+    "import_dataset",
+    "import_upload",
+    "ingest_rows",
+    "list_rejects",
+    "load_dataset",
+    "load_day",
+]

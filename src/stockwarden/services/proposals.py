@@ -162,6 +162,20 @@ def get_proposal(ctx: AppContext, proposal_id: int, *, actor: Actor) -> tuple[di
     return line, log
 
 
+def order_notes(ctx: AppContext, po_ids: Sequence[str], *, actor: Actor) -> dict[str, str]:
+    """The notes of purchase orders (supplier top-ups, budget cuts) by ``po_id``, for the orders with a
+    line in the actor's scope; orders without a note are left out."""
+    from stockwarden.store.order_repo import get_order_notes
+
+    require(actor, Permission.READ)
+    wanted = list(dict.fromkeys(po_ids))
+    if not wanted:
+        return {}
+    with read_scope(ctx) as s:
+        visible = set(s.scalars(sa.select(Line.po_id).where(Line.po_id.in_(wanted), _scope(actor)).distinct()))
+    return get_order_notes(ctx.engine, sorted(visible))
+
+
 def _approval_role(ctx: AppContext, actor: Actor, as_role: str | None) -> str | None:
     from stockwarden.services.rules import current_rules
 
@@ -372,6 +386,53 @@ def export_orders(
     return counts
 
 
+def create_proposals(
+    ctx: AppContext,
+    assessment: pd.DataFrame,
+    *,
+    actor: Actor,
+    as_of: dt.date,
+    dataset: Any = None,
+    rules: Any = None,
+) -> tuple[Any, dict[str, int]]:
+    """Make and store draft proposals from an assessment frame, as the daily run does after assessing
+    (exported orders count as on order; stored idempotently), and audit it. Returns the proposal set and
+    what was stored (``created``, ``updated``, ``unchanged``, ...).
+
+    ``dataset``: the data the quantities are computed from (default: the database as of ``as_of``);
+    ``rules``: default the rules in force.
+
+    Raises:
+        PermissionDenied: the actor may not start runs (making proposals is part of the run), or is scoped.
+    """
+    from stockwarden.actions.replenish import propose_orders
+    from stockwarden.services.data import load_dataset
+    from stockwarden.services.rules import current_rules
+    from stockwarden.store.order_repo import exported_orders_as_pos, save_proposals
+
+    require(actor, Permission.RUNS_START)
+    if not actor.scope.is_unrestricted:
+        raise ApprovalError("making proposals needs an unscoped user: proposals are grouped per supplier and budget")
+    rules = rules if rules is not None else current_rules(ctx)[1]
+    day = pd.Timestamp(as_of)
+    ds = (dataset if dataset is not None else load_dataset(ctx, actor=actor)).as_of(day)
+    exported = exported_orders_as_pos(ctx.engine, as_of=as_of)
+    proposals = propose_orders(assessment, ds, as_of=day, rules=rules, exported=exported)
+    now = ctx.now()
+    summary = save_proposals(ctx.engine, proposals, now=now, rules=rules.orders).as_dict()
+    with session_scope(ctx) as s:
+        record(
+            s,
+            actor,
+            action="proposal.create",
+            object_type="proposals",
+            object_id=None,
+            after={"as_of": as_of, "lines": len(proposals.lines), "orders": len(proposals.orders), **summary},
+            now=now,
+        )
+    return proposals, summary
+
+
 MEDIA = {
     "csv": "text/csv; charset=utf-8",
     "json": "application/json",
@@ -408,11 +469,13 @@ __all__ = [
     "approve",
     "approve_purchase_order",
     "change",
+    "create_proposals",
     "export_file",
     "export_orders",
     "get_proposal",
     "line_dict",
     "list_proposals",
     "list_purchase_orders",
+    "order_notes",
     "reject",
 ]

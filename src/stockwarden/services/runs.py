@@ -99,17 +99,31 @@ def run_daily(
     as_of: dt.date | None = None,
     on_progress: Callable[[str], None] | None = None,
     backend: Any = None,
+    partitioned: bool = False,
+    partitions: int | None = None,
+    on_partition: Callable[[Any], None] | None = None,
 ) -> Any:
     """Run the daily job now with the rules in force (one at a time); returns the pipeline's RunReport.
 
+    Args:
+        as_of: the assessment date (default: the last data day).
+        on_progress: called with each step's name as it completes (unpartitioned run).
+        backend: where the work runs: None / ``"local"`` (this process), ``"dask"`` (a private local
+            cluster) or a ``DaskBackend``. Anything but local runs partitioned.
+        partitioned: run in partitions that each load only their own rows (docs/scale.md).
+        partitions: how many partitions (default: about 10,000 SKU-locations each).
+        on_partition: called with each partition's outcome as it finishes.
+
     Raises:
         Conflict: a run is already going. RunFailed: a step failed (the run resumes next time).
+        PermissionDenied: the actor may not start runs.
     """
-    from stockwarden.pipeline import PipelineSteps, run_pipeline
     from stockwarden.services.rules import current_rules
 
     require(actor, Permission.RUNS_START)
     version, rules = current_rules(ctx)
+    is_local = backend is None or backend == "local"
+    partitioned = partitioned or partitions is not None or not is_local
     holder = _holder()
     acquire_lock(ctx, holder=holder)
     try:
@@ -120,23 +134,46 @@ def run_daily(
                 action="run.start",
                 object_type="run",
                 object_id=None,
-                after={"as_of": as_of, "rules_version": version.id, "rules_hash": version.rules_hash},
+                after={
+                    "as_of": as_of,
+                    "rules_version": version.id,
+                    "rules_hash": version.rules_hash,
+                    "partitioned": partitioned,
+                },
                 now=ctx.now(),
             )
+        if partitioned:
+            from stockwarden.partitioned import run_partitioned
+
+            def partition_done(outcome: Any) -> None:
+                renew_lock(ctx, holder=holder)
+                if on_partition is not None:
+                    on_partition(outcome)
+
+            return run_partitioned(
+                ctx.engine,
+                as_of=as_of,
+                config=rules,
+                now=ctx.now(),
+                partitions=partitions,
+                backend="local" if backend is None else backend,
+                notifier=ctx.notifier,
+                on_partition=partition_done,
+            ).run
+        from stockwarden.pipeline import run_pipeline
 
         def step_done(name: str) -> None:
             renew_lock(ctx, holder=holder)
             if on_progress is not None:
                 on_progress(name)
 
-        steps = PipelineSteps.on_backend(backend) if backend is not None else None
         return run_pipeline(
             ctx.engine,
             as_of=as_of,
             config=rules,
             now=ctx.now(),
             notifier=ctx.notifier,
-            steps=steps,
+            steps=None,
             on_step_done=step_done,
         )
     finally:

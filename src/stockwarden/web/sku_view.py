@@ -14,11 +14,11 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
+from stockwarden.domain.actor import Actor
 from stockwarden.ingest.dataset import Dataset, empty_frame
 from stockwarden.ingest.schema import TABLES, Kind
-from stockwarden.store import alert_repo
+from stockwarden.services.context import AppContext
 from stockwarden.store.tables import DATASET_TABLES
 
 HISTORY_DAYS = 180
@@ -74,8 +74,12 @@ def load_series_dataset(engine: Engine, sku: str, location_id: str) -> Dataset:
     return Dataset(**frames, present=present)
 
 
-def summary(engine: Engine, sku: str, location_id: str) -> dict[str, Any]:
-    """The item, its live or latest alert with handling log, its proposal lines and open POs (fast reads)."""
+def summary(ctx: AppContext, actor: Actor, sku: str, location_id: str) -> dict[str, Any]:
+    """The item, its live or latest alert with handling log (``services.alerts``), its proposal lines and
+    open POs (fast reads)."""
+    from stockwarden.services.alerts import get_alert
+
+    engine = ctx.engine
     t = DATASET_TABLES
     out: dict[str, Any] = {"item": None, "alert": None, "log": [], "lines": [], "pos": []}
     with engine.connect() as conn:
@@ -113,9 +117,7 @@ def summary(engine: Engine, sku: str, location_id: str) -> dict[str, Any]:
             {"s": sku, "l": location_id},
         ).scalar()
     if alert_id is not None:
-        with Session(engine) as session:
-            out["alert"] = alert_repo.get_alert(session, int(alert_id))
-            out["log"] = alert_repo.get_handling_log(session, int(alert_id))
+        out["alert"], out["log"] = get_alert(ctx, int(alert_id), actor=actor)
     return out
 
 

@@ -126,7 +126,7 @@ def test_export_xlsx_by_format_option(setup) -> None:  # type: ignore[no-untyped
         (("proposals", "change", "1", "--qty", "100", "--reason", "promotion", "--as", "buyer"), "use 96 or 102"),
         (("proposals", "change", "1", "--qty", "96", "--reason", "whim", "--as", "buyer"), "unknown reason code"),
         (("proposals", "reject", "1", "--reason", ""), "reason code is required"),
-        (("proposals", "list", "--status", "pending"), "unknown status pending"),
+        (("proposals", "list", "--status", "pending"), "status 'pending' is not one of draft, approved"),
         (("proposals", "export"), "nothing to do"),
         (("proposals", "export", "--out", "x.csv", "--format", "pdf"), "--format must be"),
         (("proposals", "export", "--out", "x.csv", "--webhook", "ftp://x"), "must start with http"),

@@ -193,14 +193,14 @@ def register(web: Web) -> None:
 
     @app.get("/data/health")
     async def health(request: Request) -> Response:
-        web.need(request)
+        actor = web.need(request)
         from stockwarden.ingest.health import check_health
+        from stockwarden.services.data import load_dataset
         from stockwarden.services.rules import current_rules
-        from stockwarden.store.repo import load_dataset_from_db
 
         _, rules = current_rules(web.ctx)
         try:
-            ds = load_dataset_from_db(web.ctx.engine)
+            ds = load_dataset(web.ctx, actor=actor)
         except StockwardenError:
             warnings: list[dict[str, Any]] | None = None
             as_of = None

@@ -72,7 +72,7 @@ def register(web: Web) -> None:
     async def detail(request: Request, sku: str, location_id: str) -> Response:
         actor = web.need(request)
         row = _row(web, request, sku, location_id)
-        info = sku_view.summary(web.ctx.engine, sku, location_id)
+        info = sku_view.summary(web.ctx, actor, sku, location_id)
         if info["item"] is None and row is None:
             raise NotFound(f"SKU {sku} at location {location_id}")
         if info["item"] and not actor.scope.has_category(info["item"].get("category")):
@@ -102,13 +102,13 @@ def register(web: Web) -> None:
 
     @app.get("/sku/{sku}/{location_id}/charts")
     async def detail_charts(request: Request, sku: str, location_id: str) -> Response:
-        web.need(request)
+        actor = web.need(request)
         row = _row(web, request, sku, location_id) or {}
         t = web.t(request)
         as_of = rm.latest_as_of(web.ctx.engine)
         if as_of is None:
             return web.page(request, "detail_charts.html", charts=None)
-        lines = sku_view.summary(web.ctx.engine, sku, location_id)["lines"]
+        lines = sku_view.summary(web.ctx, actor, sku, location_id)["lines"]
         last = lines[0] if lines else {}
 
         def number(value: object) -> float | None:

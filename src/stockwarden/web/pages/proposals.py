@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 
 import pandas as pd
@@ -133,7 +132,7 @@ def register(web: Web) -> None:
         ids = [int(x) for x in form.getlist("line_id") if isinstance(x, str) and x.isdigit()]
         for po_id in form.getlist("po_id"):  # one PO (its Approve button) or those ticked (the approve bar)
             if isinstance(po_id, str) and po_id:
-                ids += actions.lines_of_po(web.ctx, po_id)
+                ids += actions.lines_of_po(web.ctx, po_id, actor=actor)
         if not ids:
             return web.redirect(back, flash=("error", t.gettext(lazy("Nothing to approve: no draft line selected."))))
         try:
@@ -185,16 +184,7 @@ def register(web: Web) -> None:
         fmt = str(form.get("format") or "csv")
         if fmt not in ("csv", "xlsx"):
             raise InputError(f"format {fmt!r} is not offered; use csv or xlsx")
-        frame = actions.export(web.ctx, actor=actor)
-        stamp = web.ctx.now().strftime("%Y%m%d-%H%M")
-        if fmt == "csv":
-            data = frame.to_csv(index=False).encode("utf-8-sig")
-            media = "text/csv; charset=utf-8"
-        else:
-            buf = io.BytesIO()
-            with pd.ExcelWriter(buf, engine="openpyxl") as writer:
-                frame.to_excel(writer, index=False, sheet_name="orders")
-            data, media = buf.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        data, media, filename, _counts = actions.export_file(web.ctx, actor=actor, fmt=fmt)
         return StreamingResponse(
-            iter([data]), media_type=media, headers={"Content-Disposition": f'attachment; filename="po-{stamp}.{fmt}"'}
+            iter([data]), media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
         )

@@ -130,17 +130,18 @@ def delay_chart(t: Translator, sup: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _dataset(web: Web) -> Any:
+def _dataset(web: Web, actor: Actor) -> Any:
+    """The stored data as the actor may see it, cached until the next import (one entry per scope)."""
     import sqlalchemy as sa
 
-    from stockwarden.store.repo import load_dataset_from_db
+    from stockwarden.services.data import load_dataset
 
     with web.ctx.engine.connect() as conn:
-        key = tuple(conn.execute(sa.text("SELECT MAX(id), COUNT(*) FROM import_batches")).one())
+        key = (tuple(conn.execute(sa.text("SELECT MAX(id), COUNT(*) FROM import_batches")).one()), actor.scope)
     cached = web.ctx.cache.get("web_suppliers_ds")
     if cached is not None and cached[0] == key:
         return cached[1]
-    ds = load_dataset_from_db(web.ctx.engine)
+    ds = load_dataset(web.ctx, actor=actor)
     web.ctx.cache["web_suppliers_ds"] = (key, ds)
     return ds
 
@@ -159,7 +160,7 @@ def register(web: Web) -> None:
         severity = severity if severity in SEVERITIES else ""
         _version, rules = current_rules(web.ctx)
         try:
-            ds = _dataset(web)
+            ds = _dataset(web, actor)
         except StockwardenError:
             ds = None
         delays = supplier_delays(ds, actor=actor, rules=rules) if ds is not None else []
