@@ -104,6 +104,31 @@ def setup(tmp: Path, *, n_skus: int, n_locations: int, days: int) -> dict[str, o
     }
 
 
+def prepared_world(tmp: Path, args: argparse.Namespace) -> dict[str, object]:
+    """The set-up company in ``tmp``: made now, or copied from ``--keep`` (where it is kept for next time)."""
+    import shutil
+
+    keep: Path | None = args.keep
+    sizes = f"{args.skus}x{args.locations}x{args.days}"
+    saved = keep / f"world-{sizes}.json" if keep is not None else None
+    if saved is None or not saved.is_file():
+        print(f"setup: {args.skus} SKUs x {args.locations} locations, {args.days} days ...", flush=True)
+        world = setup(tmp, n_skus=args.skus, n_locations=args.locations, days=args.days)
+        if keep is not None and saved is not None:
+            keep.mkdir(parents=True, exist_ok=True)
+            shutil.copy(tmp / "bench.db", keep / f"bench-{sizes}.db")
+            saved.write_text(json.dumps(world, default=str), encoding="utf-8")
+        return world
+    print(f"setup: copied from {keep}", flush=True)
+    (tmp / "stockwarden.toml").write_text(RULES, encoding="utf-8")
+    shutil.copy(keep / f"bench-{sizes}.db", tmp / "bench.db")
+    world = json.loads(saved.read_text(encoding="utf-8"))
+    world["url"] = f"sqlite:///{tmp / 'bench.db'}"
+    world["keys"] = [tuple(k) for k in world["keys"]]
+    world["next_day"] = dt.date.fromisoformat(str(world["next_day"]))
+    return world
+
+
 def start_server(url: str, port: int, tmp: Path) -> subprocess.Popen[bytes]:
     exe = Path(sys.executable).with_name("stockwarden")
     log = (tmp / "server.log").open("wb")
@@ -196,11 +221,16 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=400)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="folder that keeps the set-up database (after the first run) between measurements; a copy is used",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
-        print(f"setup: {args.skus} SKUs x {args.locations} locations, {args.days} days ...", flush=True)
-        world = setup(tmp, n_skus=args.skus, n_locations=args.locations, days=args.days)
+        world = prepared_world(tmp, args)
         print(
             f"setup done: {world['n_series']} SKU-locations assessed, {len(world['alert_ids'])} live alerts, "
             f"{world['setup_s']}",
