@@ -1,4 +1,4 @@
-"""The ASGI application ``stockwarden serve`` runs: the API, plus the web app when it is installed."""
+"""The ASGI application ``stockwarden serve`` runs: the API and the web app."""
 
 from __future__ import annotations
 
@@ -23,13 +23,10 @@ def app_from_environment() -> Any:
 
 
 def create_asgi_app(ctx: AppContext) -> Any:
-    """The API app; ``stockwarden.web.mount(app, ctx)`` adds the web pages when the web package exists."""
+    """The API app, with the web pages mounted on it (``stockwarden.web.mount``)."""
     from stockwarden.api import create_app
+    from stockwarden.web import mount
 
     app = create_app(ctx)
-    try:
-        from stockwarden.web import mount  # type: ignore[attr-defined]
-    except (ModuleNotFoundError, ImportError):
-        return app
     mount(app, ctx)
     return app

@@ -1,4 +1,4 @@
-"""The ``stockwarden`` command line. Thin: parse arguments, call the pipeline or store, print.
+"""The ``stockwarden`` command line. Thin: parse arguments, call the application layer (``services``), print.
 
 Each command group lives in its own module and registers itself on :data:`app`
 (``cli/ingest.py``: import, template, rejects, demo; ``cli/forecast.py``: forecast, leadtimes; ...).
@@ -35,11 +35,7 @@ _COMMAND_MODULES += ("preview_cmd",)  # the rules preview prepared ahead (servic
 
 def _register() -> None:
     for name in _COMMAND_MODULES:
-        try:
-            importlib.import_module(f"stockwarden.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"stockwarden.cli.{name}":
-                raise
+        importlib.import_module(f"stockwarden.cli.{name}")
 
 
 _register()

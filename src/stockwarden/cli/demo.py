@@ -88,11 +88,9 @@ def demo(
 
 def _print_web_users(db: str) -> None:
     """Create one demo user per role and say how to open the web app with them."""
-    try:
-        from stockwarden.services.context import build_context
-        from stockwarden.web.demo_users import ensure_demo_users
-    except ModuleNotFoundError:  # the web app or the application layer is not installed
-        return
+    from stockwarden.services.context import build_context
+    from stockwarden.web.demo_users import ensure_demo_users
+
     ctx = build_context(database_url=db)
     try:
         with ctx.engine.connect() as conn:

@@ -1,8 +1,8 @@
 """Storage: SQLAlchemy tables, Alembic migrations, the dataset repository.
 
 Every module that declares tables on :class:`stockwarden.store.base.Base` is listed in
-:data:`TABLE_MODULES`; :func:`load_table_modules` imports them all (a module that does not exist yet
-is skipped) so ``Base.metadata`` and Alembic see the whole schema.
+:data:`TABLE_MODULES`; :func:`load_table_modules` imports them all so ``Base.metadata`` and Alembic see
+the whole schema.
 """
 
 from __future__ import annotations
@@ -27,13 +27,7 @@ def load_table_modules() -> list[str]:
     """Import every table module of the project; return the names that were found."""
     found = []
     for name in TABLE_MODULES:
-        full = f"stockwarden.store.{name}"
-        try:
-            importlib.import_module(full)
-        except ModuleNotFoundError as exc:
-            if exc.name != full:
-                raise
-            continue
+        importlib.import_module(f"stockwarden.store.{name}")
         found.append(name)
     return found
 

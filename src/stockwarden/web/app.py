@@ -237,13 +237,7 @@ def create_web_app(ctx: AppContext, *, root_path: str = "") -> FastAPI:
         return web.page(request, "error.html", status_code=500, message=web.error_message(request, exc))
 
     for name in PAGE_MODULES:
-        try:
-            module = importlib.import_module(f"stockwarden.web.pages.{name}")
-        except ModuleNotFoundError as exc:  # a page not written yet: its menu entry leads to "not found"
-            if exc.name != f"stockwarden.web.pages.{name}":
-                raise
-            continue
-        module.register(web)
+        importlib.import_module(f"stockwarden.web.pages.{name}").register(web)
 
     @app.get("/favicon.ico", include_in_schema=False)
     async def favicon() -> Response:
