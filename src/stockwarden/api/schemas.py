@@ -192,6 +192,25 @@ class RulesVersionPublic(BaseModel):
     created_by: str
     created_at: dt.datetime
     toml: str | None = None
+    status: Literal["in_force", "proposed", "rejected"] = "in_force"
+    decided_by: str | None = None
+    decided_at: dt.datetime | None = None
+
+
+class RulesDecisionIn(BaseModel):
+    """Why a proposed rules version is approved or rejected (shown in the audit trail)."""
+
+    model_config = ConfigDict(extra="forbid")
+    comment: str = Field("", max_length=2000)
+
+
+class RulesDecided(BaseModel):
+    """A proposed version after a decision, and (approved) what it changed against the rules in force before."""
+
+    version: int
+    rules_hash: str
+    status: Literal["in_force", "proposed", "rejected"]
+    changes: list[RuleChangePublic] = Field(default_factory=list)
 
 
 class RulesDiff(BaseModel):
