@@ -61,6 +61,8 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], P] = {
     ("POST", f"{V1}/rules/proposals"): P.RULES_WRITE,
     ("POST", f"{V1}/rules/versions/{{version_id}}/approve"): P.RULES_WRITE,
     ("POST", f"{V1}/rules/versions/{{version_id}}/reject"): P.RULES_WRITE,
+    # alert effectiveness
+    ("GET", f"{V1}/quality"): P.READ,
     # users, tokens, audit
     ("GET", f"{V1}/users"): P.USERS_ADMIN,
     ("POST", f"{V1}/users"): P.USERS_ADMIN,
