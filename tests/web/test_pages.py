@@ -175,7 +175,7 @@ def test_the_overview_card_shows_how_the_alerts_did(client, monkeypatch, lang: s
         overview.quality_service, "alert_quality", lambda ctx, *, actor: seen.append(actor.scope) or QUALITY
     )
     login(client, "planner")
-    client.cookies.set("sw_lang", lang)
+    client.post("/language", data={"lang": lang, "next": "/"}, follow_redirects=False)
     card = client.get("/").text.split('id="alert-effectiveness"')[1].split("</section>")[0]
     assert all(x in card for x in expected), card
     assert seen  # computed for the signed-in user (their scope)
@@ -184,7 +184,7 @@ def test_the_overview_card_shows_how_the_alerts_did(client, monkeypatch, lang: s
 def test_the_overview_card_says_when_there_is_not_enough_history(client) -> None:  # type: ignore[no-untyped-def]
     # the demo company has a single run: no stockout or alert can be judged against what happened yet
     login(client, "planner")
-    client.cookies.set("sw_lang", "en")
-    assert 'id="quality-empty"' in client.get("/").text
-    client.cookies.set("sw_lang", "zh_CN")
+    client.post("/language", data={"lang": "en", "next": "/"}, follow_redirects=False)
+    assert 'id="quality-empty"' in client.get("/").text and "Not enough history yet" in client.get("/").text
+    client.post("/language", data={"lang": "zh_CN", "next": "/"}, follow_redirects=False)
     assert "历史数据尚不足" in client.get("/").text
