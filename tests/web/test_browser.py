@@ -336,3 +336,31 @@ def test_the_overview_shows_how_the_alerts_did_once_there_is_a_history(  # type:
     _shot(page, path=str(artifacts / f"overview-with-quality-{lang}-desktop.png"))
     assert page.errors == [] and page.outside == [], (page.errors, page.outside)  # type: ignore[attr-defined]
     context.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+def test_a_pending_rules_proposal_is_approved_or_rejected_on_the_versions_page(  # type: ignore[no-untyped-def]
+    chromium, live_server, web_ctx, artifacts, lang
+) -> None:
+    from stockwarden.domain.actor import SYSTEM_ACTOR
+    from stockwarden.services.rules import current_rules, propose_rules, rules_to_toml
+
+    before, rules = current_rules(web_ctx)
+    orders = rules.orders.model_copy(update={"ordering_cost": rules.orders.ordering_cost + 5})
+    proposal, _ = propose_rules(
+        web_ctx, rules_to_toml(rules.model_copy(update={"orders": orders})), actor=SYSTEM_ACTOR, comment="from tune"
+    )
+    context, page = _session(chromium, live_server, "viewer", lang=lang)
+    page.goto(live_server + "/rules/versions")
+    assert page.locator("#pending-proposals").is_visible() and page.locator(f"#approve-{proposal.id}").count() == 0
+    context.close()
+    context, page = _session(chromium, live_server, "planner", lang=lang)
+    page.goto(live_server + "/rules/versions")
+    page.wait_for_load_state("networkidle")
+    _shot(page, path=str(artifacts / f"rules-versions-pending-{lang}-desktop.png"))
+    page.locator(f"#reject-{proposal.id}").click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#pending-proposals").count() == 0
+    assert current_rules(web_ctx)[0].id == before.id  # rejected: the rules in force never changed
+    assert page.errors == [] and page.outside == [], (page.errors, page.outside)  # type: ignore[attr-defined]
+    context.close()
