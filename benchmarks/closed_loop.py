@@ -93,44 +93,6 @@ def part_simulate(ds, out: Path, *, workers: int = 1) -> dict:  # type: ignore[n
     return {"wall_seconds": wall, "cpu_seconds": cpu, "comparison": cmp, "comparison_by_knob": at_default}
 
 
-def part_whatif(ds, out: Path, *, workers: int = 1) -> dict:  # type: ignore[no-untyped-def]
-    """Why the product policy trails textbook: the same assessments, ordering up to S at every review."""
-    from dataclasses import replace
-
-    from stockwarden.cli.simulate import assess_for_simulation
-    from stockwarden.simulate.compare import compare_policies
-    from stockwarden.simulate.demand import read_demand_file
-    from stockwarden.simulate.policies import make_policy, sweep_knobs
-    from stockwarden.simulate.run import run_policies
-    from stockwarden.simulate.world import build_world
-
-    rules = rules_for_simulation()
-    world = build_world(
-        ds,
-        start=START,
-        end=END,
-        demand=read_demand_file(DATA / "true_demand.csv.gz"),
-        review_period_days={"*": rules.risk.review_period_days},
-        default_lead_time_days=rules.forecast.default_lead_time_days,
-        seed=0,
-    )
-    plist = []
-    for k in (0.85, 0.92, 0.96):
-        p = make_policy("stockwarden", k, assess=assess_for_simulation, rules=rules)
-        plist.append(replace(p, name="stockwarden_up_to_S", order_up_to_every_review=True))  # type: ignore[type-var]
-    plist += [make_policy(n, k) for n in ("reorder_level", "textbook", "hindsight") for k in sweep_knobs(n)]
-    t0, c0 = time.perf_counter(), cpu_seconds()
-    res = run_policies(world, plist, workers=workers)
-    wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
-    out.mkdir(parents=True, exist_ok=True)
-    res.summary.to_csv(out / "whatif_summary.csv", index=False)
-    print(res.summary.loc[res.summary["policy"] == "stockwarden_up_to_S"].to_string(index=False))
-    cmp = compare_policies(res.summary, ours="stockwarden_up_to_S", knob=0.92)
-    print(json.dumps(cmp, indent=1, default=str))
-    print(f"what-if wall {wall:.0f} s, CPU {cpu:.0f} s")
-    return {"wall_seconds": wall, "cpu_seconds": cpu, "comparison": cmp, "summary": res.summary.to_dict("records")}
-
-
 def part_warnings(ds, out: Path, *, learned: str = "rules") -> dict:  # type: ignore[no-untyped-def]
     from stockwarden.cli.risk import run_backtest_on
     from stockwarden.quality.effectiveness import (
@@ -183,7 +145,7 @@ def part_warnings(ds, out: Path, *, learned: str = "rules") -> dict:  # type: ig
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--part", choices=["simulate", "warnings", "whatif", "all"], default="all")
+    ap.add_argument("--part", choices=["simulate", "warnings", "all"], default="all")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "closed_loop")
     ap.add_argument(
         "--learned", choices=["rules", "auto", "never", "always"], default="rules", help="learned model (warnings part)"
@@ -195,8 +157,6 @@ def main() -> None:
     result: dict = {"dataset": "replay_dev", "start": str(START.date()), "end": str(END.date())}
     if args.part in ("simulate", "all"):
         result["simulate"] = part_simulate(ds, args.out, workers=args.workers)
-    if args.part == "whatif":
-        result["whatif"] = part_whatif(ds, args.out, workers=args.workers)
     if args.part in ("warnings", "all"):
         result["warnings"] = part_warnings(ds, args.out, learned=args.learned)
     path = args.out.with_name(args.out.name + (f"_{args.part}" if args.part != "all" else "") + ".json")

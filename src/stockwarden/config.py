@@ -12,6 +12,7 @@ Each section is owned by the step that uses it; every field has a default and a 
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import tomllib
@@ -325,6 +326,12 @@ class OrderRules(_Section):
 
     review_period_days: int | None = Field(
         None, ge=0, description="days until the next order review (None: the risk section's review period)"
+    )
+    review_anchor_date: dt.date = Field(
+        dt.date(2024, 1, 1),
+        description="a review day: reviews fall every review period from it (default Monday 2024-01-01: weekly "
+        "reviews on Mondays); on a review day a SKU-location below its order-up-to level is topped up, on other "
+        "days it is ordered only at or below its reorder point",
     )
     use_eoq: bool = Field(False, description="order at least the economic order quantity (EOQ) when it is larger")
     ordering_cost: float = Field(50.0, ge=0, description="fixed cost of placing one order line, for the EOQ")

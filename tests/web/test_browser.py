@@ -71,6 +71,8 @@ def test_every_page_renders_without_errors_and_is_screenshotted(chromium, live_s
         if name == "overview":
             page.wait_for_selector("[data-chart][data-rendered] canvas", timeout=10_000)
             assert page.locator("[data-chart][data-rendered]").count() == 3
+            assert page.locator("#alert-effectiveness").count() == 1  # the demo's single run: not enough yet
+            assert page.locator("#quality-empty").is_visible()
         if name == "suppliers":  # every supplier's delay chart is drawn
             page.wait_for_selector("[data-chart^='sup-chart-'][data-rendered] canvas", timeout=10_000)
             charts = page.locator("[data-chart^='sup-chart-']")
@@ -347,3 +349,54 @@ def test_start_a_run_watch_its_progress_and_find_it_in_the_history(chromium, liv
     _clean(page)
     context.close()
     save_rules(web_ctx, rules_to_toml(rules), actor=SYSTEM_ACTOR, comment="browser test: back")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+def test_the_overview_shows_how_the_alerts_did_once_there_is_a_history(  # type: ignore[no-untyped-def]
+    chromium, live_server, artifacts, lang, monkeypatch
+) -> None:
+    from stockwarden.web.pages import overview
+    from tests.web.test_pages import QUALITY
+
+    # the measures themselves are tested on a real history (tests/integration/api/test_quality_api.py)
+    monkeypatch.setattr(overview.quality_service, "alert_quality", lambda ctx, *, actor: QUALITY)
+    context, page = _session(chromium, live_server, "planner", lang=lang)
+    page.goto(live_server + "/")
+    page.wait_for_load_state("networkidle")
+    card = page.locator("#alert-effectiveness")
+    card.scroll_into_view_if_needed()
+    text = card.inner_text()
+    assert "92.5%" in text and "26.0%" in text and ("9.5 days" in text if lang == "en" else "9.5 天" in text)
+    assert page.locator("#alert-effectiveness .card").count() == 5
+    card.screenshot(path=str(artifacts / f"overview-quality-{lang}-desktop.png"))
+    _shot(page, path=str(artifacts / f"overview-with-quality-{lang}-desktop.png"))
+    assert page.errors == [] and page.outside == [], (page.errors, page.outside)  # type: ignore[attr-defined]
+    context.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+def test_a_pending_rules_proposal_is_approved_or_rejected_on_the_versions_page(  # type: ignore[no-untyped-def]
+    chromium, live_server, web_ctx, artifacts, lang
+) -> None:
+    from stockwarden.domain.actor import SYSTEM_ACTOR
+    from stockwarden.services.rules import current_rules, propose_rules, rules_to_toml
+
+    before, rules = current_rules(web_ctx)
+    orders = rules.orders.model_copy(update={"ordering_cost": rules.orders.ordering_cost + 5})
+    proposal, _ = propose_rules(
+        web_ctx, rules_to_toml(rules.model_copy(update={"orders": orders})), actor=SYSTEM_ACTOR, comment="from tune"
+    )
+    context, page = _session(chromium, live_server, "viewer", lang=lang)
+    page.goto(live_server + "/rules/versions")
+    assert page.locator("#pending-proposals").is_visible() and page.locator(f"#approve-{proposal.id}").count() == 0
+    context.close()
+    context, page = _session(chromium, live_server, "planner", lang=lang)
+    page.goto(live_server + "/rules/versions")
+    page.wait_for_load_state("networkidle")
+    _shot(page, path=str(artifacts / f"rules-versions-pending-{lang}-desktop.png"))
+    page.locator(f"#reject-{proposal.id}").click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#pending-proposals").count() == 0
+    assert current_rules(web_ctx)[0].id == before.id  # rejected: the rules in force never changed
+    assert page.errors == [] and page.outside == [], (page.errors, page.outside)  # type: ignore[attr-defined]
+    context.close()

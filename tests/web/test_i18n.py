@@ -74,3 +74,27 @@ def test_dates_and_numbers_are_localised() -> None:
     assert en.number(float("nan")) == "—"
     assert en.date("2025-01-05") == "Jan 5, 2025"
     assert zh.gettext("Sign in") == "登录"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "position 100 (on hand 100 + on order 0 − backorders 0) < order-up-to 120 at the review (every 7 days); "
+            "order-up-to 120 − position 100 = 20 → 24 (pack 12)",
+            "库存位置 100 (在库 100 + 在途 0 − 欠交 0) 低于补货目标 120（盘点日，每 7 天盘点一次）; "
+            "补货目标 120 − 库存位置 100 = 20 → 24 （每包 12）",
+        ),
+        (
+            "position 10 (on hand 10 + on order 0 − backorders 0) ≤ reorder point 18; "
+            "order-up-to 32 − position 10 = 22",
+            "库存位置 10 (在库 10 + 在途 0 − 欠交 0) ≤ 再订货点 18; 补货目标 32 − 库存位置 10 = 22",
+        ),
+    ],
+)
+def test_an_order_lines_explanation_is_translated_phrase_by_phrase_keeping_its_numbers(
+    text: str, expected: str
+) -> None:
+    assert labels.explanation(text, translator("zh_CN").gettext) == expected
+    english = labels.explanation(text, translator("en").gettext)
+    assert "level level" not in english and english.count("order-up-to level") == text.count("order-up-to")

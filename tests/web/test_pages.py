@@ -188,3 +188,54 @@ def test_a_web_export_is_the_services_export_same_layout_and_audit_as_the_api(cl
         audit = conn.execute(sa.text("SELECT action, via FROM audit_log WHERE action LIKE 'proposal.export%'")).all()
     assert status == "exported"
     assert [tuple(x) for x in audit] == [("proposal.export", "web")]
+
+
+QUALITY = {
+    "period": {"since": "2024-01-01", "until": "2024-03-30"},
+    "enough_history": True,
+    "overall": {
+        "episodes": 40,
+        "warned_in_time": 0.625,
+        "warned_1d": 0.925,
+        "median_warning_lead_days": 9.5,
+        "alerts": 120,
+        "effective": 0.74,
+        "false_alarms": 0.26,
+        "alerts_per_week": 9.3,
+        "alerts_per_planner_per_week": 9.3,
+        "feedback_useful": 3,
+        "feedback_false_alarm": 1,
+    },
+    "groups": [],
+    "unlabelled_alerts": 5,
+}
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("en", ["Alert effectiveness", "92.5%", "62.5%", "74.0%", "26.0%", "9.5 days", "40 stockouts", "120 alerts"]),
+        ("zh_CN", ["预警效果", "92.5%", "62.5%", "74.0%", "26.0%", "9.5 天", "共 40 次断货", "共开启 120 条预警"]),
+    ],
+)
+def test_the_overview_card_shows_how_the_alerts_did(client, monkeypatch, lang: str, expected: list[str]) -> None:  # type: ignore[no-untyped-def]
+    from stockwarden.web.pages import overview
+
+    seen = []
+    monkeypatch.setattr(
+        overview.quality_service, "alert_quality", lambda ctx, *, actor: seen.append(actor.scope) or QUALITY
+    )
+    login(client, "planner")
+    client.post("/language", data={"lang": lang, "next": "/"}, follow_redirects=False)
+    card = client.get("/").text.split('id="alert-effectiveness"')[1].split("</section>")[0]
+    assert all(x in card for x in expected), card
+    assert seen  # computed for the signed-in user (their scope)
+
+
+def test_the_overview_card_says_when_there_is_not_enough_history(client) -> None:  # type: ignore[no-untyped-def]
+    # the demo company has a single run: no stockout or alert can be judged against what happened yet
+    login(client, "planner")
+    client.post("/language", data={"lang": "en", "next": "/"}, follow_redirects=False)
+    assert 'id="quality-empty"' in client.get("/").text and "Not enough history yet" in client.get("/").text
+    client.post("/language", data={"lang": "zh_CN", "next": "/"}, follow_redirects=False)
+    assert "历史数据尚不足" in client.get("/").text

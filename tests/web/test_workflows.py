@@ -209,6 +209,44 @@ def test_edit_a_rule_preview_save_diff_and_roll_back(client, web_ctx) -> None:  
     assert after.alerts.open_level == rules_before.alerts.open_level
 
 
+def test_a_proposed_version_waits_for_approval_and_is_approved_or_rejected_from_the_versions_page(
+    client,  # type: ignore[no-untyped-def]
+    web_ctx,
+) -> None:
+    from stockwarden.domain.actor import SYSTEM_ACTOR
+    from stockwarden.services.rules import current_rules, propose_rules, rules_to_toml
+
+    before, rules_before = current_rules(web_ctx)
+    orders = rules_before.orders.model_copy(update={"ordering_cost": rules_before.orders.ordering_cost + 1})
+    changed = rules_to_toml(rules_before.model_copy(update={"orders": orders}))
+    proposal, _ = propose_rules(web_ctx, changed, actor=SYSTEM_ACTOR, comment="from tune")
+    login(client, "viewer")
+    _english(client)
+    seen = client.get("/rules/versions").text
+    assert "Awaiting approval" in seen and "from tune" in seen and f'id="approve-{proposal.id}"' not in seen
+    assert client.post(f"/rules/versions/{proposal.id}/approve", data={"csrf": csrf_of(seen)}).status_code == 403
+    assert current_rules(web_ctx)[0].id == before.id
+    login(client, "planner")
+    _english(client)
+    page = client.get("/rules/versions").text
+    assert f'id="approve-{proposal.id}"' in page and f'id="reject-{proposal.id}"' in page
+    r = client.post(
+        f"/rules/versions/{proposal.id}/approve", data={"csrf": csrf_of(page), "comment": "ok"}, follow_redirects=False
+    )
+    assert r.status_code == 303
+    assert current_rules(web_ctx)[0].id == proposal.id
+    assert current_rules(web_ctx)[1].orders.ordering_cost == rules_before.orders.ordering_cost + 1
+    # a proposal to go back, rejected: the approved version stays in force
+    back, _ = propose_rules(web_ctx, before.toml_text, actor=SYSTEM_ACTOR)
+    page = client.get("/rules/versions").text
+    r = client.post(f"/rules/versions/{back.id}/reject", data={"csrf": csrf_of(page)}, follow_redirects=False)
+    assert r.status_code == 303 and current_rules(web_ctx)[0].id == proposal.id
+    page = client.get("/rules/versions").text
+    assert "rejected" in page and "Awaiting approval" not in page
+    client.post(f"/rules/versions/{before.id}/rollback", data={"csrf": csrf_of(page), "comment": "test"})
+    assert current_rules(web_ctx)[1] == rules_before  # the other tests see the rules they started with
+
+
 def test_preview_service_compares_the_same_rules_equal_and_a_stricter_draft_lower(web_ctx) -> None:  # type: ignore[no-untyped-def]
     from stockwarden.domain.actor import SYSTEM_ACTOR
     from stockwarden.services.preview import preview_rules

@@ -1,6 +1,9 @@
 """Order proposals from a risk assessment (pure): how much to order, from whom, by when.
 
-For every SKU-location at or below its reorder point::
+A periodic-review (R, s, S) policy: on a SKU-location's review day (every review period R from
+``orders.review_anchor_date``, :mod:`stockwarden.domain.review`) it is topped up to its order-up-to level S
+whenever its inventory position is below S; on other days it is ordered only when its position is at or
+below its reorder point s (urgent: it would run short before the next review's order arrives). Then::
 
     position = on hand + on order - backorders (+ exported orders not yet in the data)
     need     = order-up-to - position
@@ -12,7 +15,8 @@ with EOQ = sqrt(2 * D * S / (h * c)) (Harris 1913; D yearly demand, S ordering c
 c unit cost). Lines are grouped per supplier and receiving location into draft purchase orders,
 topped up to the supplier's minimum order value (``actions/budget.py``) and, with a cash budget, ranked
 by the stockout cost they avoid per unit of money and cut at the budget. A SKU-location whose position
-is above its reorder point (for instance thanks to open or exported orders) gets nothing.
+is above its reorder point (for instance thanks to open or exported orders), or on a review day at or
+above its order-up-to level, gets nothing.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import pandas as pd
 from stockwarden.actions.budget import apply_budget, top_up_to_minimum
 from stockwarden.config import RulesConfig
 from stockwarden.domain.order import DraftPurchaseOrder, ProposalLine, ProposalSet
+from stockwarden.domain.review import is_review_day
 from stockwarden.errors import InputError
 from stockwarden.ingest.dataset import Dataset
 
@@ -87,12 +92,12 @@ def propose_orders(
     rules: RulesConfig,
     exported: pd.DataFrame | None = None,
 ) -> ProposalSet:
-    """Propose orders for the SKU-locations at or below their reorder point.
+    """Propose orders: at or below the reorder point any day, below the order-up-to level on a review day.
 
     Args:
         assessment: the risk assessment (issue-4 columns; optional extras of ``assess_risk`` used when
             present: ``backorders``, ``expected_short``, ``lead_time_days``, ``mean_daily_forecast``,
-            ``supplier_id`` when the item names none).
+            ``review_period_days``, ``supplier_id`` when the item names none).
         ds: the dataset the assessment was made from (items, suppliers, sales, purchase orders).
         as_of: the assessment date (the proposal date).
         rules: business rules (``rules.orders``; review period and default lead time from other sections).
@@ -171,12 +176,16 @@ def _enrich(
     a["price"] = price.reindex(keys).to_numpy()
     a["exported_qty"] = _exported_open_qty(exported, ds).reindex(keys).fillna(0.0).to_numpy()
     a["inventory_position"] = a["on_hand"].fillna(0) + a["on_order"].fillna(0) - a["backorders"] + a["exported_qty"]
-    review = rules.orders.review_period_days
-    review = rules.risk.review_period_days if review is None else review
+    review = _review_period(a, ds, rules)
     up_to = a["order_up_to"].fillna(a["reorder_point"] + a["daily_demand"] * review)
     a["order_up_to"] = up_to
     a["need_qty"] = (up_to - a["inventory_position"]).fillna(0.0)
-    a["_trigger"] = a["inventory_position"] <= a["reorder_point"] + 1e-9
+    a["review_period_days"] = review
+    a["_review_day"] = is_review_day(day, review.to_numpy(), rules.orders.review_anchor_date)
+    a["_urgent"] = a["inventory_position"] <= a["reorder_point"] + 1e-9
+    a["_top_up"] = a["_review_day"] & (a["inventory_position"] < up_to - 1e-9) & a["reorder_point"].notna()
+    a["_trigger"] = a["_urgent"] | a["_top_up"]
+    a["at_reorder_point"] = a["_urgent"]  # the explanation's reason (itertuples drops "_" names)
     a["_net_stock"] = a["on_hand"].fillna(0) - a["backorders"]
     shorts = _first(a, _SHORT_COLS, np.nan)
     a["expected_units_short"] = shorts.fillna(a["stockout_probability"].fillna(0) * a["need_qty"].clip(lower=0))
@@ -187,6 +196,23 @@ def _enrich(
         margin = (a["price"] - a["unit_cost"]).where(a["price"] > a["unit_cost"])
         a["cost_per_unit_short"] = margin.fillna(o.margin_rate * a["unit_cost"]).fillna(0.0)
     return a
+
+
+def _review_period(a: pd.DataFrame, ds: Dataset, rules: RulesConfig) -> pd.Series:
+    """Review period per row: the assessment's, else ``orders.review_period_days``, else the risk section's
+    (per item category when set)."""
+    if "review_period_days" in a:
+        given = pd.to_numeric(a["review_period_days"], errors="coerce").astype(float)
+    else:
+        given = pd.Series(np.nan, index=a.index, dtype=float)
+    if rules.orders.review_period_days is not None:
+        return given.fillna(float(rules.orders.review_period_days))
+    r = rules.risk
+    items = ds.items.drop_duplicates("sku").set_index("sku")
+    if r.review_period_days_by_category and "category" in items:
+        by_cat = a["sku"].map(items["category"]).map(r.review_period_days_by_category).astype(float)
+        given = given.fillna(by_cat)
+    return given.fillna(float(r.review_period_days))
 
 
 def _lead_time(a: pd.DataFrame, ds: Dataset, rules: RulesConfig) -> pd.Series:
@@ -231,9 +257,13 @@ def _exported_open_qty(exported: pd.DataFrame | None, ds: Dataset) -> pd.Series:
 
 
 def _skips(a: pd.DataFrame) -> dict[tuple[str, str], str]:
+    """Why each SKU-location without a line got none: no reorder point; open (or exported) orders cover
+    what it would otherwise need (its own stock is at or below the reorder point, or under the order-up-to
+    level on a review day); or it is above the reorder point (and, on a review day, at the order-up-to)."""
     out: dict[tuple[str, str], str] = {}
     no_rop = a["reorder_point"].isna()
-    covered = ~a["_trigger"] & (a["_net_stock"] <= a["reorder_point"])
+    own_short = (a["_net_stock"] <= a["reorder_point"]) | (a["_review_day"] & (a["_net_stock"] < a["order_up_to"]))
+    covered = ~a["_trigger"] & own_short
     covered |= a["_trigger"] & (a["need_qty"] <= 1e-9)
     for (sku, loc), flag_no, flag_cov, trig in zip(
         zip(a["sku"], a["location_id"], strict=True), no_rop, covered, a["_trigger"], strict=True
@@ -306,7 +336,13 @@ def _explain(r: object, *, lot: float, packed: float, moq_packed: float, rules: 
     parts = [
         f"position {fmt_qty(pos)} (on hand {fmt_qty(g('on_hand'))} + on order {fmt_qty(g('on_order'))}"
         + (f" + exported {fmt_qty(g('exported_qty'))}" if g("exported_qty") else "")
-        + f" − backorders {fmt_qty(g('backorders'))}) ≤ reorder point {fmt_qty(g('reorder_point'))}",
+        + f" − backorders {fmt_qty(g('backorders'))})"
+        + (
+            f" ≤ reorder point {fmt_qty(g('reorder_point'))}"
+            if bool(getattr(r, "at_reorder_point", True))
+            else f" < order-up-to {fmt_qty(g('order_up_to'))} at the review (every {fmt_qty(g('review_period_days'))}"
+            " days)"
+        ),
     ]
     need = g("need_qty")
     step = f"order-up-to {fmt_qty(g('order_up_to'))} − position {fmt_qty(pos)} = {fmt_qty(need)}"

@@ -80,7 +80,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     )
     for module in (system, catalog, rules, admin):
         v1.include_router(module.router)
-    for name in ("data", "alerts", "proposals", "runs"):
+    for name in ("data", "alerts", "proposals", "runs", "quality"):
         optional = _optional_routes(name)
         if optional is not None:
             v1.include_router(optional.router)  # type: ignore[attr-defined]

@@ -58,6 +58,11 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], P] = {
     ("GET", f"{V1}/rules/versions"): P.RULES_READ,
     ("GET", f"{V1}/rules/versions/{{version_id}}"): P.RULES_READ,
     ("GET", f"{V1}/rules/diff"): P.RULES_READ,
+    ("POST", f"{V1}/rules/proposals"): P.RULES_WRITE,
+    ("POST", f"{V1}/rules/versions/{{version_id}}/approve"): P.RULES_WRITE,
+    ("POST", f"{V1}/rules/versions/{{version_id}}/reject"): P.RULES_WRITE,
+    # alert effectiveness
+    ("GET", f"{V1}/quality"): P.READ,
     # users, tokens, audit
     ("GET", f"{V1}/users"): P.USERS_ADMIN,
     ("POST", f"{V1}/users"): P.USERS_ADMIN,

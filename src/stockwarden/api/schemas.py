@@ -192,6 +192,25 @@ class RulesVersionPublic(BaseModel):
     created_by: str
     created_at: dt.datetime
     toml: str | None = None
+    status: Literal["in_force", "proposed", "rejected"] = "in_force"
+    decided_by: str | None = None
+    decided_at: dt.datetime | None = None
+
+
+class RulesDecisionIn(BaseModel):
+    """Why a proposed rules version is approved or rejected (shown in the audit trail)."""
+
+    model_config = ConfigDict(extra="forbid")
+    comment: str = Field("", max_length=2000)
+
+
+class RulesDecided(BaseModel):
+    """A proposed version after a decision, and (approved) what it changed against the rules in force before."""
+
+    version: int
+    rules_hash: str
+    status: Literal["in_force", "proposed", "rejected"]
+    changes: list[RuleChangePublic] = Field(default_factory=list)
 
 
 class RulesDiff(BaseModel):
@@ -422,3 +441,43 @@ def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         code: {"model": Problem, "content": {"application/problem+json": {}}, "description": "problem details"}
         for code in codes
     }
+
+
+class QualityMeasures(BaseModel):
+    """Alert effectiveness of one group (shares in 0..1; ``None`` when there is nothing to measure)."""
+
+    episodes: int = Field(description="stockout episodes that began in the period")
+    warned_in_time: float | None = Field(description="share of them with an alert at least the lead time before")
+    warned_1d: float | None = Field(description="share of them with an alert at least one day before")
+    median_warning_lead_days: float | None = Field(description="median days from the first alert to the stockout")
+    alerts: int = Field(description="warning and critical alerts opened in the period")
+    effective: float | None = Field(description="share of judged alerts followed by a stockout or a saving order")
+    false_alarms: float | None = Field(description="share of judged alerts with no stockout had nothing been ordered")
+    alerts_per_week: float
+    alerts_per_planner_per_week: float
+    feedback_useful: int
+    feedback_false_alarm: int
+
+
+class QualityGroup(QualityMeasures):
+    """The measures of one category, location or supplier."""
+
+    group_by: Literal["category", "location_id", "supplier_id"]
+    group: str
+
+
+class QualityPeriod(BaseModel):
+    """The days judged."""
+
+    since: dt.date
+    until: dt.date
+
+
+class QualityPublic(BaseModel):
+    """How the alerts did against what happened, in the caller's scope."""
+
+    period: QualityPeriod | None
+    enough_history: bool = Field(description="false while no stockout began and no alert could be judged yet")
+    overall: QualityMeasures | None
+    groups: list[QualityGroup]
+    unlabelled_alerts: int = Field(description="alerts whose protection interval has not passed yet")

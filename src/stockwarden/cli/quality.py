@@ -9,45 +9,15 @@ from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 import typer
 from rich.table import Table
 
 from stockwarden.cli.app import app, console, fail, guarded
 from stockwarden.cli.common import open_engine, parse_day
 from stockwarden.config import load_rules
+from stockwarden.store.quality import load_alert_history
 
 DEFAULT_PERIOD_DAYS = 90
-
-
-def load_alert_history(conn: sa.Connection) -> pd.DataFrame:
-    """Stored alerts with their newest feedback verdict: ``sku, location_id, first_day, last_day, level, verdict``."""
-    from stockwarden.store.alerts import AlertFeedbackRow, AlertRow
-
-    a = AlertRow.__table__
-    fb = AlertFeedbackRow.__table__
-    alerts = pd.DataFrame(
-        conn.execute(sa.select(a.c.id, a.c.sku, a.c.location_id, a.c.first_as_of, a.c.last_as_of, a.c.level, a.c.kind))
-        .mappings()
-        .all(),
-        columns=["id", "sku", "location_id", "first_as_of", "last_as_of", "level", "kind"],
-    )
-    feedback = pd.DataFrame(
-        conn.execute(sa.select(fb.c.alert_id, fb.c.at, fb.c.verdict).order_by(fb.c.at, fb.c.id)).mappings().all(),
-        columns=["alert_id", "at", "verdict"],
-    )
-    last = feedback.drop_duplicates("alert_id", keep="last").set_index("alert_id")["verdict"]
-    alerts = alerts.loc[alerts["level"].isin(["warning", "critical"])]
-    return pd.DataFrame(
-        {
-            "sku": alerts["sku"].astype(str),
-            "location_id": alerts["location_id"].astype(str),
-            "first_day": pd.to_datetime(alerts["first_as_of"]),
-            "last_day": pd.to_datetime(alerts["last_as_of"]),
-            "level": alerts["level"],
-            "verdict": alerts["id"].map(last),
-        }
-    ).reset_index(drop=True)
 
 
 def _pct(x: object) -> str:

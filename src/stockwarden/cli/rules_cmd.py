@@ -1,5 +1,5 @@
-"""``stockwarden rules ...``: the business rules as stored versions (show, validate, save, versions,
-diff, export)."""
+"""``stockwarden rules ...``: the business rules as stored versions (show, validate, save, propose, approve,
+reject, versions, diff, export)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from stockwarden.cli.appctx import cli_context
 from stockwarden.errors import InputError
 
 rules_app = typer.Typer(
-    help="Business rules as versions: show, validate, save, versions, diff, export.", no_args_is_help=True
+    help="Business rules as versions: show, validate, save, propose, approve, reject, versions, diff, export.",
+    no_args_is_help=True,
 )
 app.add_typer(rules_app, name="rules")
 
@@ -86,6 +87,61 @@ def save_cmd(
     _print_changes(changes)
 
 
+@rules_app.command("propose")
+@guarded
+def propose_cmd(
+    file: FileArg,
+    comment: Annotated[str, typer.Option("--comment", "-m", help="why the rules should change")] = "",
+    db: DbOpt = None,
+) -> None:
+    """Store a rules file as a version awaiting approval (the rules in force do not change)."""
+    from stockwarden.services import rules
+
+    with cli_context(db) as (ctx, actor):
+        version, changes = rules.propose_rules(ctx, _read(file), actor=actor, comment=comment)
+    console.print(
+        f"rules version {version.id} ({version.rules_hash}) awaits approval: "
+        f"stockwarden rules approve {version.id} | stockwarden rules reject {version.id}",
+        highlight=False,
+    )
+    _print_changes(changes)
+
+
+_STATUS_SHOWN = {"in_force": "superseded", "proposed": "awaiting approval", "rejected": "rejected"}
+VersionArg = Annotated[int, typer.Argument(help="the proposed version id (see 'stockwarden rules versions')")]
+
+
+@rules_app.command("approve")
+@guarded
+def approve_cmd(
+    version: VersionArg,
+    comment: Annotated[str, typer.Option("--comment", "-m", help="why it is approved")] = "",
+    db: DbOpt = None,
+) -> None:
+    """Approve a proposed version: it becomes the rules in force."""
+    from stockwarden.services import rules
+
+    with cli_context(db) as (ctx, actor):
+        approved, changes = rules.approve_version(ctx, version, actor=actor, comment=comment)
+    console.print(f"rules version {approved.id} ({approved.rules_hash}) is in force", highlight=False)
+    _print_changes(changes)
+
+
+@rules_app.command("reject")
+@guarded
+def reject_cmd(
+    version: VersionArg,
+    reason: Annotated[str, typer.Option("--reason", "-m", help="why it is rejected")] = "",
+    db: DbOpt = None,
+) -> None:
+    """Reject a proposed version: it never comes into force (it stays listed)."""
+    from stockwarden.services import rules
+
+    with cli_context(db) as (ctx, actor):
+        rejected = rules.reject_version(ctx, version, actor=actor, reason=reason)
+    console.print(f"rules version {rejected.id} rejected; the rules in force are unchanged", highlight=False)
+
+
 @rules_app.command("versions")
 @guarded
 def versions_cmd(limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 20, db: DbOpt = None) -> None:
@@ -94,11 +150,17 @@ def versions_cmd(limit: Annotated[int, typer.Option("--limit", min=1, max=1000)]
 
     with cli_context(db) as (ctx, actor):
         page = rules.list_versions(ctx, actor=actor, limit=limit)
+        in_force = rules.current_rules(ctx)[0].id
     table = Table()
-    for col in ("version", "hash", "by", "when (UTC)", "source", "comment"):
+    for col in ("version", "status", "hash", "by", "when (UTC)", "source", "comment"):
         table.add_column(col, overflow="fold")
     for v in page.items:
-        table.add_row(str(v.id), v.rules_hash, v.created_by, f"{v.created_at:%Y-%m-%d %H:%M}", v.source, v.comment)
+        status = "IN FORCE" if v.id == in_force else _STATUS_SHOWN.get(v.status, v.status)
+        if v.decided_by:
+            status += f" ({v.decided_by})"
+        table.add_row(
+            str(v.id), status, v.rules_hash, v.created_by, f"{v.created_at:%Y-%m-%d %H:%M}", v.source, v.comment
+        )
     console.print(table)
 
 

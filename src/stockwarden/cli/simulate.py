@@ -84,6 +84,7 @@ def simulate_dataset(
         default_lead_time_days=rules.forecast.default_lead_time_days,
         history_days=history_days,
         seed=seed,
+        review_anchor=rules.orders.review_anchor_date,
     )
     company = ds.reorder_rules if len(getattr(ds, "reorder_rules", ())) else None
     plist = build_policy_list(policies, sweep=sweep, rules=rules, company_rules=company)

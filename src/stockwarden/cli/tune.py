@@ -64,10 +64,13 @@ def tune_command(
     ] = None,
     weeks: Annotated[int, typer.Option("--weeks", min=8, help="weekly checkpoints of history to tune on")] = 52,
     db: Annotated[str | None, typer.Option("--db", help="database URL (feedback labels; data when no folder)")] = None,
-    rules: Annotated[Path | None, typer.Option("--rules", help="rules.toml in force (never modified)")] = None,
+    rules: Annotated[
+        Path | None, typer.Option("--rules", help="rules.toml in force (never modified; default: the database's)")
+    ] = None,
 ) -> None:
     """Choose per-category warning thresholds (and service levels) on earlier checkpoints, report them on later
-    ones before and after, and write the proposal to --out. Nothing changes until a person approves it."""
+    ones before and after, write the proposal to --out and, with a database, store it as a rules version
+    awaiting approval ('stockwarden rules approve VERSION'). Nothing changes until a person approves it."""
     import tomli_w
 
     from stockwarden.cli.risk import run_backtest_on
@@ -88,7 +91,15 @@ def tune_command(
         )
     if rules is not None and out.resolve() == rules.resolve():
         raise fail(f"--out {out} is the rules file in force; tune only writes a proposal next to it")
-    cfg = load_rules(rules)
+    use_db = dataset is None or db is not None
+    if rules is None and use_db:
+        from stockwarden.cli.appctx import cli_context
+        from stockwarden.services import rules as rules_service
+
+        with cli_context(db) as (ctx, actor):
+            _, cfg = rules_service.get_rules(ctx, actor=actor)
+    else:
+        cfg = load_rules(rules)
     ds = open_dataset(dataset, db)
     last = ds.last_date
     if last is None:
@@ -141,3 +152,26 @@ def tune_command(
     if levels:
         console.print("service level per category: " + ", ".join(f"{c} {v:g}" for c, v in levels.items()))
     console.print(f"proposal written to {out} (version {proposed.version()}); the rules in force are unchanged")
+    if use_db:
+        _store_proposal(db, header + body, comment=header.splitlines()[0].lstrip("# "))
+    else:
+        console.print("no database given (--db): the proposal is not stored for approval", highlight=False)
+
+
+def _store_proposal(db: str | None, text: str, *, comment: str) -> None:
+    """Store the proposal as a rules version awaiting approval (the rules in force do not change)."""
+    from stockwarden.cli.appctx import cli_context
+    from stockwarden.errors import InputError
+    from stockwarden.services import rules as rules_service
+
+    with cli_context(db) as (ctx, actor):
+        try:
+            version, changes = rules_service.propose_rules(ctx, text, actor=actor, comment=comment, source="tune")
+        except InputError as exc:
+            console.print(f"not stored for approval: {exc}", highlight=False)
+            return
+    console.print(
+        f"stored as rules version {version.id}, awaiting approval ({len(changes)} setting(s) change): "
+        f"stockwarden rules approve {version.id} | stockwarden rules reject {version.id}",
+        highlight=False,
+    )

@@ -1,5 +1,5 @@
 """Use-cases of the business rules as versioned data: read the rules in force, validate, save a new
-version, list versions, diff two versions, export one as TOML.
+version, propose one for approval (approve or reject it), list versions, diff two versions, export one as TOML.
 
 The first version is seeded from ``stockwarden.toml`` (``AppContext.rules_file``) or the defaults;
 when that file changes later, its new text becomes a new version too (source ``file``), so editing the
@@ -8,6 +8,11 @@ file keeps working as before. Every run records the hash of the version it used 
 
 A planner whose scope has categories may change only the per-category entries of their categories
 (``risk.service_level_by_category.<cat>``, ...); admins and unscoped planners may change anything.
+
+A version is ``in_force``, ``proposed`` or ``rejected``. Saving stores an in-force version; proposing (what
+``stockwarden tune`` does) stores a version awaiting approval that changes nothing: the rules in force stay
+the in-force version activated last until a person with ``rules.write`` approves the proposal (it then comes
+into force; the same scope check as saving) or rejects it. Every step writes an audit row.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from stockwarden.store.app_tables import RulesVersionRow
 from stockwarden.store.user_repo import utc
 
 MAX_RULES_BYTES = 1_000_000
+IN_FORCE, PROPOSED, REJECTED = "in_force", "proposed", "rejected"
 _CATEGORY_PATH = re.compile(r"^[a-z_]+\.[a-z_]+_by_category\.(?P<cat>[^.]+)(\..*)?$")
 
 
@@ -46,6 +52,9 @@ class RulesVersion:
     created_by: str
     created_at: dt.datetime
     toml_text: str
+    status: str = IN_FORCE
+    decided_by: str | None = None
+    decided_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +75,23 @@ def _to_version(row: RulesVersionRow) -> RulesVersion:
         created_by=row.created_by,
         created_at=utc(row.created_at),
         toml_text=row.toml_text,
+        status=row.status or IN_FORCE,
+        decided_by=row.decided_by,
+        decided_at=None if row.decided_at is None else utc(row.decided_at),
+    )
+
+
+def _next_activation(s: Any) -> int:
+    top = s.scalar(sa.select(sa.func.max(RulesVersionRow.activation)))
+    return int(top or 0) + 1
+
+
+def _in_force_query() -> Any:
+    return (
+        sa.select(RulesVersionRow)
+        .where(RulesVersionRow.status == IN_FORCE)
+        .order_by(RulesVersionRow.activation.desc(), RulesVersionRow.id.desc())
+        .limit(1)
     )
 
 
@@ -148,6 +174,8 @@ def _seed(ctx: AppContext) -> None:
             comment="seeded from " + (str(path) if text is not None else "the built-in defaults"),
             created_by=SYSTEM_ACTOR.username,
             created_at=now,
+            status=IN_FORCE,
+            activation=_next_activation(s),
         )
         s.add(row)
         s.flush()
@@ -163,10 +191,10 @@ def _seed(ctx: AppContext) -> None:
 
 
 def current_rules(ctx: AppContext) -> tuple[RulesVersion, RulesConfig]:
-    """The rules in force (the newest stored version), seeding the first version when there is none."""
+    """The rules in force (the in-force version activated last), seeding the first version when there is none."""
     _seed(ctx)
     with read_scope(ctx) as s:
-        row = s.scalars(sa.select(RulesVersionRow).order_by(RulesVersionRow.id.desc()).limit(1)).one()
+        row = s.scalars(_in_force_query()).one()  # seeded above; proposals never come before it
         version = _to_version(row)
     cached = ctx.cache.get("rules")
     if cached is not None and cached[0] == version.id:
@@ -232,6 +260,8 @@ def save_rules(ctx: AppContext, text: str, *, actor: Actor, comment: str = "") -
             comment=comment.strip()[:2000],
             created_by=actor.username,
             created_at=now,
+            status=IN_FORCE,
+            activation=_next_activation(s),
         )
         s.add(row)
         s.flush()
@@ -247,6 +277,138 @@ def save_rules(ctx: AppContext, text: str, *, actor: Actor, comment: str = "") -
             now=now,
         )
     return version, changes
+
+
+def propose_rules(
+    ctx: AppContext, text: str, *, actor: Actor, comment: str = "", source: str | None = None
+) -> tuple[RulesVersion, list[RuleChange]]:
+    """Store TOML rules text as a version awaiting approval; the rules in force do not change.
+
+    Returns the proposed version and what it would change against the rules in force.
+
+    Raises:
+        FieldErrors: invalid rules. PermissionDenied: the actor may not write rules.
+        InputError: the proposal changes no setting of the rules in force.
+    """
+    require(actor, Permission.RULES_WRITE)
+    rules = parse_rules_text(text)
+    in_force, current = current_rules(ctx)
+    changes = diff_rules(current, rules)
+    if not changes:
+        raise InputError(f"the proposal changes no setting of the rules in force (version {in_force.id})")
+    now = ctx.now()
+    with session_scope(ctx) as s:
+        row = RulesVersionRow(
+            rules_hash=rules.version(),
+            toml_text=text,
+            source=source or str(actor.via),
+            comment=comment.strip()[:2000],
+            created_by=actor.username,
+            created_at=now,
+            status=PROPOSED,
+            activation=None,
+        )
+        s.add(row)
+        s.flush()
+        version = _to_version(row)
+        record(
+            s,
+            actor,
+            action="rules.propose",
+            object_type="rules",
+            object_id=row.id,
+            before={"version": in_force.id, "rules_hash": in_force.rules_hash},
+            after={"version": row.id, "rules_hash": row.rules_hash, "changes": [c.path for c in changes]},
+            now=now,
+        )
+    return version, changes
+
+
+def _proposed_row(s: Any, version_id: int) -> RulesVersionRow:
+    row = s.get(RulesVersionRow, version_id)
+    if row is None:
+        raise NotFound(f"rules version {version_id} does not exist")
+    if row.status != PROPOSED:
+        state = "in force" if row.status == IN_FORCE else row.status
+        raise InputError(
+            f"rules version {version_id} is not awaiting approval (it was {state}"
+            + (f" by {row.decided_by}" if row.decided_by else "")
+            + "); only a proposed version can be approved or rejected"
+        )
+    return row
+
+
+def approve_version(
+    ctx: AppContext, version_id: int, *, actor: Actor, comment: str = ""
+) -> tuple[RulesVersion, list[RuleChange]]:
+    """Bring a proposed version into force; returns it and what it changed against the rules in force before.
+
+    Raises:
+        NotFound: no such version. InputError: the version is not awaiting approval.
+        PermissionDenied: the actor may not write rules, or the proposal changes categories outside their scope.
+    """
+    require(actor, Permission.RULES_WRITE)
+    before_version, current = current_rules(ctx)
+    now = ctx.now()
+    with session_scope(ctx) as s:
+        row = _proposed_row(s, version_id)
+        changes = diff_rules(current, parse_rules_text(row.toml_text))
+        _check_scope(actor, changes)
+        row.status = IN_FORCE
+        row.activation = _next_activation(s)
+        row.decided_by = actor.username
+        row.decided_at = now
+        s.flush()
+        version = _to_version(row)
+        record(
+            s,
+            actor,
+            action="rules.approve",
+            object_type="rules",
+            object_id=row.id,
+            before={"version": before_version.id, "rules_hash": before_version.rules_hash, "status": PROPOSED},
+            after={
+                "version": row.id,
+                "rules_hash": row.rules_hash,
+                "status": IN_FORCE,
+                "changes": [c.path for c in changes],
+                "comment": comment.strip()[:2000],
+            },
+            now=now,
+        )
+    ctx.cache.pop("rules", None)
+    return version, changes
+
+
+def reject_version(ctx: AppContext, version_id: int, *, actor: Actor, reason: str = "") -> RulesVersion:
+    """Mark a proposed version rejected (it never comes into force; it stays listed with who and why).
+
+    Raises:
+        NotFound: no such version. InputError: the version is not awaiting approval.
+        PermissionDenied: the actor may not write rules, or the proposal touches categories outside their scope.
+    """
+    require(actor, Permission.RULES_WRITE)
+    _, current = current_rules(ctx)
+    now = ctx.now()
+    with session_scope(ctx) as s:
+        row = _proposed_row(s, version_id)
+        _check_scope(actor, diff_rules(current, parse_rules_text(row.toml_text)))
+        row.status = REJECTED
+        row.decided_by = actor.username
+        row.decided_at = now
+        s.flush()
+        version = _to_version(row)
+        record(
+            s,
+            actor,
+            action="rules.reject",
+            object_type="rules",
+            object_id=row.id,
+            before={"status": PROPOSED},
+            after={"status": REJECTED, "reason": reason.strip()[:2000]},
+            now=now,
+        )
+    return version
 
 
 def list_versions(ctx: AppContext, *, actor: Actor, limit: int = 50, offset: int = 0) -> Page[RulesVersion]:
@@ -291,8 +453,12 @@ def export_rules(ctx: AppContext, *, actor: Actor, version_id: int | None = None
 
 
 __all__ = [
+    "IN_FORCE",
+    "PROPOSED",
+    "REJECTED",
     "RuleChange",
     "RulesVersion",
+    "approve_version",
     "current_rules",
     "diff_rules",
     "diff_versions",
@@ -301,6 +467,8 @@ __all__ = [
     "get_version",
     "list_versions",
     "parse_rules_text",
+    "propose_rules",
+    "reject_version",
     "rules_to_toml",
     "save_rules",
     "validate_rules",

@@ -8,9 +8,10 @@ Day ``t`` of a simulation (vectorised over SKU-locations):
    gone, with ``backorders=True`` it waits as a backlog served first the next days;
 3. shrink: with ``shrink_rate`` > 0 one unit of a SKU-location's remaining stock is lost on the days
    its shrink draw falls under the rate (the same days for every policy);
-4. review: on a SKU-location's review days (every ``review_period_days`` from day 0, the same for
-   every policy) the policy sees the end of day ``t`` and says how much to order; the quantity is
-   rounded up to whole packs and at least the MOQ, and arrives as the delivery model says.
+4. review: on a SKU-location's review days (every ``review_period_days`` from its first review day,
+   the rules' review schedule, the same for every policy) the policy sees the end of day ``t`` and says
+   how much to order; the quantity is rounded up to whole packs and at least the MOQ, and arrives as
+   the delivery model says.
 
 A policy sees only :class:`DayView`: the simulated past (and the real past before the start). It is
 never given the demand of ``t + 1`` or later, except the ``hindsight`` policy, which is built with it
@@ -217,7 +218,6 @@ def simulate(
     p = world.past_sales.shape[1]
     sales_all = np.concatenate([world.past_sales, np.zeros(shape)], axis=1)
     past = SimulatedPast(world=world, sales=sales, on_hand_end=end)
-    review = world.review_period_days
     for t in range(t_days):
         got = arrive_qty[:, t]
         on_hand += got
@@ -234,7 +234,7 @@ def simulate(
         on_hand -= lost
         served[:, t], sales[:, t], unmet[:, t], end[:, t], shrink[:, t] = new, sold, left, on_hand, lost
         sales_all[:, p + t] = sold
-        due = t % review == 0
+        due = world.review_due(t)
         if due.any():
             view = DayView(
                 day=t,

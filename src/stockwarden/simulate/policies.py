@@ -242,16 +242,14 @@ class StockwardenPolicy:
     ``assess`` is the product's assessment of a dataset on a date (the CLI passes the daily run's);
     the proposals are :func:`stockwarden.actions.replenish.propose_orders` with the same rules.
 
-    ``order_up_to_every_review`` is a what-if for the benchmark, not the product: the proposals then
-    trigger at the order-up-to level (periodic review, order-up-to every review) instead of the
-    reorder point.
+    The engine calls it on the rules' review days, where the proposals top every SKU-location below its
+    order-up-to level up to it (periodic review, :mod:`stockwarden.actions.replenish`).
     """
 
     assess: AssessFn
     rules: RulesConfig
     knob: float | str = "rules"
     name: str = "stockwarden"
-    order_up_to_every_review: bool = False
     row_of: pd.Series | None = None
     assessments: int = 0
 
@@ -277,8 +275,6 @@ class StockwardenPolicy:
         ds = view.dataset()
         frame = self.assess(ds, view.date, self.rules)
         self.assessments += 1
-        if self.order_up_to_every_review:
-            frame = frame.assign(reorder_point=frame["order_up_to"])
         proposal = propose_orders(frame, ds, as_of=view.date, rules=self.rules)
         out = np.zeros(len(self.row_of))
         for order in proposal.orders:

@@ -9,11 +9,13 @@ and the purchase-order lines open then, which arrive when and as they really did
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from stockwarden.domain.review import first_review_offset
 from stockwarden.errors import InputError
 from stockwarden.ingest.dataset import Dataset
 from stockwarden.simulate.supply import DeliveryModel, realised_deliveries
@@ -48,6 +50,7 @@ class World:
         unit_cost, price, pack_size, moq: (n,) item facts (price: mean selling price, else unit cost).
         stated_lead_time_days: (n,) item, else supplier, else default lead time.
         review_period_days: (n,) days between reviews (every policy reviews on the same days).
+        review_offset_days: (n,) day of the first review (0 = the start); then every review period.
         category, supplier_id: (n,) item category and supplier.
         deliveries: the delivery model of new orders (common random numbers).
         shrink_draws: (n, T) uniforms deciding shrink (a unit lost when below the shrink rate).
@@ -77,6 +80,13 @@ class World:
     known: Dataset
     real_purchase_orders: pd.DataFrame
     skipped: tuple[str, ...] = field(default_factory=tuple)
+    review_offset_days: np.ndarray | None = None
+
+    def review_due(self, t: int) -> np.ndarray:
+        """(n,) whether day ``t`` is a review day of each SKU-location."""
+        offset = 0 if self.review_offset_days is None else self.review_offset_days
+        due: np.ndarray = (t >= offset) & ((t - offset) % self.review_period_days == 0)
+        return due
 
     @property
     def n_series(self) -> int:
@@ -111,6 +121,7 @@ def build_world(
     default_lead_time_days: float = 7.0,
     history_days: int | None = 730,
     seed: int = 0,
+    review_anchor: dt.date | pd.Timestamp | str | None = None,
 ) -> World:
     """The world of a simulation from ``start`` to ``end`` (inclusive).
 
@@ -125,6 +136,9 @@ def build_world(
         default_lead_time_days: lead time when neither item nor supplier states one.
         history_days: days of sales and counts before ``start`` kept in ``known`` (None: all).
         seed: seed of the delivery and shrink draws.
+        review_anchor: a review day of the rules (``orders.review_anchor_date``): reviews fall every review
+            period from it, as in the daily proposals (:mod:`stockwarden.domain.review`); None: every review
+            period from ``start``.
 
     Raises:
         InputError: when no SKU-location of the dataset has demand, or the dates are reversed.
@@ -180,6 +194,7 @@ def build_world(
     else:
         review = np.full(n, int(review_period_days), dtype=np.int64)
     review = np.maximum(review, 1)
+    offset = np.zeros(n, dtype=np.int64) if review_anchor is None else first_review_offset(start, review, review_anchor)
 
     sales = known_all.sales
     past_dates = pd.date_range(start - pd.Timedelta(days=PAST_DAYS), eve, freq="D")
@@ -237,6 +252,7 @@ def build_world(
         known=known,
         real_purchase_orders=ds.purchase_orders.loc[ds.purchase_orders["order_date"] <= eve],
         skipped=skipped,
+        review_offset_days=offset,
     )
 
 

@@ -9,7 +9,8 @@ trail, rules versions, run locks and application secrets.
   their CSRF token.
 * ``login_failures``: failed logins per user and client, for throttling.
 * ``audit_log``: append-only (database triggers refuse UPDATE and DELETE).
-* ``rules_versions``: every saved version of the business rules (TOML text, hash, who, when).
+* ``rules_versions``: every saved version of the business rules (TOML text, hash, who, when; in force,
+  proposed or rejected).
 * ``run_locks``: one row per lock name; a holder's lease expires so a crashed run does not hold it.
 * ``app_secrets``: the signing key for browser sessions when ``STOCKWARDEN_SECRET_KEY`` is unset.
 
@@ -108,7 +109,8 @@ class AuditRow(Base):
 
 
 class RulesVersionRow(Base):
-    """A saved version of the rules (the newest one is in force)."""
+    """A saved version of the rules: ``in_force`` (the one activated last is the rules in force), ``proposed``
+    (awaiting approval, e.g. from ``stockwarden tune``) or ``rejected`` (migration ``0010_rules_approval``)."""
 
     __tablename__ = "rules_versions"
 
@@ -119,6 +121,10 @@ class RulesVersionRow(Base):
     comment: Mapped[str] = mapped_column(sa.Text)
     created_by: Mapped[str] = mapped_column(sa.String(120))
     created_at: Mapped[datetime] = mapped_column(TS)
+    status: Mapped[str] = mapped_column(sa.String(16), server_default="in_force", default="in_force")
+    activation: Mapped[int | None] = mapped_column(ID_TYPE, nullable=True, index=True)
+    decided_by: Mapped[str | None] = mapped_column(sa.String(120), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
 
 
 class RunLockRow(Base):

@@ -131,6 +131,10 @@ DETAIL_KEYS: dict[str, str] = {
 #: order 0 − backorders 0) ≤ reorder point 18; order-up-to 32 − position 10 = 22 → 24 (pack 12); MOQ 24 ok"),
 #: longest first; ``%(a)s`` / ``%(b)s`` stand for the numbers of the phrase.
 EXPLANATION_PHRASES: tuple[tuple[str, str], ...] = (
+    (
+        r"< order-up-to (\S+) at the review \(every (\S+) days\)",
+        lazy("below the order-up-to level %(a)s at the review (every %(b)s days)"),
+    ),
     (r"EOQ (\S+) \(demand (\S+)/yr\) is larger", lazy("EOQ %(a)s (demand %(b)s a year) is larger")),
     (r"capped at (\S+) by (\S+) days of cover", lazy("capped at %(a)s by %(b)s days of cover")),
     (r"raised to MOQ (\S+)", lazy("raised to the minimum order quantity %(a)s")),
@@ -145,20 +149,29 @@ EXPLANATION_PHRASES: tuple[tuple[str, str], ...] = (
     (r"\(pack (\S+)\)", lazy("(pack of %(a)s)")),
 )
 
+_COMPILED_PHRASES = tuple((re.compile(r"(?<![\w-])" + p), m) for p, m in EXPLANATION_PHRASES)
+_ANY_PHRASE = re.compile("|".join(f"(?<![\\w-])(?:{p})" for p, _ in EXPLANATION_PHRASES))
+
 
 def explanation(text: str | None, gettext: Callable[[str], str]) -> str:
     """An order line's explanation in the reader's language: its fixed phrases translated, numbers kept."""
     if not text:
         return ""
-    out = text
-    for pattern, message in EXPLANATION_PHRASES:
-
-        def swap(m: re.Match[str], message: str = message) -> str:
-            groups = m.groups()
-            return gettext(message) % {"a": groups[0], "b": groups[1] if len(groups) > 1 else ""}
-
-        out = re.sub(r"(?<![\w-])" + pattern, swap, out)
-    return out
+    # one pass: every phrase is translated once, earlier phrases first where several start at a place (a
+    # translation is never read again, so one containing another phrase's words is not translated twice)
+    out: list[str] = []
+    pos = 0
+    while (start := _ANY_PHRASE.search(text, pos)) is not None:
+        out.append(text[pos : start.start()])
+        for pattern, message in _COMPILED_PHRASES:
+            m = pattern.match(text, start.start())
+            if m:
+                groups = m.groups()
+                out.append(gettext(message) % {"a": groups[0], "b": groups[1] if len(groups) > 1 else ""})
+                pos = m.end()
+                break
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def label(table: dict[str, str], code: object) -> str:

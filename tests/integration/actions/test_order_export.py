@@ -43,14 +43,17 @@ def lines():  # type: ignore[no-untyped-def]
             make_item("C", supplier_id="S2"),
         ]
     )
-    a = make_assessment(
+    return propose_orders(first_assessment(), ds, as_of=AS_OF, rules=RulesConfig()).lines
+
+
+def first_assessment():  # type: ignore[no-untyped-def]
+    return make_assessment(
         [
             make_assessment_row("A", reasons="below_reorder_point;demand_surge"),
             make_assessment_row("B", on_hand=10, on_order=0, reorder_point=20, order_up_to=50),
             make_assessment_row("C"),
         ]
     )
-    return propose_orders(a, ds, as_of=AS_OF, rules=RulesConfig()).lines
 
 
 def test_export_rows_follow_the_contract_columns_then_the_purchase_order_extras(lines) -> None:  # type: ignore[no-untyped-def]
@@ -125,11 +128,13 @@ def test_merging_exported_orders_makes_the_next_proposal_skip_them_and_never_dup
     merged = merge_exported_orders(ds, pos)
     assert len(merged.purchase_orders) == len(pos)
     assert len(merge_exported_orders(merged, pos).purchase_orders) == len(pos)  # already there: not added again
-    # the risk engine would now see them as on order; proposals given the exported frame skip them too
-    a = make_assessment([make_assessment_row(s) for s in "ABC"])
-    again = propose_orders(a, ds, as_of=AS_OF, rules=RulesConfig(), exported=pos)
-    assert {k for k, v in again.skipped.items() if v == "covered_by_open_orders"} >= {ln.key for ln in lines}
-    assert again.lines == ()
+    # the risk engine would now see them as on order; proposals given the exported frame skip them too: the
+    # same assessment again, on the same review day (top up below the order-up-to level) and on the next days
+    # (order at the reorder point), with the exported orders not yet in the data
+    for day in (AS_OF, AS_OF + dt.timedelta(days=1), AS_OF + dt.timedelta(days=7)):
+        again = propose_orders(first_assessment(), ds, as_of=day, rules=RulesConfig(), exported=pos)
+        assert {k for k, v in again.skipped.items() if v == "covered_by_open_orders"} >= {ln.key for ln in lines}
+        assert again.lines == ()
 
 
 class _Receiver(BaseHTTPRequestHandler):

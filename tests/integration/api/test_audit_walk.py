@@ -113,6 +113,30 @@ def _put_rules(c, w, h):
     return "rules.save"
 
 
+def _proposal(c, h, budget: float) -> int:
+    text = RULES_TOML + f"\n[orders]\nbudget = {budget}\n"
+    r = c.post("/api/v1/rules/proposals", headers=h("admin"), json={"toml": text, "comment": "tune"})
+    _ok(r, 201)
+    return int(r.json()["version"])
+
+
+def _propose_rules(c, w, h):
+    _proposal(c, h, 900.0)
+    return "rules.propose"
+
+
+def _approve_rules(c, w, h):
+    version = _proposal(c, h, 800.0)
+    _ok(c.post(f"/api/v1/rules/versions/{version}/approve", headers=h("admin"), json={"comment": "ok"}))
+    return "rules.approve"
+
+
+def _reject_rules(c, w, h):
+    version = _proposal(c, h, 700.0)
+    _ok(c.post(f"/api/v1/rules/versions/{version}/reject", headers=h("admin"), json={"comment": "no"}))
+    return "rules.reject"
+
+
 def _add_user(c, w, h):
     _ok(c.post("/api/v1/users", headers=h("admin"), json={"username": "walker", "roles": ["viewer"]}), 201)
     return "user.create"
@@ -162,6 +186,9 @@ WALK: dict[tuple[str, str], Call] = {
     ("POST", f"{V}/proposals/export"): _export,
     ("POST", f"{V}/runs"): _run,
     ("PUT", f"{V}/rules"): _put_rules,
+    ("POST", f"{V}/rules/proposals"): _propose_rules,
+    ("POST", f"{V}/rules/versions/{{version_id}}/approve"): _approve_rules,
+    ("POST", f"{V}/rules/versions/{{version_id}}/reject"): _reject_rules,
     ("POST", f"{V}/users"): _add_user,
     ("PATCH", f"{V}/users/{{username}}"): _patch_user,
     ("POST", f"{V}/tokens"): _token,

@@ -97,3 +97,54 @@ def test_every_run_records_the_rules_version_it_used(world: AppWorld) -> None:
     versions = rules.list_versions(world.ctx, actor=world.actors["viewer"]).items
     hashes = {v.rules_hash for v in versions}
     assert page.items and all(r.rules_version in hashes for r in page.items)
+
+
+def test_a_proposed_rules_version_changes_nothing_until_a_person_approves_it(tmp_path: Path) -> None:
+    from stockwarden.errors import InputError
+    from stockwarden.services import audit
+
+    w = make_world(tmp_path, run=False)
+    ctx, admin, viewer = w.ctx, w.actors["admin"], w.actors["viewer"]
+    first, _ = rules.get_rules(ctx, actor=viewer)
+    text = first.toml_text + "\n[orders]\nbudget = 500.0\n"
+    with pytest.raises(PermissionDenied):
+        rules.propose_rules(ctx, text, actor=viewer)
+    proposed, changes = rules.propose_rules(ctx, text, actor=admin, comment="from tune")
+    assert proposed.status == rules.PROPOSED and [c.path for c in changes] == ["orders.budget"]
+    assert rules.current_rules(ctx)[0].id == first.id and rules.current_rules(ctx)[1].orders.budget is None
+    # another change saved meanwhile stays in force until the proposal is approved
+    later, _ = rules.save_rules(ctx, first.toml_text + "\n[orders]\nuse_eoq = true\n", actor=admin)
+    assert rules.current_rules(ctx)[0].id == later.id
+    with pytest.raises(PermissionDenied):
+        rules.approve_version(ctx, proposed.id, actor=viewer)
+    with pytest.raises(PermissionDenied, match="categories food"):
+        rules.approve_version(ctx, proposed.id, actor=w.actors["planner_food"])
+    with pytest.raises(InputError, match="not awaiting approval"):
+        rules.approve_version(ctx, later.id, actor=admin)
+    approved, applied = rules.approve_version(ctx, proposed.id, actor=admin)
+    in_force, cfg = rules.current_rules(ctx)
+    assert in_force.id == proposed.id and approved.status == rules.IN_FORCE and approved.decided_by == "admin"
+    assert cfg.orders.budget == 500.0 and not cfg.orders.use_eoq
+    assert {c.path for c in applied} == {"orders.budget", "orders.use_eoq"}
+    with pytest.raises(InputError, match="not awaiting approval"):
+        rules.reject_version(ctx, proposed.id, actor=admin)
+    actions = [e.action for e in audit.list_audit(ctx, actor=admin, object_type="rules").items]
+    assert {"rules.propose", "rules.approve"} <= set(actions)
+
+
+def test_a_rejected_proposal_never_comes_into_force_and_stays_listed(tmp_path: Path) -> None:
+    w = make_world(tmp_path, run=False)
+    ctx, admin = w.ctx, w.actors["admin"]
+    first, _ = rules.get_rules(ctx, actor=admin)
+    proposed, _ = rules.propose_rules(ctx, first.toml_text + "\n[orders]\nbudget = 1.0\n", actor=admin)
+    with pytest.raises(PermissionDenied):
+        rules.reject_version(ctx, proposed.id, actor=w.actors["viewer"])
+    rejected = rules.reject_version(ctx, proposed.id, actor=admin, reason="too tight")
+    assert rejected.status == rules.REJECTED
+    assert rules.current_rules(ctx)[0].id == first.id
+    listed = {v.id: v.status for v in rules.list_versions(ctx, actor=admin).items}
+    assert listed == {first.id: rules.IN_FORCE, proposed.id: rules.REJECTED}
+    from stockwarden.errors import InputError
+
+    with pytest.raises(InputError, match="changes no setting"):
+        rules.propose_rules(ctx, first.toml_text, actor=admin)

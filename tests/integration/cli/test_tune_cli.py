@@ -82,3 +82,29 @@ def test_service_levels_are_the_lowest_reaching_the_fill_rate() -> None:
     assert base.risk.service_level_by_category == {} and base.risk.thresholds_by_category == {}
     assert new.risk.service_level_by_category == levels
     assert new.risk.thresholds_by_category["x"].warning_probability == 1.0
+
+
+def test_tune_stores_its_proposal_awaiting_approval_and_only_approval_puts_it_in_force(
+    folder: Path, tmp_path: Path
+) -> None:
+    db = f"sqlite:///{tmp_path / 'sw.db'}"
+    out = tmp_path / "rules.proposed.toml"
+    shown = runner.invoke(app, ["rules", "show", "--db", db])
+    assert shown.exit_code == 0, shown.output
+    res = runner.invoke(
+        app, ["tune", str(folder), "--target-precision", "0.8", "--weeks", "8", "--db", db, "--out", str(out)]
+    )
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "awaiting approval" in text
+    version = int(text.split("stored as rules version ")[1].split(",")[0])
+    assert runner.invoke(app, ["rules", "show", "--db", db]).output == shown.output  # nothing changed
+    listed = " ".join(runner.invoke(app, ["rules", "versions", "--db", db]).output.split())
+    assert "awaiting" in listed and "IN FORCE" in listed
+    approved = runner.invoke(app, ["rules", "approve", str(version), "--db", db, "-m", "looks right"])
+    assert approved.exit_code == 0, approved.output
+    assert f"rules version {version}" in approved.output and "in force" in approved.output
+    now = runner.invoke(app, ["rules", "show", "--db", db]).output
+    assert f"# version {version} " in now and "thresholds_by_category" in now
+    twice = runner.invoke(app, ["rules", "reject", str(version), "--db", db])
+    assert twice.exit_code != 0 and "not awaiting approval" in " ".join(twice.output.split())

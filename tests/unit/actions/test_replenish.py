@@ -57,17 +57,79 @@ def test_backorders_lower_the_position() -> None:
     assert line.qty == 35
 
 
-def test_nothing_is_proposed_above_the_reorder_point_or_when_open_orders_cover_it() -> None:
+BETWEEN_REVIEWS = AS_OF + dt.timedelta(days=1)  # AS_OF is a Monday: the default weekly review day
+
+
+def test_between_reviews_nothing_is_proposed_above_the_reorder_point_or_when_open_orders_cover_it() -> None:
     ds = make_orders_dataset([make_item("A"), make_item("B")])
     a = make_assessment(
         [
-            make_assessment_row("A", on_hand=100, on_order=0, reorder_point=45),
-            make_assessment_row("B", on_hand=10, on_order=60, reorder_point=45),
+            make_assessment_row("A", on_hand=100, on_order=0, reorder_point=45, order_up_to=120),
+            make_assessment_row("B", on_hand=10, on_order=60, reorder_point=45, order_up_to=120),
+        ]
+    )
+    ps = propose_orders(a, ds, as_of=BETWEEN_REVIEWS, rules=rules())
+    assert ps.lines == ()
+    assert ps.skipped == {("A", "WH1"): SKIP_ABOVE_ROP, ("B", "WH1"): SKIP_COVERED}
+
+
+def test_between_reviews_an_item_at_or_below_its_reorder_point_is_ordered_up_to_the_order_up_to_level() -> None:
+    ds = make_orders_dataset([make_item("A", pack_size=1.0, moq=0.0)])
+    a = make_assessment([make_assessment_row("A", on_hand=40, on_order=5, reorder_point=45, order_up_to=120)])
+    line = only_line(propose_orders(a, ds, as_of=BETWEEN_REVIEWS, rules=rules()))
+    assert line.qty == 75
+    assert "position 45 (on hand 40 + on order 5 − backorders 0) ≤ reorder point 45" in line.explanation
+
+
+def test_on_a_review_day_a_position_below_the_order_up_to_level_is_topped_up_and_the_line_says_why() -> None:
+    ds = make_orders_dataset([make_item("A", pack_size=1.0, moq=0.0)])
+    a = make_assessment([make_assessment_row("A", on_hand=100, on_order=0, reorder_point=45, order_up_to=120)])
+    line = only_line(propose_orders(a, ds, as_of=AS_OF, rules=rules()))
+    assert line.qty == 20
+    assert line.explanation.startswith(
+        "position 100 (on hand 100 + on order 0 − backorders 0) < order-up-to 120 at the review (every 7 days); "
+        "order-up-to 120 − position 100 = 20"
+    )
+
+
+def test_on_a_review_day_nothing_is_proposed_at_the_order_up_to_level_or_when_open_orders_reach_it() -> None:
+    ds = make_orders_dataset([make_item("A"), make_item("B")])
+    a = make_assessment(
+        [
+            make_assessment_row("A", on_hand=120, on_order=0, reorder_point=45, order_up_to=120),
+            make_assessment_row("B", on_hand=10, on_order=110, reorder_point=45, order_up_to=120),
         ]
     )
     ps = propose_orders(a, ds, as_of=AS_OF, rules=rules())
     assert ps.lines == ()
     assert ps.skipped == {("A", "WH1"): SKIP_ABOVE_ROP, ("B", "WH1"): SKIP_COVERED}
+
+
+@pytest.mark.parametrize(
+    ("settings", "tops_up"),
+    [
+        ({}, True),  # weekly from Monday 2024-01-01: 2024-04-15 is a Monday
+        ({"review_period_days": 14}, False),  # fortnightly from 2024-01-01: 105 days is 7.5 fortnights
+        ({"review_period_days": 14, "review_anchor_date": "2024-04-01"}, True),
+        ({"review_anchor_date": "2024-01-03"}, False),  # weekly on Wednesdays
+        ({"review_period_days": 1}, True),  # daily review
+    ],
+)
+def test_review_days_are_every_review_period_from_the_rules_anchor(settings: dict[str, object], tops_up: bool) -> None:
+    ds = make_orders_dataset([make_item("A")])
+    a = make_assessment([make_assessment_row("A", on_hand=100, on_order=0, reorder_point=45, order_up_to=120)])
+    assert bool(propose_orders(a, ds, as_of=AS_OF, rules=rules(**settings)).lines) is tops_up
+
+
+def test_the_assessments_review_period_per_category_decides_the_review_day() -> None:
+    ds = make_orders_dataset([make_item("A"), make_item("B")])
+    a = make_assessment(
+        [
+            make_assessment_row("A", on_hand=100, on_order=0, review_period_days=7),
+            make_assessment_row("B", on_hand=100, on_order=0, review_period_days=14),
+        ]
+    )
+    assert {ln.sku for ln in propose_orders(a, ds, as_of=AS_OF, rules=rules()).lines} == {"A"}
 
 
 def test_exported_orders_not_yet_in_the_data_count_as_on_order() -> None:

@@ -187,3 +187,29 @@ def test_hindsight_is_at_least_as_good_as_the_rules(world: World) -> None:
     assert (hind.unmet[:, first_days + 1 :] <= 1e-9).all() or s.loc["hindsight", "stockout_days"] <= min(
         s.loc[n, "stockout_days"] for n in RULE_POLICIES
     )
+
+
+def test_policies_review_on_the_rules_review_days_when_the_world_follows_the_rules_anchor(world: World) -> None:
+    # 2024-04-01 is a Monday: weekly reviews anchored on Wednesday 2024-01-03 fall on 04-03, 04-10, ...
+    anchored = replace(
+        world, review_offset_days=np.full(world.n_series, 2), review_period_days=np.full(world.n_series, 7)
+    )
+    days = {o.day for o in simulate(anchored, make_policy("textbook")).orders}
+    assert days and all(d % 7 == 2 for d in days)
+    assert world.dates[min(days)].day_name() == "Wednesday"
+
+
+def test_build_world_places_the_first_review_on_the_rules_anchor_schedule(tmp_path: Path) -> None:
+    folder = make_dataset_folder(tmp_path / "ds", n_skus=2, days=120, seed=3)
+    ds = load_dataset(folder)
+    keys = ds.series_keys()
+    demand = pd.DataFrame(
+        [{"date": START, "sku": k.sku, "location_id": k.location_id, "qty": 1.0} for k in keys.itertuples()]
+    )
+    w = build_world(
+        ds, start=START, end=END, demand=demand, review_period_days={"*": 14}, review_anchor=pd.Timestamp("2024-01-03")
+    )
+    # 2024-01-03 + 7 fortnights = 2024-04-10, nine days after the start
+    assert w.review_offset_days is not None and w.review_offset_days.tolist() == [9] * w.n_series
+    assert not w.review_due(0).any() and not w.review_due(2).any()
+    assert w.review_due(9).all() and not w.review_due(16).any() and w.review_due(23).all()

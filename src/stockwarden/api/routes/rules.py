@@ -1,4 +1,4 @@
-"""The business rules as versions: get, validate, put, versions, diff."""
+"""The business rules as versions: get, validate, put, propose, approve, reject, versions, diff."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from stockwarden.api.deps import Ctx, CurrentActor
 from stockwarden.api.schemas import (
     ListOf,
     RuleChangePublic,
+    RulesDecided,
+    RulesDecisionIn,
     RulesDiff,
     RulesIn,
     RulesPublic,
@@ -36,6 +38,9 @@ def _version(v: RulesVersion, *, with_text: bool = False) -> RulesVersionPublic:
         created_by=v.created_by,
         created_at=v.created_at,
         toml=v.toml_text if with_text else None,
+        status=v.status,  # type: ignore[arg-type]
+        decided_by=v.decided_by,
+        decided_at=v.decided_at,
     )
 
 
@@ -65,6 +70,27 @@ def put_rules(body: RulesIn, ctx: Ctx, actor: CurrentActor) -> RulesSaved:
     """Save rules as the new version in force."""
     version, changes = rules.save_rules(ctx, body.toml, actor=actor, comment=body.comment)
     return RulesSaved(version=version.id, rules_hash=version.rules_hash, changes=_changes(changes))
+
+
+@router.post("/rules/proposals", response_model=RulesDecided, status_code=201)
+def propose(body: RulesIn, ctx: Ctx, actor: CurrentActor) -> RulesDecided:
+    """Store rules as a version awaiting approval (the rules in force do not change)."""
+    version, changes = rules.propose_rules(ctx, body.toml, actor=actor, comment=body.comment)
+    return RulesDecided(version=version.id, rules_hash=version.rules_hash, status="proposed", changes=_changes(changes))
+
+
+@router.post("/rules/versions/{version_id}/approve", response_model=RulesDecided)
+def approve(version_id: int, ctx: Ctx, actor: CurrentActor, body: RulesDecisionIn | None = None) -> RulesDecided:
+    """Approve a proposed version: it becomes the rules in force."""
+    version, changes = rules.approve_version(ctx, version_id, actor=actor, comment=body.comment if body else "")
+    return RulesDecided(version=version.id, rules_hash=version.rules_hash, status="in_force", changes=_changes(changes))
+
+
+@router.post("/rules/versions/{version_id}/reject", response_model=RulesDecided)
+def reject(version_id: int, ctx: Ctx, actor: CurrentActor, body: RulesDecisionIn | None = None) -> RulesDecided:
+    """Reject a proposed version: it never comes into force."""
+    version = rules.reject_version(ctx, version_id, actor=actor, reason=body.comment if body else "")
+    return RulesDecided(version=version.id, rules_hash=version.rules_hash, status="rejected")
 
 
 @router.get("/rules/versions", response_model=ListOf[RulesVersionPublic])

@@ -1,4 +1,5 @@
-"""Overview: SKU-locations by level, value at risk, open alerts by age, overdue POs, late suppliers, heat map."""
+"""Overview: SKU-locations by level, value at risk, open alerts by age, overdue POs, late suppliers, heat map,
+and how the alerts did (alert effectiveness over the last 90 days, ``services.quality``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import urllib.parse
 from starlette.requests import Request
 from starlette.responses import Response
 
+from stockwarden.errors import StockwardenError
+from stockwarden.services import quality as quality_service
 from stockwarden.web import labels
 from stockwarden.web import readmodel as rm
 from stockwarden.web.app import Web
@@ -45,6 +48,10 @@ def register(web: Web) -> None:
             else None
         )
         cats, locs, cells = rm.heat_map(frame)
+        try:
+            effectiveness = quality_service.alert_quality(web.ctx, actor=actor)
+        except StockwardenError:
+            effectiveness = None
         level_chart = {
             "tooltip": {"trigger": "item"},
             "xAxis": {"type": "category", "data": [t.gettext(LEVEL_LABELS[lv]) for lv in rm.LEVELS]},
@@ -135,4 +142,5 @@ def register(web: Web) -> None:
             age_chart=age_chart,
             heat_chart=heat_chart,
             heat_height=max(240, 40 + 28 * len(cats) + 70),
+            quality=effectiveness,
         )

@@ -1,5 +1,6 @@
 """Rules editor (forms, no TOML): edit, check, preview over the recent past, save as a new version,
-versions with who and when, a diff between two versions, and roll back."""
+versions with who and when, a diff between two versions, roll back, and approve or reject a proposed version
+(e.g. from ``stockwarden tune``)."""
 
 from __future__ import annotations
 
@@ -276,12 +277,51 @@ def register(web: Web) -> None:
     async def versions(request: Request) -> Response:
         actor = web.need(request, Permission.RULES_READ)
         page = rules_service.list_versions(web.ctx, actor=actor, limit=100)
+        in_force, _ = rules_service.current_rules(web.ctx)
         return web.page(
             request,
             "rules_versions.html",
             versions=page.items,
             total=page.total,
+            in_force_id=in_force.id,
+            pending=[v for v in page.items if v.status == rules_service.PROPOSED],
             can_write=actor.can(Permission.RULES_WRITE),
+        )
+
+    @app.post("/rules/versions/{version_id}/approve")
+    async def approve(request: Request, version_id: int) -> Response:
+        actor = web.need(request, Permission.RULES_WRITE)
+        form = await web.form(request)
+        t = web.t(request)
+        current, _ = rules_service.current_rules(web.ctx)
+        try:
+            approved, _changes = rules_service.approve_version(
+                web.ctx, version_id, actor=actor, comment=str(form.get("comment") or "")
+            )
+        except StockwardenError as exc:
+            return web.redirect("/rules/versions", flash=("error", web.error_message(request, exc)))
+        return web.redirect(
+            f"/rules/diff?from={current.id}&to={approved.id}",
+            flash=("ok", t.gettext(lazy("Approved: version %(id)s is the rules in force.")) % {"id": approved.id}),
+        )
+
+    @app.post("/rules/versions/{version_id}/reject")
+    async def reject(request: Request, version_id: int) -> Response:
+        actor = web.need(request, Permission.RULES_WRITE)
+        form = await web.form(request)
+        t = web.t(request)
+        try:
+            rejected = rules_service.reject_version(
+                web.ctx, version_id, actor=actor, reason=str(form.get("comment") or "")
+            )
+        except StockwardenError as exc:
+            return web.redirect("/rules/versions", flash=("error", web.error_message(request, exc)))
+        return web.redirect(
+            "/rules/versions",
+            flash=(
+                "ok",
+                t.gettext(lazy("Rejected: version %(id)s will not come into force.")) % {"id": rejected.id},
+            ),
         )
 
     @app.get("/rules/diff")

@@ -1,0 +1,150 @@
+"""Use-case: how the company's own alerts did against what happened (alert effectiveness), in the actor's scope.
+
+The measures are :func:`stockwarden.quality.report.assess_alert_quality` over the stored alerts (warning and
+critical, with their newest feedback verdict) and the imported counts, sales and purchase orders, judged over
+``since`` (default 90 days back) .. the newest data, overall and per category, location and supplier, never from
+before the day after the first completed run (a stockout before could not have been warned a day ahead). A user
+limited to locations or categories sees the measures of their SKU-locations only (the data outside is left out
+before anything is computed). Read-only: ``stockwarden quality`` stores snapshots for the trend.
+
+Results are kept per process, keyed by the data they were computed from (imports, alerts, feedback, rules
+version), the period and the scope: the overview recomputes only after new data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from stockwarden.domain.actor import Actor, Permission, Scope
+from stockwarden.errors import InputError
+from stockwarden.ingest.dataset import Dataset
+from stockwarden.services.common import require
+from stockwarden.services.context import AppContext
+
+DEFAULT_PERIOD_DAYS = 90
+_CACHE_KEY = "alert_quality"
+_CACHE_SIZE = 16
+
+
+def _fingerprint(conn: sa.Connection) -> tuple[Any, ...]:
+    """What the measures depend on: the newest import, alert change and feedback."""
+    out: list[Any] = []
+    for sql in (
+        "SELECT max(id) FROM import_batches",
+        "SELECT count(*), max(id), max(last_as_of) FROM alerts",
+        "SELECT count(*), max(id) FROM alert_feedback",
+        "SELECT min(as_of) FROM runs WHERE status = 'completed'",
+    ):
+        out.extend(conn.execute(sa.text(sql)).one())
+    return tuple(str(x) for x in out)
+
+
+def scoped_dataset(ds: Dataset, scope: Scope) -> Dataset:
+    """The dataset limited to the scope's locations and the SKUs of its categories (unrestricted: as is)."""
+    if scope.is_unrestricted:
+        return ds
+    items = ds.items
+    if scope.categories:
+        items = items.loc[items["category"].astype(str).isin(scope.categories)]
+    skus = set(items["sku"].astype(str))
+
+    def keep(frame: pd.DataFrame) -> pd.DataFrame:
+        mask = pd.Series(True, index=frame.index)
+        if scope.categories and "sku" in frame:
+            mask &= frame["sku"].astype(str).isin(skus)
+        if scope.locations and "location_id" in frame:
+            mask &= frame["location_id"].astype(str).isin(scope.locations)
+        return frame.loc[mask]
+
+    return replace(
+        ds,
+        items=items,
+        sales=keep(ds.sales),
+        inventory=keep(ds.inventory),
+        purchase_orders=keep(ds.purchase_orders),
+        reorder_rules=keep(ds.reorder_rules),
+    )
+
+
+def alert_quality(ctx: AppContext, *, actor: Actor, since: dt.date | None = None, planners: int = 1) -> dict[str, Any]:
+    """Alert effectiveness in the actor's scope.
+
+    Returns:
+        ``{"period": {"since", "until"}, "overall": {...}, "groups": [...], "unlabelled_alerts": n,
+        "enough_history": bool}`` with the measures of
+        :func:`stockwarden.quality.effectiveness.alert_effectiveness`; ``enough_history`` is False while no
+        stockout began and no alert could be judged in the period (nothing to measure yet). Without imported
+        data or a completed run the period is ``None`` and ``enough_history`` False. ``period.since`` is the
+        day after the first completed run when ``since`` is earlier.
+
+    Raises:
+        InputError: ``since`` after the newest data, or ``planners`` below 1.
+    """
+    from stockwarden.quality.report import assess_alert_quality
+    from stockwarden.services.rules import current_rules
+    from stockwarden.store.quality import load_alert_history
+    from stockwarden.store.repo import load_dataset_from_db
+
+    require(actor, Permission.READ)
+    if planners < 1:
+        raise InputError(f"planners must be at least 1, not {planners}")
+    version, rules = current_rules(ctx)
+    with ctx.engine.connect() as conn:
+        key = (
+            _fingerprint(conn),
+            version.rules_hash,
+            since,
+            planners,
+            tuple(sorted(actor.scope.locations)),
+            tuple(sorted(actor.scope.categories)),
+        )
+    cache: dict[Any, dict[str, Any]] = ctx.cache.setdefault(_CACHE_KEY, {})
+    if key in cache:
+        return cache[key]
+    ds = load_dataset_from_db(ctx.engine, require_data=False)
+    until = ds.last_date
+    if until is None:
+        return {"period": None, "overall": None, "groups": [], "unlabelled_alerts": 0, "enough_history": False}
+    start = pd.Timestamp(since) if since is not None else until - pd.Timedelta(days=DEFAULT_PERIOD_DAYS)
+    if start > until:
+        raise InputError(f"since {start.date()} is after the newest data ({until.date()})")
+    with ctx.engine.connect() as conn:
+        alerts = load_alert_history(conn)
+        first_run = conn.execute(sa.text("SELECT min(as_of) FROM runs WHERE status = 'completed'")).scalar()
+    if first_run is None:
+        return {"period": None, "overall": None, "groups": [], "unlabelled_alerts": 0, "enough_history": False}
+    # a stockout could be warned a day ahead only from the day after the first run
+    start = max(start, pd.Timestamp(first_run) + pd.Timedelta(days=1))
+    if start > until:
+        return {"period": None, "overall": None, "groups": [], "unlabelled_alerts": 0, "enough_history": False}
+    scope = actor.scope
+    if not scope.is_unrestricted:
+        ds = scoped_dataset(ds, scope)
+        skus = set(ds.items["sku"].astype(str)) if scope.categories else None
+        if scope.locations:
+            alerts = alerts.loc[alerts["location_id"].isin(scope.locations)]
+        if skus is not None:
+            alerts = alerts.loc[alerts["sku"].isin(skus)]
+    result = assess_alert_quality(
+        ds,
+        alerts,
+        since=start,
+        until=until,
+        review_period_days=rules.risk.review_period_days,
+        default_lead_time_days=rules.forecast.default_lead_time_days,
+        planners=planners,
+    )
+    o: dict[str, Any] = result["overall"]  # type: ignore[assignment]
+    result["enough_history"] = bool(o["episodes"]) or o["effective"] is not None
+    if len(cache) >= _CACHE_SIZE:
+        cache.pop(next(iter(cache)))
+    cache[key] = result
+    return result
+
+
+__all__ = ["DEFAULT_PERIOD_DAYS", "alert_quality", "scoped_dataset"]
