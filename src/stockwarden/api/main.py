@@ -57,7 +57,7 @@ class _BodyLimit(BaseHTTPMiddleware):
 
 def create_app(ctx: AppContext) -> FastAPI:
     """The API application over one application context."""
-    from stockwarden.api.routes import admin, catalog, rules, system
+    from stockwarden.api.routes import admin, alerts, catalog, data, proposals, quality, rules, runs, system
 
     app = FastAPI(
         title="stockwarden API",
@@ -78,12 +78,8 @@ def create_app(ctx: AppContext) -> FastAPI:
         dependencies=[Depends(authorize)],
         responses=problem_responses(400, 401, 403, 404, 409, 413, 422, 429, 503),
     )
-    for module in (system, catalog, rules, admin):
+    for module in (system, catalog, rules, admin, data, alerts, proposals, runs, quality):
         v1.include_router(module.router)
-    for name in ("data", "alerts", "proposals", "runs", "quality"):
-        optional = _optional_routes(name)
-        if optional is not None:
-            v1.include_router(optional.router)  # type: ignore[attr-defined]
     app.include_router(v1)
     app.state.route_paths = route_paths(app)
     _problem_schema(app)
@@ -150,17 +146,6 @@ def api_routes(app: FastAPI) -> list[tuple[str, str]]:
         if isinstance(route, APIRoute) and path.startswith(V1):
             out.extend((m, path) for m in sorted(route.methods or ()) if m != "HEAD")
     return sorted(set(out))
-
-
-def _optional_routes(name: str) -> object | None:
-    import importlib
-
-    try:
-        return importlib.import_module(f"stockwarden.api.routes.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"stockwarden.api.routes.{name}":
-            raise
-        return None
 
 
 __all__ = ["api_routes", "create_app", "route_paths"]

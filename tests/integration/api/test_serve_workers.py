@@ -21,7 +21,7 @@ def _free_port() -> int:
 def test_two_workers_serve_the_api_from_the_same_database(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'sw.db'}"
     rules = tmp_path / "rules.toml"
-    rules.write_text('[risk]\nreview_period_days = 14\n')
+    rules.write_text("[risk]\nreview_period_days = 14\n")
     port = _free_port()
     exe = Path(sys.executable).with_name("stockwarden")
     proc = subprocess.Popen(
