@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,12 +11,10 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from stockwarden.cli.app import app, console, fail, guarded
-from stockwarden.cli.common import open_engine, parse_day
+from stockwarden.cli.app import app, console, guarded
+from stockwarden.cli.common import parse_day
 from stockwarden.config import load_rules
-from stockwarden.store.quality import load_alert_history
-
-DEFAULT_PERIOD_DAYS = 90
+from stockwarden.services.quality import DEFAULT_PERIOD_DAYS
 
 
 def _pct(x: object) -> str:
@@ -38,60 +35,14 @@ def quality_command(
 ) -> None:
     """How the stored alerts did against what happened (warned in time, effective, false alarms, lead time,
     alerts per week, feedback) and how accurate the kept forecasts were (WAPE, bias, pinball); both stored."""
-    from stockwarden.quality.forecast_accuracy import accuracy_drops, score_forecasts, score_points
-    from stockwarden.quality.report import assess_alert_quality
-    from stockwarden.store.quality import load_forecasts, load_quality_history, record_forecast_scores, record_quality
-    from stockwarden.store.repo import load_dataset_from_db
+    from stockwarden.cli.appctx import cli_context
+    from stockwarden.services.quality import evaluate_quality
 
-    cfg = load_rules(rules)
-    engine = open_engine(db)
-    try:
-        ds = load_dataset_from_db(engine)
-        until = ds.last_date
-        if until is None:
-            raise fail("the database holds no sales or inventory yet: import a dataset first")
-        start = parse_day(since, until - pd.Timedelta(days=DEFAULT_PERIOD_DAYS), option="--since")
-        if start > until:
-            raise fail(f"--since {start.date()} is after the newest data ({until.date()})")
-        with engine.connect() as conn:
-            alerts = load_alert_history(conn)
-            kept = load_forecasts(conn, since=(start - pd.Timedelta(days=days_ahead)).date())
-        result = assess_alert_quality(
-            ds,
-            alerts,
-            since=start,
-            until=until,
-            review_period_days=cfg.risk.review_period_days,
-            default_lead_time_days=cfg.forecast.default_lead_time_days,
-            planners=planners,
-        )
-        scores = pd.DataFrame()
-        drops = pd.DataFrame()
-        if len(kept):
-            cats = ds.items.drop_duplicates("sku").set_index("sku")["category"]
-            kept = kept.assign(category=kept["sku"].map(cats))
-            inv = ds.inventory.loc[:, ["sku", "location_id", "date", "on_hand"]]
-            actuals = ds.sales.loc[:, ["date", "sku", "location_id", "qty"]].merge(
-                inv.assign(is_censored=inv["on_hand"] <= 0).drop(columns="on_hand"),
-                on=["sku", "location_id", "date"],
-                how="outer",
-            )
-            actuals = actuals.assign(qty=actuals["qty"].fillna(0.0), is_censored=actuals["is_censored"].fillna(False))
-            points = score_points(kept, actuals, today=until, days_ahead=days_ahead)
-            scores = score_forecasts(points, days_ahead=days_ahead)
-            drops = accuracy_drops(points)
-        with engine.begin() as conn:
-            record_quality(
-                conn,
-                result,
-                computed_at=dt.datetime.now(dt.UTC),
-                period_start=start.date(),
-                period_end=until.date(),
-            )
-            record_forecast_scores(conn, scores)
-            trend = load_quality_history(conn)
-    finally:
-        engine.dispose()
+    cfg = load_rules(rules) if rules is not None else None
+    day = parse_day(since, None, option="--since") if since is not None else None
+    with cli_context(db, read_only=True) as (ctx, actor):
+        ev = evaluate_quality(ctx, actor=actor, since=day, planners=planners, days_ahead=days_ahead, rules=cfg)
+    start, until, result, scores, drops, trend = ev.start, ev.until, ev.result, ev.scores, ev.drops, ev.trend
     o: dict[str, Any] = result["overall"]  # type: ignore[assignment]
     view = Table(title=f"Alert effectiveness {start.date()} .. {until.date()}")
     for c in ("group", "stockouts", "warned in time", "≥1 day", "median lead d", "alerts", "effective", "false"):

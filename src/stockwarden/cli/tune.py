@@ -32,16 +32,11 @@ def _labels(ds, frame: pd.DataFrame, *, until: pd.Timestamp) -> pd.DataFrame:  #
 
 def _false_alarm_marks(db: str | None) -> pd.DataFrame:
     """``sku, location_id, first_day, last_day`` of stored alerts a planner marked false alarm (empty without a DB)."""
-    from stockwarden.cli.common import open_engine
-    from stockwarden.cli.quality import load_alert_history
+    from stockwarden.cli.appctx import cli_context
+    from stockwarden.services.quality import false_alarm_marks
 
-    engine = open_engine(db)
-    try:
-        with engine.connect() as conn:
-            a = load_alert_history(conn)
-    finally:
-        engine.dispose()
-    return a.loc[a["verdict"] == "false_alarm", ["sku", "location_id", "first_day", "last_day"]]
+    with cli_context(db) as (ctx, actor):
+        return false_alarm_marks(ctx, actor=actor)
 
 
 @app.command("tune")

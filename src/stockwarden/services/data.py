@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from stockwarden.domain.actor import WAREHOUSE_IMPORT_TABLES, Actor, Permission, Role
+from stockwarden.domain.actor import WAREHOUSE_IMPORT_TABLES, Actor, Permission, Role, Scope
 from stockwarden.errors import InputError, PayloadTooLarge, PermissionDenied
 from stockwarden.services.audit import record
 from stockwarden.services.common import Page, check_page, require
@@ -389,15 +389,16 @@ def bulk_import(ctx: AppContext, folder: Path, *, actor: Actor, progress: Any = 
     return report
 
 
-def _scoped(actor: Actor, ds: Any) -> Any:
-    """The dataset limited to the actor's locations and the SKUs of their categories."""
-    if actor.scope.is_unrestricted:
+def scoped_dataset(ds: Any, scope: Scope) -> Any:
+    """The dataset (``ingest.Dataset``) limited to the scope's locations and the SKUs of its categories
+    (an unrestricted scope: as is)."""
+    if scope.is_unrestricted:
         return ds
     skus = None
-    if actor.scope.categories:
+    if scope.categories:
         items = ds.items
-        skus = frozenset(items.loc[items["category"].isin(actor.scope.categories), "sku"].astype(str))
-    locations = frozenset(actor.scope.locations) if actor.scope.locations else None
+        skus = frozenset(items.loc[items["category"].astype(str).isin(scope.categories), "sku"].astype(str))
+    locations = frozenset(scope.locations) if scope.locations else None
     return ds.restricted(locations=locations, skus=skus)
 
 
@@ -410,7 +411,7 @@ def load_dataset(ctx: AppContext, *, actor: Actor) -> Any:
     from stockwarden.store.repo import load_dataset_from_db
 
     require(actor, Permission.READ)
-    return _scoped(actor, load_dataset_from_db(ctx.engine))
+    return scoped_dataset(load_dataset_from_db(ctx.engine), actor.scope)
 
 
 def load_day(ctx: AppContext, *, actor: Actor, as_of: Any = None) -> tuple[Any, Any]:
@@ -424,7 +425,7 @@ def load_day(ctx: AppContext, *, actor: Actor, as_of: Any = None) -> tuple[Any, 
 
     require(actor, Permission.READ)
     ds, day = _load_day(ctx.engine, as_of)
-    return _scoped(actor, ds), day
+    return scoped_dataset(ds, actor.scope), day
 
 
 __all__ = [
@@ -441,4 +442,5 @@ __all__ = [
     "list_rejects",
     "load_dataset",
     "load_day",
+    "scoped_dataset",
 ]

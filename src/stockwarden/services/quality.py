@@ -14,17 +14,17 @@ version), the period and the scope: the overview recomputes only after new data.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 
-from stockwarden.domain.actor import Actor, Permission, Scope
-from stockwarden.errors import InputError
-from stockwarden.ingest.dataset import Dataset
+from stockwarden.domain.actor import Actor, Permission
+from stockwarden.errors import InputError, PermissionDenied
 from stockwarden.services.common import require
 from stockwarden.services.context import AppContext
+from stockwarden.services.data import scoped_dataset
 
 DEFAULT_PERIOD_DAYS = 90
 _CACHE_KEY = "alert_quality"
@@ -42,33 +42,6 @@ def _fingerprint(conn: sa.Connection) -> tuple[Any, ...]:
     ):
         out.extend(conn.execute(sa.text(sql)).one())
     return tuple(str(x) for x in out)
-
-
-def scoped_dataset(ds: Dataset, scope: Scope) -> Dataset:
-    """The dataset limited to the scope's locations and the SKUs of its categories (unrestricted: as is)."""
-    if scope.is_unrestricted:
-        return ds
-    items = ds.items
-    if scope.categories:
-        items = items.loc[items["category"].astype(str).isin(scope.categories)]
-    skus = set(items["sku"].astype(str))
-
-    def keep(frame: pd.DataFrame) -> pd.DataFrame:
-        mask = pd.Series(True, index=frame.index)
-        if scope.categories and "sku" in frame:
-            mask &= frame["sku"].astype(str).isin(skus)
-        if scope.locations and "location_id" in frame:
-            mask &= frame["location_id"].astype(str).isin(scope.locations)
-        return frame.loc[mask]
-
-    return replace(
-        ds,
-        items=items,
-        sales=keep(ds.sales),
-        inventory=keep(ds.inventory),
-        purchase_orders=keep(ds.purchase_orders),
-        reorder_rules=keep(ds.reorder_rules),
-    )
 
 
 def alert_quality(ctx: AppContext, *, actor: Actor, since: dt.date | None = None, planners: int = 1) -> dict[str, Any]:
@@ -147,4 +120,104 @@ def alert_quality(ctx: AppContext, *, actor: Actor, since: dt.date | None = None
     return result
 
 
-__all__ = ["DEFAULT_PERIOD_DAYS", "alert_quality", "scoped_dataset"]
+def false_alarm_marks(ctx: AppContext, *, actor: Actor) -> pd.DataFrame:
+    """``sku, location_id, first_day, last_day`` of the stored alerts a planner marked false alarm, in the
+    actor's scope (what ``tune`` counts against a threshold)."""
+    from stockwarden.store.quality import load_alert_history
+
+    require(actor, Permission.READ)
+    with ctx.engine.connect() as conn:
+        a = load_alert_history(conn)
+    if actor.scope.locations:
+        a = a.loc[a["location_id"].astype(str).isin(actor.scope.locations)]
+    return a.loc[a["verdict"] == "false_alarm", ["sku", "location_id", "first_day", "last_day"]]
+
+
+@dataclass(frozen=True)
+class QualityEvaluation:
+    """What ``stockwarden quality`` shows and stores: the alert measures (as :func:`alert_quality` returns
+    them), the kept forecasts' scores per run and group, the series whose accuracy fell most, and the
+    stored snapshots (trend)."""
+
+    start: pd.Timestamp
+    until: pd.Timestamp
+    result: dict[str, Any]
+    scores: pd.DataFrame
+    drops: pd.DataFrame
+    trend: pd.DataFrame
+
+
+def evaluate_quality(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    since: pd.Timestamp | None = None,
+    planners: int = 1,
+    days_ahead: int = 28,
+    rules: Any = None,
+) -> QualityEvaluation:
+    """Judge the stored alerts against what happened since ``since`` (default :data:`DEFAULT_PERIOD_DAYS`
+    back from the newest data), score the kept forecasts ``days_ahead`` days after each run, and store both
+    (a snapshot for the trend). Unscoped users only (the snapshot is the company's).
+
+    Raises:
+        InputError: no data yet, or ``since`` after the newest data. PermissionDenied: a scoped user.
+    """
+    from stockwarden.quality.forecast_accuracy import accuracy_drops, score_forecasts, score_points
+    from stockwarden.quality.report import assess_alert_quality
+    from stockwarden.services.rules import current_rules
+    from stockwarden.store.quality import (
+        load_alert_history,
+        load_forecasts,
+        load_quality_history,
+        record_forecast_scores,
+        record_quality,
+    )
+    from stockwarden.store.repo import load_dataset_from_db
+
+    require(actor, Permission.READ)
+    if not actor.scope.is_unrestricted:
+        raise PermissionDenied("the stored quality snapshots are the company's: ask an unscoped user, or use the API")
+    cfg = rules if rules is not None else current_rules(ctx)[1]
+    ds = load_dataset_from_db(ctx.engine)
+    until = ds.last_date
+    if until is None:
+        raise InputError("the database holds no sales or inventory yet: import a dataset first")
+    start = since if since is not None else until - pd.Timedelta(days=DEFAULT_PERIOD_DAYS)
+    if start > until:
+        raise InputError(f"--since {start.date()} is after the newest data ({until.date()})")
+    with ctx.engine.connect() as conn:
+        alerts = load_alert_history(conn)
+        kept = load_forecasts(conn, since=(start - pd.Timedelta(days=days_ahead)).date())
+    result = assess_alert_quality(
+        ds,
+        alerts,
+        since=start,
+        until=until,
+        review_period_days=cfg.risk.review_period_days,
+        default_lead_time_days=cfg.forecast.default_lead_time_days,
+        planners=planners,
+    )
+    scores = pd.DataFrame()
+    drops = pd.DataFrame()
+    if len(kept):
+        cats = ds.items.drop_duplicates("sku").set_index("sku")["category"]
+        kept = kept.assign(category=kept["sku"].map(cats))
+        inv = ds.inventory.loc[:, ["sku", "location_id", "date", "on_hand"]]
+        actuals = ds.sales.loc[:, ["date", "sku", "location_id", "qty"]].merge(
+            inv.assign(is_censored=inv["on_hand"] <= 0).drop(columns="on_hand"),
+            on=["sku", "location_id", "date"],
+            how="outer",
+        )
+        actuals = actuals.assign(qty=actuals["qty"].fillna(0.0), is_censored=actuals["is_censored"].fillna(False))
+        points = score_points(kept, actuals, today=until, days_ahead=days_ahead)
+        scores = score_forecasts(points, days_ahead=days_ahead)
+        drops = accuracy_drops(points)
+    with ctx.engine.begin() as conn:
+        record_quality(conn, result, computed_at=ctx.now(), period_start=start.date(), period_end=until.date())
+        record_forecast_scores(conn, scores)
+        trend = load_quality_history(conn)
+    return QualityEvaluation(start, until, result, scores, drops, trend)
+
+
+__all__ = ["DEFAULT_PERIOD_DAYS", "QualityEvaluation", "alert_quality", "evaluate_quality", "false_alarm_marks"]
