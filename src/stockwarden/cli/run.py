@@ -2,10 +2,12 @@
 
 Cron instead of ``schedule``::
 
-    0 6 * * *  cd /srv/stockwarden && .venv/bin/stockwarden run --config stockwarden.toml >> var/run.log 2>&1
+    0 6 * * *  cd /srv/stockwarden && .venv/bin/stockwarden run --config stockwarden.toml >> var/run.log 2>&1 \
+               && nice .venv/bin/stockwarden preview prepare >> var/run.log 2>&1
     */5 * * * * cd /srv/stockwarden && .venv/bin/stockwarden alerts deliver --config stockwarden.toml
 
-(the second line retries failed notifications between daily runs).
+(the second line retries failed notifications between daily runs; ``preview prepare`` replays the rules in
+force over the last 13 weeks so the rules editor's preview of a draft is ready at once; ``schedule`` does both).
 """
 
 from __future__ import annotations
@@ -203,7 +205,8 @@ def schedule_cmd(
     config: ConfigOpt = None,
     at: Annotated[str | None, typer.Option("--at", help="HH:MM local time (default: run.daily_at)")] = None,
 ) -> None:
-    """Run the daily job every day at a fixed time (APScheduler); retry due notifications every minute."""
+    """Run the daily job every day at a fixed time (APScheduler), then prepare the rules editor's preview;
+    retry due notifications every minute."""
     scheduler = build_scheduler(db, config, at=at)
     rules = load_config(config)
     console.print(
@@ -238,6 +241,7 @@ def build_scheduler(db: str | None, config: Path | None, *, at: str | None = Non
     def daily() -> None:
         try:
             execute_run(db, config, None)
+            prepare_preview(db)
         except Exception as exc:  # keep the scheduler alive; the run record says what failed
             err_console.print(f"[bold red]error:[/] {str(exc).splitlines()[0] if str(exc) else exc!r}")
 
@@ -251,6 +255,16 @@ def build_scheduler(db: str | None, config: Path | None, *, at: str | None = Non
     scheduler.add_job(daily, trigger, id="daily-run", max_instances=1, coalesce=True, misfire_grace_time=3600)
     scheduler.add_job(deliver, "interval", minutes=1, id="deliver", max_instances=1, coalesce=True)
     return scheduler
+
+
+def prepare_preview(db: str | None) -> None:
+    """After the daily run: replay the rules in force over the recent weeks and keep it, so that the rules
+    editor's preview of a draft is ready at once (``services.preview.prepare_preview``)."""
+    from stockwarden.services.preview import prepare_preview as prepare
+
+    with cli_context(db) as (ctx, actor):
+        status = prepare(ctx, actor=actor)
+    console.print(f"rules preview prepared: {status.total} checkpoints in {status.seconds} s", highlight=False)
 
 
 def deliver_outbox(db: str | None, config: Path | None) -> int:
