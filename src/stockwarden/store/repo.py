@@ -392,7 +392,8 @@ def _shared_strings(col: pa.ChunkedArray) -> np.ndarray:
     hashes each distinct string once (Python caches a string's hash) instead of once per row.
     """
     encoded = col.combine_chunks().dictionary_encode()
-    values = np.append(encoded.dictionary.to_numpy(zero_copy_only=False).astype(object), None)
+    values = np.empty(len(encoded.dictionary) + 1, dtype=object)  # the last one stands for null
+    values[:-1] = encoded.dictionary.to_numpy(zero_copy_only=False)
     codes = encoded.indices.fill_null(len(values) - 1).to_numpy(zero_copy_only=False)
     return values[codes]
 
