@@ -165,6 +165,11 @@ def phase_run(args: argparse.Namespace) -> dict[str, Any]:
             "per_step_mean": {k: round(sum(v) / len(v), 2) for k, v in per_step.items()},
             "series_per_partition": round(sum(o.n_series for o in done.partitions) / max(len(work), 1)),
         },
+        # processor seconds (user + system) per partition step: less moved by other work on the machine
+        "partition_cpu_s": {
+            k: round(sum(o.cpu_seconds.get(k, 0.0) for o in done.partitions) / max(len(done.partitions), 1), 2)
+            for k in per_step
+        },
         "wall_in_process_s": round(wall, 2),
         "counts": {k: v for k, v in done.run.counts.items() if isinstance(v, int)},
     }
@@ -244,6 +249,7 @@ def _postmaster(port: int) -> Any:
 def run_phase(name: str, argv: list[str], *, pg_port: int | None, limit_gb: float) -> dict[str, Any]:
     """Run one phase in a child process; its result plus wall time and peak memory per process."""
     started = time.perf_counter()
+    load_before = os.getloadavg()[0]
     child = subprocess.Popen(
         [sys.executable, __file__, "_phase", name, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -257,6 +263,7 @@ def run_phase(name: str, argv: list[str], *, pg_port: int | None, limit_gb: floa
     pg = [v for k, v in peaks.items() if k.startswith("postgres")]
     result: dict[str, Any] = {
         "wall_s": round(wall, 2),
+        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],  # 1-minute, at start and end
         "peak_mb": {
             "main": peaks.get("main", 0),
             "workers": {k: v for k, v in peaks.items() if k.startswith(("worker", "child"))},
@@ -396,8 +403,9 @@ def main() -> None:
 def report(results: dict[str, Any]) -> str:
     """The figures of ``scale.json`` as a Markdown table (for docs/scale.md and the README)."""
     lines = [
-        "| size | phase | wall | peak main process | all processes | largest PostgreSQL backend | steps (s) |",
-        "|---|---|---|---|---|---|---|",
+        "| size | phase | wall | CPU | load average | peak main process | all processes | largest PostgreSQL backend "
+        "| steps (s) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for size, entry in results.get("sizes", {}).items():
         for phase, res in entry.items():
@@ -411,9 +419,16 @@ def report(results: dict[str, Any]) -> str:
                     f"; {res.get('partitions')} partitions of {ps['series_per_partition']:,} series, "
                     f"{ps['mean']} s each ({', '.join(f'{k} {v}' for k, v in ps['per_step_mean'].items())})"
                 )
+                if res.get("partition_cpu_s"):
+                    cpu = res["partition_cpu_s"]
+                    each = ", ".join(f"{k} {v}" for k, v in cpu.items())
+                    steps += f"; CPU s per partition {sum(cpu.values()):.1f} ({each})"
             status = res.get("error", "")
+            cpu_s = f"{res['cpu_s']:.0f} s" if "cpu_s" in res else ""
+            load = "-".join(f"{x:.1f}" for x in res.get("load_average", []))
             lines.append(
                 f"| {size} | {phase} | {res['wall_s']:.0f} s{' (' + status + ')' if status else ''} | "
+                f"{cpu_s} | {load} | "
                 f"{peak.get('main', 0):,} MB | {peak.get('all_processes_together', 0):,} MB | "
                 f"{peak.get('postgres_largest_backend', 0):,} MB | {steps} |"
             )
@@ -447,7 +462,7 @@ def _show(size: str, phase: str, res: dict[str, Any]) -> None:
     line = (
         f"{size:>5} {phase:<10} {res.get('wall_s', 0):8.1f} s  peak main {peak.get('main', 0):6d} MB, "
         f"all {peak.get('all_processes_together', 0):6d} MB, pg {peak.get('postgres_largest_backend', 0):5d} MB  "
-        f"{status}  {text}"
+        f"cpu {res.get('cpu_s', 0):.0f} s, load {res.get('load_average', '')}  {status}  {text}"
     )
     print(line, flush=True)
 
@@ -466,6 +481,8 @@ def _phase_main(argv: list[str]) -> None:
     parser.add_argument("--sample-partitions", type=int, default=0)
     args = parser.parse_args(argv)
     result = PHASES[args.phase](args)
+    t = os.times()  # the phase's processor time, its finished child processes included
+    result["cpu_s"] = round(t.user + t.system + t.children_user + t.children_system, 2)
     sys.stdout.write(json.dumps(result, default=str) + "\n")
 
 

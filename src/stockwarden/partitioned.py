@@ -292,38 +292,33 @@ def assess_partition(job: PartitionJob, *, n_jobs: int | None = None) -> Partiti
     from stockwarden.ingest.health import Severity, check_health
     from stockwarden.risk.daily import assess_frame, forecast_for
 
-    secs: dict[str, float] = {}
-    t = time.perf_counter()
+    clock = _StepClock()
     day = pd.Timestamp(job.as_of)
     ds = load_partition(engine, job.part)
     ds = merge_exported_orders(ds, _own(job.exported, job.part)).as_of(day)
-    secs["load"] = time.perf_counter() - t
-    t = time.perf_counter()
+    clock.lap("load")
     health = check_health(ds, as_of=day, rules=job.rules.health)
     warnings = tuple(w.message for w in health.warnings if w.severity is Severity.WARNING)
-    secs["health"] = time.perf_counter() - t
-    t = time.perf_counter()
+    clock.lap("health")
     forecast = forecast_for(ds, as_of=day, rules=job.rules, n_jobs=n_jobs)
-    secs["forecast"] = time.perf_counter() - t
-    t = time.perf_counter()
+    clock.lap("forecast")
     own = detect_anomalies(ds, as_of=day, forecast=forecast, rules=job.rules, kinds=_partition_kinds())
     anomalies = _merge_anomalies(own, job.supplier_anomalies)
-    secs["anomalies"] = time.perf_counter() - t
-    t = time.perf_counter()
+    clock.lap("anomalies")
     # exactly the unpartitioned run's assess step (pipeline._assess), on the partition's rows
     assessment = assess_frame(
         ds, as_of=day, forecast=forecast, lead_times=job.lead_times, anomalies=anomalies, rules=job.rules
     )
-    secs["assess"] = time.perf_counter() - t
-    t = time.perf_counter()
+    clock.lap("assess")
     outcome = PartitionOutcome(
         partition=job.part.index,
         n_series=job.part.n_series,
         assessed=len(assessment),
         anomalies=len(own),
         warnings=warnings,
-        seconds={k: round(v, 3) for k, v in secs.items()},
+        seconds=clock.wall,
         worker=_worker_name(),
+        cpu_seconds=clock.cpu,
     )
     with engine.begin() as conn:
         record_outcome(
@@ -334,8 +329,28 @@ def assess_partition(job: PartitionJob, *, n_jobs: int | None = None) -> Partiti
             assessment=assessment,
             now=dt.datetime.now(dt.UTC),
         )
-    outcome.seconds["write"] = round(time.perf_counter() - t, 3)
+    clock.lap("write")
     return outcome
+
+
+class _StepClock:
+    """Wall and processor seconds per step (processor: this process and its finished child processes)."""
+
+    def __init__(self) -> None:
+        self.wall: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+        self._t, self._c = time.perf_counter(), self._cpu()
+
+    @staticmethod
+    def _cpu() -> float:
+        t = os.times()
+        return t.user + t.system + t.children_user + t.children_system
+
+    def lap(self, name: str) -> None:
+        t, c = time.perf_counter(), self._cpu()
+        self.wall[name] = round(t - self._t, 3)
+        self.cpu[name] = round(c - self._c, 3)
+        self._t, self._c = t, c
 
 
 def _partition_kinds() -> frozenset[str]:

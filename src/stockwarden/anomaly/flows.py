@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from stockwarden.ingest.dataset import Dataset
@@ -71,15 +72,40 @@ def net_flows(sales: pd.DataFrame, receipts: pd.DataFrame) -> pd.DataFrame:
 
 
 def cum_flow_at(flows: pd.DataFrame, points: pd.DataFrame) -> pd.Series:
-    """Cumulated net flow of each (sku, location_id, date) in ``points`` up to and including its date."""
+    """Cumulated net flow of each (sku, location_id, date) in ``points`` up to and including its date.
+
+    The last flow row of the same series dated on or before the point (0 when there is none): an
+    as-of join, done as one binary search over (series, day) numbers rather than a ``merge_asof`` by
+    string keys (which sorts and compares the keys of every flow row on each call).
+    """
     if points.empty:
         return pd.Series([], dtype=float, index=points.index)
-    left = points[[*KEYS, "date"]].reset_index()
-    left["date"] = left["date"].astype("datetime64[ns]")
-    left = left.sort_values("date", kind="stable")
-    right = flows[[*KEYS, "date", "cum_flow"]].sort_values("date", kind="stable")
-    m = pd.merge_asof(left, right, on="date", by=KEYS, direction="backward")
-    return m.set_index("index")["cum_flow"].reindex(points.index).fillna(0.0)
+    if flows.empty:
+        return pd.Series(0.0, index=points.index)
+    keys = pd.MultiIndex.from_arrays([flows["sku"].to_numpy(), flows["location_id"].to_numpy()])
+    n_loc = max(len(keys.levels[1]), 1)
+    f_sid = keys.codes[0].astype(np.int64) * n_loc + keys.codes[1]
+    f_day = _day_numbers(flows["date"])
+    first = int(f_day.min())
+    span_bits = max(int(f_day.max() - first + 2).bit_length(), 1)
+    f_key = (f_sid << span_bits) | (f_day - first)
+    cum = flows["cum_flow"].to_numpy(dtype=float)
+    if len(f_key) > 1 and not (np.diff(f_key) >= 0).all():
+        order = np.argsort(f_key, kind="stable")
+        f_key, f_sid, cum = f_key[order], f_sid[order], cum[order]
+    p_sku = keys.levels[0].get_indexer(points["sku"].to_numpy())
+    p_loc = keys.levels[1].get_indexer(points["location_id"].to_numpy())
+    p_sid = np.where((p_sku >= 0) & (p_loc >= 0), p_sku.astype(np.int64) * n_loc + p_loc, -1)
+    offset = np.clip(_day_numbers(points["date"]) - first, -1, (1 << span_bits) - 1)
+    p_key = (np.maximum(p_sid, 0) << span_bits) + offset
+    pos = np.searchsorted(f_key, p_key, side="right") - 1
+    hit = (p_sid >= 0) & (pos >= 0) & (f_sid[np.maximum(pos, 0)] == p_sid)
+    return pd.Series(np.where(hit, cum[np.maximum(pos, 0)], 0.0), index=points.index)
+
+
+def _day_numbers(dates: pd.Series) -> np.ndarray:
+    """Days since the epoch of a date column."""
+    return pd.to_datetime(dates).to_numpy().astype("datetime64[D]").astype(np.int64)
 
 
 def position_now(ds: Dataset, *, as_of: pd.Timestamp, flows: pd.DataFrame) -> pd.DataFrame:

@@ -77,24 +77,44 @@ def add_event_features(frame: pd.DataFrame, events: pd.DataFrame, profile: pd.Da
     ev = events[["date", "kind", "location_id"]].copy()
     kind = ev["kind"].fillna("other").astype(str).str.lower()
     ev["col"] = np.where(kind.isin(EVENT_KINDS), "ev_" + kind, "ev_other")
-    loc_of = profile["location_id"].to_numpy()[frame["unique_id"].to_numpy()]
-    ds = frame["ds"].to_numpy()
+    # rows as (location code, day number): every event column is then a lookup in a small table
+    series_loc, locations = pd.factorize(profile["location_id"].to_numpy())
+    loc_of = series_loc[frame["unique_id"].to_numpy()]
+    day = _day_numbers(frame["ds"])
+    grid = _DayGrid(day=day - int(day.min()), first=int(day.min()), loc=loc_of, locations=pd.Index(locations))
     for col, sub in ev.groupby("col"):
-        frame[col] = _event_hits(ds, loc_of, sub)
-    frame["ev_any"] = _event_hits(ds, loc_of, ev)
+        frame[col] = grid.hits(sub)
+    frame["ev_any"] = grid.hits(ev)
     before = ev.assign(date=ev["date"] - pd.Timedelta(days=1))
-    frame["ev_near"] = _event_hits(ds, loc_of, before)
+    frame["ev_near"] = grid.hits(before)
     return frame
 
 
-def _event_hits(ds: np.ndarray, loc_of: np.ndarray, ev: pd.DataFrame) -> np.ndarray:
-    """1.0 where (date, location) matches an event for all locations or that location."""
-    everywhere = ev.loc[ev["location_id"].isna(), "date"].to_numpy()
-    days, inverse = np.unique(ds, return_inverse=True)  # a few thousand days, not millions of rows
-    out = np.isin(days, everywhere).astype(float)[inverse]
-    local = ev.loc[ev["location_id"].notna()]
-    if len(local):
-        keys = pd.MultiIndex.from_arrays([local["date"].to_numpy(), local["location_id"].to_numpy()])
-        probe = pd.MultiIndex.from_arrays([ds, loc_of])
-        out = np.maximum(out, probe.isin(keys).astype(float))
-    return out
+def _day_numbers(dates: pd.Series) -> np.ndarray:
+    return dates.to_numpy().astype("datetime64[D]").astype(np.int64)
+
+
+class _DayGrid:
+    """The rows of a frame as (location code, day number), to mark the rows of dated events."""
+
+    def __init__(self, *, day: np.ndarray, first: int, loc: np.ndarray, locations: pd.Index) -> None:
+        self.day, self.first, self.loc, self.locations = day, first, loc, locations
+        self.span = int(day.max()) + 1 if len(day) else 0
+
+    def hits(self, ev: pd.DataFrame) -> np.ndarray:
+        """1.0 where (date, location) matches an event for all locations or that location."""
+        e_day = _day_numbers(ev["date"]) - self.first
+        inside = (e_day >= 0) & (e_day < self.span)
+        everywhere = ev["location_id"].isna().to_numpy() & inside
+        table = np.zeros(self.span, dtype=bool)
+        table[e_day[everywhere]] = True
+        out = table[self.day]
+        local = ~ev["location_id"].isna().to_numpy() & inside
+        if local.any():
+            e_loc = self.locations.get_indexer(ev["location_id"].to_numpy()[local])
+            known = e_loc >= 0
+            if known.any():
+                at = np.zeros((len(self.locations), self.span), dtype=bool)
+                at[e_loc[known], e_day[local][known]] = True
+                out = out | ((self.loc >= 0) & at[np.maximum(self.loc, 0), self.day])
+        return out.astype(float)

@@ -228,12 +228,27 @@ def promotion_flags(frame: pd.DataFrame, promotions: pd.DataFrame) -> np.ndarray
             "date": promo["start_date"].to_numpy()[rep] + off.astype("timedelta64[D]"),
         }
     )
-    expanded["flag"] = 1.0
-    specific = expanded.loc[expanded["location_id"].notna()].drop_duplicates(DAY_KEYS)
-    everywhere = expanded.loc[expanded["location_id"].isna(), ["sku", "date", "flag"]].drop_duplicates()
-    a = frame[DAY_KEYS].merge(specific, on=DAY_KEYS, how="left")["flag"].fillna(0.0).to_numpy()
-    b = frame[["sku", "date"]].merge(everywhere, on=["sku", "date"], how="left")["flag"].fillna(0.0).to_numpy()
-    return np.maximum(a, b)
+    # membership by integer keys (series code x day), not a merge on string columns of every row
+    f_sku, sku_uni = pd.factorize(frame["sku"].to_numpy())
+    f_loc, loc_uni = pd.factorize(frame["location_id"].to_numpy())
+    f_day = frame["date"].to_numpy().astype("datetime64[D]").astype(np.int64)
+    first = int(f_day.min())
+    span = int(f_day.max()) - first + 1
+    e_day = expanded["date"].to_numpy().astype("datetime64[D]").astype(np.int64) - first
+    e_sku = pd.Index(sku_uni).get_indexer(expanded["sku"].to_numpy())
+    in_frame = (e_sku >= 0) & (e_day >= 0) & (e_day < span)
+    n_loc = max(len(loc_uni), 1)
+    everywhere = in_frame & pd.isna(expanded["location_id"].to_numpy())
+    hit = np.isin(
+        f_sku.astype(np.int64) * span + (f_day - first), e_sku[everywhere].astype(np.int64) * span + e_day[everywhere]
+    )
+    e_loc = pd.Index(loc_uni).get_indexer(expanded["location_id"].to_numpy())
+    specific = in_frame & (e_loc >= 0)
+    if specific.any():
+        f_key = (f_sku.astype(np.int64) * n_loc + f_loc) * span + (f_day - first)
+        e_key = (e_sku[specific].astype(np.int64) * n_loc + e_loc[specific]) * span + e_day[specific]
+        hit |= (f_loc >= 0) & np.isin(f_key, e_key)
+    return (hit & (f_sku >= 0)).astype(float)
 
 
 def _receipt_days(po: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:

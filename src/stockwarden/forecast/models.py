@@ -104,6 +104,8 @@ def forecast_stats(
     df = panel.loc[panel["ds"] > last - pd.Timedelta(days=input_days), ["unique_id", "ds", "y"]]
     out = _horizon_frame(panel, h)
     for name in names:
+        if n_jobs > 1:
+            _compile_in_this_process(name, df, h, factories[name])
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -113,6 +115,30 @@ def forecast_stats(
             vals = _forecast_one_by_one(df, h, factories[name])
         out[name] = np.where(np.isfinite(vals), np.maximum(vals, 0.0), np.nan)
     return out
+
+
+_COMPILED: set[str] = set()
+
+
+def _compile_in_this_process(name: str, df: pd.DataFrame, h: int, factory: Callable[[], Any]) -> None:
+    """Run model ``name`` once on one series here before statsforecast forks its worker processes.
+
+    The models are numba functions compiled on first use. Compiled in this process, the forked workers
+    inherit the machine code; otherwise every worker of every pool (one pool per call) compiles them
+    again, which on a 10,000-series partition cost more processor time than the forecasts themselves.
+    """
+    if name in _COMPILED or df.empty:
+        return
+    from statsforecast import StatsForecast
+
+    first = df.loc[df["unique_id"] == df["unique_id"].iloc[0]]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            StatsForecast(models=[factory()], freq="D", n_jobs=1).forecast(df=first, h=h)
+    except Exception:  # only a warm-up: the real call reports failures per series
+        return
+    _COMPILED.add(name)
 
 
 def _forecast_one_by_one(df: pd.DataFrame, h: int, factory: Callable[[], Any]) -> np.ndarray:

@@ -107,7 +107,7 @@ def assess_risk(
     # long out-of-stock series without observed demand borrow their SKU's demand elsewhere
     # (censored_demand_rows); paths depend only on the row's own forecast (common random numbers)
     demand_row = f["demand_row"].to_numpy()
-    paths_of = demand_paths_for(forecast, demand_row, n_paths=r.n_paths, seed=r.seed, days=days)
+    paths_of = demand_paths_for(forecast, demand_row, n_paths=r.n_paths, seed=r.seed, days=days, window_days=window)
     usable = (f["on_hand"] - f["backorders"]).to_numpy(float)
     service = f["service_level"].to_numpy(float)
     cov_parts = []

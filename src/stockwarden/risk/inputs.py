@@ -62,7 +62,13 @@ LeadTimeSource = LeadTimeModelLike
 
 
 def demand_paths_for(
-    forecast: DemandSource, forecast_rows: np.ndarray, *, n_paths: int, seed: int, days: int | None = None
+    forecast: DemandSource,
+    forecast_rows: np.ndarray,
+    *,
+    n_paths: int,
+    seed: int,
+    days: int | None = None,
+    window_days: np.ndarray | None = None,
 ) -> Callable[[np.ndarray], np.ndarray]:
     """A function ``rows -> (len(rows), n_paths, days)`` giving demand paths for assessment rows.
 
@@ -73,6 +79,10 @@ def demand_paths_for(
     day by day, so the first days do not depend on how many days are drawn. The means are extended past
     the forecast by repeating its last week (``days`` may exceed the forecast). Other sources (test
     doubles) are drawn once and sliced.
+
+    ``window_days`` (per row, optional): the days each row's projection reads. A row's paths are drawn
+    for its own window only and are zero after it; since the draws go day by day, the days drawn are
+    exactly those a full draw would give (the assessment never reads past a row's window).
     """
     from stockwarden.risk.policy import extend_daily_mean
 
@@ -95,6 +105,7 @@ def demand_paths_for(
                 forecast.level_shape[fr[has]],  # type: ignore[attr-defined]
                 n_paths=n_paths,
                 seed=seed,
+                days_drawn=None if window_days is None else np.asarray(window_days)[rows][has],
             )
         else:
             if "all" not in cache:
@@ -157,7 +168,13 @@ def protection_demand(forecast: DemandSource, forecast_rows: np.ndarray, *, days
 
 
 def common_random_paths(
-    mean: np.ndarray, size: np.ndarray, level_shape: np.ndarray, *, n_paths: int, seed: int
+    mean: np.ndarray,
+    size: np.ndarray,
+    level_shape: np.ndarray,
+    *,
+    n_paths: int,
+    seed: int,
+    days_drawn: np.ndarray | None = None,
 ) -> np.ndarray:
     """Demand paths ``(n, n_paths, days)`` of the forecast model with common random numbers.
 
@@ -165,7 +182,8 @@ def common_random_paths(
     path level ``L ~ Gamma(k, 1/k)`` and the day noise ``G ~ Gamma(r, 1/r)`` (a negative binomial given
     ``L``). Every row draws from the same three streams (level, day noise, counts), seeded by ``seed``
     alone, day after day: identical rows get identical paths (common random numbers), and the paths of
-    the first ``d`` days are the same whether 14 or 56 days are drawn.
+    the first ``d`` days are the same whether 14 or 56 days are drawn. ``days_drawn`` (per row, default
+    all): draw only a row's first days, zeros after them (the same values a full draw gives there).
     """
     n, days = mean.shape
     out = np.zeros((n, n_paths, days))
@@ -173,8 +191,9 @@ def common_random_paths(
     starts = [b.state for b in bits]
     level_rng, noise_rng, count_rng = (np.random.Generator(b) for b in bits)
     levels: dict[float, np.ndarray] = {}
+    drawn = np.full(n, days, dtype=np.int64) if days_drawn is None else np.clip(days_drawn, 0, days)
     for i in range(n):
-        mu = np.maximum(mean[i], 0.0)
+        mu = np.maximum(mean[i, : drawn[i]], 0.0)
         if not mu.any():
             continue
         for b, st in zip(bits, starts, strict=True):
@@ -184,8 +203,8 @@ def common_random_paths(
             levels[k] = level_rng.gamma(k, 1.0 / k, n_paths) if np.isfinite(k) and k > 0 else np.ones(n_paths)
         lam = mu[:, None] * levels[k][None, :]  # (days, paths): day-major, so a prefix of days is stable
         if np.isfinite(r) and r > 0:
-            lam = lam * noise_rng.gamma(r, 1.0 / r, (days, n_paths))
-        out[i] = count_rng.poisson(lam).T
+            lam = lam * noise_rng.gamma(r, 1.0 / r, (len(mu), n_paths))
+        out[i, :, : len(mu)] = count_rng.poisson(lam).T
     return out
 
 

@@ -59,6 +59,8 @@ class PartitionOutcome:
         anomalies: anomalies found in it (company-wide supplier anomalies not counted).
         warnings: data-health warnings of its rows.
         seconds: wall time per step (``load``, ``health``, ``forecast``, ``anomalies``, ``assess``, ``write``).
+        cpu_seconds: processor time per step (user + system, of the process and of the forecast's child
+            processes): what the step costs, less moved by other work on a shared machine (not stored).
         worker: where it ran (host:pid, or the Dask worker address).
         is_resumed: an earlier attempt had finished it; nothing was recomputed.
     """
@@ -71,6 +73,7 @@ class PartitionOutcome:
     seconds: dict[str, float] = field(default_factory=dict)
     worker: str = ""
     is_resumed: bool = False
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def frame_bytes(frame: pd.DataFrame) -> bytes:

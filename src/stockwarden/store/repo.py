@@ -378,10 +378,24 @@ def _copy_out(conn: Any, sql: str, name: str) -> list[np.ndarray]:
                 else np.array(col.cast(pa.timestamp("ns")).to_pandas().to_numpy(), dtype="datetime64[ns]")
             )
         elif types[n] == pa.string():
-            out.append(col.to_numpy(zero_copy_only=False).astype(object))
+            out.append(_shared_strings(col))
         else:
             out.append(col.to_numpy(zero_copy_only=False))
     return out
+
+
+def _shared_strings(col: pa.ChunkedArray) -> np.ndarray:
+    """A string column as an object array in which equal values are one Python object (None for nulls).
+
+    A partition's sales repeat each SKU and location id hundreds of times: one object per distinct
+    value (not one per row) takes a tenth of the memory, and every later groupby, merge and comparison
+    hashes each distinct string once (Python caches a string's hash) instead of once per row.
+    """
+    encoded = col.combine_chunks().dictionary_encode()
+    values = np.empty(len(encoded.dictionary) + 1, dtype=object)  # the last one stands for null
+    values[:-1] = encoded.dictionary.to_numpy(zero_copy_only=False)
+    codes = encoded.indices.fill_null(len(values) - 1).to_numpy(zero_copy_only=False)
+    return values[codes]
 
 
 def list_rejects(

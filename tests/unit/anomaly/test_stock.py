@@ -111,3 +111,35 @@ def test_consistent_counts_are_quiet() -> None:
     ]
     inv[5]["on_hand"] -= 1  # one unit of shrinkage is within tolerance
     assert _run(supply_dataset([], sales=sales, inventory=inv), "count_mismatch", "2024-01-10").empty
+
+
+def test_the_cumulated_flow_at_a_date_is_the_last_one_of_that_series_on_or_before_it() -> None:
+    from stockwarden.anomaly.flows import cum_flow_at
+
+    d = pd.Timestamp("2025-03-01")
+    flows = pd.DataFrame(
+        {
+            "sku": ["B", "A", "A", "A", "B"],
+            "location_id": ["L1", "L1", "L1", "L2", "L1"],
+            "date": [d, d, d + pd.Timedelta(days=3), d + pd.Timedelta(days=1), d + pd.Timedelta(days=5)],
+            "cum_flow": [-1.0, -2.0, -5.0, 7.0, -4.0],
+        }
+    )  # not sorted: the lookup must not depend on the order of the rows
+    points = pd.DataFrame(
+        {
+            "sku": ["A", "A", "A", "A", "B", "C", "A"],
+            "location_id": ["L1", "L1", "L1", "L2", "L1", "L1", "L3"],
+            "date": [
+                d - pd.Timedelta(days=1),
+                d + pd.Timedelta(days=2),
+                d + pd.Timedelta(days=3),
+                d + pd.Timedelta(days=9),
+                d + pd.Timedelta(days=4),
+                d,
+                d,
+            ],
+        },
+        index=[10, 11, 12, 13, 14, 15, 16],
+    )
+    got = cum_flow_at(flows, points)
+    assert got.to_dict() == {10: 0.0, 11: -2.0, 12: -5.0, 13: 7.0, 14: -1.0, 15: 0.0, 16: 0.0}

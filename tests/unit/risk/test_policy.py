@@ -213,3 +213,16 @@ def test_sample_paths_use_common_random_numbers_and_a_stable_prefix_of_days() ->
     short = common_random_paths(mean[[2], :12], size[[2]], shape[[2]], n_paths=300, seed=4)
     np.testing.assert_array_equal(short[0], paths[2][:, :12])  # drawing fewer days does not change the first ones
     assert paths[0].mean() == pytest.approx(2.0, rel=0.1)
+
+
+def test_each_row_draws_only_its_own_window_and_those_days_match_a_full_draw() -> None:
+    from stockwarden.risk.inputs import common_random_paths
+
+    mean = np.array([[2.0] * 30, [0.5] * 30, [3.0] * 30])
+    size, shape = np.array([1.5, np.inf, 0.8]), np.array([25.0, np.inf, 4.0])
+    full = common_random_paths(mean, size, shape, n_paths=200, seed=7)
+    windows = np.array([30, 9, 1])
+    part = common_random_paths(mean, size, shape, n_paths=200, seed=7, days_drawn=windows)
+    for i, w in enumerate(windows):
+        np.testing.assert_array_equal(part[i, :, :w], full[i, :, :w])
+        assert not part[i, :, w:].any()  # nothing is drawn past a row's window
