@@ -12,8 +12,9 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.datastructures import Headers
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from stockwarden.api.deps import authorize
 from stockwarden.api.errors import install_error_handlers, problem
@@ -36,23 +37,29 @@ _DOCS_INIT = """window.ui = SwaggerUIBundle({url: "/api/openapi.json", dom_id: "
 """
 
 
-class _BodyLimit(BaseHTTPMiddleware):
-    """Refuse request bodies larger than the limit with 413 before reading them (Content-Length)."""
+class _BodyLimit:
+    """Refuse request bodies larger than the limit with 413 before reading them (Content-Length). A plain
+    ASGI middleware: it costs a header lookup per request (Starlette's ``BaseHTTPMiddleware`` wraps every
+    response in a task and a stream)."""
 
-    def __init__(self, app: object, *, limit: int) -> None:
-        super().__init__(app)  # type: ignore[arg-type]
+    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+        self.app = app
         self.limit = limit
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None:
-            if not length.isdigit():
-                return problem(400, "Content-Length is not a number", request=request)
-            if int(length) > self.limit:
-                return problem(
-                    413, f"the request body is {int(length)} bytes; the limit is {self.limit}", request=request
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            length = Headers(scope=scope).get("content-length")
+            refusal = None
+            if length is not None and not length.isdigit():
+                refusal = problem(400, "Content-Length is not a number", request=Request(scope))
+            elif length is not None and int(length) > self.limit:
+                refusal = problem(
+                    413, f"the request body is {int(length)} bytes; the limit is {self.limit}", request=Request(scope)
                 )
-        return await call_next(request)
+            if refusal is not None:
+                await refusal(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def create_app(ctx: AppContext) -> FastAPI:

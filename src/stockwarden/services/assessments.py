@@ -41,8 +41,11 @@ class AssessmentPage:
 
 def json_value(value: Any) -> Any:
     """A frame or row value as JSON (dates ISO, NaN/NaT None, numpy scalars as Python)."""
-    if value is None:
-        return None
+    kind = type(value)
+    if value is None or kind is str or kind is int or kind is bool:  # what database rows mostly hold
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
         return None
     if isinstance(value, pd.Timestamp):

@@ -32,4 +32,6 @@ assessments = sa.Table(
     sa.Index("ix_assessments_run_level", "run_id", "level"),
     sa.Index("ix_assessments_run_location", "run_id", "location_id"),
     sa.Index("ix_assessments_run_probability", "run_id", "stockout_probability"),
+    sa.Index("ix_assessments_run_category", "run_id", "category"),
+    sa.Index("ix_assessments_run_supplier", "run_id", "supplier_id"),
 )
