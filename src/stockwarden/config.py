@@ -39,8 +39,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="STOCKWARDEN_", extra="ignore")
 
     database_url: str = Field(DEFAULT_DATABASE_URL, description="SQLAlchemy URL of the database")
-    exec_backend: Literal["local", "dask"] = Field(
-        "local", description="where the daily run's partitions run: this machine or a Dask cluster"
+    exec_backend: str = Field(
+        "local",
+        description="where the daily run's partitions run: local (this machine) or dask (a Dask cluster); "
+        "checked where it is used, with a one-line error naming the choices",
     )
     dask_scheduler: str | None = Field(
         None,

@@ -59,6 +59,8 @@ def _session(chromium, live_server: str, role: str, *, lang: str = "en", phone: 
     page.get_by_label("Password" if lang == "en" else "密码").fill(password)
     page.locator("form[action='/login'] button[type=submit]").click()
     page.wait_for_load_state("networkidle")
+    # the user's own language choice wins over the browser's; other tests may have left one: choose it here
+    page.request.post(f"{live_server}/language", form={"lang": lang, "next": "/"})
     return context, page
 
 

@@ -360,11 +360,16 @@ AUDIT_ACTIONS: dict[str, str] = {
     "rules.seed": lazy("seeded the rules"),
     "rules.save": lazy("saved the rules"),
     "rules.rollback": lazy("rolled the rules back"),
+    "rules.propose": lazy("proposed rules for approval"),
+    "rules.approve": lazy("approved proposed rules"),
+    "rules.reject": lazy("rejected proposed rules"),
     "proposal.approve": lazy("approved a proposal"),
     "proposal.reject": lazy("rejected a proposal"),
     "proposal.change": lazy("changed a proposal"),
     "proposal.export": lazy("exported proposals"),
     "proposal.exported": lazy("marked proposals exported"),
+    "proposal.create": lazy("made order proposals"),
+    "outbox.requeue": lazy("re-queued failed notifications"),
     "data.import": lazy("imported data"),
     "api.error": lazy("API error"),
 }
@@ -377,6 +382,8 @@ OBJECT_TYPES: dict[str, str] = {
     "proposal": lazy("proposal"),
     "export": lazy("export"),
     "import_batch": lazy("import"),
+    "proposals": lazy("order proposals"),
+    "outbox": lazy("notifications"),
 }
 #: Where the rules version came from (``rules_versions.source``).
 RULES_SOURCES: dict[str, str] = {
