@@ -251,31 +251,17 @@ def save_rules(ctx: AppContext, text: str, *, actor: Actor, comment: str = "") -
     if not changes and text == before_version.toml_text:
         raise InputError("these rules are the ones in force already: nothing to save")
     _check_scope(actor, changes)
-    now = ctx.now()
-    with session_scope(ctx) as s:
-        row = RulesVersionRow(
-            rules_hash=rules.version(),
-            toml_text=text,
-            source=str(actor.via),
-            comment=comment.strip()[:2000],
-            created_by=actor.username,
-            created_at=now,
-            status=IN_FORCE,
-            activation=_next_activation(s),
-        )
-        s.add(row)
-        s.flush()
-        version = _to_version(row)
-        record(
-            s,
-            actor,
-            action="rules.save",
-            object_type="rules",
-            object_id=row.id,
-            before={"version": before_version.id, "rules_hash": before_version.rules_hash},
-            after={"version": row.id, "rules_hash": row.rules_hash, "changes": [c.path for c in changes]},
-            now=now,
-        )
+    version = _store_version(
+        ctx,
+        text,
+        rules,
+        actor=actor,
+        comment=comment,
+        source=str(actor.via),
+        proposed=False,
+        before=before_version,
+        changes=changes,
+    )
     return version, changes
 
 
@@ -296,17 +282,44 @@ def propose_rules(
     changes = diff_rules(current, rules)
     if not changes:
         raise InputError(f"the proposal changes no setting of the rules in force (version {in_force.id})")
+    version = _store_version(
+        ctx,
+        text,
+        rules,
+        actor=actor,
+        comment=comment,
+        source=source or str(actor.via),
+        proposed=True,
+        before=in_force,
+        changes=changes,
+    )
+    return version, changes
+
+
+def _store_version(
+    ctx: AppContext,
+    text: str,
+    rules: RulesConfig,
+    *,
+    actor: Actor,
+    comment: str,
+    source: str,
+    proposed: bool,
+    before: RulesVersion,
+    changes: list[RuleChange],
+) -> RulesVersion:
+    """Store a rules version (in force now, or awaiting approval) and its audit row, in one transaction."""
     now = ctx.now()
     with session_scope(ctx) as s:
         row = RulesVersionRow(
             rules_hash=rules.version(),
             toml_text=text,
-            source=source or str(actor.via),
+            source=source,
             comment=comment.strip()[:2000],
             created_by=actor.username,
             created_at=now,
-            status=PROPOSED,
-            activation=None,
+            status=PROPOSED if proposed else IN_FORCE,
+            activation=None if proposed else _next_activation(s),
         )
         s.add(row)
         s.flush()
@@ -314,14 +327,14 @@ def propose_rules(
         record(
             s,
             actor,
-            action="rules.propose",
+            action="rules.propose" if proposed else "rules.save",
             object_type="rules",
             object_id=row.id,
-            before={"version": in_force.id, "rules_hash": in_force.rules_hash},
+            before={"version": before.id, "rules_hash": before.rules_hash},
             after={"version": row.id, "rules_hash": row.rules_hash, "changes": [c.path for c in changes]},
             now=now,
         )
-    return version, changes
+    return version
 
 
 def _proposed_row(s: Any, version_id: int) -> RulesVersionRow:
