@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -192,7 +193,7 @@ def list_assessments(
             mask = index.mask(actor, filters)
             ordered = index.order(order)
             matched = ordered[mask[ordered]]
-            rows = index.page(matched[offset : offset + limit])
+            rows: Sequence[Sequence[Any]] = index.page(matched[offset : offset + limit])
             total, as_of = len(matched), index.as_of
         else:
             where = _where(actor, run_id, filters)

@@ -45,7 +45,9 @@ def page_dataset(
 
 def _series_statements() -> tuple[sa.Select[Any], sa.Select[Any], sa.Select[Any]]:
     sales, inv, po = DATASET_TABLES["sales"], DATASET_TABLES["inventory"], DATASET_TABLES["purchase_orders"]
-    sku, loc, since = sa.bindparam("sku"), sa.bindparam("location_id"), sa.bindparam("since")
+    sku: sa.BindParameter[str] = sa.bindparam("sku")
+    loc: sa.BindParameter[str] = sa.bindparam("location_id")
+    since: sa.BindParameter[Any] = sa.bindparam("since")
     return (
         sa.select(sales.c.date, sales.c.qty).where(
             sales.c.sku == sku, sales.c.location_id == loc, sales.c.date >= since
