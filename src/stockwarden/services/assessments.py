@@ -210,6 +210,19 @@ def list_assessments(
     return AssessmentPage(items, int(total), run_id, as_of)
 
 
+def prepare_lists(ctx: AppContext) -> int:
+    """Read the latest completed run into this process's list index ahead of the first request (a
+    server calls it at start, in the background); the number of assessments held (0: none or too many)."""
+    with read_scope(ctx) as s:
+        run_id = latest_assessed_run(s)
+        index = (
+            None
+            if run_id is None
+            else latest_index(s, ctx.cache, run_id, LIST_COLUMNS, ctx.settings.list_index_max_rows)
+        )
+    return 0 if index is None else len(index)
+
+
 def download_assessments(
     ctx: AppContext,
     *,

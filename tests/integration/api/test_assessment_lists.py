@@ -109,3 +109,18 @@ def test_bad_filters_and_sorts_are_refused_by_name(world: AppWorld) -> None:
         assessments.list_assessments(world.ctx, actor=admin, level=["urgent"])
     with pytest.raises(InputError, match="sort 'colour'"):
         assessments.list_assessments(world.ctx, actor=admin, sort="-colour")
+
+
+def test_a_starting_server_reads_the_latest_run_before_the_first_list(world: AppWorld) -> None:
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from stockwarden.api import create_app
+
+    world.ctx.cache.clear()
+    with TestClient(create_app(world.ctx)):
+        deadline = time.monotonic() + 30
+        while "run_index" not in world.ctx.cache and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert len(world.ctx.cache["run_index"]) == assessments.prepare_lists(world.ctx) > 0
