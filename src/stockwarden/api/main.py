@@ -74,6 +74,7 @@ async def _prepare_in_background(app: FastAPI) -> AsyncIterator[None]:
     requests do not queue behind it; a failure there only means the first list reads it itself."""
 
     def prepare() -> None:
+        import scipy.stats  # noqa: F401 - the detail's quantiles need it; importing takes about a second
         from sqlalchemy.exc import SQLAlchemyError
 
         from stockwarden.services.assessments import prepare_lists
