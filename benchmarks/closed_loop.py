@@ -110,6 +110,7 @@ def part_simulate(ds, out: Path, *, workers: int = 1, oracle: bool = False, rule
     print(f"simulate wall {wall:.0f} s, CPU {cpu:.0f} s; load {os.getloadavg()}")
     return {
         "policy": ours,
+        "service_allocation": rules.risk.service_allocation,
         "wall_seconds": wall,
         "cpu_seconds": cpu,
         "load_average": os.getloadavg(),
@@ -182,12 +183,23 @@ def main() -> None:
         action="store_true",
         help="simulate part: stockwarden fed the true future mean demand (a ceiling), beside the baselines",
     )
+    ap.add_argument(
+        "--service-allocation",
+        choices=["rules", "flat", "stockout_days", "lost_sales"],
+        default="rules",
+        help="simulate part: risk.service_allocation of the stockwarden policy (rules: as the rules say)",
+    )
     args = ap.parse_args()
+    rules = rules_for_simulation()
+    if args.service_allocation != "rules":
+        rules = rules.model_copy(
+            update={"risk": rules.risk.model_copy(update={"service_allocation": args.service_allocation})}
+        )
     loaded = load_dataset(DATA)
     ds = loaded[0] if isinstance(loaded, tuple) else loaded
     result: dict = {"dataset": "replay_dev", "start": str(START.date()), "end": str(END.date())}
     if args.part in ("simulate", "all"):
-        result["simulate"] = part_simulate(ds, args.out, workers=args.workers, oracle=args.oracle_forecast)
+        result["simulate"] = part_simulate(ds, args.out, workers=args.workers, oracle=args.oracle_forecast, rules=rules)
     if args.part in ("warnings", "all"):
         result["warnings"] = part_warnings(ds, args.out, learned=args.learned)
     path = args.out.with_name(args.out.name + (f"_{args.part}" if args.part != "all" else "") + ".json")
