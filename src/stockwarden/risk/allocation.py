@@ -43,7 +43,8 @@ from scipy import stats
 ALLOCATION_MEASURES = ("flat", "stockout_days", "lost_sales")
 """Values of ``risk.service_allocation``."""
 
-_BISECTION_STEPS = 60
+_LOG_TOLERANCE = 1e-3
+"""Bisection on log(lambda) stops when lambda is known within 0.1% (levels move by far less than a unit)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +172,7 @@ def _allocate_group(
     if shortage(hi) <= target + 1e-9:
         lo = hi
     else:
-        for _ in range(_BISECTION_STEPS):
+        while hi - lo > _LOG_TOLERANCE:
             mid = 0.5 * (lo + hi)
             if shortage(mid) <= target + 1e-9:
                 lo = mid
