@@ -56,7 +56,10 @@ ORACLE_SWEEP = (0.75, 0.85, 0.92, 0.96, 0.985, 0.995)
 """Service levels the oracle-forecast ``stockwarden`` is swept over (the product's sweep + 0.995)."""
 
 
-def part_simulate(ds, out: Path, *, workers: int = 1, oracle: bool = False, rules: RulesConfig | None = None) -> dict:  # type: ignore[no-untyped-def]
+def part_simulate(  # type: ignore[no-untyped-def]
+    ds, out: Path, *, workers: int = 1, oracle: bool = False, rules: RulesConfig | None = None,
+    oracle_windows: tuple[int | None, ...] = (None,),
+) -> dict:  # fmt: skip
     from stockwarden.cli.simulate import simulate_dataset
     from stockwarden.simulate.demand import read_demand_file
     from stockwarden.simulate.policies import POLICY_NAMES
@@ -68,12 +71,16 @@ def part_simulate(ds, out: Path, *, workers: int = 1, oracle: bool = False, rule
     ours = "stockwarden"
     if oracle:
         from stockwarden.cli.simulate import assess_for_simulation
-        from stockwarden.simulate.oracle import ORACLE_NAME, OracleStockwardenPolicy
+        from stockwarden.simulate.oracle import OracleStockwardenPolicy
 
         # the model's stockwarden is left out: the oracle replaces its forecast, nothing else
         names = [n for n in names if n != "stockwarden"]
-        extra = tuple(OracleStockwardenPolicy(assess=assess_for_simulation, rules=rules, knob=k) for k in ORACLE_SWEEP)
-        ours = ORACLE_NAME
+        extra = tuple(
+            OracleStockwardenPolicy(assess=assess_for_simulation, rules=rules, knob=k, oracle_days=w)
+            for w in oracle_windows
+            for k in ORACLE_SWEEP
+        )
+        ours = extra[0].name
     t0, c0 = time.perf_counter(), cpu_seconds()
     report = simulate_dataset(
         ds,
@@ -97,6 +104,11 @@ def part_simulate(ds, out: Path, *, workers: int = 1, oracle: bool = False, rule
     at_default = {}
     for knob in sorted(summary.loc[summary["policy"] == ours, "knob"].unique(), key=str):
         at_default[str(knob)] = compare_policies(summary, ours=ours, knob=knob)
+    variants = {
+        str(p): compare_policies(summary, ours=str(p), knob=0.92)
+        for p in summary["policy"].unique()
+        if str(p).startswith("stockwarden") and str(p) != ours
+    }
     rows = [
         ("stockout days vs reorder_level, equal inventory", cmp["vs_reorder_level"]["stockout_reduction"], ">= 0.50"),
         ("turnover vs reorder_level, equal fill rate", cmp["vs_reorder_level"]["turnover_gain"], ">= 0.40"),
@@ -117,6 +129,7 @@ def part_simulate(ds, out: Path, *, workers: int = 1, oracle: bool = False, rule
         "summary": summary.to_dict(orient="records"),
         "comparison": cmp,
         "comparison_by_knob": at_default,
+        "other_variants": variants,
     }
 
 
@@ -184,6 +197,13 @@ def main() -> None:
         help="simulate part: stockwarden fed the true future mean demand (a ceiling), beside the baselines",
     )
     ap.add_argument(
+        "--oracle-window",
+        action="append",
+        type=int,
+        default=None,
+        help="with --oracle-forecast: average the next N days instead of L + R (repeat for several; 0 = L + R)",
+    )
+    ap.add_argument(
         "--service-allocation",
         choices=["rules", "flat", "stockout_days", "lost_sales"],
         default="rules",
@@ -199,7 +219,14 @@ def main() -> None:
     ds = loaded[0] if isinstance(loaded, tuple) else loaded
     result: dict = {"dataset": "replay_dev", "start": str(START.date()), "end": str(END.date())}
     if args.part in ("simulate", "all"):
-        result["simulate"] = part_simulate(ds, args.out, workers=args.workers, oracle=args.oracle_forecast, rules=rules)
+        result["simulate"] = part_simulate(
+            ds,
+            args.out,
+            workers=args.workers,
+            oracle=args.oracle_forecast,
+            rules=rules,
+            oracle_windows=tuple(w or None for w in args.oracle_window) if args.oracle_window else (None,),
+        )
     if args.part in ("warnings", "all"):
         result["warnings"] = part_warnings(ds, args.out, learned=args.learned)
     path = args.out.with_name(args.out.name + (f"_{args.part}" if args.part != "all" else "") + ".json")

@@ -11,6 +11,11 @@ forecast of the mean can be, and whatever stockout days remain at a given invent
 rest of the machinery (lead-time risk, the safety-stock rule, rounding, the allocation of service).
 Comparing its swept curve with ``textbook`` and ``reorder_level`` bounds the share of the targets
 that better forecasting could reach.
+
+The mean of the very days the order must cover also knows their noise (a clairvoyant, not a forecast).
+``oracle_days = N`` averages the next ``N`` days instead (the same for every row): with ``N`` well
+beyond ``L + R`` it knows the level demand runs at, not the day-to-day luck, which is closer to what
+a perfect forecast of the mean can know.
 """
 
 from __future__ import annotations
@@ -86,14 +91,25 @@ class OracleStockwardenPolicy(StockwardenPolicy):
     """:class:`StockwardenPolicy` fed the true future mean demand instead of the model's forecast."""
 
     name: str = ORACLE_NAME
+    oracle_days: int | None = None
     world: World | None = None
     window_days: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
+    def __post_init__(self) -> None:
+        """Name the variant by its window (``stockwarden_oracle`` is ``L + R``, else ``..._<N>d``)."""
+        if self.oracle_days is not None:
+            if self.oracle_days < 1:
+                raise ValueError(f"the oracle's window must be at least 1 day, got {self.oracle_days}")
+            self.name = f"{ORACLE_NAME}_{self.oracle_days}d"
+
     def bind(self, world: World) -> None:
-        """Keep the world's demand (read on purpose: this is the oracle) and each row's ``L + R``."""
+        """Keep the world's demand (read on purpose: this is the oracle) and each row's window."""
         super().bind(world)
         self.world = world
-        self.window_days = np.ceil(world.stated_lead_time_days + world.review_period_days).astype(np.int64)
+        if self.oracle_days is None:
+            self.window_days = np.ceil(world.stated_lead_time_days + world.review_period_days).astype(np.int64)
+        else:
+            self.window_days = np.full(world.n_series, int(self.oracle_days), dtype=np.int64)
 
     def assessment(self, ds: Dataset, view: DayView) -> pd.DataFrame:
         """Today's assessment with the oracle forecast (the product's lead times, risk and levels)."""

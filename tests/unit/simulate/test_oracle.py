@@ -29,3 +29,18 @@ def test_the_oracle_forecast_is_flat_poisson_without_level_noise() -> None:
     assert np.isinf(fc.size).all() and np.isinf(fc.level_shape).all()
     assert fc.dates[0] == pd.Timestamp("2024-06-04")
     assert fc.series["demand_class"].tolist() == ["smooth", "no_demand"]
+
+
+def test_a_fixed_window_oracle_is_named_by_its_window_and_needs_a_day() -> None:
+    import pytest
+
+    from stockwarden.config import RulesConfig
+    from stockwarden.simulate.oracle import OracleStockwardenPolicy
+
+    def assess(*_: object) -> pd.DataFrame:
+        return pd.DataFrame()
+
+    assert OracleStockwardenPolicy(assess=assess, rules=RulesConfig()).name == "stockwarden_oracle"
+    assert OracleStockwardenPolicy(assess=assess, rules=RulesConfig(), oracle_days=28).name == "stockwarden_oracle_28d"
+    with pytest.raises(ValueError, match="at least 1 day"):
+        OracleStockwardenPolicy(assess=assess, rules=RulesConfig(), oracle_days=0)
