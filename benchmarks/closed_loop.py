@@ -58,7 +58,7 @@ ORACLE_SWEEP = (0.75, 0.85, 0.92, 0.96, 0.985, 0.995)
 
 def part_simulate(  # type: ignore[no-untyped-def]
     ds, out: Path, *, workers: int = 1, oracle: bool = False, rules: RulesConfig | None = None,
-    oracle_windows: tuple[int | None, ...] = (None,),
+    oracle_windows: tuple[int | None, ...] = (None,), naive: bool = False,
 ) -> dict:  # fmt: skip
     from stockwarden.cli.simulate import simulate_dataset
     from stockwarden.simulate.demand import read_demand_file
@@ -69,18 +69,23 @@ def part_simulate(  # type: ignore[no-untyped-def]
     names = list(POLICY_NAMES)
     extra: tuple[object, ...] = ()
     ours = "stockwarden"
-    if oracle:
+    if oracle or naive:
         from stockwarden.cli.simulate import assess_for_simulation
-        from stockwarden.simulate.oracle import OracleStockwardenPolicy
+        from stockwarden.simulate.oracle import NaiveForecastStockwardenPolicy, OracleStockwardenPolicy
 
-        # the model's stockwarden is left out: the oracle replaces its forecast, nothing else
+        # the model's stockwarden is left out: these replace its forecast, nothing else
         names = [n for n in names if n != "stockwarden"]
-        extra = tuple(
-            OracleStockwardenPolicy(assess=assess_for_simulation, rules=rules, knob=k, oracle_days=w)
-            for w in oracle_windows
-            for k in ORACLE_SWEEP
-        )
-        ours = extra[0].name
+        if oracle:
+            extra = tuple(
+                OracleStockwardenPolicy(assess=assess_for_simulation, rules=rules, knob=k, oracle_days=w)
+                for w in oracle_windows
+                for k in ORACLE_SWEEP
+            )
+        if naive:
+            extra += tuple(
+                NaiveForecastStockwardenPolicy(assess=assess_for_simulation, rules=rules, knob=k) for k in ORACLE_SWEEP
+            )
+        ours = extra[0].name  # type: ignore[attr-defined]
     t0, c0 = time.perf_counter(), cpu_seconds()
     report = simulate_dataset(
         ds,
@@ -204,6 +209,11 @@ def main() -> None:
         help="with --oracle-forecast: average the next N days instead of L + R (repeat for several; 0 = L + R)",
     )
     ap.add_argument(
+        "--naive-forecast",
+        action="store_true",
+        help="simulate part: stockwarden fed textbook's 28-day forecast (machinery vs forecast), with the baselines",
+    )
+    ap.add_argument(
         "--service-allocation",
         choices=["rules", "flat", "stockout_days", "lost_sales"],
         default="rules",
@@ -226,6 +236,7 @@ def main() -> None:
             oracle=args.oracle_forecast,
             rules=rules,
             oracle_windows=tuple(w or None for w in args.oracle_window) if args.oracle_window else (None,),
+            naive=args.naive_forecast,
         )
     if args.part in ("warnings", "all"):
         result["warnings"] = part_warnings(ds, args.out, learned=args.learned)

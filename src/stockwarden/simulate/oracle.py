@@ -57,9 +57,15 @@ def oracle_daily_mean(demand: np.ndarray, *, day: int, window_days: np.ndarray) 
 
 
 def oracle_forecast(
-    keys: pd.DataFrame, daily_mean: np.ndarray, *, as_of: pd.Timestamp, horizon_days: int
+    keys: pd.DataFrame,
+    daily_mean: np.ndarray,
+    *,
+    as_of: pd.Timestamp,
+    horizon_days: int,
+    size: np.ndarray | None = None,
 ) -> DemandForecast:
-    """A :class:`DemandForecast` whose mean is ``daily_mean`` every day (Poisson, no level noise)."""
+    """A :class:`DemandForecast` whose mean is ``daily_mean`` every day (day noise of NB ``size``, default
+    Poisson; no level noise)."""
     n = len(keys)
     mean = np.repeat(np.maximum(np.asarray(daily_mean, dtype=float), 0.0)[:, None], horizon_days, axis=1)
     series = (
@@ -80,7 +86,7 @@ def oracle_forecast(
         series=series,
         dates=dates,
         mean=mean,
-        size=np.full(n, np.inf),
+        size=np.full(n, np.inf) if size is None else np.asarray(size, dtype=float),
         level_shape=np.full(n, np.inf),
         as_of=pd.Timestamp(as_of).normalize(),
     )
@@ -119,4 +125,48 @@ class OracleStockwardenPolicy(StockwardenPolicy):
         assert w is not None  # bound before day 0
         mean = oracle_daily_mean(w.demand, day=view.day, window_days=self.window_days)
         fc = oracle_forecast(w.keys, mean, as_of=view.date, horizon_days=forecast_days(ds, self.rules))
+        return assess_day(ds, as_of=view.date, rules=self.rules, forecast=fc, with_anomalies=False).assessment
+
+
+NAIVE_NAME = "stockwarden_naive"
+
+
+def naive_demand(sales: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(daily mean, NB size)`` the ``textbook`` policy reads: the mean of the last 28 days of sales and the
+    day-to-day variance of the last 91 (NB size ``m^2 / (v - m)``, Poisson when ``v <= m``)."""
+    from stockwarden.simulate.policies import AVERAGE_DAYS, VARIANCE_DAYS
+
+    m = sales[:, -AVERAGE_DAYS:].mean(axis=1) if sales.shape[1] else np.zeros(len(sales))
+    recent = sales[:, -VARIANCE_DAYS:]
+    v = recent.var(axis=1, ddof=1) if recent.shape[1] > 1 else np.zeros(len(sales))
+    over = (m > 0) & (v > m * (1 + 1e-9))
+    size = np.where(over, m * m / np.where(over, v - m, 1.0), np.inf)
+    return m, size
+
+
+@dataclass
+class NaiveForecastStockwardenPolicy(StockwardenPolicy):
+    """:class:`StockwardenPolicy` fed ``textbook``'s forecast (28-day mean, 91-day variance) instead of the model's.
+
+    A diagnosis, benchmark only: against ``textbook`` it isolates the product's machinery (lead-time model,
+    safety stock over the lead-time mixture, proposals) from the forecast; against ``stockwarden`` it
+    isolates the forecast model from the 28-day average.
+    """
+
+    name: str = NAIVE_NAME
+    world: World | None = None
+
+    def bind(self, world: World) -> None:
+        """Keep the world's keys."""
+        super().bind(world)
+        self.world = world
+
+    def assessment(self, ds: Dataset, view: DayView) -> pd.DataFrame:
+        """Today's assessment with textbook's forecast (the product's lead times, risk and levels)."""
+        from stockwarden.risk.daily import assess_day, forecast_days
+
+        w = self.world
+        assert w is not None  # bound before day 0
+        mean, size = naive_demand(view.sales)
+        fc = oracle_forecast(w.keys, mean, as_of=view.date, horizon_days=forecast_days(ds, self.rules), size=size)
         return assess_day(ds, as_of=view.date, rules=self.rules, forecast=fc, with_anomalies=False).assessment

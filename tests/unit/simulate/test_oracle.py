@@ -44,3 +44,15 @@ def test_a_fixed_window_oracle_is_named_by_its_window_and_needs_a_day() -> None:
     assert OracleStockwardenPolicy(assess=assess, rules=RulesConfig(), oracle_days=28).name == "stockwarden_oracle_28d"
     with pytest.raises(ValueError, match="at least 1 day"):
         OracleStockwardenPolicy(assess=assess, rules=RulesConfig(), oracle_days=0)
+
+
+def test_the_naive_forecast_is_textbooks_28_day_mean_with_its_91_day_variance() -> None:
+    from stockwarden.simulate.oracle import naive_demand
+
+    flat = np.full((1, 120), 3.0)
+    noisy = np.tile([0.0, 6.0], 60)[None, :]
+    m, size = naive_demand(np.vstack([flat, noisy]))
+    np.testing.assert_allclose(m, [3.0, 3.0])
+    assert np.isinf(size[0])  # no spread beyond Poisson
+    v = noisy[0, -91:].var(ddof=1)
+    np.testing.assert_allclose(size[1], 9.0 / (v - 3.0))
