@@ -54,7 +54,7 @@ SECTIONS: tuple[tuple[str, str, tuple[Field, ...]], ...] = (
                 "risk.service_allocation",
                 lazy("Spread each category's target over its items"),
                 "choice",
-                lazy("the same expected shortage at the least inventory value (docs/risk.md)"),
+                lazy("the same expected shortage at the least inventory value"),
                 ("flat", "stockout_days", "lost_sales"),
             ),
             Field("risk.service_level_floor", lazy("Lowest level the spreading may give (%)"), "pct"),
