@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import time
 from pathlib import Path
@@ -51,12 +52,40 @@ def rules_for_simulation() -> RulesConfig:
     return r.model_copy(update={"run": r.run.model_copy(update={"forecast_mode": "stats"})})
 
 
-def part_simulate(ds, out: Path, *, workers: int = 1) -> dict:  # type: ignore[no-untyped-def]
+ORACLE_SWEEP = (0.75, 0.85, 0.92, 0.96, 0.985, 0.995)
+"""Service levels the oracle-forecast ``stockwarden`` is swept over (the product's sweep + 0.995)."""
+
+
+def part_simulate(  # type: ignore[no-untyped-def]
+    ds, out: Path, *, workers: int = 1, oracle: bool = False, rules: RulesConfig | None = None,
+    oracle_windows: tuple[int | None, ...] = (None,), naive: bool = False,
+) -> dict:  # fmt: skip
     from stockwarden.cli.simulate import simulate_dataset
     from stockwarden.simulate.demand import read_demand_file
     from stockwarden.simulate.policies import POLICY_NAMES
 
     demand = read_demand_file(DATA / "true_demand.csv.gz")
+    rules = rules or rules_for_simulation()
+    names = list(POLICY_NAMES)
+    extra: tuple[object, ...] = ()
+    ours = "stockwarden"
+    if oracle or naive:
+        from stockwarden.cli.simulate import assess_for_simulation
+        from stockwarden.simulate.oracle import NaiveForecastStockwardenPolicy, OracleStockwardenPolicy
+
+        # the model's stockwarden is left out: these replace its forecast, nothing else
+        names = [n for n in names if n != "stockwarden"]
+        if oracle:
+            extra = tuple(
+                OracleStockwardenPolicy(assess=assess_for_simulation, rules=rules, knob=k, oracle_days=w)
+                for w in oracle_windows
+                for k in ORACLE_SWEEP
+            )
+        if naive:
+            extra += tuple(
+                NaiveForecastStockwardenPolicy(assess=assess_for_simulation, rules=rules, knob=k) for k in ORACLE_SWEEP
+            )
+        ours = extra[0].name  # type: ignore[attr-defined]
     t0, c0 = time.perf_counter(), cpu_seconds()
     report = simulate_dataset(
         ds,
@@ -64,21 +93,27 @@ def part_simulate(ds, out: Path, *, workers: int = 1) -> dict:  # type: ignore[n
         end=END,
         out=out,
         demand=demand,
-        policies=list(POLICY_NAMES),
+        policies=names,
         sweep=True,
-        rules=rules_for_simulation(),
+        rules=rules,
         seed=0,
         workers=workers,
+        extra_policies=extra,
     )
     wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
     summary = pd.DataFrame(report["summary"])
     print(summary.to_string(index=False))
-    cmp = report["comparison"]
     from stockwarden.simulate.compare import compare_policies
 
+    cmp = compare_policies(summary, ours=ours, knob=0.92)
     at_default = {}
-    for knob in sorted(summary.loc[summary["policy"] == "stockwarden", "knob"].unique(), key=str):
-        at_default[str(knob)] = compare_policies(summary, knob=knob)
+    for knob in sorted(summary.loc[summary["policy"] == ours, "knob"].unique(), key=str):
+        at_default[str(knob)] = compare_policies(summary, ours=ours, knob=knob)
+    variants = {
+        str(p): compare_policies(summary, ours=str(p), knob=0.92)
+        for p in summary["policy"].unique()
+        if str(p).startswith("stockwarden") and str(p) != ours
+    }
     rows = [
         ("stockout days vs reorder_level, equal inventory", cmp["vs_reorder_level"]["stockout_reduction"], ">= 0.50"),
         ("turnover vs reorder_level, equal fill rate", cmp["vs_reorder_level"]["turnover_gain"], ">= 0.40"),
@@ -89,8 +124,18 @@ def part_simulate(ds, out: Path, *, workers: int = 1) -> dict:  # type: ignore[n
     for name, value, target in rows:
         shown = "n/a (outside the other curve)" if value is None else f"{value:+.3f}"
         print(f"{name:<50} {shown:>12}  target {target}")
-    print(f"simulate wall {wall:.0f} s, CPU {cpu:.0f} s")
-    return {"wall_seconds": wall, "cpu_seconds": cpu, "comparison": cmp, "comparison_by_knob": at_default}
+    print(f"simulate wall {wall:.0f} s, CPU {cpu:.0f} s; load {os.getloadavg()}")
+    return {
+        "policy": ours,
+        "service_allocation": rules.risk.service_allocation,
+        "wall_seconds": wall,
+        "cpu_seconds": cpu,
+        "load_average": os.getloadavg(),
+        "summary": summary.to_dict(orient="records"),
+        "comparison": cmp,
+        "comparison_by_knob": at_default,
+        "other_variants": variants,
+    }
 
 
 def part_warnings(ds, out: Path, *, learned: str = "rules") -> dict:  # type: ignore[no-untyped-def]
@@ -151,12 +196,48 @@ def main() -> None:
         "--learned", choices=["rules", "auto", "never", "always"], default="rules", help="learned model (warnings part)"
     )
     ap.add_argument("--workers", type=int, default=1, help="processes for the simulate part (2 on 2 cores)")
+    ap.add_argument(
+        "--oracle-forecast",
+        action="store_true",
+        help="simulate part: stockwarden fed the true future mean demand (a ceiling), beside the baselines",
+    )
+    ap.add_argument(
+        "--oracle-window",
+        action="append",
+        type=int,
+        default=None,
+        help="with --oracle-forecast: average the next N days instead of L + R (repeat for several; 0 = L + R)",
+    )
+    ap.add_argument(
+        "--naive-forecast",
+        action="store_true",
+        help="simulate part: stockwarden fed textbook's 28-day forecast (machinery vs forecast), with the baselines",
+    )
+    ap.add_argument(
+        "--service-allocation",
+        choices=["rules", "flat", "stockout_days", "lost_sales"],
+        default="rules",
+        help="simulate part: risk.service_allocation of the stockwarden policy (rules: as the rules say)",
+    )
     args = ap.parse_args()
+    rules = rules_for_simulation()
+    if args.service_allocation != "rules":
+        rules = rules.model_copy(
+            update={"risk": rules.risk.model_copy(update={"service_allocation": args.service_allocation})}
+        )
     loaded = load_dataset(DATA)
     ds = loaded[0] if isinstance(loaded, tuple) else loaded
     result: dict = {"dataset": "replay_dev", "start": str(START.date()), "end": str(END.date())}
     if args.part in ("simulate", "all"):
-        result["simulate"] = part_simulate(ds, args.out, workers=args.workers)
+        result["simulate"] = part_simulate(
+            ds,
+            args.out,
+            workers=args.workers,
+            oracle=args.oracle_forecast,
+            rules=rules,
+            oracle_windows=tuple(w or None for w in args.oracle_window) if args.oracle_window else (None,),
+            naive=args.naive_forecast,
+        )
     if args.part in ("warnings", "all"):
         result["warnings"] = part_warnings(ds, args.out, learned=args.learned)
     path = args.out.with_name(args.out.name + (f"_{args.part}" if args.part != "all" else "") + ".json")

@@ -19,7 +19,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from stockwarden.errors import ConfigError
@@ -233,6 +233,21 @@ class RiskRules(_Section):
     service_level_by_category: dict[str, ServiceLevel] = Field(
         default_factory=dict, description="target service level per item category (overrides the ABC class)"
     )
+    service_allocation: Literal["flat", "stockout_days", "lost_sales"] = Field(
+        "flat",
+        description=(
+            "flat: every SKU-location gets its class/category level; stockout_days or lost_sales: each "
+            "category's target (its expected shortage at those levels) is kept, spread over its SKU-locations "
+            "so that the last unit of inventory value buys the same stockout days (or lost sales value) "
+            "everywhere (risk.allocation; cycle service only)"
+        ),
+    )
+    service_level_floor: float = Field(
+        0.5, gt=0, lt=1, description="lowest level service_allocation may give a SKU-location"
+    )
+    service_level_ceiling: float = Field(
+        0.999, gt=0, lt=1, description="highest level service_allocation may give a SKU-location"
+    )
     thresholds: RiskThresholds = Field(default_factory=RiskThresholds, description="level thresholds (default)")
     thresholds_by_category: dict[str, RiskThresholds] = Field(
         default_factory=dict, description="level thresholds per item category"
@@ -250,6 +265,21 @@ class RiskRules(_Section):
     learned_model: Literal["auto", "never", "always"] = Field(
         "auto", description="learned classifier: use where it wins in backtest (auto), never, or always"
     )
+
+    @model_validator(mode="after")
+    def _allocation_is_consistent(self) -> RiskRules:
+        if self.service_level_floor >= self.service_level_ceiling:
+            raise ValueError(
+                f"service_level_floor ({self.service_level_floor}) must be below service_level_ceiling "
+                f"({self.service_level_ceiling})"
+            )
+        if self.service_allocation != "flat" and self.service_measure != "cycle":
+            raise ValueError(
+                f"service_allocation = {self.service_allocation!r} spreads cycle service levels; it needs "
+                f'service_measure = "cycle" (got {self.service_measure!r}); set service_allocation = "flat" '
+                "to keep a fill-rate target"
+            )
+        return self
 
 
 class AlertRules(_Section):

@@ -65,8 +65,12 @@ def simulate_dataset(
     history_days: int | None = 730,
     quiet: bool = False,
     workers: int = 1,
+    extra_policies: tuple[object, ...] = (),
 ) -> dict[str, object]:
-    """Build the world, run every policy with a progress bar, write every output; return the JSON report."""
+    """Build the world, run every policy with a progress bar, write every output; return the JSON report.
+
+    ``extra_policies`` (benchmarks only, e.g. the oracle-forecast ``stockwarden``) run after ``policies``.
+    """
     from stockwarden.simulate.compare import compare_policies
     from stockwarden.simulate.engine import orders_frame
     from stockwarden.simulate.report import write_curves_html, write_curves_png, write_report, write_summary
@@ -87,7 +91,7 @@ def simulate_dataset(
         review_anchor=rules.orders.review_anchor_date,
     )
     company = ds.reorder_rules if len(getattr(ds, "reorder_rules", ())) else None
-    plist = build_policy_list(policies, sweep=sweep, rules=rules, company_rules=company)
+    plist = build_policy_list(policies, sweep=sweep, rules=rules, company_rules=company) + list(extra_policies)
     t0 = time.perf_counter()
     with Progress(
         TextColumn("simulate"),

@@ -13,6 +13,7 @@ H = the stated lead time (``items.lead_time_days``, else the supplier's, else th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
@@ -21,6 +22,7 @@ import pandas as pd
 from stockwarden.config import RiskRules, RulesConfig
 from stockwarden.domain.risk import ASSESSMENT_COLUMNS, EXTRA_COLUMNS
 from stockwarden.ingest.dataset import Dataset
+from stockwarden.risk.allocation import make_allocator
 from stockwarden.risk.coverage import (
     OpenSupply,
     concat_coverage,
@@ -133,7 +135,10 @@ def assess_risk(
         review_period_days=review,
         service_level=service,
         service_measure=r.service_measure,
+        allocate=None if r.service_allocation == "flat" else _allocator(known, f, lt_pmf, r, as_of=d),
     )
+    if pol.service_level is not None:
+        f["service_level"] = pol.service_level  # the level each row's policy was computed at
     mean_h, sd_h = window_moments(demand.mean, demand.size, demand.level_shape, days=h)
 
     f["expedite_days"] = expedite
@@ -239,6 +244,41 @@ def assess_risk(
         f[c] = f[c].astype(float).round(2)
     out = f.loc[:, [*ASSESSMENT_COLUMNS, *EXTRA_COLUMNS]]
     return sort_by_urgency(out)
+
+
+PRICE_DAYS = 365
+"""Days of sales behind the mean selling price of the ``lost_sales`` allocation."""
+
+
+def _allocator(
+    known: Dataset, f: pd.DataFrame, lt_pmf: np.ndarray, r: RiskRules, *, as_of: pd.Timestamp
+) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """The service-level allocation hook of ``r.service_allocation`` (:mod:`stockwarden.risk.allocation`)."""
+    items = known.items.drop_duplicates("sku").set_index("sku")
+    cost = f["sku"].map(items["unit_cost"]) if "unit_cost" in items else pd.Series(np.nan, index=f.index)
+    s = known.sales
+    s = s.loc[(s["date"] > as_of - pd.Timedelta(days=PRICE_DAYS)) & (s["qty"] > 0)]
+    if "price" in s.columns:
+        s = s.dropna(subset=["price"])
+        value = (s["price"] * s["qty"]).groupby([s["sku"], s["location_id"]]).sum()
+        units = s.groupby([s["sku"], s["location_id"]])["qty"].sum()
+        price = (value / units).reindex(pd.MultiIndex.from_frame(f[KEYS])).to_numpy(float)
+    else:
+        price = np.full(len(f), np.nan)
+    pmf = lt_pmf / np.maximum(lt_pmf.sum(axis=1, keepdims=True), 1e-12) if lt_pmf.size else lt_pmf
+    mean_lead = (pmf * np.arange(pmf.shape[1])).sum(axis=1) if pmf.size else np.zeros(len(f))
+    own = f["item_service_level"] if "item_service_level" in f else pd.Series(np.nan, index=f.index)
+    return make_allocator(
+        measure=r.service_allocation,
+        flat_level=f["service_level"].to_numpy(float),
+        group=f["category"].fillna("").astype(str).to_numpy(),
+        unit_cost=pd.to_numeric(cost, errors="coerce").to_numpy(float),
+        price=price,
+        protection_days=mean_lead + f["review_period_days"].to_numpy(float),
+        fixed=own.between(0, 1, inclusive="neither").to_numpy(bool),
+        floor=r.service_level_floor,
+        ceiling=r.service_level_ceiling,
+    )
 
 
 def _below_resolution(

@@ -102,12 +102,14 @@ class PolicyLevels:
         safety_stock: order-up-to level minus the mean demand over lead time + review period.
         order_up_to: target inventory position after ordering.
         mean_protection_demand: mean demand over lead time + review period.
+        service_level: the level each row's levels were computed at (None: the one given).
     """
 
     reorder_point: np.ndarray
     safety_stock: np.ndarray
     order_up_to: np.ndarray
     mean_protection_demand: np.ndarray
+    service_level: np.ndarray | None = None
 
 
 def simulated_policy(
@@ -387,6 +389,7 @@ def protection_policy(
     review_period_days: np.ndarray,
     service_level: np.ndarray,
     service_measure: str = "cycle",
+    allocate: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
 ) -> PolicyLevels:
     """Reorder point, safety stock and order-up-to level computed from the forecast's distribution.
 
@@ -403,6 +406,9 @@ def protection_policy(
         review_period_days: (n,) review period R.
         service_level: (n,) cycle service level, or fill rate when ``service_measure == "fill_rate"``.
         service_measure: ``"cycle"`` or ``"fill_rate"``.
+        allocate: optional (cycle service only): called with the mean and negative-binomial size of each
+            row's demand over lead time + review period (the mixture's two moments) and returning the
+            levels to use instead of ``service_level`` (:mod:`stockwarden.risk.allocation`).
 
     Returns:
         :class:`PolicyLevels` (whole units for the reorder point and order-up-to).
@@ -430,6 +436,9 @@ def protection_policy(
     over_lr = _mixture(cum_mean, cum_sq, inv_size, inv_level, rows, lead + review[rows], w).grouped()
 
     level = np.clip(np.asarray(service_level, dtype=np.float64), 0.0, 1.0 - 1e-9)
+    if allocate is not None and service_measure == "cycle":
+        one = over_lr.collapsed()
+        level = np.clip(np.asarray(allocate(one.mean, one.size), dtype=np.float64), 0.0, 1.0 - 1e-9)
     if service_measure == "fill_rate":
         allowed = (1.0 - level) * cum_mean[np.arange(n), review]
         start = np.full(n, -1.0)
@@ -446,4 +455,5 @@ def protection_policy(
         safety_stock=np.maximum(order_up_to - mean_lr, 0.0),
         order_up_to=order_up_to,
         mean_protection_demand=mean_lr,
+        service_level=level,
     )

@@ -267,13 +267,17 @@ class StockwardenPolicy:
             )
             self.rules = self.rules.model_copy(update={"risk": risk})
 
+    def assessment(self, ds: Dataset, view: DayView) -> pd.DataFrame:
+        """Today's assessment frame of the simulated dataset ``ds`` (the product's own)."""
+        return self.assess(ds, view.date, self.rules)
+
     def order_qty(self, view: DayView) -> np.ndarray:
         """Approved proposal quantities of today's run."""
         from stockwarden.actions.replenish import propose_orders
 
         assert self.row_of is not None  # bound before day 0
         ds = view.dataset()
-        frame = self.assess(ds, view.date, self.rules)
+        frame = self.assessment(ds, view)
         self.assessments += 1
         proposal = propose_orders(frame, ds, as_of=view.date, rules=self.rules)
         out = np.zeros(len(self.row_of))

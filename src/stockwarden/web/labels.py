@@ -17,6 +17,13 @@ LEVELS: dict[str, str] = {
     "watch": lazy("Watch"),
     "ok": lazy("OK"),
 }
+SERVICE_ALLOCATIONS: dict[str, str] = {
+    "flat": lazy("no: one level per class or category"),
+    "stockout_days": lazy("to the fewest stockout days"),
+    "lost_sales": lazy("to the least lost sales value"),
+}
+CHOICES: dict[str, str] = {**LEVELS, **SERVICE_ALLOCATIONS}
+"""Display names of the rules form's choices."""
 ALERT_STATES: dict[str, str] = {
     "open": lazy("open"),
     "acknowledged": lazy("acknowledged"),
@@ -183,6 +190,7 @@ def label(table: dict[str, str], code: object) -> str:
 __all__ = [
     "ALERT_ACTIONS",
     "ALERT_STATES",
+    "CHOICES",
     "DETAIL_KEYS",
     "LEVELS",
     "OVERRIDE_REASONS",
@@ -190,6 +198,7 @@ __all__ = [
     "REASONS",
     "ROLES",
     "RUN_STATUSES",
+    "SERVICE_ALLOCATIONS",
     "VERDICTS",
     "label",
 ]

@@ -123,6 +123,7 @@ class Renderer:
         context.update(
             {
                 "level_label": lambda c: t.gettext(labels.label(labels.LEVELS, c)),
+                "choice_label": lambda c: t.gettext(labels.label(labels.CHOICES, c)),
                 "state_label": lambda c: t.gettext(labels.label(labels.ALERT_STATES, c)),
                 "action_label": lambda c: t.gettext(labels.label(labels.ALERT_ACTIONS, c)),
                 "reason_label": lambda c: t.gettext(labels.label(labels.REASONS, c)),

@@ -50,6 +50,15 @@ SECTIONS: tuple[tuple[str, str, tuple[Field, ...]], ...] = (
             ),
             Field("risk.service_level_by_abc.B", lazy("Class B (%)"), "pct"),
             Field("risk.service_level_by_abc.C", lazy("Class C (%)"), "pct"),
+            Field(
+                "risk.service_allocation",
+                lazy("Spread each category's target over its items"),
+                "choice",
+                lazy("the same expected shortage at the least inventory value"),
+                ("flat", "stockout_days", "lost_sales"),
+            ),
+            Field("risk.service_level_floor", lazy("Lowest level the spreading may give (%)"), "pct"),
+            Field("risk.service_level_ceiling", lazy("Highest level the spreading may give (%)"), "pct"),
         ),
     ),
     (

@@ -102,3 +102,27 @@ def test_unknown_policy_and_reversed_dates_are_refused(folder: Path, tmp_path: P
     assert res.exit_code == 2 and "before --start" in res.output
     res = runner.invoke(app, [*args, "--start", "2024-06-01", "--end", "2024-06-05", "--policy", "magic"])
     assert res.exit_code == 2 and "unknown --policy magic" in res.output
+
+
+def test_oracle_forecast_policy_reads_the_future_it_is_given(folder: Path) -> None:
+    """The benchmark's ceiling: the product's machinery fed the true future mean; more future demand, more ordered."""
+    from stockwarden.cli.simulate import assess_for_simulation
+    from stockwarden.config import RulesConfig
+    from stockwarden.ingest.dataset import load_dataset
+    from stockwarden.simulate.demand import read_demand_file
+    from stockwarden.simulate.engine import simulate
+    from stockwarden.simulate.oracle import OracleStockwardenPolicy
+    from stockwarden.simulate.world import build_world
+
+    ds = load_dataset(folder)
+    demand = read_demand_file(write_demand(Path(folder).parent / "dem_oracle.csv", start="2024-06-01", days=10))
+    start, end = pd.Timestamp("2024-06-01"), pd.Timestamp("2024-06-10")
+    later = demand.assign(qty=np.where(demand["date"] > start, demand["qty"] * 5 + 3, demand["qty"]))
+    ordered = []
+    for d in (demand, later):
+        world = build_world(ds, start=start, end=end, demand=d, review_period_days=7)
+        policy = OracleStockwardenPolicy(assess=assess_for_simulation, rules=RulesConfig(), knob=0.9)
+        run = simulate(world, policy)
+        assert policy.assessments >= 1
+        ordered.append(sum(o.qty for o in run.orders if o.day == 0))
+    assert ordered[1] > ordered[0]
