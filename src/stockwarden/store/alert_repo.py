@@ -148,7 +148,7 @@ def save_alert_changes(session: Session, changes: Sequence[AlertChange], *, run_
     if known:
         updates = [{"_id": ids[i], **values[i]} for i, c in enumerate(changes) if c.after.alert_id is not None]
         conn.execute(ALERTS.update().where(ALERTS.c.id == sa.bindparam("_id")), updates)
-        stored = set()
+        stored: set[int] = set()
         chunk = sorted(known)
         for start in range(0, len(chunk), 1000):
             part = chunk[start : start + 1000]
@@ -174,7 +174,7 @@ def save_alert_changes(session: Session, changes: Sequence[AlertChange], *, run_
         for i, e in enumerate(change.entries)
     ]
     if logs:
-        conn.execute(sa.insert(AlertLogRow.__table__), logs)
+        conn.execute(sa.insert(AlertLogRow), logs)
     return [_to_alert(SimpleNamespace(id=alert_id, **v)) for alert_id, v in zip(ids, values, strict=True)]
 
 
