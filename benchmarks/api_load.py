@@ -296,6 +296,7 @@ def main() -> None:
                 for i in range(args.clients)
             ]
             load_before = os.getloadavg()[0]
+            print(f"window: {args.clients} clients for {args.seconds:.0f} s (load {load_before:.1f})", flush=True)
             t0 = time.perf_counter()
             for t in threads:
                 t.start()

@@ -69,6 +69,12 @@ class Settings(BaseSettings):
         description="CPU priority the daily run (`stockwarden run`, `schedule`) lowers itself to (Unix nice: "
         "0 = unchanged, 19 = lowest), so people using the web app and the API during a run stay served first",
     )
+    list_index_max_rows: int = Field(
+        500_000,
+        ge=0,
+        description="largest run whose assessments each server process keeps in memory for the lists "
+        "(about 300 bytes a row); a larger run's lists are answered by SQL in the same order (0: always SQL)",
+    )
 
 
 class _Section(BaseModel):

@@ -26,8 +26,8 @@ SESSION_COOKIE = "sw_session"
 CSRF_HEADER = "X-CSRF-Token"
 
 
-def get_ctx(request: Request) -> AppContext:
-    """The application context built by ``create_app``."""
+async def get_ctx(request: Request) -> AppContext:
+    """The application context built by ``create_app`` (async: no I/O, so no hop to a worker thread)."""
     ctx: AppContext = request.app.state.ctx
     return ctx
 

@@ -7,6 +7,10 @@ npm at a pinned version; no CDN).
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -20,6 +24,8 @@ from stockwarden.api.deps import authorize
 from stockwarden.api.errors import install_error_handlers, problem
 from stockwarden.api.permissions import V1
 from stockwarden.services.context import AppContext
+
+log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).with_name("static")
 MAX_BODY_BYTES_JSON = 50 * 1024 * 1024
@@ -62,11 +68,32 @@ class _BodyLimit:
         await self.app(scope, receive, send)
 
 
+@asynccontextmanager
+async def _prepare_in_background(app: FastAPI) -> AsyncIterator[None]:
+    """At start, read the latest run into the list index in a background thread, so the first
+    requests do not queue behind it; a failure there only means the first list reads it itself."""
+
+    def prepare() -> None:
+        import scipy.stats  # noqa: F401 - the detail's quantiles need it; importing takes about a second
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from stockwarden.services.assessments import prepare_lists
+
+        try:
+            prepare_lists(app.state.ctx)
+        except SQLAlchemyError as exc:
+            log.warning("could not prepare the assessment lists at start: %s", exc)
+
+    threading.Thread(target=prepare, name="prepare-lists", daemon=True).start()
+    yield
+
+
 def create_app(ctx: AppContext) -> FastAPI:
     """The API application over one application context."""
     from stockwarden.api.routes import admin, alerts, catalog, data, proposals, quality, rules, runs, system
 
     app = FastAPI(
+        lifespan=_prepare_in_background,
         title="stockwarden API",
         version="1.0",
         description="Stockout early warning: assessments, alerts, order proposals, runs, rules. "

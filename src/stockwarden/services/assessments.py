@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ from stockwarden.domain.risk import ALL_ASSESSMENT_COLUMNS, LEVEL_RANK
 from stockwarden.errors import InputError, NotFound
 from stockwarden.services.common import check_page, require, scope_clause, split_csv
 from stockwarden.services.context import AppContext, read_scope
+from stockwarden.services.run_index import UNRANKED_LEVEL, ListFilters, latest_index
 from stockwarden.store.assessment_repo import latest_assessed_run
 from stockwarden.store.assessments import assessments as A  # noqa: N812 - the table is named once, briefly
 
@@ -103,45 +105,61 @@ def _in_scope(actor: Actor, frame: pd.DataFrame) -> pd.DataFrame:
     return frame.loc[keep].reset_index(drop=True)
 
 
-def _filters(
-    actor: Actor,
-    run_id: int,
+def _list_filters(
     *,
     level: list[str] | None,
     location: list[str] | None,
     category: list[str] | None,
     supplier: list[str] | None,
     q: str | None,
-) -> list[sa.ColumnElement[bool]]:
-    where = [A.c.run_id == run_id, scope_clause(actor.scope, location_col=A.c.location_id, category_col=A.c.category)]
+) -> ListFilters:
+    """The filters of a list, checked (a level that is not one of LEVEL_RANK is refused)."""
     levels = [v.lower() for v in split_csv(level)]
     bad = [v for v in levels if v not in LEVEL_RANK]
     if bad:
         raise InputError(f"level {bad[0]!r} is not one of {', '.join(LEVEL_RANK)}")
-    if levels:
-        where.append(A.c.level.in_(levels))
-    for col, values in ((A.c.location_id, location), (A.c.category, category), (A.c.supplier_id, supplier)):
-        vals = split_csv(values)
-        if vals:
-            where.append(col.in_(vals))
-    if q:
-        where.append(sa.func.lower(A.c.sku).like(f"%{q.lower()}%"))
+    return ListFilters(
+        levels=tuple(levels),
+        locations=tuple(split_csv(location)),
+        categories=tuple(split_csv(category)),
+        suppliers=tuple(split_csv(supplier)),
+        sku_text=q or "",
+    )
+
+
+def _where(actor: Actor, run_id: int, filters: ListFilters) -> list[sa.ColumnElement[bool]]:
+    where = [A.c.run_id == run_id, scope_clause(actor.scope, location_col=A.c.location_id, category_col=A.c.category)]
+    for col, values in (
+        (A.c.level, filters.levels),
+        (A.c.location_id, filters.locations),
+        (A.c.category, filters.categories),
+        (A.c.supplier_id, filters.suppliers),
+    ):
+        if values:
+            where.append(col.in_(values))
+    if filters.sku_text:
+        where.append(sa.func.lower(A.c.sku).contains(filters.sku_text.lower(), autoescape=True))
     return where
 
 
-def _order(sort: str | None) -> list[Any]:
-    urgency = [
-        sa.case(dict(LEVEL_RANK), value=A.c.level, else_=9),
-        A.c.stockout_probability.desc(),
-    ]
+def _check_sort(sort: str | None) -> str:
+    """``sort`` checked and normalised (``urgency`` when not given)."""
     if not sort or sort in ("urgency", "-urgency"):
-        return [*urgency, A.c.sku, A.c.location_id]
-    desc = sort.startswith("-")
+        return "urgency"
     name = sort.lstrip("-+")
     if name not in SORTABLE:
         raise InputError(f"sort {name!r} is not a column; use one of urgency, sku, location_id, level, ...")
-    col = A.c[name]
-    return [col.desc() if desc else col.asc(), A.c.sku, A.c.location_id]
+    return f"-{name}" if sort.startswith("-") else name
+
+
+def _order(sort: str) -> list[Any]:
+    """The SQL order of a checked sort: as :mod:`stockwarden.services.run_index` orders in memory."""
+    tiebreak = [A.c.sku.asc(), A.c.location_id.asc()]
+    if sort == "urgency":
+        rank = sa.case(dict(LEVEL_RANK), value=A.c.level, else_=UNRANKED_LEVEL)
+        return [rank, A.c.stockout_probability.desc().nulls_last(), *tiebreak]
+    col = A.c[sort.lstrip("-")]
+    return [(col.desc() if sort.startswith("-") else col.asc()).nulls_last(), *tiebreak]
 
 
 def list_assessments(
@@ -158,22 +176,51 @@ def list_assessments(
     offset: int = 0,
 ) -> AssessmentPage:
     """The latest completed run's assessments in the actor's scope, filtered, sorted and paged
-    (``sort``: a column, ``-column`` for descending, default most urgent first)."""
+    (``sort``: a column, ``-column`` for descending, default most urgent first; missing values last).
+
+    Answered from the process's in-memory index of the run (:mod:`stockwarden.services.run_index`),
+    or by SQL in the same order when the run is larger than ``Settings.list_index_max_rows``."""
     require(actor, Permission.READ)
     check_page(limit, offset)
-    order = _order(sort)
+    order = _check_sort(sort)
+    filters = _list_filters(level=level, location=location, category=category, supplier=supplier, q=q)
     with read_scope(ctx) as s:
         run_id = latest_assessed_run(s)
         if run_id is None:
             return AssessmentPage([], 0, None, None)
-        where = _filters(actor, run_id, level=level, location=location, category=category, supplier=supplier, q=q)
-        total = s.scalar(sa.select(sa.func.count()).select_from(A).where(*where)) or 0
-        rows = s.execute(
-            sa.select(*(A.c[c] for c in LIST_COLUMNS)).where(*where).order_by(*order).limit(limit).offset(offset)
-        ).all()
-        as_of = s.scalar(sa.select(A.c.as_of).where(A.c.run_id == run_id).limit(1))
+        index = latest_index(s, ctx.cache, run_id, LIST_COLUMNS, ctx.settings.list_index_max_rows)
+        if index is not None:
+            mask = index.mask(actor, filters)
+            ordered = index.order(order)
+            matched = ordered[mask[ordered]]
+            rows: Sequence[Sequence[Any]] = index.page(matched[offset : offset + limit])
+            total, as_of = len(matched), index.as_of
+        else:
+            where = _where(actor, run_id, filters)
+            total = s.scalar(sa.select(sa.func.count()).select_from(A).where(*where)) or 0
+            rows = s.execute(
+                sa.select(*(A.c[c] for c in LIST_COLUMNS))
+                .where(*where)
+                .order_by(*_order(order))
+                .limit(limit)
+                .offset(offset)
+            ).all()
+            as_of = s.scalar(sa.select(A.c.as_of).where(A.c.run_id == run_id).limit(1))
     items = [{c: json_value(v) for c, v in zip(LIST_COLUMNS, r, strict=True)} for r in rows]
     return AssessmentPage(items, int(total), run_id, as_of)
+
+
+def prepare_lists(ctx: AppContext) -> int:
+    """Read the latest completed run into this process's list index ahead of the first request (a
+    server calls it at start, in the background); the number of assessments held (0: none or too many)."""
+    with read_scope(ctx) as s:
+        run_id = latest_assessed_run(s)
+        index = (
+            None
+            if run_id is None
+            else latest_index(s, ctx.cache, run_id, LIST_COLUMNS, ctx.settings.list_index_max_rows)
+        )
+    return 0 if index is None else len(index)
 
 
 def download_assessments(
@@ -196,11 +243,11 @@ def download_assessments(
         run_id = latest_assessed_run(s)
         if run_id is None:
             raise NotFound("no completed run has stored assessments yet; start a run first")
-        where = _filters(actor, run_id, level=level, location=location, category=category, supplier=supplier, q=q)
+        filters = _list_filters(level=level, location=location, category=category, supplier=supplier, q=q)
         rows = s.execute(
             sa.select(*(A.c[c] for c in ALL_ASSESSMENT_COLUMNS))
-            .where(*where)
-            .order_by(*_order(sort))
+            .where(*_where(actor, run_id, filters))
+            .order_by(*_order(_check_sort(sort)))
             .limit(MAX_DOWNLOAD_ROWS)
         ).all()
     frame = pd.DataFrame(rows, columns=list(ALL_ASSESSMENT_COLUMNS))
@@ -215,6 +262,19 @@ def download_assessments(
 HISTORY_DAYS = 120
 VARIANCE_WINDOW_DAYS = 56
 QUANTILES = (("p5", 0.05), ("p25", 0.25), ("p50", 0.5), ("p75", 0.75), ("p95", 0.95))
+
+
+_DETAIL_ROW = sa.select(*(A.c[c] for c in ALL_ASSESSMENT_COLUMNS)).where(
+    A.c.run_id == sa.bindparam("run_id"), A.c.sku == sa.bindparam("sku"), A.c.location_id == sa.bindparam("location_id")
+)  # built once: a detail view must be fast
+
+
+def _visible(actor: Actor, assessment: dict[str, Any]) -> bool:
+    """Whether an assessment row lies in the actor's locations and categories."""
+    scope = actor.scope
+    if scope.locations and assessment.get("location_id") not in scope.locations:
+        return False
+    return not (scope.categories and assessment.get("category") not in scope.categories)
 
 
 def sku_detail(ctx: AppContext, sku: str, location_id: str, *, actor: Actor) -> dict[str, Any]:
@@ -232,17 +292,12 @@ def sku_detail(ctx: AppContext, sku: str, location_id: str, *, actor: Actor) -> 
         run_id = latest_assessed_run(s)
         if run_id is None:
             raise NotFound("no completed run has stored assessments yet; start a run first")
-        row = s.execute(
-            sa.select(*(A.c[c] for c in ALL_ASSESSMENT_COLUMNS)).where(
-                A.c.run_id == run_id,
-                A.c.sku == sku,
-                A.c.location_id == location_id,
-                scope_clause(actor.scope, location_col=A.c.location_id, category_col=A.c.category),
-            )
-        ).one_or_none()
-        if row is None:
+        row = s.execute(_DETAIL_ROW, {"run_id": run_id, "sku": sku, "location_id": location_id}).one_or_none()
+        assessment = (
+            None if row is None else {c: json_value(v) for c, v in zip(ALL_ASSESSMENT_COLUMNS, row, strict=True)}
+        )
+        if assessment is None or not _visible(actor, assessment):
             raise NotFound(f"SKU {sku!r} at location {location_id!r} is not in the latest run")
-        assessment = {c: json_value(v) for c, v in zip(ALL_ASSESSMENT_COLUMNS, row, strict=True)}
         as_of = dt.date.fromisoformat(str(assessment["as_of"]))
         start = as_of - dt.timedelta(days=HISTORY_DAYS - 1)
         rows = series_rows(s, sku, location_id, since=start)
@@ -340,11 +395,14 @@ def _forecast_and_projection(
     var = max(sum((v - avg) ** 2 for v in values) / (len(values) - 1), mean)
     if mean <= 0:
         q = dict.fromkeys((k for k, _ in QUANTILES), 0.0)
-    elif var <= mean * (1 + 1e-9):
-        q = {k: float(poisson.ppf(p, mean)) for k, p in QUANTILES}
     else:
-        n = mean * mean / (var - mean)
-        q = {k: float(nbinom.ppf(p, n, n / (n + mean))) for k, p in QUANTILES}
+        levels = [p for _, p in QUANTILES]  # one vectorised call: scipy's per-call overhead dominates
+        if var <= mean * (1 + 1e-9):
+            values = poisson.ppf(levels, mean)
+        else:
+            n = mean * mean / (var - mean)
+            values = nbinom.ppf(levels, n, n / (n + mean))
+        q = {k: float(v) for (k, _), v in zip(QUANTILES, values, strict=True)}
     arrivals: dict[str, float] = {}
     for po in open_orders:
         arrivals[po["expected_arrival_earliest"]] = arrivals.get(po["expected_arrival_earliest"], 0.0) + po["qty"]

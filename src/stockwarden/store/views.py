@@ -43,28 +43,36 @@ def page_dataset(
     return [dict(r._mapping) for r in rows], int(total)
 
 
+def _series_statements() -> tuple[sa.Select[Any], sa.Select[Any], sa.Select[Any]]:
+    sales, inv, po = DATASET_TABLES["sales"], DATASET_TABLES["inventory"], DATASET_TABLES["purchase_orders"]
+    sku: sa.BindParameter[str] = sa.bindparam("sku")
+    loc: sa.BindParameter[str] = sa.bindparam("location_id")
+    since: sa.BindParameter[Any] = sa.bindparam("since")
+    return (
+        sa.select(sales.c.date, sales.c.qty).where(
+            sales.c.sku == sku, sales.c.location_id == loc, sales.c.date >= since
+        ),
+        sa.select(inv.c.date, inv.c.on_hand)
+        .where(inv.c.sku == sku, inv.c.location_id == loc, inv.c.date >= since)
+        .order_by(inv.c.id),
+        sa.select(po.c.po_id, po.c.qty, po.c.order_date, po.c.promised_date, po.c.received_date, po.c.status)
+        .where(po.c.sku == sku, po.c.location_id == loc)
+        .order_by(po.c.id),
+    )
+
+
+_SERIES_SALES, _SERIES_INVENTORY, _SERIES_POS = _series_statements()  # built once: a detail view must be fast
+
+
 def series_rows(session: Session, sku: str, location_id: str, *, since: Any) -> dict[str, list[Any]]:
     """One SKU-location's raw rows (no frames: a detail view must be fast): sales ``(date, qty)`` and
     counts ``(date, on_hand)`` since a date, and every purchase-order line
     ``(po_id, qty, order_date, promised_date, received_date, status)``."""
-    sales, inv, po = DATASET_TABLES["sales"], DATASET_TABLES["inventory"], DATASET_TABLES["purchase_orders"]
-    key = (sales.c.sku == sku) & (sales.c.location_id == location_id)
+    params = {"sku": sku, "location_id": location_id, "since": since}
     return {
-        "sales": list(session.execute(sa.select(sales.c.date, sales.c.qty).where(key, sales.c.date >= since)).all()),
-        "inventory": list(
-            session.execute(
-                sa.select(inv.c.date, inv.c.on_hand)
-                .where(inv.c.sku == sku, inv.c.location_id == location_id, inv.c.date >= since)
-                .order_by(inv.c.id)
-            ).all()
-        ),
-        "purchase_orders": list(
-            session.execute(
-                sa.select(po.c.po_id, po.c.qty, po.c.order_date, po.c.promised_date, po.c.received_date, po.c.status)
-                .where(po.c.sku == sku, po.c.location_id == location_id)
-                .order_by(po.c.id)
-            ).all()
-        ),
+        "sales": list(session.execute(_SERIES_SALES, params).all()),
+        "inventory": list(session.execute(_SERIES_INVENTORY, params).all()),
+        "purchase_orders": list(session.execute(_SERIES_POS, params).all()),
     }
 
 
