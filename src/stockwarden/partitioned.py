@@ -60,7 +60,6 @@ from stockwarden.store.partition import (
     load_master,
     load_partition,
     plan_partitions,
-    series_keys_as_of,
     store_fingerprint,
 )
 from stockwarden.store.partition_results import PartitionOutcome, get_outcome, read_assessments, record_outcome
@@ -69,6 +68,7 @@ from stockwarden.store.runs import make_run_key
 log = structlog.get_logger(__name__)
 
 SUPPLY_KINDS = frozenset({"short_delivery", "lead_time_drift", "supplier_unreliable"})
+SUPPLIER_LEVEL = frozenset({"lead_time_drift", "supplier_unreliable"})  # records about a whole supplier
 _SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
 
 # on_partition(outcome): called as each partition finishes (progress lines, fault injection in tests).
@@ -173,7 +173,7 @@ def run_partitioned(
     lead_times = lead_times_for(company, as_of=pd.Timestamp(day), rules=config)
     seconds["leadtimes"] = time.perf_counter() - started
     started = time.perf_counter()
-    supplier_anomalies = _supplier_anomalies(engine, company, day=day, rules=config)
+    supplier_anomalies = _supplier_anomalies(company, day=day, rules=config)
     seconds["supplier_anomalies"] = time.perf_counter() - started
 
     jobs = [
@@ -265,11 +265,31 @@ def _company_view(engine: Engine, day: dt.date) -> tuple[Dataset, pd.DataFrame]:
     return company.as_of(pd.Timestamp(day)), exported
 
 
-def _supplier_anomalies(engine: Engine, company: Dataset, *, day: dt.date, rules: RulesConfig) -> pd.DataFrame:
+def _supplier_anomalies(company: Dataset, *, day: dt.date, rules: RulesConfig) -> pd.DataFrame:
+    """The company's supply anomalies; a supplier-level record's ``affected`` lists the SKU-locations of the
+    supplier's POs only: each partition adds its own SKU-locations of the supplier's items
+    (:func:`_localise`). So no company-wide list of SKU-locations (a ``DISTINCT`` over every sale and count)
+    is needed, and a partition does not walk every SKU-location of a large supplier."""
     from stockwarden.anomaly.detect import detect_anomalies
 
-    keys = series_keys_as_of(engine, day)
-    return detect_anomalies(company, as_of=pd.Timestamp(day), rules=rules, kinds=SUPPLY_KINDS, series_keys=keys)
+    no_keys = pd.DataFrame({"sku": pd.Series(dtype=object), "location_id": pd.Series(dtype=object)})
+    return detect_anomalies(company, as_of=pd.Timestamp(day), rules=rules, kinds=SUPPLY_KINDS, series_keys=no_keys)
+
+
+def _localise(supplier: pd.DataFrame, ds: Dataset) -> pd.DataFrame:
+    """The company's supply anomalies as the partition ``ds`` sees them: a supplier-level record reaches the
+    partition's SKU-locations bought from the supplier (its POs and its items), exactly the part of the
+    unpartitioned run's ``affected`` list that the partition assesses."""
+    from stockwarden.anomaly.records import join_keys
+    from stockwarden.anomaly.supply import supplier_keys
+
+    level = supplier["kind"].isin(SUPPLIER_LEVEL).to_numpy() if len(supplier) else None
+    if level is None or not level.any():
+        return supplier
+    keys = supplier_keys(ds)
+    out = supplier.copy()
+    out.loc[level, "affected"] = [join_keys(keys.get(sup, [])) for sup in out.loc[level, "supplier_id"]]
+    return out
 
 
 def assess_partition(job: PartitionJob, *, n_jobs: int | None = None) -> PartitionOutcome:
@@ -303,7 +323,7 @@ def assess_partition(job: PartitionJob, *, n_jobs: int | None = None) -> Partiti
     forecast = forecast_for(ds, as_of=day, rules=job.rules, n_jobs=n_jobs)
     clock.lap("forecast")
     own = detect_anomalies(ds, as_of=day, forecast=forecast, rules=job.rules, kinds=_partition_kinds())
-    anomalies = _merge_anomalies(own, job.supplier_anomalies)
+    anomalies = _merge_anomalies(own, _localise(job.supplier_anomalies, ds))
     clock.lap("anomalies")
     # exactly the unpartitioned run's assess step (pipeline._assess), on the partition's rows
     assessment = assess_frame(

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from types import SimpleNamespace
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -24,8 +26,11 @@ from stockwarden.domain.alert import (
     HandlingEntry,
     NotifyReason,
 )
-from stockwarden.errors import InputError
+from stockwarden.errors import InputError, StoreError
 from stockwarden.store.alerts import AlertFeedbackRow, AlertLogRow, AlertRow
+from stockwarden.store.bulk import insert_with_ids
+
+ALERTS = cast(sa.Table, AlertRow.__table__)
 
 
 def utc(value: dt.datetime) -> dt.datetime:
@@ -37,7 +42,8 @@ def _utc_or_none(value: dt.datetime | None) -> dt.datetime | None:
     return None if value is None else utc(value)
 
 
-def _to_alert(row: AlertRow) -> Alert:
+def _to_alert(row: Any) -> Alert:
+    """The domain alert of a stored row (an ``AlertRow``, a Core row of ``alerts``, or its values)."""
     return Alert(
         alert_id=row.id,
         kind=AlertKind(row.kind),
@@ -69,27 +75,44 @@ def _to_alert(row: AlertRow) -> Alert:
     )
 
 
-def _fill(row: AlertRow, a: Alert) -> None:
-    row.kind, row.sku, row.location_id = str(a.kind), a.sku, a.location_id
-    row.level, row.state, row.stockout_probability = str(a.level), str(a.state), float(a.stockout_probability)
-    row.expected_stockout_date, row.reasons = a.expected_stockout_date, ";".join(a.reasons)
-    row.days_of_cover, row.suggested_order_qty = a.days_of_cover, float(a.suggested_order_qty)
-    row.category, row.roles = a.category, ";".join(a.roles)
-    row.opened_at, row.updated_at = utc(a.opened_at), utc(a.updated_at)
-    row.first_as_of, row.last_as_of, row.notified_level = a.first_as_of, a.last_as_of, str(a.notified_level)
-    row.critical_since = _utc_or_none(a.critical_since)
-    row.snoozed_until, row.snooze_until_worse = a.snoozed_until, a.snooze_until_worse
-    row.snooze_level = str(a.snooze_level) if a.snooze_level else None
-    row.clear_runs, row.resolved_at, row.resolved_by = a.clear_runs, _utc_or_none(a.resolved_at), a.resolved_by
-    row.is_latched, row.rules_version = a.is_latched, a.rules_version
+def _values(a: Alert) -> dict[str, Any]:
+    """The stored columns of an alert (all but ``id``)."""
+    return {
+        "kind": str(a.kind),
+        "sku": a.sku,
+        "location_id": a.location_id,
+        "level": str(a.level),
+        "state": str(a.state),
+        "stockout_probability": float(a.stockout_probability),
+        "expected_stockout_date": a.expected_stockout_date,
+        "reasons": ";".join(a.reasons),
+        "days_of_cover": a.days_of_cover,
+        "suggested_order_qty": float(a.suggested_order_qty),
+        "category": a.category,
+        "roles": ";".join(a.roles),
+        "opened_at": utc(a.opened_at),
+        "updated_at": utc(a.updated_at),
+        "first_as_of": a.first_as_of,
+        "last_as_of": a.last_as_of,
+        "notified_level": str(a.notified_level),
+        "critical_since": _utc_or_none(a.critical_since),
+        "snoozed_until": a.snoozed_until,
+        "snooze_until_worse": a.snooze_until_worse,
+        "snooze_level": str(a.snooze_level) if a.snooze_level else None,
+        "clear_runs": a.clear_runs,
+        "resolved_at": _utc_or_none(a.resolved_at),
+        "resolved_by": a.resolved_by,
+        "is_latched": a.is_latched,
+        "rules_version": a.rules_version,
+    }
 
 
 def get_live_alerts(session: Session) -> list[Alert]:
     """Alerts the next run must reconcile: every unresolved alert plus latched (hand-resolved) ones."""
-    rows = session.scalars(
-        sa.select(AlertRow)
-        .where(sa.or_(AlertRow.state != str(AlertState.RESOLVED), AlertRow.is_latched))
-        .order_by(AlertRow.id)
+    rows = session.execute(
+        sa.select(ALERTS)
+        .where(sa.or_(ALERTS.c.state != str(AlertState.RESOLVED), ALERTS.c.is_latched))
+        .order_by(ALERTS.c.id)
     )
     return [_to_alert(r) for r in rows]
 
@@ -100,33 +123,42 @@ def save_alert_change(session: Session, change: AlertChange, *, run_id: int | No
 
 
 def save_alert_changes(session: Session, changes: Sequence[AlertChange], *, run_id: int | None = None) -> list[Alert]:
-    """Store many changes at once (inserts and updates in batches, log lines in one executemany).
+    """Store many changes at once: new alerts in one bulk insert (``COPY`` on PostgreSQL), updates in one
+    executemany, log lines in one executemany.
 
     The change's ``notify`` reason is written on its last log line, so the notification step can
     find what to announce (:func:`get_notify_items`).
 
     Returns:
         The stored alerts (with ids), in the order of ``changes``.
+
+    Raises:
+        StoreError: a change updates an alert that is not stored.
     """
-    rows: list[AlertRow] = []
-    existing: dict[int, AlertRow] = {}
-    ids = [c.after.alert_id for c in changes if c.after.alert_id is not None]
-    for i in range(0, len(ids), 500):
-        chunk = ids[i : i + 500]
-        existing.update({r.id: r for r in session.scalars(sa.select(AlertRow).where(AlertRow.id.in_(chunk)))})
-    for change in changes:
-        a = change.after
-        if a.alert_id is None:
-            row = AlertRow()
-            session.add(row)
-        else:
-            row = existing[a.alert_id]
-        _fill(row, a)
-        rows.append(row)
-    session.flush()
+    if not changes:
+        return []
+    session.flush()  # pending ORM changes first: what follows writes through the session's connection
+    conn = session.connection()
+    values = [_values(c.after) for c in changes]
+    ids = [c.after.alert_id for c in changes]
+    fresh = [i for i, alert_id in enumerate(ids) if alert_id is None]
+    for i, new_id in zip(fresh, insert_with_ids(conn, ALERTS, [values[i] for i in fresh]), strict=True):
+        ids[i] = new_id
+    known = {alert_id for c in changes if (alert_id := c.after.alert_id) is not None}
+    if known:
+        updates = [{"_id": ids[i], **values[i]} for i, c in enumerate(changes) if c.after.alert_id is not None]
+        conn.execute(ALERTS.update().where(ALERTS.c.id == sa.bindparam("_id")), updates)
+        stored: set[int] = set()
+        chunk = sorted(known)
+        for start in range(0, len(chunk), 1000):
+            part = chunk[start : start + 1000]
+            stored.update(conn.execute(sa.select(ALERTS.c.id).where(ALERTS.c.id.in_(part))).scalars())
+        if missing := sorted(known - stored):
+            raise StoreError(f"cannot update alert(s) {', '.join(map(str, missing[:5]))}: not stored")
+        _expire(session, known)
     logs = [
         {
-            "alert_id": row.id,
+            "alert_id": alert_id,
             "run_id": run_id,
             "at": utc(e.at),
             "actor": e.actor,
@@ -138,12 +170,19 @@ def save_alert_changes(session: Session, changes: Sequence[AlertChange], *, run_
             "notify": str(change.notify) if change.notify and i == len(change.entries) - 1 else None,
             "comment": e.comment,
         }
-        for change, row in zip(changes, rows, strict=True)
+        for change, alert_id in zip(changes, ids, strict=True)
         for i, e in enumerate(change.entries)
     ]
     if logs:
-        session.execute(sa.insert(AlertLogRow), logs)
-    return [_to_alert(r) for r in rows]
+        conn.execute(sa.insert(AlertLogRow), logs)
+    return [_to_alert(SimpleNamespace(id=alert_id, **v)) for alert_id, v in zip(ids, values, strict=True)]
+
+
+def _expire(session: Session, alert_ids: set[int]) -> None:
+    """Alert rows this session holds that were just updated behind its back: reloaded when next read."""
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, AlertRow) and obj.id in alert_ids:
+            session.expire(obj)
 
 
 def get_alert(session: Session, alert_id: int) -> Alert:

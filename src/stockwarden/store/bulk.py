@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
+import sqlalchemy as sa
 from sqlalchemy import Connection
 
 SQLITE_CHUNK_ROWS = 100_000  # rows turned into Python lists at a time
@@ -127,4 +128,48 @@ def write_rows(conn: Connection, table: str, columns: Sequence[str], rows: Itera
         _sqlite_insert(conn, table, columns, matrix.reshape(len(matrix), len(columns)))
 
 
-__all__ = ["iso_dates", "quote", "write_frame", "write_rows"]
+def insert_with_ids(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+    """Insert ``rows`` (same keys in each) into ``table`` and return the new ``id`` of each, in order.
+
+    On PostgreSQL the ids are drawn from the column's sequence in one query and the rows written with
+    ``COPY``: SQLAlchemy's multi-row ``INSERT ... RETURNING`` sends statements of thousands of parameters
+    that psycopg parses in Python, each time (about 0.6 ms per row of an alert: 8 of the 14 s of the
+    alerts step of a 30,000-series run). Elsewhere: ``INSERT ... RETURNING`` in the rows' order.
+    """
+    if not rows:
+        return []
+    columns = list(rows[0])
+    defaults = _scalar_defaults(table, given=columns)
+    if conn.dialect.name == "postgresql":
+        sequence = conn.execute(sa.select(sa.func.pg_get_serial_sequence(table.name, "id"))).scalar()
+        if sequence is not None:
+            drawn = conn.execute(
+                sa.text("SELECT nextval(:seq) FROM generate_series(1, :n)"), {"seq": sequence, "n": len(rows)}
+            )
+            ids = sorted(int(i) for i in drawn.scalars())
+            extra = tuple(defaults.values())
+            data = ((new_id, *(row[c] for c in columns), *extra) for new_id, row in zip(ids, rows, strict=True))
+            write_rows(conn, table.name, ["id", *columns, *defaults], data)
+            return ids
+    stmt = table.insert().returning(table.c.id, sort_by_parameter_order=True)
+    return [int(r[0]) for r in conn.execute(stmt, [{**{c: row[c] for c in columns}, **defaults} for row in rows])]
+
+
+def _scalar_defaults(table: sa.Table, *, given: Sequence[str]) -> dict[str, Any]:
+    """The Python-side defaults of the columns not ``given`` (``COPY`` does not apply them).
+
+    Raises:
+        ValueError: a column not given has a computed default (give its value).
+    """
+    out: dict[str, Any] = {}
+    for col in table.columns:
+        if col.name in given or col.name == "id" or col.default is None:
+            continue
+        default = col.default
+        if not isinstance(default, sa.ColumnDefault) or not default.is_scalar:
+            raise ValueError(f"{table.name}.{col.name} has a computed default: give its value")
+        out[col.name] = default.arg
+    return out
+
+
+__all__ = ["insert_with_ids", "iso_dates", "quote", "write_frame", "write_rows"]

@@ -19,6 +19,8 @@ import datetime as dt
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pandas as pd
 import sqlalchemy as sa
@@ -39,9 +41,11 @@ from stockwarden.domain.order import (
     ProposalStatus,
 )
 from stockwarden.errors import InputError
+from stockwarden.store.bulk import insert_with_ids
 from stockwarden.store.orders import OrderApprovalLogRow, OrderProposalLineRow, OrderProposalRow
 
 Line = OrderProposalLineRow
+LINES = cast(sa.Table, OrderProposalLineRow.__table__)
 _OPEN = (ProposalStatus.DRAFT.value, ProposalStatus.APPROVED.value, ProposalStatus.CHANGED.value)
 _PENDING = (ProposalStatus.APPROVED.value, ProposalStatus.CHANGED.value)
 # Fields copied from a domain line into its row on save (the rest is bookkeeping).
@@ -92,7 +96,8 @@ def _nan_to_none(x: float) -> float | None:
     return None if x != x or math.isinf(x) else x
 
 
-def _to_line(r: OrderProposalLineRow) -> ProposalLine:
+def _to_line(r: Any) -> ProposalLine:
+    """The domain line of a stored line (an ORM row or its values)."""
     return ProposalLine(
         sku=r.sku,
         location_id=r.location_id,
@@ -126,15 +131,20 @@ def _to_line(r: OrderProposalLineRow) -> ProposalLine:
     )
 
 
-def _fill(row: OrderProposalLineRow, line: ProposalLine) -> bool:
-    """Copy ``line``'s numbers into ``row``; True when anything changed."""
-    changed = False
+def _line_values(line: ProposalLine) -> dict[str, Any]:
+    """The columns of a line row that come from the domain line."""
     values = {f: getattr(line, f) for f in _LINE_FIELDS}
     values["unit_cost"] = _nan_to_none(line.unit_cost)
     values["avoided_cost_per_money"] = _nan_to_none(line.avoided_cost_per_money)
     values["reasons"] = ";".join(line.reasons)
     values["proposed_qty"] = line.qty
-    for key, value in values.items():
+    return values
+
+
+def _fill(row: OrderProposalLineRow, line: ProposalLine) -> bool:
+    """Copy ``line``'s numbers into ``row``; True when anything changed."""
+    changed = False
+    for key, value in _line_values(line).items():
         if getattr(row, key, None) != value:
             setattr(row, key, value)
             changed = True
@@ -184,7 +194,8 @@ def save_proposals(
         drafts = {(r.sku, r.location_id): r for r in rows if r.status == ProposalStatus.DRAFT.value}
         blocked = {(r.sku, r.location_id) for r in rows if r.status != ProposalStatus.DRAFT.value}
         keys: set[tuple[str, str]] = set()
-        new_rows: list[tuple[OrderProposalLineRow, ProposalLine]] = []
+        new_rows: list[tuple[dict[str, Any], ProposalLine]] = []
+        fresh: dict[tuple[str, str], int] = {}  # key -> position in new_rows
         for order in proposals.orders:
             header = _upsert_header(
                 s, order, as_of=proposals.as_of, now=now, rules_version=proposals.rules_version, run_id=run_id
@@ -206,19 +217,12 @@ def save_proposals(
                 next_no += 1
                 row = drafts.get(line.key)
                 if row is None:
-                    row = Line(
-                        order_id=header.id,
-                        sku=line.sku,
-                        location_id=line.location_id,
-                        status=ProposalStatus.DRAFT.value,
-                        as_of=proposals.as_of,
-                        rules_version=proposals.rules_version,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                    _fill(row, line)
-                    new_rows.append((row, line))
-                    drafts[line.key] = row
+                    if line.key in fresh:  # the same SKU-location twice in one set: the later line wins
+                        new_rows[fresh[line.key]] = (_new_values(line, header.id, proposals, now), line)
+                        updated += 1
+                        continue
+                    fresh[line.key] = len(new_rows)
+                    new_rows.append((_new_values(line, header.id, proposals, now), line))
                     continue
                 qty_before = row.qty
                 row.order_id = header.id
@@ -251,19 +255,29 @@ def save_proposals(
                         )
                 else:
                     unchanged += 1
-        s.add_all([row for row, _ in new_rows])
-        s.flush()  # one batched INSERT; the ids are needed by the log
+        s.flush()  # headers and updated lines; the new lines go in one bulk insert (COPY on PostgreSQL)
+        new_ids = insert_with_ids(s.connection(), LINES, [values for values, _ in new_rows])
         if new_rows:  # one executemany for the creation entries
             s.execute(
                 sa.insert(OrderApprovalLogRow),
-                [_log_values(approval.creation_entry(line, now=now), row.id, run_id) for row, line in new_rows],
+                [
+                    _log_values(approval.creation_entry(line, now=now), new_id, run_id)
+                    for (_, line), new_id in zip(new_rows, new_ids, strict=True)
+                ],
             )
         created = len(new_rows)
         stale = [r for k, r in drafts.items() if k not in keys]
         for r in stale:
             s.delete(r)
         s.flush()
-        auto = _auto_approve(s, [r for k, r in drafts.items() if k in keys], now=now, rules=rules, run_id=run_id)
+        auto = _auto_approve(
+            s,
+            [r for k, r in drafts.items() if k in keys],
+            [(new_id, values) for new_id, (values, _) in zip(new_ids, new_rows, strict=True)],
+            now=now,
+            rules=rules,
+            run_id=run_id,
+        )
         s.execute(sa.delete(OrderProposalRow).where(~sa.exists().where(Line.order_id == OrderProposalRow.id)))
     return SaveSummary(
         created=created,
@@ -304,16 +318,49 @@ def _upsert_header(
 
 
 def _auto_approve(
-    s: Session, rows: Iterable[OrderProposalLineRow], *, now: dt.datetime, rules: OrderRules, run_id: int | None
+    s: Session,
+    rows: Iterable[OrderProposalLineRow],
+    new: Sequence[tuple[int, dict[str, Any]]],
+    *,
+    now: dt.datetime,
+    rules: OrderRules,
+    run_id: int | None,
 ) -> int:
+    """Approve the drafts under the auto-approve limit: stored ``rows``, then the ``new`` lines (id, values)."""
+    if rules.auto_approve_max_value <= 0:
+        return 0
     by_id = {r.id: r for r in rows if r.status == ProposalStatus.DRAFT.value}
-    done = approval.auto_approve([_to_line(r) for r in by_id.values()], now=now, rules=rules)
-    for new, entry in done:
-        row = by_id[new.proposal_id]  # type: ignore[index]
-        row.status = new.status.value
-        row.updated_at = now
-        _log(s, entry, row.id, run_id)
+    lines = [_to_line(r) for r in by_id.values()] + [_to_line(SimpleNamespace(id=i, **v)) for i, v in new]
+    done = approval.auto_approve(lines, now=now, rules=rules)
+    approved_new = []
+    for line, entry in done:
+        line_id = line.proposal_id
+        assert line_id is not None
+        row = by_id.get(line_id)
+        if row is None:
+            approved_new.append({"_id": line_id, "status": line.status.value, "updated_at": now})
+        else:
+            row.status = line.status.value
+            row.updated_at = now
+        _log(s, entry, line_id, run_id)
+    if approved_new:
+        s.execute(LINES.update().where(LINES.c.id == sa.bindparam("_id")), approved_new)
     return len(done)
+
+
+def _new_values(line: ProposalLine, order_id: int, proposals: ProposalSet, now: dt.datetime) -> dict[str, Any]:
+    """The stored columns of a new draft line (all but ``id``)."""
+    return {
+        "order_id": order_id,
+        "sku": line.sku,
+        "location_id": line.location_id,
+        "status": ProposalStatus.DRAFT.value,
+        "as_of": proposals.as_of,
+        "rules_version": proposals.rules_version,
+        "created_at": now,
+        "updated_at": now,
+        **_line_values(line),
+    }
 
 
 def list_proposal_lines(

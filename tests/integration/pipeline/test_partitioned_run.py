@@ -112,6 +112,47 @@ def test_several_partitions_agree_with_the_unpartitioned_run(folder: Path, tmp_p
     assert (both["level"] == both["level_p"]).mean() >= 0.9
 
 
+@pytest.fixture(scope="module")
+def drifting(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, tuple[str, str]]:
+    """The company with one supplier delivering 9 days later for its last 50 days of orders (a lead-time
+    drift and an unreliable supplier), and one of its SKU-locations never ordered: reached through its item."""
+    folder = generate_company(tmp_path_factory.mktemp("drift"), seed=5, n_skus=24, n_locations=4, days=150)
+    po = pd.read_csv(folder / "purchase_orders.csv", dtype=str)
+    sup = po["supplier_id"].value_counts().index[0]
+    ordered = pd.to_datetime(po["order_date"])
+    late = (po["supplier_id"] == sup) & (ordered >= ordered.max() - pd.Timedelta(days=50)) & po["received_date"].notna()
+    received = pd.to_datetime(po.loc[late, "received_date"]) + pd.Timedelta(days=9)
+    po.loc[late, "received_date"] = received.dt.strftime("%Y-%m-%d")
+    never = tuple(po.loc[po["supplier_id"] == sup, ["sku", "location_id"]].iloc[0])
+    po = po.loc[~((po["sku"] == never[0]) & (po["location_id"] == never[1]))]
+    po.to_csv(folder / "purchase_orders.csv", index=False)
+    return folder, (str(never[0]), str(never[1]))
+
+
+def _reached(assessment: pd.DataFrame, code: str) -> set[tuple[str, str]]:
+    has = assessment["reasons"].astype(str).str.split(";").map(lambda codes: code in codes)
+    return set(zip(assessment.loc[has, "sku"], assessment.loc[has, "location_id"], strict=True))
+
+
+@pytest.mark.parametrize("partitions", [1, 3, 6])
+def test_a_supplier_level_anomaly_reaches_the_same_sku_locations_in_every_partition(
+    drifting: tuple[Path, tuple[str, str]], tmp_path: Path, partitions: int
+) -> None:
+    """The company-wide step lists only the supplier's ordered SKU-locations; each partition adds its own
+    SKU-locations of the supplier's items: together exactly the unpartitioned run's."""
+    folder, never_ordered = drifting
+    want, want_effects = _unpartitioned(folder, tmp_path)
+    engine = _db(folder, tmp_path / "parts.db")
+    run_partitioned(engine, as_of=None, config=_rules(tmp_path), now=NOW, partitions=partitions)
+    got = _stored_assessment(engine)
+    for code in ("lead_time_drift", "supplier_late"):
+        assert never_ordered in _reached(want, code)
+        assert _reached(got, code) == _reached(want, code)
+    if partitions == 1:
+        pd.testing.assert_frame_equal(got.reset_index(drop=True), want.reset_index(drop=True), check_dtype=False)
+        assert _effects(engine) == want_effects
+
+
 def _uninterrupted(folder: Path, tmp_path: Path, partitions: int) -> dict[str, list[tuple[Any, ...]]]:
     engine = _db(folder, tmp_path / "straight.db")
     run_partitioned(engine, as_of=None, config=_rules(tmp_path), now=NOW, partitions=partitions)

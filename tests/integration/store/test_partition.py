@@ -95,3 +95,20 @@ def test_the_store_fingerprint_follows_the_data_known_at_the_date(folder: Path, 
     import_dataset(engine, folder.parent / "co2")
     assert store_fingerprint(engine, last) != fp_last
     assert store_fingerprint(engine, before) == fp_before
+
+
+def test_the_newest_date_comes_from_the_import_digests_and_else_from_the_rows(folder: Path, engine: sa.Engine) -> None:
+    import datetime as dt
+
+    from stockwarden.store.partition import last_date
+    from stockwarden.store.tables import DIGESTS
+
+    assert last_date(engine) is None
+    import_dataset(engine, folder)
+    newest = max(
+        dt.date.fromisoformat(str(pd.read_csv(folder / f"{name}.csv")["date"].max())) for name in ("sales", "inventory")
+    )
+    assert last_date(engine) == newest
+    with engine.begin() as conn:  # rows written without an import have no digests: their dates are read
+        conn.execute(DIGESTS.delete())
+    assert last_date(engine) == newest
