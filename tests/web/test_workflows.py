@@ -273,7 +273,8 @@ def test_a_draft_of_thresholds_only_is_relevelled_exactly_as_a_full_assessment(w
 
     _version, rules = current_rules(web_ctx)
     th = rules.risk.thresholds.model_copy(update={"warning_probability": 0.3, "watch_probability": 0.1})
-    draft = rules.model_copy(update={"risk": rules.risk.model_copy(update={"thresholds": th, "service_level": 0.99})})
+    spread = {"thresholds": th, "service_level": 0.99, "service_allocation": "stockout_days"}
+    draft = rules.model_copy(update={"risk": rules.risk.model_copy(update=spread)})
     assert levels_only(rules, draft)
     longer = rules.model_copy(update={"risk": rules.risk.model_copy(update={"review_period_days": 14})})
     assert not levels_only(rules, longer)

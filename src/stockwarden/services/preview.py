@@ -55,6 +55,9 @@ LEVEL_ONLY_RISK = frozenset(
         "service_level_by_abc",
         "service_level_by_category",
         "service_measure",
+        "service_allocation",
+        "service_level_floor",
+        "service_level_ceiling",
         "chunk_series",
         "learned_model",
     }
