@@ -40,6 +40,7 @@ import os
 import socket
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -292,10 +293,13 @@ def _localise(supplier: pd.DataFrame, ds: Dataset) -> pd.DataFrame:
     return out
 
 
-def assess_partition(job: PartitionJob, *, n_jobs: int | None = None) -> PartitionOutcome:
+def assess_partition(
+    job: PartitionJob, *, n_jobs: int | None = None, loaded: Dataset | None = None
+) -> PartitionOutcome:
     """Load, assess and record one partition (in this process or on a Dask worker); idempotent.
 
     ``n_jobs``: forecast threads/processes (default all cores; 1 on a Dask worker).
+    ``loaded``: the partition's rows when they were read ahead (:func:`_read_ahead`); read here otherwise.
 
     Raises:
         StoreError: when the database cannot be read or written.
@@ -314,7 +318,7 @@ def assess_partition(job: PartitionJob, *, n_jobs: int | None = None) -> Partiti
 
     clock = _StepClock()
     day = pd.Timestamp(job.as_of)
-    ds = load_partition(engine, job.part)
+    ds = loaded if loaded is not None else load_partition(engine, job.part)
     ds = merge_exported_orders(ds, _own(job.exported, job.part)).as_of(day)
     clock.lap("load")
     health = check_health(ds, as_of=day, rules=job.rules.health)
@@ -429,15 +433,33 @@ def _run_jobs(jobs: list[PartitionJob], *, backend: Any, on_partition: OnPartiti
     note = on_partition or (lambda _o: None)
     if backend in (None, "local"):
         outcomes = []
-        for job in jobs:
-            try:
-                outcome = assess_partition(job)
-            except StockwardenError as exc:
-                raise StockwardenError(f"partition {job.part.label} failed: {exc}") from exc
-            note(outcome)
-            outcomes.append(outcome)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead") as reader:
+            ahead = reader.submit(_read_ahead, jobs[0]) if jobs else None
+            for k, job in enumerate(jobs):
+                try:
+                    loaded = ahead.result() if ahead is not None else None
+                    ahead = reader.submit(_read_ahead, jobs[k + 1]) if k + 1 < len(jobs) else None
+                    outcome = assess_partition(job, loaded=loaded)
+                except StockwardenError as exc:
+                    raise StockwardenError(f"partition {job.part.label} failed: {exc}") from exc
+                note(outcome)
+                outcomes.append(outcome)
         return outcomes
     return _run_on_dask(jobs, backend=backend, note=note)
+
+
+def _read_ahead(job: PartitionJob) -> Dataset | None:
+    """The partition's rows, read in a background thread while the previous partition computes (the
+    database works on its own core meanwhile); None when the partition is already recorded (a resumed run).
+
+    Raises:
+        StoreError: when the database cannot be read (raised where the partition is then assessed).
+    """
+    engine = _engine(job.db_url)
+    with engine.connect() as conn:
+        if get_outcome(conn, run_key=job.run_key, plan=job.plan, partition=job.part.index) is not None:
+            return None
+    return load_partition(engine, job.part)
 
 
 def _run_on_dask(jobs: list[PartitionJob], *, backend: Any, note: OnPartition) -> list[PartitionOutcome]:

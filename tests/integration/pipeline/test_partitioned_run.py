@@ -185,6 +185,37 @@ def test_a_run_that_dies_in_partition_k_resumes_at_k(folder: Path, tmp_path: Pat
         assert conn.execute(sa.text("SELECT count(*) FROM run_partitions")).scalar() == 4
 
 
+def test_each_partition_is_read_once_ahead_while_the_previous_one_computes(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    import stockwarden.partitioned as partitioned
+
+    reads: list[tuple[int, str]] = []
+    real = partitioned.load_partition
+
+    def recording(engine: sa.Engine, part: Any) -> Any:
+        reads.append((part.index, threading.current_thread().name))
+        return real(engine, part)
+
+    monkeypatch.setattr(partitioned, "load_partition", recording)
+    engine = _db(folder, tmp_path / "parts.db")
+    rules = _rules(tmp_path)
+
+    def die_after_second(outcome: Any) -> None:
+        if outcome.partition == 1:
+            raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError, match="killed"):
+        run_partitioned(engine, as_of=None, config=rules, now=NOW, partitions=4, on_partition=die_after_second)
+    assert [i for i, _ in reads][:2] == [0, 1] and all(name.startswith("read-ahead") for _, name in reads)
+    reads.clear()
+    again = run_partitioned(engine, as_of=None, config=rules, now=NOW, partitions=4)
+    assert again.run.status == "completed"
+    assert sorted(i for i, _ in reads) == [2, 3]  # recorded partitions are not read again
+
+
 def _kill_worker_once(job: PartitionJob) -> None:
     """Kills the worker process running partition 2, the first time only (the marker file remembers)."""
     marker = Path(os.environ["SW_TEST_KILL_MARKER"])
