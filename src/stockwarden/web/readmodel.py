@@ -95,7 +95,7 @@ def data_version(engine: Engine) -> tuple[Any, ...]:
     parts: list[Any] = []
     with engine.connect() as conn:
         for sql in (
-            "SELECT max(id), count(*) FROM runs",
+            "SELECT max(id), count(*), sum(CASE WHEN status = 'completed' THEN 1 ELSE 0 END) FROM runs",
             "SELECT max(updated_at), count(*) FROM alerts",
             "SELECT max(id) FROM alert_log",
             "SELECT max(id) FROM order_approval_log",
@@ -279,10 +279,16 @@ def build_risk_frame(engine: Engine) -> tuple[pd.DataFrame, str]:
     return frame.reset_index(drop=True), source
 
 
+LATEST_COMPLETED_RUN = (
+    "SELECT max(r.id) FROM runs r WHERE r.status = 'completed' "
+    "AND EXISTS (SELECT 1 FROM assessments a WHERE a.run_id = r.id)"
+)
+"""The run readers see (as ``store.assessment_repo.latest_assessed_run``): a run in progress, or one that
+failed after writing its assessments, stays invisible."""
+
+
 def _from_assessments(engine: Engine) -> pd.DataFrame:
-    cols = {c["name"] for c in sa.inspect(engine).get_columns("assessments")}
-    latest = "run_id" if "run_id" in cols else "as_of"
-    frame = _read(engine, f"SELECT * FROM assessments WHERE {latest} = (SELECT max({latest}) FROM assessments)")
+    frame = _read(engine, f"SELECT * FROM assessments WHERE run_id = ({LATEST_COMPLETED_RUN})")
     return frame.rename(columns={"expected_short": "expected_units_short"})
 
 

@@ -124,3 +124,37 @@ def test_a_starting_server_reads_the_latest_run_before_the_first_list(world: App
         while "run_index" not in world.ctx.cache and time.monotonic() < deadline:
             time.sleep(0.05)
     assert len(world.ctx.cache["run_index"]) == assessments.prepare_lists(world.ctx) > 0
+
+
+def test_a_run_that_has_not_completed_stays_invisible_to_the_api_and_the_web(world: AppWorld) -> None:
+    import sqlalchemy as sa
+
+    from stockwarden.web.readmodel import RiskCache
+
+    admin = world.actors["admin"]
+    before = assessments.list_assessments(world.ctx, actor=admin, limit=1000)
+    web = RiskCache()
+    shown = web.frame(world.ctx.engine)[0]
+    with world.ctx.engine.begin() as conn:  # a run that wrote its assessments, then died before completing
+        conn.execute(
+            sa.text(
+                "INSERT INTO runs (run_key, as_of, data_hash, rules_version, status, attempts, started_at, "
+                "counts_json) "
+                "VALUES ('dead', :d, 'x', 'x', 'failed', 1, :t, '{}')"
+            ),
+            {"d": dt.date(2024, 3, 31), "t": dt.datetime(2024, 3, 31, 6, tzinfo=dt.UTC)},
+        )
+        dead = conn.execute(sa.text("SELECT id FROM runs WHERE run_key = 'dead'")).scalar_one()
+        cols = [c["name"] for c in sa.inspect(conn).get_columns("assessments") if c["name"] != "run_id"]
+        listed = ", ".join(cols)
+        conn.execute(
+            sa.text(
+                f"INSERT INTO assessments (run_id, {listed}) SELECT :dead, {listed} FROM assessments WHERE run_id = :r"
+            ),
+            {"dead": dead, "r": before.run_id},
+        )
+        conn.execute(sa.text("UPDATE assessments SET level = 'critical' WHERE run_id = :dead"), {"dead": dead})
+    after = assessments.list_assessments(world.ctx, actor=admin, limit=1000)
+    assert (after.run_id, after.items) == (before.run_id, before.items)
+    still = web.frame(world.ctx.engine)[0]
+    assert list(still["level"]) == list(shown["level"]) and (still["level"] != "critical").any()
