@@ -269,14 +269,6 @@ _DETAIL_ROW = sa.select(*(A.c[c] for c in ALL_ASSESSMENT_COLUMNS)).where(
 )  # built once: a detail view must be fast
 
 
-def _visible(actor: Actor, assessment: dict[str, Any]) -> bool:
-    """Whether an assessment row lies in the actor's locations and categories."""
-    scope = actor.scope
-    if scope.locations and assessment.get("location_id") not in scope.locations:
-        return False
-    return not (scope.categories and assessment.get("category") not in scope.categories)
-
-
 def sku_detail(ctx: AppContext, sku: str, location_id: str, *, actor: Actor) -> dict[str, Any]:
     """One SKU-location of the latest run: its assessment (levels, reasons, model factors), daily history
     with stockout days, daily demand quantiles, open purchase orders with their arrival ranges, and the
@@ -293,11 +285,15 @@ def sku_detail(ctx: AppContext, sku: str, location_id: str, *, actor: Actor) -> 
         if run_id is None:
             raise NotFound("no completed run has stored assessments yet; start a run first")
         row = s.execute(_DETAIL_ROW, {"run_id": run_id, "sku": sku, "location_id": location_id}).one_or_none()
-        assessment = (
-            None if row is None else {c: json_value(v) for c, v in zip(ALL_ASSESSMENT_COLUMNS, row, strict=True)}
-        )
-        if assessment is None or not _visible(actor, assessment):
-            raise NotFound(f"SKU {sku!r} at location {location_id!r} is not in the latest run")
+        missing = NotFound(f"SKU {sku!r} at location {location_id!r} is not in the latest run")
+        if row is None:
+            raise missing
+        assessment = {c: json_value(v) for c, v in zip(ALL_ASSESSMENT_COLUMNS, row, strict=True)}
+        if not (
+            actor.scope.has_location(assessment.get("location_id"))
+            and actor.scope.has_category(assessment.get("category"))
+        ):
+            raise missing
         as_of = dt.date.fromisoformat(str(assessment["as_of"]))
         start = as_of - dt.timedelta(days=HISTORY_DAYS - 1)
         rows = series_rows(s, sku, location_id, since=start)
