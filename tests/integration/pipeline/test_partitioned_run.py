@@ -159,17 +159,19 @@ def _uninterrupted(folder: Path, tmp_path: Path, partitions: int) -> dict[str, l
     return _effects(engine)
 
 
+def _die_after_second(outcome: Any) -> None:
+    """Kills a run as its second partition (index 1) is recorded."""
+    if outcome.partition == 1:
+        raise RuntimeError("killed")
+
+
 def test_a_run_that_dies_in_partition_k_resumes_at_k(folder: Path, tmp_path: Path) -> None:
     want_effects = _uninterrupted(folder, tmp_path, 4)
     engine = _db(folder, tmp_path / "parts.db")
     rules = _rules(tmp_path)
 
-    def die_after_second(outcome: Any) -> None:
-        if outcome.partition == 1:
-            raise RuntimeError("killed")
-
     with pytest.raises(RuntimeError, match="killed"):
-        run_partitioned(engine, as_of=None, config=rules, now=NOW, partitions=4, on_partition=die_after_second)
+        run_partitioned(engine, as_of=None, config=rules, now=NOW, partitions=4, on_partition=_die_after_second)
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM run_partitions")).scalar() == 2
         assert conn.execute(sa.text("SELECT count(*) FROM alerts")).scalar() == 0
@@ -203,12 +205,8 @@ def test_each_partition_is_read_once_ahead_while_the_previous_one_computes(
     engine = _db(folder, tmp_path / "parts.db")
     rules = _rules(tmp_path)
 
-    def die_after_second(outcome: Any) -> None:
-        if outcome.partition == 1:
-            raise RuntimeError("killed")
-
     with pytest.raises(RuntimeError, match="killed"):
-        run_partitioned(engine, as_of=None, config=rules, now=NOW, partitions=4, on_partition=die_after_second)
+        run_partitioned(engine, as_of=None, config=rules, now=NOW, partitions=4, on_partition=_die_after_second)
     assert [i for i, _ in reads][:2] == [0, 1] and all(name.startswith("read-ahead") for _, name in reads)
     reads.clear()
     again = run_partitioned(engine, as_of=None, config=rules, now=NOW, partitions=4)
