@@ -283,3 +283,32 @@ def test_independent_lead_times_cover_the_simulated_shortfall_of_an_order_up_to_
     one = _levels(pmf, mean=d, review=review, level=level, independent=False)
     assert independent == pytest.approx(worst, rel=0.03)
     assert one >= independent + 5  # one lead time for the whole pipeline over-covers when orders cross
+
+
+def test_the_assessment_reads_risk_independent_lead_times() -> None:
+    from dataclasses import dataclass
+
+    from tests.factories_risk import AS_OF, FakeLeadTimes, fake_forecast, make_risk_dataset
+
+    from stockwarden.config import RiskRules
+    from stockwarden.risk.assess import assess_risk
+
+    @dataclass
+    class VariableLeadTimes(FakeLeadTimes):
+        def lead_time_pmfs(self, keys):  # type: ignore[no-untyped-def]
+            pmf, src = super().lead_time_pmfs(keys)
+            pmf[:, :] = 0.0
+            pmf[:, [5, 14]] = 0.5
+            return pmf, src
+
+    ds = make_risk_dataset(on_hand=10.0)
+    fc = fake_forecast([("SKU-1", "WH1")], [5.0])
+
+    def up_to(lead_times: FakeLeadTimes, independent: bool) -> float:
+        rules = RiskRules(service_level_by_abc={}, service_level=0.95, independent_lead_times=independent)
+        return float(
+            assess_risk(ds, as_of=AS_OF, forecast=fc, lead_times=lead_times, rules=rules)["order_up_to"].iloc[0]
+        )
+
+    assert up_to(FakeLeadTimes(), True) == up_to(FakeLeadTimes(), False)
+    assert up_to(VariableLeadTimes(), True) < up_to(VariableLeadTimes(), False)
