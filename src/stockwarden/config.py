@@ -243,7 +243,7 @@ class RiskRules(_Section):
         ),
     )
     independent_lead_times: bool = Field(
-        False,
+        True,
         description=(
             "true: every order's lead time is its own draw, so a later order may overtake a late one and the "
             "order-up-to level covers the demand still waiting for outstanding orders at the worst phase of the "
