@@ -16,7 +16,9 @@ Two ways, both vectorised over SKU-locations:
   ``M = sum mu_t`` and the variance ``M + (1 + 1/k) * sum mu_t^2 / r + M^2 / k``; that total is taken as
   the negative binomial with the same two moments, and the demand over a random lead time ``L`` (or
   ``L + R``) as the mixture of those over the lead-time pmf. Reorder point and order-up-to are the
-  mixture's quantiles, found by bisection on whole units. No random draw is involved, so identical
+  mixture's quantiles, found by bisection on whole units. With independent lead times per order
+  (orders cross) the order-up-to level is instead the worst-phase quantile of the demand still waiting for
+  outstanding orders (:func:`outstanding_order_pmf`). No random draw is involved, so identical
   inputs give identical levels, and only the days of the protection interval are read, so the length
   of the forecast cannot move them.
 * **Simulation** (for demand given only as sample paths): demand over a random lead time is read
