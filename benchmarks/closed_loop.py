@@ -219,8 +219,17 @@ def main() -> None:
         default="rules",
         help="simulate part: risk.service_allocation of the stockwarden policy (rules: as the rules say)",
     )
+    ap.add_argument(
+        "--lead-times",
+        choices=["rules", "one", "independent"],
+        default="rules",
+        help="simulate part: risk.independent_lead_times of the stockwarden policy (one = false, independent = true)",
+    )
     args = ap.parse_args()
     rules = rules_for_simulation()
+    if args.lead_times != "rules":
+        independent = args.lead_times == "independent"
+        rules = rules.model_copy(update={"risk": rules.risk.model_copy(update={"independent_lead_times": independent})})
     if args.service_allocation != "rules":
         rules = rules.model_copy(
             update={"risk": rules.risk.model_copy(update={"service_allocation": args.service_allocation})}

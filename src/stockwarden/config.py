@@ -242,6 +242,14 @@ class RiskRules(_Section):
             "everywhere (risk.allocation; cycle service only)"
         ),
     )
+    independent_lead_times: bool = Field(
+        True,
+        description=(
+            "true: every order's lead time is its own draw, so a later order may overtake a late one and the "
+            "order-up-to level covers the demand still waiting for outstanding orders at the worst phase of the "
+            "review cycle; false: one lead time for the whole lead time + review period (cycle service only)"
+        ),
+    )
     service_level_floor: float = Field(
         0.5, gt=0, lt=1, description="lowest level service_allocation may give a SKU-location"
     )

@@ -136,6 +136,7 @@ def assess_risk(
         service_level=service,
         service_measure=r.service_measure,
         allocate=None if r.service_allocation == "flat" else _allocator(known, f, lt_pmf, r, as_of=d),
+        independent_lead_times=r.independent_lead_times,
     )
     if pol.service_level is not None:
         f["service_level"] = pol.service_level  # the level each row's policy was computed at

@@ -16,7 +16,9 @@ Two ways, both vectorised over SKU-locations:
   ``M = sum mu_t`` and the variance ``M + (1 + 1/k) * sum mu_t^2 / r + M^2 / k``; that total is taken as
   the negative binomial with the same two moments, and the demand over a random lead time ``L`` (or
   ``L + R``) as the mixture of those over the lead-time pmf. Reorder point and order-up-to are the
-  mixture's quantiles, found by bisection on whole units. No random draw is involved, so identical
+  mixture's quantiles, found by bisection on whole units. With independent lead times per order
+  (orders cross) the order-up-to level is instead the worst-phase quantile of the demand still waiting for
+  outstanding orders (:func:`outstanding_order_pmf`). No random draw is involved, so identical
   inputs give identical levels, and only the days of the protection interval are read, so the length
   of the forecast cannot move them.
 * **Simulation** (for demand given only as sample paths): demand over a random lead time is read
@@ -390,6 +392,7 @@ def protection_policy(
     service_level: np.ndarray,
     service_measure: str = "cycle",
     allocate: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+    independent_lead_times: bool = False,
 ) -> PolicyLevels:
     """Reorder point, safety stock and order-up-to level computed from the forecast's distribution.
 
@@ -409,6 +412,11 @@ def protection_policy(
         allocate: optional (cycle service only): called with the mean and negative-binomial size of each
             row's demand over lead time + review period (the mixture's two moments) and returning the
             levels to use instead of ``service_level`` (:mod:`stockwarden.risk.allocation`).
+        independent_lead_times: (cycle service only) each order's lead time is its own draw from the
+            pmf, so later orders may overtake a late one: the order-up-to level is the largest, over the
+            phases of the review cycle, of the service-level quantile of the demand still waiting for
+            outstanding orders (:func:`outstanding_order_pmf`). False: one lead time for the whole
+            interval (the mixture of demand over ``L + R``). Both agree when the lead time is certain.
 
     Returns:
         :class:`PolicyLevels` (whole units for the reorder point and order-up-to).
@@ -439,7 +447,13 @@ def protection_policy(
     if allocate is not None and service_measure == "cycle":
         one = over_lr.collapsed()
         level = np.clip(np.asarray(allocate(one.mean, one.size), dtype=np.float64), 0.0, 1.0 - 1e-9)
-    if service_measure == "fill_rate":
+    if service_measure == "cycle" and independent_lead_times:
+        target = level - 1e-12
+        order_up_to = np.zeros(n)
+        for shortfall in _outstanding_mixtures(cum_mean, cum_sq, inv_size, inv_level, pmf, review):
+            order_up_to = np.maximum(order_up_to, _quantile(shortfall, target))
+        reorder_point = _smallest(*over_l.bracket(target), lambda x, r: over_l.cdf(x, r) >= target)
+    elif service_measure == "fill_rate":
         allowed = (1.0 - level) * cum_mean[np.arange(n), review]
         start = np.full(n, -1.0)
         order_up_to = _smallest(start, over_lr.upper_bound(), lambda x, r: over_lr.loss(x, r) <= allowed + 1e-9)
@@ -457,3 +471,71 @@ def protection_policy(
         mean_protection_demand=mean_lr,
         service_level=level,
     )
+
+
+def _quantile(mix: _Mixture, level: np.ndarray) -> np.ndarray:
+    """Each row's smallest whole x with P(X <= x) >= level."""
+    return _smallest(*mix.bracket(level), lambda x, r: mix.cdf(x, r) >= level)
+
+
+def outstanding_order_pmf(lead_time_pmf: np.ndarray, *, review_period_days: np.ndarray, phase: int) -> np.ndarray:
+    """(n, J + 1) pmf of how many review periods' demand is still waiting for its order ``phase`` days into a
+    review cycle, when every order's lead time is an independent draw from ``lead_time_pmf``.
+
+    Periodic review up to S orders at each review what the last review period sold. At day ``phase`` (1..R)
+    after a review, the order placed ``j`` reviews before that one is still out when its lead time is at
+    least ``phase + j * R`` days (the lead-time convention of the ``L + R`` interval: an order of lead time
+    ``L`` is still out after ``L`` days). With independent lead times the count of outstanding orders is
+    Poisson-binomial over those probabilities, and the shortfall the position must cover is the demand of
+    ``phase + N * R`` days. With a certain lead time ``L`` the phase ``L mod R`` (R when 0) gives exactly
+    ``L + R`` days; a variable lead time makes late orders overlap with the next ones (orders cross)
+    instead of making the whole pipeline late at once.
+
+    Example:
+        >>> outstanding_order_pmf(np.array([[0, 0, 0, 1.0]]), review_period_days=np.array([7]), phase=3)
+        array([[0., 1.]])
+    """
+    pmf = np.asarray(lead_time_pmf, dtype=np.float64)
+    n, k = pmf.shape
+    review = np.maximum(np.asarray(review_period_days, dtype=np.int64), 1)
+    at_least = np.cumsum(pmf[:, ::-1], axis=1)[:, ::-1]  # P(L >= l), l = 0..K-1
+    at_least = np.concatenate([at_least, np.zeros((n, 1))], axis=1)
+    blocks = int(np.max(np.ceil(np.maximum(k - phase, 0) / review))) if n else 0
+    out = np.zeros((n, blocks + 1))
+    out[:, 0] = 1.0
+    for j in range(blocks):
+        p = at_least[np.arange(n), np.minimum(phase + j * review, k)]
+        shifted = np.zeros_like(out)
+        shifted[:, 1:] = out[:, :-1]
+        out = out * (1.0 - p)[:, None] + shifted * p[:, None]
+    return out
+
+
+def _outstanding_mixtures(
+    cum_mean: np.ndarray,
+    cum_sq: np.ndarray,
+    inv_size: np.ndarray,
+    inv_level: np.ndarray,
+    pmf: np.ndarray,
+    review: np.ndarray,
+) -> list[_Mixture]:
+    """Per phase 1..R of the review cycle, each row's demand waiting for outstanding orders (a mixture over
+    their count, :func:`outstanding_order_pmf`); rows with a shorter R repeat their last phase."""
+    n = len(cum_mean)
+    longest = cum_mean.shape[1] - 1
+    out = []
+    for phase in range(1, int(review.max()) + 1):
+        ph = np.minimum(phase, review)
+        counts = np.zeros((n, 1))
+        for r in np.unique(ph):
+            rows_r = ph == r
+            c = outstanding_order_pmf(pmf[rows_r], review_period_days=review[rows_r], phase=int(r))
+            if c.shape[1] > counts.shape[1]:
+                counts = np.pad(counts, ((0, 0), (0, c.shape[1] - counts.shape[1])))
+            counts[rows_r, : c.shape[1]] = c
+        counts = np.where(counts > PMF_FLOOR, counts, 0.0)
+        counts = counts / counts.sum(axis=1, keepdims=True)
+        rows, k = np.nonzero(counts)
+        days = np.minimum(ph[rows] + k * review[rows], longest)
+        out.append(_mixture(cum_mean, cum_sq, inv_size, inv_level, rows, days, counts[rows, k]).grouped())
+    return out

@@ -226,3 +226,89 @@ def test_each_row_draws_only_its_own_window_and_those_days_match_a_full_draw() -
     for i, w in enumerate(windows):
         np.testing.assert_array_equal(part[i, :, :w], full[i, :, :w])
         assert not part[i, :, w:].any()  # nothing is drawn past a row's window
+
+
+def _levels(pmf: np.ndarray, *, mean: float, review: int, level: float, independent: bool) -> float:
+    n = len(pmf)
+    pol = protection_policy(
+        daily_mean=np.full((n, pmf.shape[1] + review + 5), mean),
+        size=np.full(n, np.inf),
+        level_shape=np.full(n, np.inf),
+        lead_time_pmf=pmf,
+        review_period_days=np.full(n, review),
+        service_level=np.full(n, level),
+        independent_lead_times=independent,
+    )
+    return float(pol.order_up_to[0])
+
+
+@pytest.mark.parametrize(("lead", "review"), [(0, 7), (3, 7), (7, 7), (10, 7), (16, 7), (5, 1), (20, 14)])
+def test_with_a_certain_lead_time_independent_lead_times_change_nothing(lead: int, review: int) -> None:
+    pmf = np.zeros((1, 25))
+    pmf[0, lead] = 1.0
+    for level in (0.8, 0.95, 0.995):
+        one = _levels(pmf, mean=3.0, review=review, level=level, independent=False)
+        assert _levels(pmf, mean=3.0, review=review, level=level, independent=True) == one
+
+
+def test_independent_lead_times_cover_the_simulated_shortfall_of_an_order_up_to_system_where_orders_cross() -> None:
+    # Periodic review every R days up to S with backorders: each review orders what the last period sold,
+    # and every order draws its own lead time (an order of lead time L is still out after L days, the
+    # L + R convention). The shortfall S - net stock does not depend on S; its worst phase of the review
+    # cycle must be covered at the service level.
+    rng = np.random.default_rng(7)
+    review, d, level = 7, 6.0, 0.95
+    leads, probs = np.array([5, 8, 14]), np.array([0.5, 0.3, 0.2])
+    pmf = np.zeros((1, 20))
+    pmf[0, leads] = probs
+    days = 140_000
+    demand = rng.poisson(d, days).astype(float)
+    cum = np.r_[0.0, np.cumsum(demand)]
+    reviews = np.arange(review, days - 40, review)
+    qty = cum[reviews + 1] - cum[reviews + 1 - review]  # days reviews-R+1 .. reviews (inclusive)
+    lead = rng.choice(leads, size=len(reviews), p=probs)
+    out_until = reviews + lead  # still out at the end of days t+1 .. t+L
+    shortfall = np.zeros(days)
+    for t, q, until in zip(reviews, qty, out_until, strict=True):
+        shortfall[t + 1 : until + 1] += q
+    tau = np.arange(reviews[4], reviews[-4])
+    last_review = reviews[np.searchsorted(reviews, tau, side="right") - 1]
+    phase = tau - last_review  # 0 = the review day after ordering; the demand since then is still unordered
+    shortfall_tau = shortfall[tau] + cum[tau + 1] - cum[last_review + 1]
+    phase = np.where(phase == 0, review, phase)
+    shortfall_tau = np.where(tau == last_review, shortfall_tau + qty[np.searchsorted(reviews, tau)], shortfall_tau)
+    worst = max(np.quantile(shortfall_tau[phase == u], level, method="higher") for u in range(1, review + 1))
+
+    independent = _levels(pmf, mean=d, review=review, level=level, independent=True)
+    one = _levels(pmf, mean=d, review=review, level=level, independent=False)
+    assert independent == pytest.approx(worst, rel=0.03)
+    assert one >= independent + 5  # one lead time for the whole pipeline over-covers when orders cross
+
+
+def test_the_assessment_reads_risk_independent_lead_times() -> None:
+    from dataclasses import dataclass
+
+    from tests.factories_risk import AS_OF, FakeLeadTimes, fake_forecast, make_risk_dataset
+
+    from stockwarden.config import RiskRules
+    from stockwarden.risk.assess import assess_risk
+
+    @dataclass
+    class VariableLeadTimes(FakeLeadTimes):
+        def lead_time_pmfs(self, keys):  # type: ignore[no-untyped-def]
+            pmf, src = super().lead_time_pmfs(keys)
+            pmf[:, :] = 0.0
+            pmf[:, [5, 14]] = 0.5
+            return pmf, src
+
+    ds = make_risk_dataset(on_hand=10.0)
+    fc = fake_forecast([("SKU-1", "WH1")], [5.0])
+
+    def up_to(lead_times: FakeLeadTimes, independent: bool) -> float:
+        rules = RiskRules(service_level_by_abc={}, service_level=0.95, independent_lead_times=independent)
+        return float(
+            assess_risk(ds, as_of=AS_OF, forecast=fc, lead_times=lead_times, rules=rules)["order_up_to"].iloc[0]
+        )
+
+    assert up_to(FakeLeadTimes(), True) == up_to(FakeLeadTimes(), False)
+    assert up_to(VariableLeadTimes(), True) < up_to(VariableLeadTimes(), False)
