@@ -15,7 +15,7 @@ Sizes (SKUs x locations): 10k = 1,000 x 10; 30k = 5,000 x 6 (the case of issue 1
 
 Usage::
 
-    nice -n 10 python benchmarks/scale.py --sizes 10k,30k --modes fast,auto \\
+    nice -n 10 python benchmarks/scale.py --sizes 10k,30k --modes fast,default \\
         --pg postgresql+psycopg://postgres@127.0.0.1:55433/postgres [--days 400] [--workdir /tmp/scale]
         [--run-args "--partitions 8"] [--max-rss-gb 20]
 
@@ -321,10 +321,22 @@ def growth(results: dict[str, Any], key: tuple[str, ...]) -> dict[str, float]:
     }
 
 
+def _modes(spec: str) -> list[str]:
+    """The forecast modes named in ``--modes``, ``default`` read as the rules' default (``run.forecast_mode``)."""
+    from stockwarden.config import RunRules
+
+    default = RunRules().forecast_mode
+    return [default if m.strip() == "default" else m.strip() for m in spec.split(",") if m.strip()]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10k,30k")
-    parser.add_argument("--modes", default="fast,auto", help="forecast modes of the run (auto is the default mode)")
+    parser.add_argument(
+        "--modes",
+        default="fast,default",
+        help="forecast modes of the run: fast, stats, auto, or default (the rules default: run.forecast_mode)",
+    )
     parser.add_argument("--pg", default=os.environ.get("STOCKWARDEN_SCALE_PG_URL", DEFAULT_PG))
     parser.add_argument("--days", type=int, default=400)
     parser.add_argument("--workdir", default="/tmp/stockwarden-scale")
@@ -374,7 +386,7 @@ def main() -> None:
             entry["import"] = run_phase("import", [*common, "--db", db], pg_port=pg_port, limit_gb=args.max_rss_gb)
             _show(size, "import", entry["import"])
         entry["db_size_mb"] = _db_size_mb(db)
-        for mode in [m for m in args.modes.split(",") if m.strip()]:  # --modes "": generate and import only
+        for mode in _modes(args.modes):  # --modes "": generate and import only
             # a run stores its results: each mode starts from the freshly loaded data (same as_of)
             _reset_run_tables(db)
             extra = ["--partitions", args.partitions, "--backend", args.backend, "--workers", str(args.workers)]

@@ -69,8 +69,8 @@ def web_app(web_ctx):  # type: ignore[no-untyped-def]
     return app
 
 
-def login(client, role: str, *, lang: str = "en") -> None:  # type: ignore[no-untyped-def]
-    """Sign ``client`` in as the user of ``role``, with ``lang`` as the user's language.
+def login(client, role: str, *, lang: str | None = "en") -> None:  # type: ignore[no-untyped-def]
+    """Sign ``client`` in as the user of ``role``, with ``lang`` as the user's language (None: keep theirs).
 
     The language is a per-user preference kept in the shared database, so another test (a browser test
     in Chinese, say) may have left a different one: every test starts from the language it states.
@@ -78,6 +78,8 @@ def login(client, role: str, *, lang: str = "en") -> None:  # type: ignore[no-un
     name, password, _ = USERS[role]
     r = client.post("/login", data={"username": name, "password": password, "next": "/"}, follow_redirects=False)
     assert r.status_code == 303, r.text[:500]
+    if lang is None:
+        return
     csrf = csrf_of(client.get("/").text)
     r = client.post("/language", data={"csrf": csrf, "lang": lang, "next": "/"}, follow_redirects=False)
     assert r.status_code == 303, r.text[:500]

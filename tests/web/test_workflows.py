@@ -425,7 +425,7 @@ def test_the_language_is_remembered_per_user_not_only_per_browser(web_app) -> No
         page = first.get("/inbox").text
         first.post("/language", data={"csrf": csrf_of(page), "lang": "zh_CN", "next": "/"})
     with TestClient(web_app) as second:  # another browser, English, no language cookie
-        login(second, "buyer")
+        login(second, "buyer", lang=None)
         r = second.get("/inbox", headers={"Accept-Language": "en-US,en;q=0.9"})
         assert '<html lang="zh-CN">' in r.text
         second.post("/language", data={"csrf": csrf_of(r.text), "lang": "en", "next": "/"})
