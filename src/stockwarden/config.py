@@ -69,6 +69,12 @@ class Settings(BaseSettings):
         description="CPU priority the daily run (`stockwarden run`, `schedule`) lowers itself to (Unix nice: "
         "0 = unchanged, 19 = lowest), so people using the web app and the API during a run stay served first",
     )
+    partition_above: int = Field(
+        20_000,
+        ge=0,
+        description="a daily run of a company with more SKU-locations than this (SKUs x locations) runs in "
+        "partitions of about 10,000 even without --partitions, so its memory stays bounded (0: only when asked)",
+    )
     list_index_max_rows: int = Field(
         500_000,
         ge=0,

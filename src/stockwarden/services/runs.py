@@ -92,6 +92,16 @@ def _holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+def _is_large(ctx: AppContext) -> bool:
+    """True when the company has more SKU-locations than ``settings.partition_above`` (0: never)."""
+    if ctx.settings.partition_above <= 0:
+        return False
+    from stockwarden.store.partition import load_master
+
+    skus, locations = load_master(ctx.engine)
+    return len(skus) * len(locations) > ctx.settings.partition_above
+
+
 def run_daily(
     ctx: AppContext,
     *,
@@ -110,7 +120,8 @@ def run_daily(
         on_progress: called with each step's name as it completes (unpartitioned run).
         backend: where the work runs: None / ``"local"`` (this process), ``"dask"`` (a private local
             cluster) or a ``DaskBackend``. Anything but local runs partitioned.
-        partitioned: run in partitions that each load only their own rows (docs/scale.md).
+        partitioned: run in partitions that each load only their own rows (docs/scale.md); a company with
+            more SKU-locations than ``settings.partition_above`` always is.
         partitions: how many partitions (default: about 10,000 SKU-locations each).
         on_partition: called with each partition's outcome as it finishes.
 
@@ -123,7 +134,7 @@ def run_daily(
     require(actor, Permission.RUNS_START)
     version, rules = current_rules(ctx)
     is_local = backend is None or backend == "local"
-    partitioned = partitioned or partitions is not None or not is_local
+    partitioned = partitioned or partitions is not None or not is_local or _is_large(ctx)
     holder = _holder()
     acquire_lock(ctx, holder=holder)
     try:

@@ -148,3 +148,23 @@ def test_a_rejected_proposal_never_comes_into_force_and_stays_listed(tmp_path: P
 
     with pytest.raises(InputError, match="changes no setting"):
         rules.propose_rules(ctx, first.toml_text, actor=admin)
+
+
+def test_a_company_larger_than_partition_above_runs_in_partitions_without_being_asked(tmp_path: Path) -> None:
+    """The run bounds its own memory: past ``settings.partition_above`` SKU-locations it partitions, with the
+    same assessments as the whole-company run (stats mode)."""
+    import sqlalchemy as sa
+
+    stored = {}
+    for above in (0, 4):  # the two-location company has 4 SKUs x 2 locations = 8 SKU-locations
+        (tmp_path / f"above-{above}").mkdir()
+        world = make_world(tmp_path / f"above-{above}", run=False)
+        world.ctx.settings = world.ctx.settings.model_copy(update={"partition_above": above})
+        runs.run_daily(world.ctx, actor=world.actors["admin"], as_of=dt.date(2024, 3, 30))
+        with world.ctx.engine.connect() as conn:
+            parts = conn.execute(sa.text("SELECT count(*) FROM run_partitions")).scalar()
+        assert (parts > 0) == (above == 4)
+        _, frame = load_assessments(world.ctx.engine)
+        cols = ["sku", "location_id", "level", "stockout_probability", "reorder_point", "suggested_order_qty"]
+        stored[above] = frame[cols].sort_values(["sku", "location_id"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(stored[0], stored[4])
