@@ -90,6 +90,7 @@ def build_db(path: Path, n: int) -> str:
                 "seq": 0,
                 "row_hash": 0,
                 "batch_id": 0,
+                "line": range(2, n_sku + 2),  # the file line an import records (header is line 1)
                 "sku": skus[::n_loc],
                 "name": [f"Item {i}" for i in range(n_sku)],
                 "category": frame["category"].to_numpy()[::n_loc],

@@ -26,10 +26,18 @@ from stockwarden.quality.effectiveness import (
     stockout_episodes,
 )
 
+EPISODE_LOOK_BACK_DAYS = 60  # stock counts read before the period: an episode under way when it starts
 
-def series_facts(ds: Dataset, *, review_period_days: int, default_lead_time_days: float) -> pd.DataFrame:
-    """``sku, location_id, lead_time_days, horizon_days, category, supplier_id`` of every known SKU-location."""
+
+def series_facts(
+    ds: Dataset, *, review_period_days: int, default_lead_time_days: float, also: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """``sku, location_id, lead_time_days, horizon_days, category, supplier_id`` of every SKU-location in the
+    dataset's rows and in ``also`` (``sku, location_id``: e.g. the alerts, whose rows may lie before a
+    dataset loaded from a date on)."""
     keys = ds.series_keys()
+    if also is not None and len(also):
+        keys = pd.concat([keys, also.loc[:, KEYS].astype(str)], ignore_index=True).drop_duplicates(KEYS)
     items = ds.items.drop_duplicates("sku").set_index("sku")
     sup = ds.suppliers.drop_duplicates("supplier_id").set_index("supplier_id")["lead_time_days"]
     f = keys.copy()
@@ -60,7 +68,9 @@ def assess_alert_quality(
     planners: int = 1,
 ) -> dict[str, object]:
     """Alert effectiveness over ``since .. until`` (see the module docstring)."""
-    facts = series_facts(ds, review_period_days=review_period_days, default_lead_time_days=default_lead_time_days)
+    facts = series_facts(
+        ds, review_period_days=review_period_days, default_lead_time_days=default_lead_time_days, also=alerts
+    )
     known = ds.as_of(until)
     a = alerts.reset_index(drop=True).copy()
     for c in ("first_day", "last_day"):
@@ -68,7 +78,8 @@ def assess_alert_quality(
     a = a.merge(facts.loc[:, [*KEYS, "horizon_days"]], on=KEYS, how="left")
     a["horizon_days"] = a["horizon_days"].fillna(int(np.ceil(default_lead_time_days)) + review_period_days)
     a["label"] = np.nan
-    done = (a["first_day"] + pd.to_timedelta(a["horizon_days"], unit="D")) <= until
+    passed = (a["first_day"] + pd.to_timedelta(a["horizon_days"], unit="D")) <= until
+    done = passed & (a["first_day"] >= since)  # judged: only the alerts opened in the period are measured
     if done.any():
         rows = a.loc[done, [*KEYS, "first_day", "horizon_days"]].rename(columns={"first_day": "as_of"})
         rows = rows.assign(on_hand=on_hand_at(known, rows, day_column="as_of"))
@@ -76,7 +87,8 @@ def assess_alert_quality(
         receipts = known.purchase_orders.loc[:, [*KEYS, "order_date", "received_date", "received_qty"]]
         receipts = receipts.assign(received_qty=receipts["received_qty"].fillna(known.purchase_orders["qty"]))
         a.loc[done, "label"] = label_protection_interval(rows, demand=demand, receipts=receipts)["label"].to_numpy()
-    stock = known.inventory.loc[known.inventory["date"] >= since - pd.Timedelta(days=60), [*KEYS, "date", "on_hand"]]
+    look_back = since - pd.Timedelta(days=EPISODE_LOOK_BACK_DAYS)
+    stock = known.inventory.loc[known.inventory["date"] >= look_back, [*KEYS, "date", "on_hand"]]
     episodes = stockout_episodes(stock)
     out = alert_effectiveness(
         episodes=episodes,
@@ -87,5 +99,5 @@ def assess_alert_quality(
         planners=planners,
     )
     out["period"] = {"since": since.date().isoformat(), "until": until.date().isoformat()}
-    out["unlabelled_alerts"] = int((~done).sum())
+    out["unlabelled_alerts"] = int((~passed).sum())
     return out

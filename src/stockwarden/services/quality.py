@@ -58,10 +58,11 @@ def alert_quality(ctx: AppContext, *, actor: Actor, since: dt.date | None = None
     Raises:
         InputError: ``since`` after the newest data, or ``planners`` below 1.
     """
-    from stockwarden.quality.report import assess_alert_quality
+    from stockwarden.quality.report import EPISODE_LOOK_BACK_DAYS, assess_alert_quality
     from stockwarden.services.rules import current_rules
+    from stockwarden.store.partition import last_date
     from stockwarden.store.quality import load_alert_history
-    from stockwarden.store.repo import load_dataset_from_db
+    from stockwarden.store.repo import load_dataset_since
 
     require(actor, Permission.READ)
     if planners < 1:
@@ -79,10 +80,10 @@ def alert_quality(ctx: AppContext, *, actor: Actor, since: dt.date | None = None
     cache: dict[Any, dict[str, Any]] = ctx.cache.setdefault(_CACHE_KEY, {})
     if key in cache:
         return cache[key]
-    ds = load_dataset_from_db(ctx.engine, require_data=False)
-    until = ds.last_date
-    if until is None:
+    newest = last_date(ctx.engine)
+    if newest is None:
         return {"period": None, "overall": None, "groups": [], "unlabelled_alerts": 0, "enough_history": False}
+    until = pd.Timestamp(newest)
     start = pd.Timestamp(since) if since is not None else until - pd.Timedelta(days=DEFAULT_PERIOD_DAYS)
     if start > until:
         raise InputError(f"since {start.date()} is after the newest data ({until.date()})")
@@ -95,6 +96,8 @@ def alert_quality(ctx: AppContext, *, actor: Actor, since: dt.date | None = None
     start = max(start, pd.Timestamp(first_run) + pd.Timedelta(days=1))
     if start > until:
         return {"period": None, "overall": None, "groups": [], "unlabelled_alerts": 0, "enough_history": False}
+    # only the period and the look back its measures need: a large company's history never enters memory
+    ds = load_dataset_since(ctx.engine, (start - pd.Timedelta(days=EPISODE_LOOK_BACK_DAYS)).date())
     scope = actor.scope
     if not scope.is_unrestricted:
         ds = scoped_dataset(ds, scope)

@@ -16,7 +16,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, or_, select, text, tuple_
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from stockwarden.errors import StoreError
@@ -289,6 +289,37 @@ def load_dataset_from_db(engine: Engine, *, require_data: bool = True) -> Datase
             f"the database {describe(engine)} holds no imported data; run 'stockwarden import DATASET' first"
         )
     return Dataset(**frames, present=present)
+
+
+def load_dataset_since(engine: Engine, since: date) -> Dataset:
+    """What a look back from ``since`` needs, without the older history: sales and stock counts dated on or
+    after ``since`` plus each SKU-location's newest count before it (the stock ``since`` starts from), the
+    purchase orders not received before ``since``, and the master tables, promotions and events whole.
+    Same columns and dtypes as :func:`load_dataset_from_db`; rows in stored order.
+
+    Raises:
+        StoreError: when the database cannot be read.
+    """
+    t = DATASET_TABLES
+    inv, po = t["inventory"], t["purchase_orders"]
+    before = (
+        select(inv.c.sku, inv.c.location_id, func.max(inv.c.date))
+        .where(inv.c.date < since)
+        .group_by(inv.c.sku, inv.c.location_id)
+    )
+    where = {
+        "sales": t["sales"].c.date >= since,
+        "inventory": or_(inv.c.date >= since, tuple_(inv.c.sku, inv.c.location_id, inv.c.date).in_(before)),
+        "purchase_orders": or_(po.c.received_date.is_(None), po.c.received_date >= since),
+    }
+    frames: dict[str, pd.DataFrame] = {}
+    try:
+        with engine.connect() as conn:
+            for name in TABLE_ORDER:
+                frames[name] = _read_table(conn, name, where.get(name))
+    except (OperationalError, DBAPIError, engine.dialect.loaded_dbapi.Error) as exc:
+        raise StoreError(f"cannot read the dataset from {describe(engine)}: {_first_line(exc)}") from exc
+    return Dataset(**frames, present=frozenset(n for n, f in frames.items() if len(f)))
 
 
 def _read_table(conn: Any, name: str, where: Any = None) -> pd.DataFrame:

@@ -82,3 +82,51 @@ def test_since_filters_the_period_and_bad_values_are_named(
     assert bad.status_code == 422 and "since" in bad.text
     late = client.get("/api/v1/quality?since=2999-01-01", headers=as_user("viewer"))
     assert late.status_code in (400, 422) and "after the newest data" in late.text
+
+
+@pytest.mark.parametrize("since", [None, dt.date(2024, 3, 10), dt.date(2024, 3, 16)])
+def test_quality_reads_only_the_period_and_gives_what_the_whole_history_gives(
+    history: AppWorld, since: dt.date | None
+) -> None:
+    """The overview's measures come from the period and its look back, not the company's whole history
+    (a large company's would not fit in a web server): the same figures as from every stored row."""
+    import pandas as pd
+
+    from stockwarden.quality.report import assess_alert_quality
+    from stockwarden.services import quality
+    from stockwarden.store.quality import load_alert_history
+    from stockwarden.store.repo import load_dataset_from_db, load_dataset_since
+
+    got = quality.alert_quality(history.ctx, actor=history.actors["viewer"], since=since)
+    whole = load_dataset_from_db(history.ctx.engine)
+    start = pd.Timestamp(got["period"]["since"])
+    window = load_dataset_since(history.ctx.engine, (start - pd.Timedelta(days=60)).date())
+    assert (len(window.sales) < len(whole.sales)) == (since is not None)  # the later periods leave rows out
+    with history.ctx.engine.connect() as conn:
+        alerts = load_alert_history(conn)
+    expected = assess_alert_quality(whole, alerts, since=start, until=pd.Timestamp(got["period"]["until"]))
+    assert got["overall"]["alerts"] > 0
+    for key in ("overall", "groups", "unlabelled_alerts", "period"):
+        assert got[key] == expected[key], key
+
+
+def test_loading_since_a_day_keeps_the_rows_a_look_back_needs(history: AppWorld) -> None:
+    import pandas as pd
+
+    from stockwarden.store.repo import load_dataset_from_db, load_dataset_since
+
+    whole = load_dataset_from_db(history.ctx.engine)
+    day = pd.Timestamp("2024-03-01")
+    part = load_dataset_since(history.ctx.engine, day.date())
+    pd.testing.assert_frame_equal(part.sales, whole.sales.loc[whole.sales["date"] >= day].reset_index(drop=True))
+    inv = whole.inventory
+    older = inv.loc[inv["date"] < day]
+    newest_before = older.loc[older.groupby(["sku", "location_id"])["date"].transform("max") == older["date"]]
+    kept = inv.loc[(inv["date"] >= day) | inv.index.isin(newest_before.index)].reset_index(drop=True)
+    assert len(newest_before) > 0
+    pd.testing.assert_frame_equal(part.inventory, kept)
+    po = whole.purchase_orders
+    open_then = po.loc[po["received_date"].isna() | (po["received_date"] >= day)].reset_index(drop=True)
+    assert len(open_then) < len(po)
+    pd.testing.assert_frame_equal(part.purchase_orders, open_then)
+    pd.testing.assert_frame_equal(part.items, whole.items)
