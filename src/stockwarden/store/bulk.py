@@ -43,6 +43,7 @@ def write_frame(
     columns: Sequence[str],
     *,
     constants: dict[str, Any] | None = None,
+    freeze: bool = False,
 ) -> None:
     """Bulk-insert the ``columns`` of ``frame`` into ``table``: COPY on PostgreSQL, executemany batches on SQLite.
 
@@ -52,6 +53,8 @@ def write_frame(
         frame: the rows.
         columns: the columns written, in order.
         constants: columns with one value for every row (not taken from ``frame``).
+        freeze: PostgreSQL only: ``COPY ... FREEZE`` (the rows are written frozen and all-visible; the
+            table must have been created or truncated in this transaction).
     """
     n = len(frame)
     if n == 0:
@@ -75,7 +78,9 @@ def write_frame(
         col_sql = ", ".join(quote(conn, c) for c in columns)
         with (
             _driver(conn).cursor() as cur,
-            cur.copy(f"COPY {quote(conn, table)} ({col_sql}) FROM STDIN WITH (FORMAT csv)") as copy,
+            cur.copy(
+                f"COPY {quote(conn, table)} ({col_sql}) FROM STDIN WITH (FORMAT csv{', FREEZE' if freeze else ''})"
+            ) as copy,
         ):
             view = buf.getbuffer()
             for start in range(0, len(view), 1 << 20):

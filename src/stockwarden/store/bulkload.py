@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -48,7 +48,7 @@ from stockwarden.ingest.validate import References, ValidationResult, validate_t
 from stockwarden.store.bulk import quote, write_frame, write_rows
 from stockwarden.store.db import describe
 from stockwarden.store.repo import COUNT_KEYS, IMPORT_LOCK_KEY, TableReport
-from stockwarden.store.tables import BATCHES, DATASET_TABLES, DIGESTS, PARTITION_INDEXES, RejectRow
+from stockwarden.store.tables import BATCHES, DATASET_TABLES, DIGESTS, RejectRow
 from stockwarden.store.upsert import build_records, storage_columns, with_seq
 
 CHUNKED: dict[str, tuple[str, ...]] = {
@@ -126,15 +126,19 @@ def bulk_import(engine: Engine, folder: Path | str, *, progress: Progress | None
             _require_empty(conn, engine)
             new_batch = BATCHES.insert().values(source=str(root.resolve()), started_at=_now(), status="running")
             batch_id = int(conn.execute(new_batch.returning(BATCHES.c.id)).scalar_one())
-            _drop_partition_indexes(conn)
-            loader = _Loader(conn, batch_id, note)
+            started = time.perf_counter()
+            bulk = [n for n in CHUNKED if n in files]
+            dropped = _drop_indexes(conn, bulk)
+            freeze = _truncate_for_freeze(conn, bulk)
+            seconds["prepare"] = time.perf_counter() - started
+            loader = _Loader(conn, batch_id, note, freeze=freeze)
             for name in TABLE_ORDER:
                 if name in files:
                     started = time.perf_counter()
                     loader.load(name, files[name])
                     seconds[name] = time.perf_counter() - started
             started = time.perf_counter()
-            _create_partition_indexes(conn)
+            _create_indexes(conn, dropped)
             seconds["indexes"] = time.perf_counter() - started
             started = time.perf_counter()
             if conn.dialect.name == "postgresql":
@@ -155,8 +159,9 @@ def bulk_import(engine: Engine, folder: Path | str, *, progress: Progress | None
 class _Loader:
     """Reads, validates and writes the tables of one bulk load, keeping the references between them."""
 
-    def __init__(self, conn: Connection, batch_id: int, note: Progress) -> None:
+    def __init__(self, conn: Connection, batch_id: int, note: Progress, *, freeze: frozenset[str]) -> None:
         self.conn = conn
+        self.freeze = freeze
         self.batch_id = batch_id
         self.note = note
         self.refs = References()
@@ -175,7 +180,14 @@ class _Loader:
             while (item := pending.result()) is not None:
                 pending = pool.submit(next, prepared, None)  # overlaps the COPY below (it waits on the server)
                 raw, total, res, records = item
-                write_frame(self.conn, name, records, storage_columns(name), constants={"batch_id": self.batch_id})
+                write_frame(
+                    self.conn,
+                    name,
+                    records,
+                    storage_columns(name),
+                    constants={"batch_id": self.batch_id},
+                    freeze=name in self.freeze,
+                )
                 digests.append(_digest_parts(records))
                 self._write_rejects(res)
                 counts["read"] += res.n_read
@@ -360,15 +372,94 @@ def _require_empty(conn: Connection, engine: Engine) -> None:
             )
 
 
-def _drop_partition_indexes(conn: Connection) -> None:
-    for _table, (index, _cols) in PARTITION_INDEXES.items():
-        conn.exec_driver_sql(f"DROP INDEX IF EXISTS {quote(conn, index)}")
+@dataclass(frozen=True, slots=True)
+class _Index:
+    """One index (or primary/unique key) of a loaded table, dropped for the load and rebuilt after it."""
+
+    table: str
+    name: str
+    create: str  # the statement that builds it again
+    drop: str
+    constraint: bool
 
 
-def _create_partition_indexes(conn: Connection) -> None:
-    for table, (index, cols) in PARTITION_INDEXES.items():
-        col_sql = ", ".join(quote(conn, c) for c in cols)
-        conn.exec_driver_sql(f"CREATE INDEX {quote(conn, index)} ON {quote(conn, table)} ({col_sql})")
+def _table_indexes(conn: Connection, table: str) -> list[_Index]:
+    """Every index of ``table`` with the statements that drop it and build it again, read from the catalog
+    (so whatever the migrations defined comes back exactly, keys included)."""
+    qt = quote(conn, table)
+    out = []
+    if conn.dialect.name == "postgresql":
+        keys = conn.execute(
+            text(
+                "SELECT c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+                "WHERE c.conrelid = CAST(:t AS regclass) AND c.contype IN ('p', 'u') ORDER BY c.conname"
+            ),
+            {"t": table},
+        ).all()
+        for name, definition in keys:
+            qn = quote(conn, name)
+            out.append(
+                _Index(
+                    table,
+                    name,
+                    f"ALTER TABLE {qt} ADD CONSTRAINT {qn} {definition}",
+                    f"ALTER TABLE {qt} DROP CONSTRAINT {qn}",
+                    constraint=True,
+                )
+            )
+        plain = conn.execute(
+            text(
+                "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
+                "JOIN pg_class i ON i.oid = x.indexrelid "
+                "WHERE x.indrelid = CAST(:t AS regclass) "
+                "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) ORDER BY i.relname"
+            ),
+            {"t": table},
+        ).all()
+        out += [_Index(table, n, d, f"DROP INDEX {quote(conn, n)}", constraint=False) for n, d in plain]
+    else:
+        rows = conn.execute(
+            text("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = :t AND sql IS NOT NULL"),
+            {"t": table},
+        ).all()
+        out += [_Index(table, n, d, f"DROP INDEX {quote(conn, n)}", constraint=False) for n, d in rows]
+    return out
+
+
+def _drop_indexes(conn: Connection, tables: Iterable[str]) -> list[_Index]:
+    """Drop every index and key of ``tables`` (rows are then written to the bare heap); returns them.
+
+    Writing hundreds of millions of rows into btrees one at a time costs several times the COPY itself;
+    one sort per index at the end is far cheaper. The dataset tables have no foreign keys (store.tables).
+    """
+    dropped = []
+    for table in tables:
+        for index in _table_indexes(conn, table):
+            conn.exec_driver_sql(index.drop)
+            dropped.append(index)
+    return dropped
+
+
+def _create_indexes(conn: Connection, indexes: Sequence[_Index]) -> None:
+    """Build the dropped indexes again (primary keys first: they also check the ids are unique)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '1GB'")  # one sort in memory per index
+    for index in sorted(indexes, key=lambda i: not i.constraint):
+        conn.exec_driver_sql(index.create)
+
+
+def _truncate_for_freeze(conn: Connection, tables: Sequence[str]) -> frozenset[str]:
+    """PostgreSQL: truncate the (empty) ``tables`` in this transaction so ``COPY ... FREEZE`` may write them.
+
+    Frozen rows are written all-visible: no later pass rewrites every page to set hint bits or freeze
+    them (a first read of a freshly loaded table otherwise dirties all its pages, and the anti-wraparound
+    vacuum writes them all once more), and index-only scans work from the start. Returns the tables
+    that may be written frozen (none on SQLite).
+    """
+    if conn.dialect.name != "postgresql" or not tables:
+        return frozenset()
+    conn.exec_driver_sql(f"TRUNCATE {', '.join(quote(conn, t) for t in tables)}")
+    return frozenset(tables)
 
 
 def _now() -> datetime:

@@ -131,3 +131,44 @@ def test_awkward_text_round_trips_through_copy_in_and_out(engine: sa.Engine, tmp
     for name in ("items", "sales"):
         pd.testing.assert_frame_equal(_sorted(got.table(name)), _sorted(want.table(name)), obj=name)
     assert list(got.items["name"]) == names
+
+
+def _indexes(engine: sa.Engine) -> dict[str, object]:
+    inspector = sa.inspect(engine)
+    return {
+        name: (
+            inspector.get_pk_constraint(name)["constrained_columns"],
+            sorted((ix["name"], tuple(ix["column_names"]), bool(ix["unique"])) for ix in inspector.get_indexes(name)),
+        )
+        for name in ("sales", "inventory", "purchase_orders")
+    }
+
+
+def test_the_indexes_dropped_for_the_load_are_all_built_again(company: Path, engine: sa.Engine) -> None:
+    before = _indexes(engine)
+    assert all(pk == ["id"] and ixs for pk, ixs in before.values())  # type: ignore[misc]
+    report = bulk_import(engine, company)
+    assert _indexes(engine) == before
+    assert report.seconds["indexes"] > 0
+    with engine.connect() as conn:  # the keys hold: a second row with a stored id is refused
+        stored = conn.execute(sa.text("SELECT id FROM sales LIMIT 1")).scalar_one()
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+        conn.execute(
+            sa.text("INSERT INTO sales (id, seq, row_hash, batch_id, date, sku, qty) VALUES (:i, 0, 0, 1, :d, 'X', 1)"),
+            {"i": stored, "d": pd.Timestamp("2024-01-01").date()},
+        )
+
+
+def test_on_postgresql_the_rows_are_written_frozen_and_all_visible(company: Path, engine: sa.Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("COPY FREEZE is PostgreSQL's")
+    bulk_import(engine, company)
+    with engine.connect() as conn:
+        pages = conn.execute(
+            sa.text(
+                "SELECT relname, relpages, relallvisible FROM pg_class "
+                "WHERE relname IN ('sales', 'inventory', 'purchase_orders') ORDER BY relname"
+            )
+        ).all()
+    assert [r[0] for r in pages] == ["inventory", "purchase_orders", "sales"]
+    assert all(r[1] > 0 and r[2] == r[1] for r in pages), pages  # index-only scans need no heap visit
