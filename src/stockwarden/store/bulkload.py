@@ -45,7 +45,7 @@ from stockwarden.errors import DatasetNotFound, SchemaError, StoreError
 from stockwarden.ingest.read import RawTable, find_table_file, read_raw_table
 from stockwarden.ingest.schema import TABLE_ORDER, TABLES
 from stockwarden.ingest.validate import References, ValidationResult, validate_table
-from stockwarden.store.bulk import quote, write_frame, write_rows
+from stockwarden.store.bulk import copy_csv, csv_payload, quote, write_frame, write_rows
 from stockwarden.store.db import describe
 from stockwarden.store.repo import COUNT_KEYS, IMPORT_LOCK_KEY, TableReport
 from stockwarden.store.tables import BATCHES, DATASET_TABLES, DIGESTS, RejectRow
@@ -170,40 +170,43 @@ class _Loader:
         self.chunks: dict[str, int] = {}
 
     def load(self, name: str, path: Path) -> None:
-        """Load one table: the next chunk is read and validated in a helper thread while this one is written."""
+        """Load one table: the next chunk is read, validated and encoded in a helper thread while this one is
+        written (the COPY mostly waits on the server)."""
         counts = dict.fromkeys(COUNT_KEYS, 0)
         digests: list[pd.DataFrame] = []
         n_chunks = 0
         prepared = self._prepared(name, path)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulkload") as pool:
             pending = pool.submit(next, prepared, None)
-            while (item := pending.result()) is not None:
-                pending = pool.submit(next, prepared, None)  # overlaps the COPY below (it waits on the server)
-                raw, total, res, records = item
-                write_frame(
-                    self.conn,
-                    name,
-                    records,
-                    storage_columns(name),
-                    constants={"batch_id": self.batch_id},
-                    freeze=name in self.freeze,
-                )
-                digests.append(_digest_parts(records))
-                self._write_rejects(res)
+            while (chunk := pending.result()) is not None:
+                pending = pool.submit(next, prepared, None)  # overlaps the COPY below
+                self._write(name, chunk)
+                digests.append(chunk.digests)
+                self._write_rejects(chunk.result)
+                res = chunk.result
                 counts["read"] += res.n_read
                 counts["accepted"] += len(res.accepted)
                 counts["rejected"] += len(res.rejected)
                 counts["duplicates"] += res.n_duplicates
-                counts["inserted"] += len(records)
+                counts["inserted"] += chunk.n_records
                 n_chunks += 1
-                self.note(f"loading {name}", int(raw.line_numbers.iloc[-1]) if len(raw.line_numbers) else 0, total)
+                self.note(f"loading {name}", chunk.last_line, chunk.total)
         _store_digests(self.conn, name, digests)
         self.chunks[name] = n_chunks
         self.reports[name] = TableReport(table=name, file=path.name, **counts)
 
-    def _prepared(self, name: str, path: Path) -> Iterator[tuple[RawTable, int, ValidationResult, pd.DataFrame]]:
-        """Each chunk read, validated and turned into storage records (no database access: runs in a thread)."""
+    def _write(self, name: str, chunk: _Chunk) -> None:
+        columns = storage_columns(name)
+        if chunk.payload is not None:
+            copy_csv(self.conn, name, columns, chunk.payload, freeze=name in self.freeze)
+        elif chunk.records is not None:
+            write_frame(self.conn, name, chunk.records, columns, constants={"batch_id": self.batch_id})
+
+    def _prepared(self, name: str, path: Path) -> Iterator[_Chunk]:
+        """Each chunk read, validated, turned into storage records and (PostgreSQL) encoded for COPY; no
+        database access: runs in a thread."""
         seen = _SeenKeys(name, path)
+        copy = self.conn.dialect.name == "postgresql"
         for k, (raw, total) in enumerate(_chunks(name, path)):
             res = validate_table(raw, self.refs)
             accepted = self._fill_defaults(name, res.accepted)
@@ -212,7 +215,18 @@ class _Loader:
                 accepted = accepted.sort_values(list(CLUSTER_ORDER[name]), kind="stable", ignore_index=True)
             records = with_seq(build_records(accepted, name, res.extra_columns), name)
             self._remember(name, res)
-            yield raw, total, res, records
+            payload = (
+                csv_payload(records, storage_columns(name), constants={"batch_id": self.batch_id}) if copy else None
+            )
+            yield _Chunk(
+                result=res,
+                records=None if copy else records,
+                payload=payload,
+                n_records=len(records),
+                digests=_digest_parts(records),
+                last_line=int(raw.line_numbers.iloc[-1]) if len(raw.line_numbers) else 0,
+                total=total,
+            )
 
     def _fill_defaults(self, name: str, accepted: pd.DataFrame) -> pd.DataFrame:
         """A PO line's missing supplier is the item's (as ``ingest.dataset`` does for a whole folder)."""
@@ -245,6 +259,19 @@ class _Loader:
             strict=True,
         )
         write_rows(self.conn, RejectRow.__tablename__, cols, rows)
+
+
+@dataclass(frozen=True, slots=True)
+class _Chunk:
+    """One chunk ready to write: its validation result, its records (SQLite) or COPY payload (PostgreSQL)."""
+
+    result: ValidationResult
+    records: pd.DataFrame | None
+    payload: bytes | None
+    n_records: int
+    digests: pd.DataFrame
+    last_line: int
+    total: int
 
 
 class _SeenKeys:
