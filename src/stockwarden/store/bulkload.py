@@ -58,7 +58,7 @@ CHUNKED: dict[str, tuple[str, ...]] = {
 }
 """Tables read chunk by chunk, and the columns whose values must not span two chunks."""
 CLUSTER_ORDER: dict[str, tuple[str, ...]] = {
-    "sales": ("location_id", "sku", "date"),
+    "sales": ("location_id", "sku", "date", "order_id"),
     "inventory": ("location_id", "sku", "date"),
     "purchase_orders": ("location_id", "sku", "po_id", "line_no"),
 }
@@ -213,7 +213,7 @@ class _Loader:
             if name in CHUNKED:
                 seen.check(accepted, chunk=k)
                 accepted = accepted.sort_values(list(CLUSTER_ORDER[name]), kind="stable", ignore_index=True)
-            records = with_seq(build_records(accepted, name, res.extra_columns), name)
+            records = _with_seq(build_records(accepted, name, res.extra_columns), name)
             self._remember(name, res)
             payload = (
                 csv_payload(records, storage_columns(name), constants={"batch_id": self.batch_id}) if copy else None
@@ -367,6 +367,26 @@ def arrow_text(table: pa.Table) -> pd.DataFrame:
         strings = pc.fill_null(strings.cast(pa.large_string()), "")
         out[name] = pd.Series(pd.arrays.ArrowStringArray(strings), copy=False)
     return pd.DataFrame(out, copy=False)
+
+
+def _with_seq(records: pd.DataFrame, name: str) -> pd.DataFrame:
+    """``store.upsert.with_seq`` for a chunk sorted by :data:`CLUSTER_ORDER`: where that order is the natural
+    key's columns, rows sharing a key are adjacent (in file order: the sort is stable) and each row's ``seq``
+    is its place in its run, found by comparing each row with the one before (no hashing of every key)."""
+    key = TABLES[name].key
+    if name not in CLUSTER_ORDER or set(CLUSTER_ORDER[name]) != set(key):
+        return with_seq(records, name)
+    n = len(records)
+    if n == 0:
+        return with_seq(records, name)
+    same = np.ones(n - 1, dtype=bool)
+    for c in key:
+        values = records[c].to_numpy()
+        missing = pd.isna(values)
+        same &= (values[1:] == values[:-1]) | (missing[1:] & missing[:-1])
+    index = np.arange(n, dtype=np.int64)
+    first = np.maximum.accumulate(np.where(np.r_[True, ~same], index, 0))  # where each row's run starts
+    return records.assign(seq=index - first)
 
 
 def _digest_parts(records: pd.DataFrame) -> pd.DataFrame:

@@ -172,3 +172,35 @@ def test_on_postgresql_the_rows_are_written_frozen_and_all_visible(company: Path
         ).all()
     assert [r[0] for r in pages] == ["inventory", "purchase_orders", "sales"]
     assert all(r[1] > 0 and r[2] == r[1] for r in pages), pages  # index-only scans need no heap visit
+
+
+def test_repeated_lines_get_the_seq_an_import_gives_them() -> None:
+    from stockwarden.store.bulkload import CLUSTER_ORDER, _with_seq
+    from stockwarden.store.upsert import with_seq
+
+    day = pd.Timestamp("2024-01-01")
+    frame = pd.DataFrame(
+        {
+            "date": [day, day, day, day + pd.Timedelta(days=1), day, day, day],
+            "sku": ["A", "A", "A", "A", "B", "A", "A"],
+            "location_id": ["L1", "L1", "L2", "L1", "L1", "L1", None],
+            "order_id": [None, None, None, None, None, "o-1", None],
+            "qty": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0],
+            "line": [1, 2, 3, 4, 5, 6, 7],
+        }
+    )
+    ordered = frame.sort_values(list(CLUSTER_ORDER["sales"]), kind="stable", ignore_index=True)
+    fast, reference = _with_seq(ordered, "sales"), with_seq(ordered, "sales")
+    assert fast["seq"].tolist() == reference["seq"].tolist()
+    assert sorted(zip(fast["line"], fast["seq"], strict=True)) == [
+        (1, 0),
+        (2, 1),
+        (3, 0),
+        (4, 0),
+        (5, 0),
+        (6, 0),
+        (7, 0),
+    ]
+    first_line = ordered.loc[ordered["line"] == 1]
+    thrice = pd.concat([ordered, first_line]).sort_values(list(CLUSTER_ORDER["sales"]), kind="stable")
+    assert _with_seq(thrice.reset_index(drop=True), "sales")["seq"].max() == 2
