@@ -487,10 +487,16 @@ def _drop_indexes(conn: Connection, tables: Iterable[str]) -> list[_Index]:
     return dropped
 
 
+_SORT_MEMORY = (  # at least 1 GB for the index sorts, never less than the server's own setting; this transaction only
+    "SELECT set_config('maintenance_work_mem', (greatest(pg_size_bytes(current_setting('maintenance_work_mem')), "
+    "pg_size_bytes('1GB')) / 1024)::text || 'kB', true)"
+)
+
+
 def _create_indexes(conn: Connection, indexes: Sequence[_Index]) -> None:
     """Build the dropped indexes again (primary keys first: they also check the ids are unique)."""
     if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '1GB'")  # one sort in memory per index
+        conn.exec_driver_sql(_SORT_MEMORY)
     for index in sorted(indexes, key=lambda i: not i.constraint):
         conn.exec_driver_sql(index.create)
 
