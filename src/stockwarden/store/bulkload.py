@@ -11,8 +11,13 @@ memory. :func:`bulk_import` loads an **empty** database instead:
   (``seq``, ``row_hash``) and is written with ``COPY`` on PostgreSQL;
 * every chunk is written sorted by (location, SKU, date), so the rows of a location lie together on disk
   and a partitioned run reads a location's rows from a few runs of pages, not from the whole table;
-* the partition indexes (migration 0007_scale) are dropped during the load and rebuilt at the end (one
-  sort instead of a random insert per row), and the tables are analysed;
+* every index and key of those three tables is dropped during the load and built again at the end from
+  the definitions read from the catalog (one sort per index instead of an index insert per row), and the
+  tables are analysed;
+* on PostgreSQL the three tables (checked empty) are truncated in the load's transaction and written with
+  ``COPY ... FREEZE``: rows stored frozen and all-visible, so no later pass rewrites the whole table;
+* each chunk is read, validated and encoded for ``COPY`` in a helper thread while the previous one is
+  written;
 * the import batch, its counts and the per-day digests are recorded exactly as an import would, so the
   next daily ``stockwarden import`` updates the database as if it had been loaded that way.
 
@@ -76,7 +81,8 @@ class BulkImportReport:
         batch_id: the ``import_batches`` record.
         tables: per table loaded, the same counts as an import's report.
         chunks: per table, the chunks it was read in.
-        seconds: per step (``read+validate+write`` per table, ``indexes``, ``analyze``), wall time.
+        seconds: per step (``prepare``: indexes dropped, tables truncated; ``read+validate+write`` per table,
+            ``indexes``, ``analyze``), wall time.
     """
 
     batch_id: int
