@@ -43,6 +43,7 @@ def write_frame(
     columns: Sequence[str],
     *,
     constants: dict[str, Any] | None = None,
+    freeze: bool = False,
 ) -> None:
     """Bulk-insert the ``columns`` of ``frame`` into ``table``: COPY on PostgreSQL, executemany batches on SQLite.
 
@@ -52,35 +53,15 @@ def write_frame(
         frame: the rows.
         columns: the columns written, in order.
         constants: columns with one value for every row (not taken from ``frame``).
+        freeze: PostgreSQL only: ``COPY ... FREEZE`` (the rows are written frozen and all-visible; the
+            table must have been created or truncated in this transaction).
     """
     n = len(frame)
     if n == 0:
         return
     constants = constants or {}
     if conn.dialect.name == "postgresql":
-        arrays = {}
-        for c in columns:
-            if c in constants:
-                arrays[c] = pa.array(np.full(n, constants[c]))
-                continue
-            s = frame[c]
-            if pd.api.types.is_datetime64_any_dtype(s):
-                arrays[c] = pa.array(s.to_numpy().astype("datetime64[D]"), from_pandas=True)
-            elif s.dtype == object:
-                arrays[c] = pa.array(s.to_numpy(), type=pa.string(), from_pandas=True)
-            else:
-                arrays[c] = pa.array(s.to_numpy(), from_pandas=True)
-        buf = io.BytesIO()
-        pacsv.write_csv(pa.table(arrays), buf, write_options=pacsv.WriteOptions(include_header=False))
-        col_sql = ", ".join(quote(conn, c) for c in columns)
-        with (
-            _driver(conn).cursor() as cur,
-            cur.copy(f"COPY {quote(conn, table)} ({col_sql}) FROM STDIN WITH (FORMAT csv)") as copy,
-        ):
-            view = buf.getbuffer()
-            for start in range(0, len(view), 1 << 20):
-                copy.write(view[start : start + (1 << 20)])
-            del view
+        copy_csv(conn, table, columns, csv_payload(frame, columns, constants=constants), freeze=freeze)
         return
     # SQLite: one object matrix (numpy fills it column by column in C), then many rows per INSERT.
     matrix = np.empty((n, len(columns)), dtype=object)
@@ -92,6 +73,47 @@ def write_frame(
         else:
             matrix[:, j] = frame[c].to_numpy()  # NaN floats are stored as NULL by SQLite
     _sqlite_insert(conn, table, columns, matrix)
+
+
+def csv_payload(frame: pd.DataFrame, columns: Sequence[str], *, constants: dict[str, Any] | None = None) -> bytes:
+    """The ``columns`` of ``frame`` as the CSV that :func:`copy_csv` sends (PostgreSQL's COPY format).
+
+    Made by Arrow without touching the database, so a loader can make the next chunk's payload in a
+    helper thread while the server is still taking the previous one.
+    """
+    n = len(frame)
+    constants = constants or {}
+    arrays = {}
+    for c in columns:
+        if c in constants:
+            arrays[c] = pa.array(np.full(n, constants[c]))
+            continue
+        s = frame[c]
+        if pd.api.types.is_datetime64_any_dtype(s):
+            arrays[c] = pa.array(s.to_numpy().astype("datetime64[D]"), from_pandas=True)
+        elif s.dtype == object:
+            arrays[c] = pa.array(s.to_numpy(), type=pa.string(), from_pandas=True)
+        else:
+            arrays[c] = pa.array(s.to_numpy(), from_pandas=True)
+    buf = io.BytesIO()
+    pacsv.write_csv(pa.table(arrays), buf, write_options=pacsv.WriteOptions(include_header=False))
+    return buf.getvalue()
+
+
+def copy_csv(conn: Connection, table: str, columns: Sequence[str], payload: bytes, *, freeze: bool = False) -> None:
+    """PostgreSQL: ``COPY table (columns) FROM STDIN`` of a :func:`csv_payload` (``freeze``: as in write_frame)."""
+    if not payload:
+        return
+    col_sql = ", ".join(quote(conn, c) for c in columns)
+    options = "FORMAT csv, FREEZE" if freeze else "FORMAT csv"
+    with (
+        _driver(conn).cursor() as cur,
+        cur.copy(f"COPY {quote(conn, table)} ({col_sql}) FROM STDIN WITH ({options})") as copy,
+    ):
+        view = memoryview(payload)
+        for start in range(0, len(view), 1 << 20):
+            copy.write(view[start : start + (1 << 20)])
+        del view
 
 
 def _sqlite_insert(conn: Connection, table: str, columns: Sequence[str], matrix: np.ndarray) -> None:
@@ -172,4 +194,4 @@ def _scalar_defaults(table: sa.Table, *, given: Sequence[str]) -> dict[str, Any]
     return out
 
 
-__all__ = ["insert_with_ids", "iso_dates", "quote", "write_frame", "write_rows"]
+__all__ = ["copy_csv", "csv_payload", "insert_with_ids", "iso_dates", "quote", "write_frame", "write_rows"]

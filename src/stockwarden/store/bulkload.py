@@ -11,8 +11,13 @@ memory. :func:`bulk_import` loads an **empty** database instead:
   (``seq``, ``row_hash``) and is written with ``COPY`` on PostgreSQL;
 * every chunk is written sorted by (location, SKU, date), so the rows of a location lie together on disk
   and a partitioned run reads a location's rows from a few runs of pages, not from the whole table;
-* the partition indexes (migration 0007_scale) are dropped during the load and rebuilt at the end (one
-  sort instead of a random insert per row), and the tables are analysed;
+* every index and key of those three tables is dropped during the load and built again at the end from
+  the definitions read from the catalog (one sort per index instead of an index insert per row), and the
+  tables are analysed;
+* on PostgreSQL the three tables (checked empty) are truncated in the load's transaction and written with
+  ``COPY ... FREEZE``: rows stored frozen and all-visible, so no later pass rewrites the whole table;
+* each chunk is read, validated and encoded for ``COPY`` in a helper thread while the previous one is
+  written;
 * the import batch, its counts and the per-day digests are recorded exactly as an import would, so the
   next daily ``stockwarden import`` updates the database as if it had been loaded that way.
 
@@ -26,7 +31,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -45,10 +50,10 @@ from stockwarden.errors import DatasetNotFound, SchemaError, StoreError
 from stockwarden.ingest.read import RawTable, find_table_file, read_raw_table
 from stockwarden.ingest.schema import TABLE_ORDER, TABLES
 from stockwarden.ingest.validate import References, ValidationResult, validate_table
-from stockwarden.store.bulk import quote, write_frame, write_rows
+from stockwarden.store.bulk import copy_csv, csv_payload, quote, write_frame, write_rows
 from stockwarden.store.db import describe
 from stockwarden.store.repo import COUNT_KEYS, IMPORT_LOCK_KEY, TableReport
-from stockwarden.store.tables import BATCHES, DATASET_TABLES, DIGESTS, PARTITION_INDEXES, RejectRow
+from stockwarden.store.tables import BATCHES, DATASET_TABLES, DIGESTS, RejectRow
 from stockwarden.store.upsert import build_records, storage_columns, with_seq
 
 CHUNKED: dict[str, tuple[str, ...]] = {
@@ -58,7 +63,7 @@ CHUNKED: dict[str, tuple[str, ...]] = {
 }
 """Tables read chunk by chunk, and the columns whose values must not span two chunks."""
 CLUSTER_ORDER: dict[str, tuple[str, ...]] = {
-    "sales": ("location_id", "sku", "date"),
+    "sales": ("location_id", "sku", "date", "order_id"),
     "inventory": ("location_id", "sku", "date"),
     "purchase_orders": ("location_id", "sku", "po_id", "line_no"),
 }
@@ -76,7 +81,8 @@ class BulkImportReport:
         batch_id: the ``import_batches`` record.
         tables: per table loaded, the same counts as an import's report.
         chunks: per table, the chunks it was read in.
-        seconds: per step (``read+validate+write`` per table, ``indexes``, ``analyze``), wall time.
+        seconds: per step (``prepare``: indexes dropped, tables truncated; ``read+validate+write`` per table,
+            ``indexes``, ``analyze``), wall time.
     """
 
     batch_id: int
@@ -126,15 +132,19 @@ def bulk_import(engine: Engine, folder: Path | str, *, progress: Progress | None
             _require_empty(conn, engine)
             new_batch = BATCHES.insert().values(source=str(root.resolve()), started_at=_now(), status="running")
             batch_id = int(conn.execute(new_batch.returning(BATCHES.c.id)).scalar_one())
-            _drop_partition_indexes(conn)
-            loader = _Loader(conn, batch_id, note)
+            started = time.perf_counter()
+            bulk = [n for n in CHUNKED if n in files]
+            dropped = _drop_indexes(conn, bulk)
+            freeze = _truncate_for_freeze(conn, bulk)
+            seconds["prepare"] = time.perf_counter() - started
+            loader = _Loader(conn, batch_id, note, freeze=freeze)
             for name in TABLE_ORDER:
                 if name in files:
                     started = time.perf_counter()
                     loader.load(name, files[name])
                     seconds[name] = time.perf_counter() - started
             started = time.perf_counter()
-            _create_partition_indexes(conn)
+            _create_indexes(conn, dropped)
             seconds["indexes"] = time.perf_counter() - started
             started = time.perf_counter()
             if conn.dialect.name == "postgresql":
@@ -155,8 +165,9 @@ def bulk_import(engine: Engine, folder: Path | str, *, progress: Progress | None
 class _Loader:
     """Reads, validates and writes the tables of one bulk load, keeping the references between them."""
 
-    def __init__(self, conn: Connection, batch_id: int, note: Progress) -> None:
+    def __init__(self, conn: Connection, batch_id: int, note: Progress, *, freeze: frozenset[str]) -> None:
         self.conn = conn
+        self.freeze = freeze
         self.batch_id = batch_id
         self.note = note
         self.refs = References()
@@ -165,42 +176,63 @@ class _Loader:
         self.chunks: dict[str, int] = {}
 
     def load(self, name: str, path: Path) -> None:
-        """Load one table: the next chunk is read and validated in a helper thread while this one is written."""
+        """Load one table: the next chunk is read, validated and encoded in a helper thread while this one is
+        written (the COPY mostly waits on the server)."""
         counts = dict.fromkeys(COUNT_KEYS, 0)
         digests: list[pd.DataFrame] = []
         n_chunks = 0
         prepared = self._prepared(name, path)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulkload") as pool:
             pending = pool.submit(next, prepared, None)
-            while (item := pending.result()) is not None:
-                pending = pool.submit(next, prepared, None)  # overlaps the COPY below (it waits on the server)
-                raw, total, res, records = item
-                write_frame(self.conn, name, records, storage_columns(name), constants={"batch_id": self.batch_id})
-                digests.append(_digest_parts(records))
-                self._write_rejects(res)
+            while (chunk := pending.result()) is not None:
+                pending = pool.submit(next, prepared, None)  # overlaps the COPY below
+                self._write(name, chunk)
+                digests.append(chunk.digests)
+                self._write_rejects(chunk.result)
+                res = chunk.result
                 counts["read"] += res.n_read
                 counts["accepted"] += len(res.accepted)
                 counts["rejected"] += len(res.rejected)
                 counts["duplicates"] += res.n_duplicates
-                counts["inserted"] += len(records)
+                counts["inserted"] += chunk.n_records
                 n_chunks += 1
-                self.note(f"loading {name}", int(raw.line_numbers.iloc[-1]) if len(raw.line_numbers) else 0, total)
+                self.note(f"loading {name}", chunk.last_line, chunk.total)
         _store_digests(self.conn, name, digests)
         self.chunks[name] = n_chunks
         self.reports[name] = TableReport(table=name, file=path.name, **counts)
 
-    def _prepared(self, name: str, path: Path) -> Iterator[tuple[RawTable, int, ValidationResult, pd.DataFrame]]:
-        """Each chunk read, validated and turned into storage records (no database access: runs in a thread)."""
+    def _write(self, name: str, chunk: _Chunk) -> None:
+        columns = storage_columns(name)
+        if chunk.payload is not None:
+            copy_csv(self.conn, name, columns, chunk.payload, freeze=name in self.freeze)
+        elif chunk.records is not None:
+            write_frame(self.conn, name, chunk.records, columns, constants={"batch_id": self.batch_id})
+
+    def _prepared(self, name: str, path: Path) -> Iterator[_Chunk]:
+        """Each chunk read, validated, turned into storage records and (PostgreSQL) encoded for COPY; no
+        database access: runs in a thread."""
         seen = _SeenKeys(name, path)
+        copy = self.conn.dialect.name == "postgresql"
         for k, (raw, total) in enumerate(_chunks(name, path)):
             res = validate_table(raw, self.refs)
             accepted = self._fill_defaults(name, res.accepted)
             if name in CHUNKED:
                 seen.check(accepted, chunk=k)
                 accepted = accepted.sort_values(list(CLUSTER_ORDER[name]), kind="stable", ignore_index=True)
-            records = with_seq(build_records(accepted, name, res.extra_columns), name)
+            records = _with_seq(build_records(accepted, name, res.extra_columns), name)
             self._remember(name, res)
-            yield raw, total, res, records
+            payload = (
+                csv_payload(records, storage_columns(name), constants={"batch_id": self.batch_id}) if copy else None
+            )
+            yield _Chunk(
+                result=res,
+                records=None if copy else records,
+                payload=payload,
+                n_records=len(records),
+                digests=_digest_parts(records),
+                last_line=int(raw.line_numbers.iloc[-1]) if len(raw.line_numbers) else 0,
+                total=total,
+            )
 
     def _fill_defaults(self, name: str, accepted: pd.DataFrame) -> pd.DataFrame:
         """A PO line's missing supplier is the item's (as ``ingest.dataset`` does for a whole folder)."""
@@ -233,6 +265,19 @@ class _Loader:
             strict=True,
         )
         write_rows(self.conn, RejectRow.__tablename__, cols, rows)
+
+
+@dataclass(frozen=True, slots=True)
+class _Chunk:
+    """One chunk ready to write: its validation result, its records (SQLite) or COPY payload (PostgreSQL)."""
+
+    result: ValidationResult
+    records: pd.DataFrame | None
+    payload: bytes | None
+    n_records: int
+    digests: pd.DataFrame
+    last_line: int
+    total: int
 
 
 class _SeenKeys:
@@ -330,6 +375,26 @@ def arrow_text(table: pa.Table) -> pd.DataFrame:
     return pd.DataFrame(out, copy=False)
 
 
+def _with_seq(records: pd.DataFrame, name: str) -> pd.DataFrame:
+    """``store.upsert.with_seq`` for a chunk sorted by :data:`CLUSTER_ORDER`: where that order is the natural
+    key's columns, rows sharing a key are adjacent (in file order: the sort is stable) and each row's ``seq``
+    is its place in its run, found by comparing each row with the one before (no hashing of every key)."""
+    key = TABLES[name].key
+    if name not in CLUSTER_ORDER or set(CLUSTER_ORDER[name]) != set(key):
+        return with_seq(records, name)
+    n = len(records)
+    if n == 0:
+        return with_seq(records, name)
+    same = np.ones(n - 1, dtype=bool)
+    for c in key:
+        values = records[c].to_numpy()
+        missing = pd.isna(values)
+        same &= (values[1:] == values[:-1]) | (missing[1:] & missing[:-1])
+    index = np.arange(n, dtype=np.int64)
+    first = np.maximum.accumulate(np.where(np.r_[True, ~same], index, 0))  # where each row's run starts
+    return records.assign(seq=index - first)
+
+
 def _digest_parts(records: pd.DataFrame) -> pd.DataFrame:
     """Per partition (day): row count and sum of row hashes modulo 2**64, as ``store.upsert`` keeps them."""
     frame = pd.DataFrame({"part": records["part"].to_numpy(), "h": records["row_hash"].to_numpy().view(np.uint64)})
@@ -360,15 +425,100 @@ def _require_empty(conn: Connection, engine: Engine) -> None:
             )
 
 
-def _drop_partition_indexes(conn: Connection) -> None:
-    for _table, (index, _cols) in PARTITION_INDEXES.items():
-        conn.exec_driver_sql(f"DROP INDEX IF EXISTS {quote(conn, index)}")
+@dataclass(frozen=True, slots=True)
+class _Index:
+    """One index (or primary/unique key) of a loaded table, dropped for the load and rebuilt after it."""
+
+    table: str
+    name: str
+    create: str  # the statement that builds it again
+    drop: str
+    constraint: bool
 
 
-def _create_partition_indexes(conn: Connection) -> None:
-    for table, (index, cols) in PARTITION_INDEXES.items():
-        col_sql = ", ".join(quote(conn, c) for c in cols)
-        conn.exec_driver_sql(f"CREATE INDEX {quote(conn, index)} ON {quote(conn, table)} ({col_sql})")
+def _table_indexes(conn: Connection, table: str) -> list[_Index]:
+    """Every index of ``table`` with the statements that drop it and build it again, read from the catalog
+    (so whatever the migrations defined comes back exactly, keys included)."""
+    qt = quote(conn, table)
+    out = []
+    if conn.dialect.name == "postgresql":
+        keys = conn.execute(
+            text(
+                "SELECT c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+                "WHERE c.conrelid = CAST(:t AS regclass) AND c.contype IN ('p', 'u') ORDER BY c.conname"
+            ),
+            {"t": table},
+        ).all()
+        for name, definition in keys:
+            qn = quote(conn, name)
+            out.append(
+                _Index(
+                    table,
+                    name,
+                    f"ALTER TABLE {qt} ADD CONSTRAINT {qn} {definition}",
+                    f"ALTER TABLE {qt} DROP CONSTRAINT {qn}",
+                    constraint=True,
+                )
+            )
+        plain = conn.execute(
+            text(
+                "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
+                "JOIN pg_class i ON i.oid = x.indexrelid "
+                "WHERE x.indrelid = CAST(:t AS regclass) "
+                "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) ORDER BY i.relname"
+            ),
+            {"t": table},
+        ).all()
+        out += [_Index(table, n, d, f"DROP INDEX {quote(conn, n)}", constraint=False) for n, d in plain]
+    else:
+        rows = conn.execute(
+            text("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = :t AND sql IS NOT NULL"),
+            {"t": table},
+        ).all()
+        out += [_Index(table, n, d, f"DROP INDEX {quote(conn, n)}", constraint=False) for n, d in rows]
+    return out
+
+
+def _drop_indexes(conn: Connection, tables: Iterable[str]) -> list[_Index]:
+    """Drop every index and key of ``tables`` (rows are then written to the bare heap); returns them.
+
+    Writing hundreds of millions of rows into btrees one at a time costs several times the COPY itself;
+    one sort per index at the end is far cheaper. The dataset tables have no foreign keys (store.tables).
+    """
+    dropped = []
+    for table in tables:
+        for index in _table_indexes(conn, table):
+            conn.exec_driver_sql(index.drop)
+            dropped.append(index)
+    return dropped
+
+
+_SORT_MEMORY = (  # at least 1 GB for the index sorts, never less than the server's own setting; this transaction only
+    "SELECT set_config('maintenance_work_mem', (greatest(pg_size_bytes(current_setting('maintenance_work_mem')), "
+    "pg_size_bytes('1GB')) / 1024)::text || 'kB', true)"
+)
+
+
+def _create_indexes(conn: Connection, indexes: Sequence[_Index]) -> None:
+    """Build the dropped indexes again (primary keys first: they also check the ids are unique)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(_SORT_MEMORY)
+    for index in sorted(indexes, key=lambda i: not i.constraint):
+        conn.exec_driver_sql(index.create)
+
+
+def _truncate_for_freeze(conn: Connection, tables: Sequence[str]) -> frozenset[str]:
+    """PostgreSQL: truncate the (empty) ``tables`` in this transaction so ``COPY ... FREEZE`` may write them.
+
+    Frozen rows are written all-visible: no later pass rewrites every page to set hint bits or freeze
+    them (a first read of a freshly loaded table otherwise dirties all its pages, and the anti-wraparound
+    vacuum writes them all once more), and index-only scans work from the start. Returns the tables
+    that may be written frozen (none on SQLite).
+    """
+    if conn.dialect.name != "postgresql" or not tables:
+        return frozenset()
+    conn.exec_driver_sql(f"TRUNCATE {', '.join(quote(conn, t) for t in tables)}")
+    return frozenset(tables)
 
 
 def _now() -> datetime:

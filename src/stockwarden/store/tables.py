@@ -112,14 +112,9 @@ def _dataset_table(name: str) -> sa.Table:
     ]
     for col in spec.columns:
         columns.append(sa.Column(col.name, _sql_type(col.kind), nullable=not col.required))
-    extra: list[sa.Index] = []
-    if name in SERIES_INDEXED:  # one SKU-location's rows (the API's detail view) without a full scan
-        extra.append(sa.Index(f"ix_{name}_sku_location", "sku", "location_id"))
-    return sa.Table(name, Base.metadata, *columns, *extra)
-
-
-SERIES_INDEXED: tuple[str, ...] = ("sales", "inventory", "purchase_orders")
-"""Dataset tables indexed by (sku, location_id) (migration 0005_app)."""
+    # One SKU-location's rows (the API's detail view) are found through the partition indexes below, which
+    # lead with (location_id, sku): the (sku, location_id) indexes of 0005_app were dropped by 0013_lean_series.
+    return sa.Table(name, Base.metadata, *columns)
 
 
 DATASET_TABLES: dict[str, sa.Table] = {name: _dataset_table(name) for name in TABLES}

@@ -131,3 +131,76 @@ def test_awkward_text_round_trips_through_copy_in_and_out(engine: sa.Engine, tmp
     for name in ("items", "sales"):
         pd.testing.assert_frame_equal(_sorted(got.table(name)), _sorted(want.table(name)), obj=name)
     assert list(got.items["name"]) == names
+
+
+def _indexes(engine: sa.Engine) -> dict[str, object]:
+    inspector = sa.inspect(engine)
+    return {
+        name: (
+            inspector.get_pk_constraint(name)["constrained_columns"],
+            sorted((ix["name"], tuple(ix["column_names"]), bool(ix["unique"])) for ix in inspector.get_indexes(name)),
+        )
+        for name in ("sales", "inventory", "purchase_orders")
+    }
+
+
+def test_the_indexes_dropped_for_the_load_are_all_built_again(company: Path, engine: sa.Engine) -> None:
+    before = _indexes(engine)
+    assert all(pk == ["id"] and ixs for pk, ixs in before.values())  # type: ignore[misc]
+    report = bulk_import(engine, company)
+    assert _indexes(engine) == before
+    assert report.seconds["indexes"] > 0
+    with engine.connect() as conn:  # the keys hold: a second row with a stored id is refused
+        stored = conn.execute(sa.text("SELECT id FROM sales LIMIT 1")).scalar_one()
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+        conn.execute(
+            sa.text("INSERT INTO sales (id, seq, row_hash, batch_id, date, sku, qty) VALUES (:i, 0, 0, 1, :d, 'X', 1)"),
+            {"i": stored, "d": pd.Timestamp("2024-01-01").date()},
+        )
+
+
+def test_on_postgresql_the_rows_are_written_frozen_and_all_visible(company: Path, engine: sa.Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("COPY FREEZE is PostgreSQL's")
+    bulk_import(engine, company)
+    with engine.connect() as conn:
+        pages = conn.execute(
+            sa.text(
+                "SELECT relname, relpages, relallvisible FROM pg_class "
+                "WHERE relname IN ('sales', 'inventory', 'purchase_orders') ORDER BY relname"
+            )
+        ).all()
+    assert [r[0] for r in pages] == ["inventory", "purchase_orders", "sales"]
+    assert all(r[1] > 0 and r[2] == r[1] for r in pages), pages  # index-only scans need no heap visit
+
+
+def test_repeated_lines_get_the_seq_an_import_gives_them() -> None:
+    from stockwarden.store.bulkload import CLUSTER_ORDER, _with_seq
+    from stockwarden.store.upsert import with_seq
+
+    day = pd.Timestamp("2024-01-01")
+    frame = pd.DataFrame(
+        {
+            "date": [day, day, day, day + pd.Timedelta(days=1), day, day, day],
+            "sku": ["A", "A", "A", "A", "B", "A", "A"],
+            "location_id": ["L1", "L1", "L2", "L1", "L1", "L1", None],
+            "order_id": [None, None, None, None, None, "o-1", None],
+            "qty": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0],
+            "line": [1, 2, 3, 4, 5, 6, 7],
+        }
+    )
+    ordered = frame.sort_values(list(CLUSTER_ORDER["sales"]), kind="stable", ignore_index=True)
+    fast, reference = _with_seq(ordered, "sales"), with_seq(ordered, "sales")
+    assert fast["seq"].tolist() == reference["seq"].tolist()
+    assert sorted(zip(fast["line"], fast["seq"], strict=True)) == [
+        (1, 0),
+        (2, 1),
+        (3, 0),
+        (4, 0),
+        (5, 0),
+        (6, 0),
+        (7, 0),
+    ]
+    first_line = ordered.loc[ordered["line"] == 1]
+    thrice = pd.concat([ordered, first_line]).sort_values(list(CLUSTER_ORDER["sales"]), kind="stable")
+    assert _with_seq(thrice.reset_index(drop=True), "sales")["seq"].max() == 2
