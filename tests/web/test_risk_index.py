@@ -66,3 +66,56 @@ def test_the_index_pages_like_the_plain_filter_and_sort(actor: Actor) -> None:
 def test_a_value_that_is_not_there_matches_nothing() -> None:
     index = rm.RiskIndex(_frame(), "assessments")
     assert index.page(ACTORS[0], rm.RiskQuery(location="ZZ")).total == 0
+
+
+@pytest.mark.parametrize("actor", ACTORS, ids=lambda a: a.username)
+def test_the_overview_summary_counts_like_the_scoped_frame(actor: Actor) -> None:
+    frame = _frame()
+    index = rm.RiskIndex(frame, "assessments")
+    scoped = rm.in_scope(frame, actor)
+    summary = index.summary(actor)
+    assert summary.total == len(scoped)
+    assert summary.counts == rm.level_counts(scoped)
+    assert summary.value_at_risk == pytest.approx(float(scoped["value_at_risk"].sum()))
+    assert summary.heat == rm.heat_map(scoped)
+    assert sum(cell[2] for cell in summary.heat[2]) == int(scoped["level"].isin(["critical", "warning"]).sum())
+
+
+def test_one_sku_location_is_found_by_its_location_then_its_sku() -> None:
+    frame = _frame()
+    index = rm.RiskIndex(frame, "assessments")
+    for row in (0, 17, len(frame) - 1):
+        assert index.find(frame.at[row, "sku"], frame.at[row, "location_id"]) == row
+    other = next(x for x in "ABC" if x != frame.at[5, "location_id"])
+    assert index.find(frame.at[5, "sku"], other) is None
+    assert index.find("SKU-0005", "ZZ") is None
+
+
+def test_after_an_alert_action_only_the_live_alerts_are_read_again(web_ctx, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """An ack changes the list's alert state without reading the run's assessments again (a million rows);
+    the result is what a full rebuild gives."""
+    import sqlalchemy as sa
+
+    from stockwarden.domain.actor import SYSTEM_ACTOR
+    from stockwarden.services.alerts import act_on_alert
+
+    cache = rm.RiskCache()
+    before = cache.index(web_ctx.engine)
+    assert before.source == "assessments"
+    with web_ctx.engine.connect() as conn:
+        alert_id = conn.execute(
+            sa.text("SELECT id FROM alerts WHERE state = 'open' AND kind = 'stockout_risk' ORDER BY id DESC LIMIT 1")
+        ).scalar()
+    assert alert_id is not None
+    act_on_alert(web_ctx, int(alert_id), "comment", actor=SYSTEM_ACTOR, comment="checked the shelf")
+    act_on_alert(web_ctx, int(alert_id), "ack", actor=SYSTEM_ACTOR)
+    built = []
+    monkeypatch.setattr(rm, "build_risk_frame", lambda engine: built.append(1))
+    after = cache.index(web_ctx.engine)
+    monkeypatch.undo()
+    assert built == [] and after is not before
+    fresh, _source = rm.build_risk_frame(web_ctx.engine)
+    pd.testing.assert_frame_equal(after.frame, fresh)
+    assert after.frame.loc[after.frame["alert_id"] == alert_id, "alert_state"].tolist() == ["acknowledged"]
+    everyone = ACTORS[0]
+    assert after.summary(everyone) == rm.RiskIndex(fresh, "assessments").summary(everyone)

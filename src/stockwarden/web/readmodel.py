@@ -13,6 +13,7 @@ Scope: rows outside the actor's locations or categories are removed before anyth
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import threading
 from dataclasses import dataclass
@@ -108,6 +109,16 @@ def data_version(engine: Engine) -> tuple[Any, ...]:
     return tuple(parts)
 
 
+@dataclass(frozen=True)
+class RiskSummary:
+    """The overview's counts of one scope: SKU-locations, per level, value at risk, heat map cells."""
+
+    total: int
+    counts: dict[str, int]
+    value_at_risk: float
+    heat: tuple[list[str], list[str], list[list[int]]]
+
+
 FILTER_COLUMNS: tuple[str, ...] = ("location_id", "category", "supplier_id", "demand_class", "level")
 
 
@@ -122,14 +133,15 @@ class RiskIndex:
         self.source = source
         self.codes: dict[str, tuple[dict[str, int], np.ndarray, list[str]]] = {}
         for col in FILTER_COLUMNS:
-            values = frame[col].astype(str).to_numpy()
-            uniques, codes = np.unique(values, return_inverse=True)
+            # hashed, then only the distinct values sorted (np.unique sorts every string: 27 s at a million)
+            codes, uniques = pd.factorize(frame[col].astype(str).to_numpy(), sort=True)
             names = [str(u) for u in uniques]
             self.codes[col] = ({v: i for i, v in enumerate(names)}, codes.astype(np.int32), names)
         self.search = frame["search"]
         self.columns = [c for c in RISK_COLUMNS if c in frame.columns]
         self._orders: dict[str, np.ndarray] = {}
         self._choices: dict[tuple[Any, ...], dict[str, list[str]]] = {}
+        self._summaries: dict[tuple[Any, ...], RiskSummary] = {}
         self._lock = threading.Lock()
 
     def order(self, sort: str) -> np.ndarray:
@@ -191,6 +203,59 @@ class RiskIndex:
         chunk = self.frame.take(rows)[self.columns]  # the 50 rows, then only the columns a page shows
         return RiskPage(rows=records(chunk), total=total, page=page, pages=pages, source=self.source)
 
+    def with_frame(self, frame: pd.DataFrame) -> RiskIndex:
+        """This index over ``frame``: the same rows in the same order with other values in columns that
+        no filter, sort or count reads (the live alert); codes, orders and counts are kept."""
+        out = copy.copy(self)
+        out.frame = frame
+        out._lock = threading.Lock()
+        return out
+
+    def find(self, sku: str, location_id: str) -> int | None:
+        """The row of one SKU-location, or None: the location's code first, then the SKU among its rows
+        (a string comparison over every row costs a second at a million)."""
+        lookup, codes, _names = self.codes["location_id"]
+        code = lookup.get(location_id)
+        if code is None:
+            return None
+        rows = np.flatnonzero(codes == code)
+        hit = rows[self.frame["sku"].to_numpy()[rows] == sku]
+        return int(hit[0]) if len(hit) else None
+
+    def summary(self, actor: Actor) -> RiskSummary:
+        """What the overview counts in the actor's scope (made once per scope, as :func:`level_counts`,
+        :func:`heat_map` and the value at risk give it on the scoped frame, from the integer codes)."""
+        key = ("summary", tuple(sorted(actor.scope.locations or ())), tuple(sorted(actor.scope.categories or ())))
+        with self._lock:
+            if key in self._summaries:
+                return self._summaries[key]
+        mask = self.scope_mask(actor)
+        lv_lookup, lv_codes, lv_names = self.codes["level"]
+        per_level = np.bincount(lv_codes[mask], minlength=len(lv_names))
+        counts = {lv: int(per_level[lv_lookup[lv]]) if lv in lv_lookup else 0 for lv in LEVELS}
+        _c, cat_codes, cat_names = self.codes["category"]
+        _l, loc_codes, loc_names = self.codes["location_id"]
+        cats = sorted({cat_names[i] or "—" for i in np.unique(cat_codes[mask])})
+        locs = sorted({loc_names[i] for i in np.unique(loc_codes[mask])})
+        risky = [lv_lookup[lv] for lv in ("critical", "warning") if lv in lv_lookup]
+        at_risk = mask & np.isin(lv_codes, np.asarray(risky, dtype=np.int32))
+        pairs = np.bincount(
+            cat_codes[at_risk].astype(np.int64) * len(loc_names) + loc_codes[at_risk],
+            minlength=len(cat_names) * len(loc_names),
+        ).reshape(len(cat_names), len(loc_names))
+        cat_of = {(n or "—"): i for i, n in enumerate(cat_names)}
+        loc_of = {n: i for i, n in enumerate(loc_names)}
+        cells = [[li, ci, int(pairs[cat_of[c], loc_of[x]])] for ci, c in enumerate(cats) for li, x in enumerate(locs)]
+        out = RiskSummary(
+            total=int(mask.sum()),
+            counts=counts,
+            value_at_risk=float(self.frame["value_at_risk"].to_numpy()[mask].sum()) if mask.any() else 0.0,
+            heat=(cats, locs, cells),
+        )
+        with self._lock:
+            self._summaries[key] = out
+        return out
+
     def choices(self, actor: Actor) -> dict[str, list[str]]:
         """The values offered in the filters for the actor's scope (made once per scope)."""
         key = (tuple(sorted(actor.scope.locations or ())), tuple(sorted(actor.scope.categories or ())))
@@ -224,14 +289,35 @@ class RiskCache:
         return index.frame, index.source
 
     def index(self, engine: Engine) -> RiskIndex:
-        """The risk frame prepared for paging (:class:`RiskIndex`), rebuilt when the data change."""
+        """The risk frame prepared for paging (:class:`RiskIndex`), rebuilt when the data change; when only
+        alerts changed (an ack, a snooze: the run, the imports are the same), only the live-alert columns
+        of the stored assessments are read again (the rebuild reads every assessment of the run)."""
         version = data_version(engine)
         with self._lock:
             if self._index is None or version != self._version:
-                frame, source = build_risk_frame(engine)
-                self._index = RiskIndex(frame, source)
-                self._frame, self._source, self._version = frame, source, version
+                old = self._index
+                if old is not None and old.source == "assessments" and _same_run(version, self._version):
+                    self._index = old.with_frame(with_live_alerts(engine, old.frame))
+                else:
+                    frame, source = build_risk_frame(engine)
+                    self._index = RiskIndex(frame, source)
+                self._frame, self._source, self._version = self._index.frame, self._index.source, version
             return self._index
+
+
+def _same_run(version: tuple[Any, ...], before: tuple[Any, ...] | None) -> bool:
+    """Same runs and imports (:func:`data_version`'s first and last parts): only alerts or proposals moved."""
+    return before is not None and version[0] == before[0] and version[-1] == before[-1]
+
+
+def with_live_alerts(engine: Engine, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (from stored assessments) with its ``alert_id`` / ``alert_state`` read again, rows in place."""
+    alerts = _live_alerts(engine) if "alerts" in _tables(engine) else pd.DataFrame()
+    out = frame.drop(columns=["alert_id", "alert_state"])
+    if alerts.empty:
+        return out.assign(alert_id=np.nan, alert_state=np.nan)[frame.columns]
+    live = alerts[["sku", "location_id", "alert_id", "alert_state"]]
+    return out.merge(live, on=["sku", "location_id"], how="left")[frame.columns]
 
 
 def _read(engine: Engine, sql: str, **params: Any) -> pd.DataFrame:
@@ -287,8 +373,17 @@ LATEST_COMPLETED_RUN = (
 failed after writing its assessments, stays invisible."""
 
 
+ASSESSMENT_READ: tuple[str, ...] = (
+    *(c for c in RISK_COLUMNS if c not in ("name", "unit_cost", "value_at_risk", "alert_id", "alert_state")),
+    "reason_details",
+)
+"""What the pages show of a stored assessment (``expected_units_short`` is stored as ``expected_short``): a
+run's forty-odd columns read for a million rows would double the time of every rebuild."""
+
+
 def _from_assessments(engine: Engine) -> pd.DataFrame:
-    frame = _read(engine, f"SELECT * FROM assessments WHERE run_id = ({LATEST_COMPLETED_RUN})")
+    columns = ", ".join("expected_short" if c == "expected_units_short" else c for c in ASSESSMENT_READ)
+    frame = _read(engine, f"SELECT {columns} FROM assessments WHERE run_id = ({LATEST_COMPLETED_RUN})")
     return frame.rename(columns={"expected_short": "expected_units_short"})
 
 
@@ -447,6 +542,7 @@ __all__ = [
     "RiskCache",
     "RiskPage",
     "RiskQuery",
+    "RiskSummary",
     "alert_ages",
     "build_risk_frame",
     "choices",

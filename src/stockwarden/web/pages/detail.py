@@ -22,11 +22,14 @@ def _row(web: Web, request: Request, sku: str, location_id: str) -> dict[str, ob
     actor = web.need(request)
     if not actor.scope.has_location(location_id):
         raise NotFound(f"{sku} at {location_id}")
-    frame, _source = web.risk_cache.frame(web.ctx.engine)  # type: ignore[attr-defined]
-    hit = frame[(frame["sku"] == sku) & (frame["location_id"] == location_id)]
-    if len(hit) and not actor.scope.has_category(str(hit.iloc[0]["category"]) or None):
+    index = web.risk_cache.index(web.ctx.engine)  # type: ignore[attr-defined]
+    row = index.find(sku, location_id)
+    if row is None:
+        return None
+    hit = index.frame.iloc[[row]]
+    if not actor.scope.has_category(str(hit.iloc[0]["category"]) or None):
         raise NotFound(f"{sku} at {location_id}")
-    return rm.records(hit.head(1))[0] if len(hit) else None
+    return rm.records(hit)[0]
 
 
 def _flat(value: object, t: Translator, key: str = "") -> str:

@@ -35,11 +35,10 @@ def register(web: Web) -> None:
     async def overview(request: Request) -> Response:
         actor = web.need(request)
         t = web.t(request)
-        frame, source = web.risk_cache.frame(web.ctx.engine)  # type: ignore[attr-defined]
-        frame = rm.in_scope(frame, actor)
+        index = web.risk_cache.index(web.ctx.engine)  # type: ignore[attr-defined]
+        summary, source = index.summary(actor), index.source
         as_of = rm.latest_as_of(web.ctx.engine)
-        counts = rm.level_counts(frame)
-        value_at_risk = float(frame["value_at_risk"].sum()) if len(frame) else 0.0
+        counts, value_at_risk = summary.counts, summary.value_at_risk
         ages = rm.alert_ages(web.ctx.engine, actor, now=web.ctx.now())
         overdue = rm.overdue_pos(web.ctx.engine, actor, as_of=as_of) if as_of else None
         late_suppliers = (
@@ -47,7 +46,7 @@ def register(web: Web) -> None:
             if overdue is not None and len(overdue)
             else None
         )
-        cats, locs, cells = rm.heat_map(frame)
+        cats, locs, cells = summary.heat
         try:
             effectiveness = quality_service.alert_quality(web.ctx, actor=actor)
         except StockwardenError:
@@ -137,7 +136,7 @@ def register(web: Web) -> None:
             else [],
             as_of=as_of,
             source=source,
-            total=len(frame),
+            total=summary.total,
             level_chart=level_chart,
             age_chart=age_chart,
             heat_chart=heat_chart,
