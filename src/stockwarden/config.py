@@ -76,10 +76,11 @@ class Settings(BaseSettings):
         "partitions of about 10,000 even without --partitions, so its memory stays bounded (0: only when asked)",
     )
     list_index_max_rows: int = Field(
-        500_000,
+        2_000_000,
         ge=0,
-        description="largest run whose assessments each server process keeps in memory for the lists "
-        "(about 300 bytes a row); a larger run's lists are answered by SQL in the same order (0: always SQL)",
+        description="largest run whose assessments each server process indexes in memory for the lists "
+        "(about 700 bytes a row: 0.7 GB at a million); a larger run's lists are answered by SQL in the same "
+        "order (0: always SQL)",
     )
 
 

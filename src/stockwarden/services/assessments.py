@@ -193,7 +193,7 @@ def list_assessments(
             mask = index.mask(actor, filters)
             ordered = index.order(order)
             matched = ordered[mask[ordered]]
-            rows: Sequence[Sequence[Any]] = index.page(matched[offset : offset + limit])
+            rows: Sequence[Sequence[Any]] = index.page(matched[offset : offset + limit], s)
             total, as_of = len(matched), index.as_of
         else:
             where = _where(actor, run_id, filters)

@@ -3,9 +3,10 @@
 A list request (filters, sort, page) would otherwise count and sort the run's rows in SQL on every
 call: at 30,000 SKU-locations that is most of a request's cost, and under load the database work of
 16 clients queues on two cores. A run's assessments never change once the run completed, so each
-process reads them once per run (a few hundred milliseconds at 30,000) and answers lists from
-memory: integer codes for the filter columns, one row order per sort made on first use, and the
-page's rows converted to JSON values as the database returned them.
+process reads them once per run (a few hundred milliseconds at 30,000, 5 s at a million) and answers
+lists from memory: the keys, integer codes for the filter columns and one row order per sort made on
+first use (a sort column other than the default's is read then); the page's rows are then read by key,
+one indexed query of at most a page. About 700 bytes a row (0.7 GB at a million).
 
 The index is rebuilt when a newer completed run appears (one cheap query per request), so readers
 still see exactly the latest completed run. Runs larger than ``Settings.list_index_max_rows`` are
@@ -47,35 +48,46 @@ class ListFilters:
     sku_text: str = ""
 
 
-class RunIndex:
-    """One completed run's assessment rows with what filtering, sorting and paging need."""
+INDEX_COLUMNS: tuple[str, ...] = ("sku", "location_id", "level", "category", "supplier_id", "stockout_probability")
+"""What the index holds of every row: the key, the filter columns and the default sort's probability; any
+other sort column is read once, when first asked for, and a page's rows are read by their keys."""
 
-    def __init__(self, run_id: int, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+
+class RunIndex:
+    """One completed run's assessments as filtering, sorting and paging need them: the keys (SKU,
+    location) in key order, integer codes of the filter columns and one row order per sort. A page's rows
+    are read by key (one indexed query of at most a page), so a million assessments cost about a hundred
+    bytes each in memory, not every column as Python objects (2 KB a row)."""
+
+    def __init__(self, run_id: int, columns: Sequence[str], engine: sa.Engine, head: dict[str, list[Any]]) -> None:
         self.run_id = run_id
         self.columns = tuple(columns)
-        self.rows = list(rows)
-        self._position = {c: i for i, c in enumerate(self.columns)}
+        self._engine = engine
+        self._sku = np.asarray(head["sku"], dtype=object)
+        self._location = np.asarray(head["location_id"], dtype=object)
         self._codes: dict[str, tuple[dict[Any, int], np.ndarray]] = {}
         for col in ("level", "location_id", "category", "supplier_id"):
-            self._codes[col] = _codes(self.column(col))
-        self._sku_lower = [str(v).lower() for v in self.column("sku")]
-        self._tiebreak = (_ranks(self.column("location_id")), _ranks(self.column("sku")))
+            self._codes[col] = _codes(head[col])
+        self._head = {"level": head["level"], "stockout_probability": head["stockout_probability"]}
+        self._sku_lower = [str(v).lower() for v in head["sku"]]
+        self._tiebreak = (_ranks(head["location_id"]), _ranks(head["sku"]))
         self._orders: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
-        as_of = self.column("as_of")
-        self.as_of: dt.date | None = _as_date(as_of[0]) if as_of else None
+        self.as_of: dt.date | None = _as_date(head["as_of"][0]) if head["as_of"] else None
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return len(self._sku)
 
     def column(self, name: str) -> list[Any]:
-        """The values of one column, in row order."""
-        i = self._position[name]
-        return [r[i] for r in self.rows]
+        """The values of one column, in the index's row order (key order)."""
+        if name in self._head:
+            return self._head[name]
+        with self._engine.connect() as conn:
+            return list(conn.execute(_in_key_order(self.run_id, A.c[name])).scalars())
 
     def mask(self, actor: Actor, filters: ListFilters) -> np.ndarray:
         """Rows inside the actor's scope that match ``filters``."""
-        mask = np.ones(len(self.rows), dtype=bool)
+        mask = np.ones(len(self), dtype=bool)
         for col, allowed in (
             ("location_id", actor.scope.locations),
             ("category", actor.scope.categories),
@@ -109,7 +121,7 @@ class RunIndex:
             level = np.fromiter(
                 (LEVEL_RANK.get(v, UNRANKED_LEVEL) if v is not None else UNRANKED_LEVEL for v in self.column("level")),
                 dtype=np.int64,
-                count=len(self.rows),
+                count=len(self),
             )
             missing, probability = _numbers(self.column("stockout_probability"))
             return np.lexsort((location_rank, sku_rank, -probability, missing, level))
@@ -123,9 +135,21 @@ class RunIndex:
             key = _ranks(values).astype(float)
         return np.lexsort((location_rank, sku_rank, -key if descending else key, missing))
 
-    def page(self, positions: np.ndarray) -> list[tuple[Any, ...]]:
-        """The rows at ``positions`` as the database returned them."""
-        return [tuple(self.rows[i]) for i in positions]
+    def page(self, positions: np.ndarray, session: Session) -> list[tuple[Any, ...]]:
+        """The rows at ``positions`` as the database returns them (read by key in ``session``)."""
+        if not len(positions):
+            return []
+        skus, locations = self._sku[positions], self._location[positions]
+        stmt = sa.select(*(A.c[c] for c in ("sku", "location_id", *self.columns))).where(
+            A.c.run_id == self.run_id, A.c.sku.in_(set(skus)), A.c.location_id.in_(set(locations))
+        )
+        found = {(r[0], r[1]): tuple(r[2:]) for r in session.execute(stmt)}
+        return [found[(k, loc)] for k, loc in zip(skus, locations, strict=True)]
+
+
+def _in_key_order(run_id: int, *columns: Any) -> sa.Select[Any]:
+    """``columns`` of one run's assessments in key order (the primary key's: SKU, then location)."""
+    return sa.select(*columns).where(A.c.run_id == run_id).order_by(A.c.sku, A.c.location_id)
 
 
 def _codes(values: list[Any]) -> tuple[dict[Any, int], np.ndarray]:
@@ -188,8 +212,10 @@ def latest_index(
         if count > max_rows:
             cache["run_index_too_big"] = run_id
             return None
-        rows = session.execute(sa.select(*(A.c[c] for c in columns)).where(A.c.run_id == run_id)).all()
-        index = RunIndex(run_id, columns, rows)
+        rows = session.execute(_in_key_order(run_id, *(A.c[c] for c in (*INDEX_COLUMNS, "as_of")))).all()
+        head = {c: [r[i] for r in rows] for i, c in enumerate((*INDEX_COLUMNS, "as_of"))}
+        bind = session.get_bind()
+        index = RunIndex(run_id, columns, bind if isinstance(bind, sa.Engine) else bind.engine, head)
         cache["run_index"] = index
         return index
 
