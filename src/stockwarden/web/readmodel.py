@@ -142,6 +142,7 @@ class RiskIndex:
         self._orders: dict[str, np.ndarray] = {}
         self._choices: dict[tuple[Any, ...], dict[str, list[str]]] = {}
         self._summaries: dict[tuple[Any, ...], RiskSummary] = {}
+        self._keys: pd.Index | None = None
         self._lock = threading.Lock()
 
     def order(self, sort: str) -> np.ndarray:
@@ -210,6 +211,15 @@ class RiskIndex:
         out.frame = frame
         out._lock = threading.Lock()
         return out
+
+    def positions(self, skus: np.ndarray, locations: np.ndarray) -> np.ndarray:
+        """The row of each (SKU, location) pair, -1 where there is none (a hash of the keys, made once)."""
+        with self._lock:
+            if self._keys is None:
+                self._keys = pd.Index(self.frame["sku"].astype(str) + "\x1f" + self.frame["location_id"].astype(str))
+            keys = self._keys
+        wanted = pd.Series(skus, dtype=object).astype(str) + "\x1f" + pd.Series(locations, dtype=object).astype(str)
+        return np.asarray(keys.get_indexer(wanted), dtype=np.int64)
 
     def find(self, sku: str, location_id: str) -> int | None:
         """The row of one SKU-location, or None: the location's code first, then the SKU among its rows
@@ -297,7 +307,7 @@ class RiskCache:
             if self._index is None or version != self._version:
                 old = self._index
                 if old is not None and old.source == "assessments" and _same_run(version, self._version):
-                    self._index = old.with_frame(with_live_alerts(engine, old.frame))
+                    self._index = old.with_frame(with_live_alerts(engine, old))
                 else:
                     frame, source = build_risk_frame(engine)
                     self._index = RiskIndex(frame, source)
@@ -310,14 +320,20 @@ def _same_run(version: tuple[Any, ...], before: tuple[Any, ...] | None) -> bool:
     return before is not None and version[0] == before[0] and version[-1] == before[-1]
 
 
-def with_live_alerts(engine: Engine, frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` (from stored assessments) with its ``alert_id`` / ``alert_state`` read again, rows in place."""
+def with_live_alerts(engine: Engine, index: RiskIndex) -> pd.DataFrame:
+    """The index's frame (from stored assessments) with its ``alert_id`` / ``alert_state`` read again, rows
+    in place: the live alerts are placed by key (a join of a million rows on two text keys takes seconds)."""
+    frame = index.frame
     alerts = _live_alerts(engine) if "alerts" in _tables(engine) else pd.DataFrame()
-    out = frame.drop(columns=["alert_id", "alert_state"])
+    out = frame.copy(deep=False)
     if alerts.empty:
-        return out.assign(alert_id=np.nan, alert_state=np.nan)[frame.columns]
-    live = alerts[["sku", "location_id", "alert_id", "alert_state"]]
-    return out.merge(live, on=["sku", "location_id"], how="left")[frame.columns]
+        out["alert_id"], out["alert_state"] = np.nan, np.nan
+        return out
+    rows = index.positions(alerts["sku"].to_numpy(), alerts["location_id"].to_numpy())
+    placed = alerts.loc[rows >= 0, ["alert_id", "alert_state"]].set_axis(rows[rows >= 0], axis=0)
+    placed = placed.reindex(pd.RangeIndex(len(frame)))  # rows without a live alert: missing, as a left join
+    out["alert_id"], out["alert_state"] = placed["alert_id"].to_numpy(), placed["alert_state"].to_numpy()
+    return out
 
 
 def _read(engine: Engine, sql: str, **params: Any) -> pd.DataFrame:
