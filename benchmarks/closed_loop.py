@@ -10,7 +10,8 @@ Usage: python benchmarks/closed_loop.py [--part simulate|warnings|all] [--out be
   minutes on 2 cores).
   ``--forecast-mode fast|auto`` runs the ``stockwarden`` policy with the product's stronger forecast modes
   (named ``stockwarden_fast`` / ``stockwarden_auto`` in every output; default ``stats``, the backtest's mode),
-  ``--knobs 0.85,0.92,0.96`` on fewer service levels.
+  ``--knobs 0.85,0.92,0.96`` on fewer service levels; ``--forecast-noise poisson|no_level`` keeps the model's
+  mean with the oracle's uncertainty (Poisson day noise) or without the level uncertainty (a diagnosis).
 * ``warnings``: the early-warning rate as the published figure means it: a daily backtest of the company
   as it was (2015-04-01..2016-03-31, the forecast refit weekly and rolled daily, the lead-time model daily),
   alerts = runs of days at warning or critical; the share of stockout episodes (days ending with nothing
@@ -71,6 +72,7 @@ ORACLE_SWEEP = (0.75, 0.85, 0.92, 0.96, 0.985, 0.995)
 def part_simulate(  # type: ignore[no-untyped-def]
     ds, out: Path, *, workers: int = 1, oracle: bool = False, rules: RulesConfig | None = None,
     oracle_windows: tuple[int | None, ...] = (None,), naive: bool = False, knobs: tuple[float, ...] | None = None,
+    noise: str = "model",
 ) -> dict:  # fmt: skip
     from stockwarden.cli.simulate import simulate_dataset
     from stockwarden.simulate.demand import read_demand_file
@@ -82,16 +84,21 @@ def part_simulate(  # type: ignore[no-untyped-def]
     extra: tuple[object, ...] = ()
     mode = rules.run.forecast_mode
     ours = mode_policy_name(mode)
-    if ours != "stockwarden" or knobs is not None:
+    if ours != "stockwarden" or knobs is not None or noise != "model":
         from stockwarden.cli.simulate import assess_for_simulation
+        from stockwarden.simulate.oracle import NoiseStockwardenPolicy
         from stockwarden.simulate.policies import SWEEPS, StockwardenPolicy
 
-        # the product's policy with the rules' forecast mode, named for it (stockwarden_fast, stockwarden_auto)
+        # the product's policy with the rules' forecast mode, named for it (stockwarden_fast, stockwarden_auto),
+        # or (--forecast-noise) its forecast mean with another uncertainty (stockwarden[_mode]_poisson)
         names = [n for n in names if n != "stockwarden"]
         extra = tuple(
             StockwardenPolicy(assess=assess_for_simulation, rules=rules, knob=k, name=ours)
+            if noise == "model"
+            else NoiseStockwardenPolicy(assess=assess_for_simulation, rules=rules, knob=k, name=ours, noise=noise)
             for k in (knobs or SWEEPS["stockwarden"])
         )
+        ours = extra[0].name  # type: ignore[attr-defined]
     if oracle or naive:
         from stockwarden.cli.simulate import assess_for_simulation
         from stockwarden.simulate.oracle import NaiveForecastStockwardenPolicy, OracleStockwardenPolicy
@@ -151,6 +158,7 @@ def part_simulate(  # type: ignore[no-untyped-def]
     return {
         "policy": ours,
         "forecast_mode": mode,
+        "forecast_noise": noise,
         "knobs": sorted(float(k) for k in summary.loc[summary["policy"] == ours, "knob"].unique()),
         "service_allocation": rules.risk.service_allocation,
         "wall_seconds": wall,
@@ -263,7 +271,16 @@ def main() -> None:
         help="simulate part: service levels of the stockwarden policy, comma-separated (default its sweep; "
         "include 0.92, the operating point)",
     )
+    ap.add_argument(
+        "--forecast-noise",
+        choices=["model", "poisson", "no_level"],
+        default="model",
+        help="simulate part: the stockwarden policy's forecast mean with the model's uncertainty (model), Poisson "
+        "day noise only (poisson: the oracle's), or without the level uncertainty (no_level); a diagnosis",
+    )
     args = ap.parse_args()
+    if args.forecast_noise != "model" and (args.oracle_forecast or args.naive_forecast):
+        ap.error("--forecast-noise changes the model's forecast; the oracle and naive variants have no model")
     if args.forecast_mode != "stats" and (args.oracle_forecast or args.naive_forecast):
         ap.error("--forecast-mode replaces the model's forecast mode; the oracle and naive variants have no model")
     if args.knobs is not None and (args.oracle_forecast or args.naive_forecast):
@@ -291,6 +308,7 @@ def main() -> None:
             oracle_windows=tuple(w or None for w in args.oracle_window) if args.oracle_window else (None,),
             naive=args.naive_forecast,
             knobs=args.knobs,
+            noise=args.forecast_noise,
         )
     if args.part in ("warnings", "all"):
         result["warnings"] = part_warnings(ds, args.out, learned=args.learned)
