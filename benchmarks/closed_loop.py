@@ -8,6 +8,10 @@ Usage: python benchmarks/closed_loop.py [--part simulate|warnings|all] [--out be
   turnover at equal fill rate; against ``textbook``: >= 15% fewer stockout days at equal inventory; the
   share of the textbook-hindsight gap closed). Wall and CPU seconds are printed (target: under 10
   minutes on 2 cores).
+  ``--forecast-mode fast|auto`` runs the ``stockwarden`` policy with the product's stronger forecast modes
+  (named ``stockwarden_fast`` / ``stockwarden_auto`` in every output; default ``stats``, the backtest's mode),
+  ``--knobs 0.85,0.92,0.96`` on fewer service levels; ``--forecast-noise poisson|no_level`` keeps the model's
+  mean with the oracle's uncertainty (Poisson day noise) or without the level uncertainty (a diagnosis).
 * ``warnings``: the early-warning rate as the published figure means it: a daily backtest of the company
   as it was (2015-04-01..2016-03-31, the forecast refit weekly and rolled daily, the lead-time model daily),
   alerts = runs of days at warning or critical; the share of stockout episodes (days ending with nothing
@@ -46,10 +50,19 @@ def cpu_seconds() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def rules_for_simulation() -> RulesConfig:
-    """The rules in force (defaults) with the backtest's forecast mode (stats)."""
+def rules_for_simulation(forecast_mode: str = "stats") -> RulesConfig:
+    """The rules in force (defaults) with a forecast mode (default the backtest's: stats)."""
     r = RulesConfig()
-    return r.model_copy(update={"run": r.run.model_copy(update={"forecast_mode": "stats"})})
+    return r.model_copy(update={"run": r.run.model_copy(update={"forecast_mode": forecast_mode})})
+
+
+FORECAST_MODES = ("stats", "fast", "auto")
+"""Forecast modes the ``stockwarden`` policy can run with (``--forecast-mode``)."""
+
+
+def mode_policy_name(mode: str) -> str:
+    """The policy's name in the outputs: ``stockwarden`` with the default mode (stats), else ``stockwarden_<mode>``."""
+    return "stockwarden" if mode == "stats" else f"stockwarden_{mode}"
 
 
 ORACLE_SWEEP = (0.75, 0.85, 0.92, 0.96, 0.985, 0.995)
@@ -58,7 +71,8 @@ ORACLE_SWEEP = (0.75, 0.85, 0.92, 0.96, 0.985, 0.995)
 
 def part_simulate(  # type: ignore[no-untyped-def]
     ds, out: Path, *, workers: int = 1, oracle: bool = False, rules: RulesConfig | None = None,
-    oracle_windows: tuple[int | None, ...] = (None,), naive: bool = False,
+    oracle_windows: tuple[int | None, ...] = (None,), naive: bool = False, knobs: tuple[float, ...] | None = None,
+    noise: str = "model",
 ) -> dict:  # fmt: skip
     from stockwarden.cli.simulate import simulate_dataset
     from stockwarden.simulate.demand import read_demand_file
@@ -68,7 +82,23 @@ def part_simulate(  # type: ignore[no-untyped-def]
     rules = rules or rules_for_simulation()
     names = list(POLICY_NAMES)
     extra: tuple[object, ...] = ()
-    ours = "stockwarden"
+    mode = rules.run.forecast_mode
+    ours = mode_policy_name(mode)
+    if ours != "stockwarden" or knobs is not None or noise != "model":
+        from stockwarden.cli.simulate import assess_for_simulation
+        from stockwarden.simulate.oracle import NoiseStockwardenPolicy
+        from stockwarden.simulate.policies import SWEEPS, StockwardenPolicy
+
+        # the product's policy with the rules' forecast mode, named for it (stockwarden_fast, stockwarden_auto),
+        # or (--forecast-noise) its forecast mean with another uncertainty (stockwarden[_mode]_poisson)
+        names = [n for n in names if n != "stockwarden"]
+        extra = tuple(
+            StockwardenPolicy(assess=assess_for_simulation, rules=rules, knob=k, name=ours)
+            if noise == "model"
+            else NoiseStockwardenPolicy(assess=assess_for_simulation, rules=rules, knob=k, name=ours, noise=noise)
+            for k in (knobs or SWEEPS["stockwarden"])
+        )
+        ours = extra[0].name  # type: ignore[attr-defined]
     if oracle or naive:
         from stockwarden.cli.simulate import assess_for_simulation
         from stockwarden.simulate.oracle import NaiveForecastStockwardenPolicy, OracleStockwardenPolicy
@@ -127,6 +157,9 @@ def part_simulate(  # type: ignore[no-untyped-def]
     print(f"simulate wall {wall:.0f} s, CPU {cpu:.0f} s; load {os.getloadavg()}")
     return {
         "policy": ours,
+        "forecast_mode": mode,
+        "forecast_noise": noise,
+        "knobs": sorted(float(k) for k in summary.loc[summary["policy"] == ours, "knob"].unique()),
         "service_allocation": rules.risk.service_allocation,
         "wall_seconds": wall,
         "cpu_seconds": cpu,
@@ -225,8 +258,34 @@ def main() -> None:
         default="rules",
         help="simulate part: risk.independent_lead_times of the stockwarden policy (one = false, independent = true)",
     )
+    ap.add_argument(
+        "--forecast-mode",
+        choices=list(FORECAST_MODES),
+        default="stats",
+        help="simulate part: forecast mode of the stockwarden policy (named stockwarden_<mode> unless stats)",
+    )
+    ap.add_argument(
+        "--knobs",
+        type=lambda v: tuple(float(x) for x in v.split(",")),
+        default=None,
+        help="simulate part: service levels of the stockwarden policy, comma-separated (default its sweep; "
+        "without 0.92, the operating point, the comparison reads the middle level)",
+    )
+    ap.add_argument(
+        "--forecast-noise",
+        choices=["model", "poisson", "no_level"],
+        default="model",
+        help="simulate part: the stockwarden policy's forecast mean with the model's uncertainty (model), Poisson "
+        "day noise only (poisson: the oracle's), or without the level uncertainty (no_level); a diagnosis",
+    )
     args = ap.parse_args()
-    rules = rules_for_simulation()
+    if args.forecast_noise != "model" and (args.oracle_forecast or args.naive_forecast):
+        ap.error("--forecast-noise changes the model's forecast; the oracle and naive variants have no model")
+    if args.forecast_mode != "stats" and (args.oracle_forecast or args.naive_forecast):
+        ap.error("--forecast-mode replaces the model's forecast mode; the oracle and naive variants have no model")
+    if args.knobs is not None and (args.oracle_forecast or args.naive_forecast):
+        ap.error("--knobs sets the model's sweep; the oracle and naive variants sweep their own")
+    rules = rules_for_simulation(args.forecast_mode)
     if args.lead_times != "rules":
         independent = args.lead_times == "independent"
         rules = rules.model_copy(update={"risk": rules.risk.model_copy(update={"independent_lead_times": independent})})
@@ -246,6 +305,8 @@ def main() -> None:
             rules=rules,
             oracle_windows=tuple(w or None for w in args.oracle_window) if args.oracle_window else (None,),
             naive=args.naive_forecast,
+            knobs=args.knobs,
+            noise=args.forecast_noise,
         )
     if args.part in ("warnings", "all"):
         result["warnings"] = part_warnings(ds, args.out, learned=args.learned)

@@ -170,3 +170,39 @@ class NaiveForecastStockwardenPolicy(StockwardenPolicy):
         mean, size = naive_demand(view.sales)
         fc = oracle_forecast(w.keys, mean, as_of=view.date, horizon_days=forecast_days(ds, self.rules), size=size)
         return assess_day(ds, as_of=view.date, rules=self.rules, forecast=fc, with_anomalies=False).assessment
+
+
+NOISE_CHOICES = ("model", "poisson", "no_level")
+"""What :class:`NoiseStockwardenPolicy` keeps of the model's uncertainty: all of it, Poisson day noise only (the
+oracle's), or the model's day-to-day noise without the level uncertainty."""
+
+
+@dataclass
+class NoiseStockwardenPolicy(StockwardenPolicy):
+    """:class:`StockwardenPolicy` with the model's own forecast mean (the rules' mode) but another uncertainty.
+
+    A diagnosis, benchmark only (``benchmarks/closed_loop.py --forecast-noise``): ``poisson`` gives the model's
+    mean the oracle's distribution (Poisson day noise, no level noise), ``no_level`` keeps the model's
+    negative-binomial day noise and drops its level uncertainty. Against the oracle it separates what knowing the
+    mean pays from what its distribution pays; against ``stockwarden`` what the model's uncertainty costs.
+    """
+
+    noise: str = "poisson"
+
+    def __post_init__(self) -> None:
+        """Check the noise and name the variant ``<name>_<noise>``."""
+        if self.noise not in NOISE_CHOICES[1:]:
+            raise ValueError(f"noise must be one of {', '.join(NOISE_CHOICES[1:])}, got {self.noise!r}")
+        self.name = f"{self.name}_{self.noise}"
+
+    def assessment(self, ds: Dataset, view: DayView) -> pd.DataFrame:
+        """Today's assessment with the model's forecast mean and the chosen uncertainty."""
+        from dataclasses import replace
+
+        from stockwarden.risk.daily import assess_day, forecast_for
+
+        fc = forecast_for(ds, as_of=view.date, rules=self.rules)
+        n = len(fc.series)
+        size = np.full(n, np.inf) if self.noise == "poisson" else fc.size
+        fc = replace(fc, size=size, level_shape=np.full(n, np.inf))
+        return assess_day(ds, as_of=view.date, rules=self.rules, forecast=fc, with_anomalies=False).assessment

@@ -56,3 +56,47 @@ def test_the_naive_forecast_is_textbooks_28_day_mean_with_its_91_day_variance() 
     assert np.isinf(size[0])  # no spread beyond Poisson
     v = noisy[0, -91:].var(ddof=1)
     np.testing.assert_allclose(size[1], 9.0 / (v - 3.0))
+
+
+def test_the_noise_variant_keeps_the_models_mean_and_swaps_only_its_uncertainty(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    import pytest
+
+    import stockwarden.risk.daily as daily
+    from stockwarden.config import RulesConfig
+    from stockwarden.simulate.oracle import NoiseStockwardenPolicy
+
+    keys = pd.DataFrame({"sku": ["A", "B"], "location_id": ["S1", "S1"]})
+    model = oracle_forecast(
+        keys, np.array([2.0, 5.0]), as_of=pd.Timestamp("2024-06-03"), horizon_days=4, size=np.array([1.5, 3.0])
+    )
+    model = replace(model, level_shape=np.array([8.0, 20.0]))
+    seen = []
+
+    class Result:
+        assessment = pd.DataFrame({"ok": [1]})
+
+    def assess_day(ds: object, *, forecast: object, **_: object) -> Result:
+        seen.append(forecast)
+        return Result()
+
+    monkeypatch.setattr(daily, "forecast_for", lambda ds, *, as_of, rules: model)
+    monkeypatch.setattr(daily, "assess_day", assess_day)
+
+    def assess(*_: object) -> pd.DataFrame:
+        return pd.DataFrame()
+
+    view = type("View", (), {"date": pd.Timestamp("2024-06-03")})()
+    poisson = NoiseStockwardenPolicy(assess=assess, rules=RulesConfig(), noise="poisson")
+    no_level = NoiseStockwardenPolicy(assess=assess, rules=RulesConfig(), noise="no_level", name="stockwarden_auto")
+    assert (poisson.name, no_level.name) == ("stockwarden_poisson", "stockwarden_auto_no_level")
+    poisson.assessment(None, view)  # type: ignore[arg-type]
+    no_level.assessment(None, view)  # type: ignore[arg-type]
+    for fc in seen:
+        np.testing.assert_array_equal(fc.mean, model.mean)  # the model's mean, untouched
+        assert np.isinf(fc.level_shape).all()
+    assert np.isinf(seen[0].size).all()  # poisson: the oracle's day noise
+    np.testing.assert_array_equal(seen[1].size, [1.5, 3.0])  # no_level: the model's day noise
+    with pytest.raises(ValueError, match="noise must be one of"):
+        NoiseStockwardenPolicy(assess=assess, rules=RulesConfig(), noise="model")
