@@ -307,7 +307,9 @@ class RiskCache:
             if self._index is None or version != self._version:
                 old = self._index
                 if old is not None and old.source == "assessments" and _same_run(version, self._version):
-                    self._index = old.with_frame(with_live_alerts(engine, old))
+                    assert self._version is not None  # _same_run checked it
+                    changed = changed_live_alerts(engine, old, since=self._version)
+                    self._index = old.with_frame(changed if changed is not None else with_live_alerts(engine, old))
                 else:
                     frame, source = build_risk_frame(engine)
                     self._index = RiskIndex(frame, source)
@@ -318,6 +320,46 @@ class RiskCache:
 def _same_run(version: tuple[Any, ...], before: tuple[Any, ...] | None) -> bool:
     """Same runs and imports (:func:`data_version`'s first and last parts): only alerts or proposals moved."""
     return before is not None and version[0] == before[0] and version[-1] == before[-1]
+
+
+def changed_live_alerts(engine: Engine, index: RiskIndex, *, since: tuple[Any, ...]) -> pd.DataFrame | None:
+    """The index's frame with the alerts changed since the :func:`data_version` ``since`` applied in place
+    (those with a newer handling-log row or a newer ``updated_at``), or None when only a full re-read of
+    the live alerts can say (alerts added, a change to another kind, no live risk alert left)."""
+    if since[1] is None or since[2] is None:
+        return None
+    (_newest, count), (last_log,) = since[1], since[2]
+    with engine.connect() as conn:
+        now_count = conn.execute(sa.text("SELECT count(*) FROM alerts")).scalar()
+        if now_count != count:
+            return None
+        changed = pd.read_sql_query(
+            sa.text(
+                "SELECT id, sku, location_id, state, kind FROM alerts WHERE updated_at >= :newest "
+                "OR id IN (SELECT alert_id FROM alert_log WHERE id > :last_log) ORDER BY id"
+            ),
+            conn,
+            params={"newest": _newest, "last_log": last_log if last_log is not None else -1},
+        )
+    if (changed["kind"] != "stockout_risk").any():
+        return None
+    frame = index.frame
+    alert_id = frame["alert_id"].to_numpy(dtype=float, copy=True)
+    state = frame["alert_state"].to_numpy(dtype=object, copy=True)
+    rows = index.positions(changed["sku"].to_numpy(), changed["location_id"].to_numpy())
+    live = changed["state"].to_numpy() != "resolved"
+    for row, aid, st, is_live in zip(rows, changed["id"].to_numpy(), changed["state"].to_numpy(), live, strict=True):
+        if row < 0:
+            continue
+        if is_live:
+            alert_id[row], state[row] = float(aid), st
+        elif alert_id[row] == aid:  # this row's alert was resolved: no live alert left on it
+            alert_id[row], state[row] = np.nan, np.nan
+    if np.isnan(alert_id).all():
+        return None  # without a live risk alert the list falls back to alerts of other kinds
+    out = frame.copy(deep=False)
+    out["alert_id"], out["alert_state"] = alert_id, state
+    return out
 
 
 def with_live_alerts(engine: Engine, index: RiskIndex) -> pd.DataFrame:
