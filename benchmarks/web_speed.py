@@ -248,12 +248,12 @@ def main() -> None:
         lambda: client.get("/risk?level=critical&level=warning&category=food&sort=value_at_risk&page=2"), args.repeat
     )
     detail = timed(lambda: client.get("/sku/SKU-000123/LOC-2"), args.repeat)
+    from stockwarden.domain.actor import SYSTEM_ACTOR
+    from stockwarden.services.alerts import act_on_alert
+
     ctx = app.state.web.ctx
     after_ack = []
     for alert_id in range(1, 4):  # a planner acknowledges an alert, then the next page is drawn
-        from stockwarden.domain.actor import SYSTEM_ACTOR
-        from stockwarden.services.alerts import act_on_alert
-
         act_on_alert(ctx, alert_id, "ack", actor=SYSTEM_ACTOR)
         after_ack += timed(lambda: client.get("/risk?level=critical"), 1)
     overview = timed(lambda: client.get("/"), 5)

@@ -17,7 +17,7 @@ import copy
 import datetime as dt
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -91,7 +91,17 @@ def _tables(engine: Engine) -> set[str]:
     return set(sa.inspect(engine).get_table_names())
 
 
-def data_version(engine: Engine) -> tuple[Any, ...]:
+class DataVersion(NamedTuple):
+    """What the risk frame depends on, each part a row of its table's aggregates (None: table unreadable)."""
+
+    runs: tuple[Any, ...] | None  # newest id, count, completed count
+    alerts: tuple[Any, ...] | None  # newest updated_at, count
+    alert_log: tuple[Any, ...] | None  # newest id
+    approvals: tuple[Any, ...] | None  # newest order_approval_log id
+    imports: tuple[Any, ...] | None  # newest import batch id
+
+
+def data_version(engine: Engine) -> DataVersion:
     """A cheap fingerprint of what the risk frame depends on (newest run, alert and proposal change)."""
     parts: list[Any] = []
     with engine.connect() as conn:
@@ -106,7 +116,7 @@ def data_version(engine: Engine) -> tuple[Any, ...]:
                 parts.append(tuple(conn.execute(sa.text(sql)).one()))
             except sa.exc.DBAPIError:
                 parts.append(None)
-    return tuple(parts)
+    return DataVersion(*parts)
 
 
 @dataclass(frozen=True)
@@ -288,7 +298,7 @@ class RiskCache:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._version: tuple[Any, ...] | None = None
+        self._version: DataVersion | None = None
         self._frame: pd.DataFrame | None = None
         self._index: RiskIndex | None = None
         self._source = ""
@@ -317,18 +327,18 @@ class RiskCache:
             return self._index
 
 
-def _same_run(version: tuple[Any, ...], before: tuple[Any, ...] | None) -> bool:
-    """Same runs and imports (:func:`data_version`'s first and last parts): only alerts or proposals moved."""
-    return before is not None and version[0] == before[0] and version[-1] == before[-1]
+def _same_run(version: DataVersion, before: DataVersion | None) -> bool:
+    """Same runs and imports: only alerts or proposals moved."""
+    return before is not None and version.runs == before.runs and version.imports == before.imports
 
 
-def changed_live_alerts(engine: Engine, index: RiskIndex, *, since: tuple[Any, ...]) -> pd.DataFrame | None:
+def changed_live_alerts(engine: Engine, index: RiskIndex, *, since: DataVersion) -> pd.DataFrame | None:
     """The index's frame with the alerts changed since the :func:`data_version` ``since`` applied in place
     (those with a newer handling-log row or a newer ``updated_at``), or None when only a full re-read of
     the live alerts can say (alerts added, a change to another kind, no live risk alert left)."""
-    if since[1] is None or since[2] is None:
+    if since.alerts is None or since.alert_log is None:
         return None
-    (_newest, count), (last_log,) = since[1], since[2]
+    (newest, count), (last_log,) = since.alerts, since.alert_log
     with engine.connect() as conn:
         now_count = conn.execute(sa.text("SELECT count(*) FROM alerts")).scalar()
         if now_count != count:
@@ -339,7 +349,7 @@ def changed_live_alerts(engine: Engine, index: RiskIndex, *, since: tuple[Any, .
                 "OR id IN (SELECT alert_id FROM alert_log WHERE id > :last_log) ORDER BY id"
             ),
             conn,
-            params={"newest": _newest, "last_log": last_log if last_log is not None else -1},
+            params={"newest": newest, "last_log": last_log if last_log is not None else -1},
         )
     if (changed["kind"] != "stockout_risk").any():
         return None

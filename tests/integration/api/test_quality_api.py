@@ -92,7 +92,7 @@ def test_quality_reads_only_the_period_and_gives_what_the_whole_history_gives(
     (a large company's would not fit in a web server): the same figures as from every stored row."""
     import pandas as pd
 
-    from stockwarden.quality.report import assess_alert_quality
+    from stockwarden.quality.report import EPISODE_LOOK_BACK_DAYS, assess_alert_quality
     from stockwarden.services import quality
     from stockwarden.store.quality import load_alert_history
     from stockwarden.store.repo import load_dataset_from_db, load_dataset_since
@@ -100,7 +100,7 @@ def test_quality_reads_only_the_period_and_gives_what_the_whole_history_gives(
     got = quality.alert_quality(history.ctx, actor=history.actors["viewer"], since=since)
     whole = load_dataset_from_db(history.ctx.engine)
     start = pd.Timestamp(got["period"]["since"])
-    window = load_dataset_since(history.ctx.engine, (start - pd.Timedelta(days=60)).date())
+    window = load_dataset_since(history.ctx.engine, (start - pd.Timedelta(days=EPISODE_LOOK_BACK_DAYS)).date())
     assert (len(window.sales) < len(whole.sales)) == (since is not None)  # the later periods leave rows out
     with history.ctx.engine.connect() as conn:
         alerts = load_alert_history(conn)
