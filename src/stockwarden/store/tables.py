@@ -121,11 +121,11 @@ DATASET_TABLES: dict[str, sa.Table] = {name: _dataset_table(name) for name in TA
 
 # The partition indexes (migration 0007_scale): a partitioned run loads one location or one set of SKUs at a
 # time with ``location_id = ANY(...) AND sku = ANY(...)``, which a btree on (location_id, sku) answers for both.
-# Sales and inventory also carry the quantity (migration 0012_series_covering): one SKU-location's recent
-# history, the detail view, is then read from the index alone.
+# On PostgreSQL equal keys are stored once with a list of row addresses, so these cost a few bytes a row
+# (migration 0014_lean_partition_indexes; 0012_series_covering had added the date and the quantity).
 PARTITION_INDEXES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "sales": ("ix_sales_location_sku", ("location_id", "sku", "date", "qty")),
-    "inventory": ("ix_inventory_location_sku", ("location_id", "sku", "date", "on_hand")),
+    "sales": ("ix_sales_location_sku", ("location_id", "sku")),
+    "inventory": ("ix_inventory_location_sku", ("location_id", "sku")),
     "purchase_orders": ("ix_purchase_orders_location_sku", ("location_id", "sku")),
 }
 for _table, (_index, _columns) in PARTITION_INDEXES.items():
