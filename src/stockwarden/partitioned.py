@@ -41,7 +41,7 @@ import socket
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -476,9 +476,16 @@ def _run_on_dask(jobs: list[PartitionJob], *, backend: Any, note: OnPartition) -
     outcomes: dict[int, PartitionOutcome] = {}
     with _open_client(spec, dist) as client:
         _worker_threads(client, timeout_s=spec.connect_timeout_s)
+        # What every partition shares is sent to each worker once, not inside each of the P tasks: the
+        # lead-time model alone is ~60 MB at 10,000 SKUs, and the client would hold P copies of it.
+        shared = client.scatter(_Shared.of(jobs[0]), broadcast=True) if jobs else None
         futures = {
             client.submit(
-                _assess_on_worker, job, key=f"partition-{job.run_key}-{job.plan}-{job.part.index}", retries=1
+                _assess_on_worker,
+                _Shared.strip(job),
+                shared,
+                key=f"partition-{job.run_key}-{job.plan}-{job.part.index}",
+                retries=1,
             ): job
             for job in jobs
         }
@@ -516,9 +523,34 @@ def _run_on_dask(jobs: list[PartitionJob], *, backend: Any, note: OnPartition) -
     return [outcomes[j.part.index] for j in jobs]
 
 
-def _assess_on_worker(job: PartitionJob) -> PartitionOutcome:
+@dataclass(frozen=True)
+class _Shared:
+    """The company-wide inputs every partition job of a run carries (the same objects in each)."""
+
+    lead_times: Any
+    supplier_anomalies: pd.DataFrame
+    exported: pd.DataFrame
+
+    @staticmethod
+    def of(job: PartitionJob) -> _Shared:
+        return _Shared(job.lead_times, job.supplier_anomalies, job.exported)
+
+    @staticmethod
+    def strip(job: PartitionJob) -> PartitionJob:
+        """The job without the shared inputs (they travel once per worker, see :func:`_run_on_dask`)."""
+        return replace(
+            job, lead_times=None, supplier_anomalies=job.supplier_anomalies.iloc[:0], exported=job.exported.iloc[:0]
+        )
+
+    def into(self, job: PartitionJob) -> PartitionJob:
+        return replace(
+            job, lead_times=self.lead_times, supplier_anomalies=self.supplier_anomalies, exported=self.exported
+        )
+
+
+def _assess_on_worker(job: PartitionJob, shared: _Shared) -> PartitionOutcome:
     """A partition on a Dask worker: one thread (the cluster's workers are the parallelism)."""
-    return assess_partition(job, n_jobs=1)
+    return assess_partition(shared.into(job), n_jobs=1)
 
 
 __all__ = ["PartitionJob", "PartitionedReport", "assess_partition", "run_partitioned"]
