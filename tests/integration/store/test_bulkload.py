@@ -133,6 +133,23 @@ def test_awkward_text_round_trips_through_copy_in_and_out(engine: sa.Engine, tmp
     assert list(got.items["name"]) == names
 
 
+def test_the_copy_fallback_reads_what_the_arrow_driver_reads(
+    company: Path, engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the ADBC driver, PostgreSQL reads go through psycopg's COPY: the same frames, value for value."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the COPY read path is PostgreSQL's")
+    from stockwarden.store import repo
+
+    bulk_import(engine, company)
+    arrow = load_dataset_from_db(engine)
+    monkeypatch.setattr(repo, "_adbc_read", lambda *_args: None)
+    copied = load_dataset_from_db(engine)
+    for name in TABLE_ORDER:
+        pd.testing.assert_frame_equal(arrow.table(name), copied.table(name), obj=name)
+    assert len(arrow.sales) > 0
+
+
 def _indexes(engine: sa.Engine) -> dict[str, object]:
     inspector = sa.inspect(engine)
     return {
