@@ -73,12 +73,16 @@ class Dataset:
         """
         d = pd.Timestamp(as_of).normalize()
         po = self.purchase_orders
-        po = po.loc[po["order_date"] <= d].copy()
-        later = po["received_date"] > d
-        if later.any():
-            po.loc[later, "received_date"] = pd.NaT
-            po.loc[later, "received_qty"] = np.nan
-            po.loc[later, "status"] = "open"
+        ordered = po["order_date"] <= d
+        if not ordered.all() or (po["received_date"] > d).any():
+            # Only a changed table is copied: at a million SKU-locations the PO lines take gigabytes,
+            # and the run asks for the same date several times (company view, lead times, anomalies).
+            po = po.loc[ordered].copy()
+            later = po["received_date"] > d
+            if later.any():
+                po.loc[later, "received_date"] = pd.NaT
+                po.loc[later, "received_qty"] = np.nan
+                po.loc[later, "status"] = "open"
         return replace(
             self,
             sales=self.sales.loc[self.sales["date"] <= d],

@@ -400,7 +400,10 @@ def _copy_out(conn: Any, sql: str, name: str) -> list[np.ndarray]:
         table = _csv_copy_read(conn, sql, names, types)
     if table is None or table.num_rows == 0:
         return []
-    table = table.take(pc.sort_indices(table.column("id"))).drop_columns(["id"])
+    ids = table.column("id").to_numpy()
+    if len(ids) > 1 and not (ids[1:] > ids[:-1]).all():  # often already in order (a scan in storage order)
+        table = table.take(pc.sort_indices(table.column("id")))
+    table = table.drop_columns(["id"])
     out = []
     for n in names[:-1]:
         col = table.column(n)

@@ -150,6 +150,17 @@ def test_the_copy_fallback_reads_what_the_arrow_driver_reads(
     assert len(arrow.sales) > 0
 
 
+def test_rows_come_back_in_storage_order_after_an_update_moved_one(company: Path, engine: sa.Engine) -> None:
+    """PostgreSQL writes an updated row at the end of the table; reads still give the rows by id."""
+    bulk_import(engine, company)
+    before = load_dataset_from_db(engine).sales
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE sales SET qty = qty + 1 WHERE id = (SELECT min(id) FROM sales)"))
+    after = load_dataset_from_db(engine).sales
+    assert after["qty"].iloc[0] == before["qty"].iloc[0] + 1
+    pd.testing.assert_frame_equal(after.iloc[1:], before.iloc[1:])
+
+
 def _indexes(engine: sa.Engine) -> dict[str, object]:
     inspector = sa.inspect(engine)
     return {

@@ -108,7 +108,11 @@ def delivery_batches(history: pd.DataFrame) -> pd.DataFrame:
     Returns:
         ``supplier_id, order_date, received_date, delay_days, lead_time_days, n_lines`` in receipt order.
     """
-    h = history.dropna(subset=["supplier_id"])
+    # Only the columns the grouping reads: the history of a large company is gigabytes wide.
+    cols = ["supplier_id", "order_date", "received_date", "delay_days", "lead_time_days", "po_id"]
+    h = history[cols]
+    if h["supplier_id"].isna().any():
+        h = h.loc[h["supplier_id"].notna()]
     agg = h.groupby(["supplier_id", "order_date", "received_date"], as_index=False, sort=False).agg(
         delay_days=("delay_days", "median"), lead_time_days=("lead_time_days", "median"), n_lines=("po_id", "size")
     )
@@ -147,9 +151,9 @@ def compute_regime_shifts(history: pd.DataFrame, *, rules: LeadTimeRules) -> pd.
     out["regime_start"] = pd.to_datetime(out["regime_start"])
     if not rules.adapt_to_shifts or history.empty:
         return out
-    h = history.loc[history["supplier_id"].notna()]
     keys = ["supplier_id", "order_date", "received_date"]
-    batches = delivery_batches(h)
+    h = history.loc[history["supplier_id"].notna(), keys]  # the keys only: the history is wide
+    batches = delivery_batches(history)
     batch_shift: list[pd.DataFrame] = []
     for _sup, g in batches.groupby("supplier_id", sort=True):
         values = _stream(g)

@@ -58,13 +58,19 @@ def received_po_history(ds: Dataset, *, as_of: pd.Timestamp | str) -> pd.DataFra
     ok = po["received_date"].notna() & (po["received_date"] <= d) & (po["order_date"] <= d)
     if "status" in po:
         ok &= po["status"].fillna("received").ne("cancelled")
-    h = po.loc[ok].copy()
+    # One copy of the PO lines, taken in receipt order (sorting the selected copy and renumbering it
+    # made three more: 11 GB at a million SKU-locations' 23.6M lines).
+    rows = np.flatnonzero(ok.to_numpy())
+    by = ["received_date", "order_date", "po_id"]
+    keys = po[by].take(rows).reset_index(drop=True)
+    h = po.take(rows[keys.sort_values(by, kind="stable").index.to_numpy()])
+    h.index = pd.RangeIndex(len(h))
     h["lead_time_days"] = ((h["received_date"] - h["order_date"]) / _DAY).clip(lower=0)
     h["delay_days"] = (h["received_date"] - h["promised_date"]) / _DAY
     h["fill_ratio"] = (h["received_qty"] / h["qty"]).clip(0, 1)
     h["is_short"] = h["fill_ratio"] < 1 - 1e-9
     h["age_days"] = (d - h["received_date"]) / _DAY
-    return h.sort_values(["received_date", "order_date", "po_id"], kind="stable").reset_index(drop=True)
+    return h
 
 
 @dataclass(frozen=True)
