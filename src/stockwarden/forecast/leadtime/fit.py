@@ -167,7 +167,8 @@ def estimate_lead_times(
 
     keys: dict[tuple[str, str | None], _Resolved] = {}
     table_rows: list[dict[str, object]] = []
-    h = h.assign(supplier_id=h["supplier_id"].fillna("?"))
+    if h["supplier_id"].isna().any():  # h is this function's own copy: no second one (GBs at 1M)
+        h["supplier_id"] = h["supplier_id"].fillna("?")
 
     # Supplier level, shrunk toward the supplier's nominal distribution.
     s_codes, s_names = pd.factorize(h["supplier_id"])
