@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from sqlalchemy import Engine, func, or_, select, text, tuple_
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -359,7 +358,9 @@ def _read_table(conn: Any, name: str, where: Any = None) -> pd.DataFrame:
             data[c] = pd.Series(vals, dtype=object)
         else:
             data[c] = pd.Series(np.asarray(vals, dtype=float), dtype="float64")
-    frame = pd.DataFrame(data)
+    # The columns are this function's own arrays: no copy, and no stacking into blocks by dtype (two
+    # copies of the table, 5 GB at a million SKU-locations' PO lines).
+    frame = pd.DataFrame(data, copy=False)
     attrs = columns[len(cols)]
     has_attrs = pd.notna(attrs)
     if has_attrs.any():
@@ -401,22 +402,25 @@ def _copy_out(conn: Any, sql: str, name: str) -> list[np.ndarray]:
     if table is None or table.num_rows == 0:
         return []
     ids = table.column("id").to_numpy()
-    if len(ids) > 1 and not (ids[1:] > ids[:-1]).all():  # often already in order (a scan in storage order)
-        table = table.take(pc.sort_indices(table.column("id")))
+    # Storage order (id): often the order the rows came in; else each column is put in order as it is
+    # converted (one column at a time, not a sorted copy of the whole table: 3.2 GB at 23.6M PO lines).
+    order = None if len(ids) < 2 or (ids[1:] > ids[:-1]).all() else np.argsort(ids, kind="stable")
     table = table.drop_columns(["id"])
     out = []
     for n in names[:-1]:
         col = table.column(n)
         if types[n] == pa.date32():
-            out.append(
+            values = (
                 col.to_numpy().astype("datetime64[ns]")
                 if col.null_count == 0
                 else np.array(col.cast(pa.timestamp("ns")).to_pandas().to_numpy(), dtype="datetime64[ns]")
             )
         elif types[n] == pa.string():
-            out.append(_shared_strings(col))
+            values = _shared_strings(col)
         else:
-            out.append(col.to_numpy(zero_copy_only=False))
+            values = col.to_numpy(zero_copy_only=False)
+        # always our own, writable array (a zero-copy view of Arrow memory is read-only)
+        out.append(values[order] if order is not None else np.array(values, copy=not values.flags.writeable))
     return out
 
 
