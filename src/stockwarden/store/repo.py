@@ -421,6 +421,9 @@ def _copy_out(conn: Any, sql: str, name: str) -> list[np.ndarray]:
             values = col.to_numpy(zero_copy_only=False)
         # always our own, writable array (a zero-copy view of Arrow memory is read-only)
         out.append(values[order] if order is not None else np.array(values, copy=not values.flags.writeable))
+    del table, col
+    # Arrow's allocator keeps freed memory for reuse; a large table's gigabytes go back to the system now
+    pa.default_memory_pool().release_unused()
     return out
 
 
