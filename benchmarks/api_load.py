@@ -104,10 +104,25 @@ def setup(tmp: Path, *, n_skus: int, n_locations: int, days: int) -> dict[str, o
     }
 
 
+def _copy_sqlite(src: Path, dst: Path) -> None:
+    """A consistent copy of a live SQLite database, through SQLite's backup API.
+
+    Not a file copy: this process may still hold connections to ``src`` (the daily run's partition engine
+    of the set-up), and closing any other file handle on the database drops every POSIX lock the process
+    holds on it, so another process may then reset the WAL under those connections (sqlite.org,
+    "How To Corrupt An SQLite Database File", 2.2). A first set-up run read "database disk image is
+    malformed" after the window that way.
+    """
+    import sqlite3
+    from contextlib import closing
+
+    dst.unlink(missing_ok=True)
+    with closing(sqlite3.connect(src)) as source, closing(sqlite3.connect(dst)) as target:
+        source.backup(target)
+
+
 def prepared_world(tmp: Path, args: argparse.Namespace) -> dict[str, object]:
     """The set-up company in ``tmp``: made now, or copied from ``--keep`` (where it is kept for next time)."""
-    import shutil
-
     keep: Path | None = args.keep
     sizes = f"{args.skus}x{args.locations}x{args.days}"
     saved = keep / f"world-{sizes}.json" if keep is not None else None
@@ -116,12 +131,12 @@ def prepared_world(tmp: Path, args: argparse.Namespace) -> dict[str, object]:
         world = setup(tmp, n_skus=args.skus, n_locations=args.locations, days=args.days)
         if keep is not None and saved is not None:
             keep.mkdir(parents=True, exist_ok=True)
-            shutil.copy(tmp / "bench.db", keep / f"bench-{sizes}.db")
+            _copy_sqlite(tmp / "bench.db", keep / f"bench-{sizes}.db")
             saved.write_text(json.dumps(world, default=str), encoding="utf-8")
         return world
     print(f"setup: copied from {keep}", flush=True)
     (tmp / "stockwarden.toml").write_text(RULES, encoding="utf-8")
-    shutil.copy(keep / f"bench-{sizes}.db", tmp / "bench.db")
+    _copy_sqlite(keep / f"bench-{sizes}.db", tmp / "bench.db")
     world = json.loads(saved.read_text(encoding="utf-8"))
     world["url"] = f"sqlite:///{tmp / 'bench.db'}"
     world["keys"] = [tuple(k) for k in world["keys"]]
