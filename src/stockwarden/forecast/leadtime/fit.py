@@ -224,12 +224,11 @@ def estimate_lead_times(
     # Supplier x SKU level, shrunk toward the supplier's.
     # Pairs as integer codes in order of first appearance (a "supplier|sku" string per received line was
     # 23.6M new strings, about 2 GB, at a million SKU-locations).
-    sup_codes, sup_names = pd.factorize(h["supplier_id"])
+    # The supplier codes are the supplier level's (s_codes, s_names, above).
     sku_codes, sku_names = pd.factorize(h["sku"])
-    p_codes, p_first = pd.factorize(sup_codes.astype(np.int64) * max(len(sku_names), 1) + sku_codes)
-    p_names = [
-        f"{sup_names[c // max(len(sku_names), 1)]}\x1f{sku_names[c % max(len(sku_names), 1)]}" for c in p_first.tolist()
-    ]
+    n_sku = max(len(sku_names), 1)
+    p_codes, p_first = pd.factorize(s_codes.astype(np.int64) * n_sku + sku_codes)
+    p_names = [f"{s_names[c // n_sku]}\x1f{sku_names[c % n_sku]}" for c in p_first.tolist()]
     n_p = len(p_names)
     p_counts = np.bincount(p_codes, minlength=n_p)
     big = np.flatnonzero(p_counts >= r.min_pos_supplier_sku)
