@@ -28,6 +28,10 @@ from stockwarden.ingest.dataset import Dataset
 _SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
 
 
+_HISTORY_COLUMNS = ("supplier_id", "sku", "location_id", "po_id", "order_date", "received_date", "qty", "received_qty")
+"""The PO columns the supply detectors read (besides the derived ones)."""
+
+
 def detect_anomalies(
     ds: Dataset,
     *,
@@ -66,7 +70,7 @@ def detect_anomalies(
     ds = ds.as_of(d)
     want = set(kinds) if kinds is not None else {k.value for k in AnomalyKind}
     records: list[dict[str, object]] = []
-    history = received_po_history(ds, as_of=d)
+    history = received_po_history(ds, as_of=d, columns=_HISTORY_COLUMNS)
     affected = SupplierKeys(ds, series_keys)
     stock_kinds = {
         AnomalyKind.PHANTOM_STOCK,

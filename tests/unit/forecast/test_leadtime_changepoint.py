@@ -153,3 +153,72 @@ def test_a_change_at_one_supplier_leaves_the_others_untouched() -> None:
     recency_only = estimate_lead_times(ds, as_of=as_of, rules=on.model_copy(update={"adapt_to_shifts": False}))
     assert _mean_delay(adaptive, "STABLE") == _mean_delay(recency_only, "STABLE")
     assert _mean_delay(adaptive, "SLOW") > _mean_delay(recency_only, "SLOW") + 1.0
+
+
+def _trucks_with_a_step() -> pd.DataFrame:
+    """Three SKUs on each truck of supplier SLOW (a step of +6 days), one SKU of STABLE, lines in receipt order."""
+    rows = []
+    delays = [0, 1, 0, -1, 1, 0, 0, 1, -1, 0] * 4 + [6, 7, 6, 5, 6, 7, 6, 6]
+    for k in range(3):
+        rows += po_rows(supplier_id="SLOW", sku=f"A{k}", start="2023-01-01", delays_days=delays, prefix=f"P{k}")
+    rows += po_rows(supplier_id="STABLE", sku="B", start="2023-01-02", delays_days=_stable_delays(48, 8))
+    history = received_po_history(supply_dataset(rows), as_of="2024-12-31")
+    history.loc[history.index[::11], "supplier_id"] = None  # lines without a supplier take no shift
+    return history
+
+
+def test_every_line_of_a_truck_takes_the_trucks_shift_however_the_lines_are_cut(monkeypatch) -> None:
+    from stockwarden.forecast.leadtime import changepoint
+
+    history = _trucks_with_a_step()
+    whole = compute_regime_shifts(history, rules=LeadTimeRules())
+    assert (whole["shift_days"] != 0).any()
+    monkeypatch.setattr(changepoint, "_CHUNK", 7)  # lines matched to their truck seven at a time
+    pd.testing.assert_frame_equal(compute_regime_shifts(history, rules=LeadTimeRules()), whole)
+    truck = history.groupby(["supplier_id", "order_date", "received_date"], dropna=False)
+    joined = whole.join(history[["supplier_id", "order_date", "received_date"]])
+    per_truck = joined.loc[history["supplier_id"].notna()].groupby(["supplier_id", "order_date", "received_date"])[
+        "shift_days"
+    ]
+    assert (per_truck.nunique() == 1).all() and truck.ngroups > 0
+    no_supplier = history["supplier_id"].isna()
+    assert (whole.loc[no_supplier, "shift_days"] == 0).all() and whole.loc[no_supplier, "regime_start"].isna().all()
+    assert (whole.loc[history["supplier_id"].eq("STABLE"), "shift_days"] == 0).all()
+
+
+def test_a_delivery_is_one_row_per_supplier_order_and_receipt_day_with_the_median_of_its_lines() -> None:
+    from stockwarden.forecast.leadtime.changepoint import delivery_batches
+
+    history = _trucks_with_a_step()
+    batches = delivery_batches(history)
+    assert list(batches.columns) == [
+        "supplier_id",
+        "order_date",
+        "received_date",
+        "delay_days",
+        "lead_time_days",
+        "n_lines",
+    ]
+    assert batches["supplier_id"].notna().all()
+    assert batches["n_lines"].sum() == history["supplier_id"].notna().sum()
+    # supplier, then receipt, then order date
+    key = batches[["supplier_id", "received_date", "order_date"]]
+    assert key.equals(key.sort_values(list(key.columns)).reset_index(drop=True))
+    expected = (
+        history.dropna(subset=["supplier_id"])
+        .groupby(["supplier_id", "order_date", "received_date"])
+        .agg(delay_days=("delay_days", "median"), lead_time_days=("lead_time_days", "median"))
+    )
+    got = batches.set_index(["supplier_id", "order_date", "received_date"])[["delay_days", "lead_time_days"]]
+    pd.testing.assert_frame_equal(got.sort_index(), expected.sort_index())
+
+
+def test_a_history_of_a_few_columns_has_the_same_derived_values() -> None:
+    rows = po_rows(supplier_id="S", sku="A", start="2024-01-01", delays_days=[0, 2, 1], received_qty=[100, 60, 100])
+    ds = supply_dataset(rows)
+    full = received_po_history(ds, as_of="2024-12-31")
+    narrow = received_po_history(ds, as_of="2024-12-31", columns=["supplier_id", "sku"])
+    derived = ["lead_time_days", "delay_days", "fill_ratio", "is_short", "age_days"]
+    assert list(narrow.columns) == ["sku", "supplier_id", *derived]  # the PO table's order, then the derived
+    pd.testing.assert_frame_equal(narrow[derived], full[derived])
+    assert narrow["is_short"].tolist() == [False, True, False]

@@ -108,15 +108,36 @@ def delivery_batches(history: pd.DataFrame) -> pd.DataFrame:
     Returns:
         ``supplier_id, order_date, received_date, delay_days, lead_time_days, n_lines`` in receipt order.
     """
-    # Only the columns the grouping reads: the history of a large company is gigabytes wide.
-    cols = ["supplier_id", "order_date", "received_date", "delay_days", "lead_time_days", "po_id"]
-    h = history[cols]
-    if h["supplier_id"].isna().any():
-        h = h.loc[h["supplier_id"].notna()]
-    agg = h.groupby(["supplier_id", "order_date", "received_date"], as_index=False, sort=False).agg(
-        delay_days=("delay_days", "median"), lead_time_days=("lead_time_days", "median"), n_lines=("po_id", "size")
+    # Grouped by one integer key per line, in the output's order (supplier, receipt, order date): a group-by
+    # on the three columns held 2.2 GB at a million SKU-locations' 23.6M lines.
+    sup_codes, sups = pd.factorize(history["supplier_id"], sort=True)
+    od_codes, ods = pd.factorize(history["order_date"].to_numpy("datetime64[ns]"), sort=True)
+    rd_codes, rds = pd.factorize(history["received_date"].to_numpy("datetime64[ns]"), sort=True)
+    n_od, n_rd = max(len(ods), 1), max(len(rds), 1)
+    keep = np.flatnonzero((sup_codes >= 0) & (od_codes >= 0) & (rd_codes >= 0))  # -1: no supplier or date
+    key = (sup_codes[keep].astype(np.int64) * n_rd + rd_codes[keep]) * n_od + od_codes[keep]
+    del sup_codes, od_codes, rd_codes
+    lines = pd.DataFrame(
+        {
+            "key": key,
+            "delay_days": history["delay_days"].to_numpy(float)[keep],
+            "lead_time_days": history["lead_time_days"].to_numpy(float)[keep],
+        }
     )
-    return agg.sort_values(["supplier_id", "received_date", "order_date"], kind="stable").reset_index(drop=True)
+    agg = lines.groupby("key", sort=True).agg(
+        delay_days=("delay_days", "median"), lead_time_days=("lead_time_days", "median"), n_lines=("key", "size")
+    )
+    k = agg.index.to_numpy(np.int64)
+    return pd.DataFrame(
+        {
+            "supplier_id": pd.Series(np.asarray(sups, dtype=object)[k // (n_rd * n_od)], dtype=object),
+            "order_date": pd.Series(ods[k % n_od]),
+            "received_date": pd.Series(rds[(k // n_od) % n_rd]),
+            "delay_days": agg["delay_days"].to_numpy(float),
+            "lead_time_days": agg["lead_time_days"].to_numpy(float),
+            "n_lines": agg["n_lines"].to_numpy(np.int64),
+        }
+    )
 
 
 DELAY_KNOWN_SHARE = 0.8
@@ -152,7 +173,6 @@ def compute_regime_shifts(history: pd.DataFrame, *, rules: LeadTimeRules) -> pd.
     if not rules.adapt_to_shifts or history.empty:
         return out
     keys = ["supplier_id", "order_date", "received_date"]
-    h = history.loc[history["supplier_id"].notna(), keys]  # the keys only: the history is wide
     batches = delivery_batches(history)
     batch_shift: list[pd.DataFrame] = []
     for _sup, g in batches.groupby("supplier_id", sort=True):
@@ -186,7 +206,53 @@ def compute_regime_shifts(history: pd.DataFrame, *, rules: LeadTimeRules) -> pd.
     if not batch_shift:
         return out
     shifts = pd.concat(batch_shift, ignore_index=True)
-    merged = h[keys].reset_index().merge(shifts, on=keys, how="left").set_index("index")
-    out.loc[merged.index, "shift_days"] = merged["shift_days"].fillna(0.0).to_numpy()
-    out.loc[merged.index, "regime_start"] = merged["regime_start"].to_numpy()
-    return out
+    # Each line takes its delivery's shift, found by an integer key (a merge on the three key columns
+    # built a frame of every line: 3.3 GB at a million SKU-locations' 23.6M lines).
+    pos = _batch_of_line(history, shifts)
+    found = pos >= 0
+    shift = np.zeros(len(history))
+    shift[found] = shifts["shift_days"].to_numpy(float)[pos[found]]
+    start = np.full(len(history), np.datetime64("NaT"), dtype="datetime64[ns]")
+    start[found] = shifts["regime_start"].to_numpy("datetime64[ns]")[pos[found]]
+    return pd.DataFrame({"shift_days": shift, "regime_start": start}, index=history.index)
+
+
+_CHUNK = 1 << 20
+"""Lines matched to their delivery at a time (bounds the temporary arrays of a long history)."""
+
+
+def _batch_of_line(lines: pd.DataFrame, batches: pd.DataFrame) -> np.ndarray:
+    """For each line of ``lines`` (columns ``supplier_id, order_date, received_date``), the row of
+    ``batches`` with the same keys (unique there), or -1."""
+    pos = np.full(len(lines), -1, dtype=np.int64)
+    if batches.empty or lines.empty:
+        return pos
+    sup = pd.Index(batches["supplier_id"].unique())
+
+    def days(values: np.ndarray) -> np.ndarray:
+        return values.astype("datetime64[D]").astype(np.int64)  # NaT: the smallest int64, outside any span
+
+    b_od = days(batches["order_date"].to_numpy("datetime64[ns]"))
+    b_rd = days(batches["received_date"].to_numpy("datetime64[ns]"))
+    lo_od, lo_rd = int(b_od.min()), int(b_rd.min())
+    span_od, span_rd = int(b_od.max()) - lo_od + 1, int(b_rd.max()) - lo_rd + 1
+
+    def key(s: np.ndarray, od: np.ndarray, rd: np.ndarray) -> np.ndarray:
+        return (s * span_od + (od - lo_od)) * span_rd + (rd - lo_rd)  # type: ignore[no-any-return]
+
+    batch_key = key(sup.get_indexer(batches["supplier_id"]), b_od, b_rd)
+    order = np.argsort(batch_key, kind="stable")
+    sorted_keys = batch_key[order]
+    l_sup = lines["supplier_id"]
+    l_od = lines["order_date"].to_numpy("datetime64[ns]")
+    l_rd = lines["received_date"].to_numpy("datetime64[ns]")
+    for start in range(0, len(lines), _CHUNK):
+        stop = min(start + _CHUNK, len(lines))
+        s = sup.get_indexer(l_sup.iloc[start:stop])
+        od, rd = days(l_od[start:stop]), days(l_rd[start:stop])
+        inside = (s >= 0) & (od >= lo_od) & (od - lo_od < span_od) & (rd >= lo_rd) & (rd - lo_rd < span_rd)
+        k = key(s, od, rd)
+        at = np.clip(np.searchsorted(sorted_keys, k), 0, len(order) - 1)
+        hit = inside & (sorted_keys[at] == k)
+        pos[start:stop][hit] = order[at[hit]]
+    return pos

@@ -11,6 +11,9 @@ from stockwarden.forecast.leadtime.changepoint import compute_regime_shifts
 from stockwarden.forecast.leadtime.model import LeadTimeModel, _Resolved, received_po_history
 from stockwarden.ingest.dataset import Dataset
 
+_HISTORY_COLUMNS = ("supplier_id", "sku", "order_date", "received_date")
+"""The PO columns the fit reads (besides the derived ones), for itself and the change points."""
+
 
 class _Builder:
     """Accumulates pmf rows on one value grid ``lo .. lo + width - 1`` (days)."""
@@ -120,7 +123,7 @@ def estimate_lead_times(
     d = pd.Timestamp(as_of).normalize()
     b = _Builder(r)
     k = r.prior_strength_pos
-    h = received_po_history(ds, as_of=d)
+    h = received_po_history(ds, as_of=d, columns=_HISTORY_COLUMNS)
     w = 0.5 ** (h["age_days"].to_numpy(float) / r.half_life_days)
     # After a change point in a supplier's delays, older deliveries move by the estimated shift into
     # the current regime (see changepoint.py); zero for suppliers without one.

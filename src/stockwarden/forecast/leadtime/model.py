@@ -32,7 +32,7 @@ mass beyond ``max_days`` is left out, so rows may sum to slightly less than one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,8 +45,17 @@ from stockwarden.ingest.dataset import Dataset
 _DAY = np.timedelta64(1, "D")
 
 
-def received_po_history(ds: Dataset, *, as_of: pd.Timestamp | str) -> pd.DataFrame:
+def received_po_history(
+    ds: Dataset, *, as_of: pd.Timestamp | str, columns: Sequence[str] | None = None
+) -> pd.DataFrame:
     """The PO lines received by the end of ``as_of``, with lead time, delay and fill ratio.
+
+    Args:
+        ds: the dataset.
+        as_of: the date.
+        columns: the PO columns to keep (default: all of them); the derived columns are always there.
+            A caller that reads a few columns of a large company's history asks for those only
+            (each column of 23.6M lines is 190 MB).
 
     Returns:
         Frame sorted by receipt (``received_date, order_date, po_id``) with the PO columns plus
@@ -63,14 +72,28 @@ def received_po_history(ds: Dataset, *, as_of: pd.Timestamp | str) -> pd.DataFra
     rows = np.flatnonzero(ok.to_numpy())
     by = ["received_date", "order_date", "po_id"]
     keys = po[by].take(rows).reset_index(drop=True)
-    h = po.take(rows[keys.sort_values(by, kind="stable").index.to_numpy()])
-    h.index = pd.RangeIndex(len(h))
-    h["lead_time_days"] = ((h["received_date"] - h["order_date"]) / _DAY).clip(lower=0)
-    h["delay_days"] = (h["received_date"] - h["promised_date"]) / _DAY
-    h["fill_ratio"] = (h["received_qty"] / h["qty"]).clip(0, 1)
+    rows = rows[keys.sort_values(by, kind="stable").index.to_numpy()]
+    del keys
+    keep = list(po.columns) if columns is None else [c for c in po.columns if c in set(columns)]
+    h = pd.DataFrame({c: _taken(po[c], rows) for c in keep}, copy=False)
+
+    def col(name: str) -> pd.Series:
+        return h[name] if name in h else pd.Series(po[name].to_numpy()[rows])
+
+    received = col("received_date")
+    h["lead_time_days"] = ((received - col("order_date")) / _DAY).clip(lower=0)
+    h["delay_days"] = (received - col("promised_date")) / _DAY
+    h["fill_ratio"] = (col("received_qty") / col("qty")).clip(0, 1)
     h["is_short"] = h["fill_ratio"] < 1 - 1e-9
-    h["age_days"] = (d - h["received_date"]) / _DAY
+    h["age_days"] = (d - received) / _DAY
     return h
+
+
+def _taken(column: pd.Series, rows: np.ndarray) -> pd.Series:
+    """``column``'s values at positions ``rows``, numbered from 0 (one copy: no second one to renumber)."""
+    out = column.take(rows)
+    out.index = pd.RangeIndex(len(rows))
+    return out
 
 
 @dataclass(frozen=True)
