@@ -206,9 +206,11 @@ def run_partitioned(
     warnings = sorted({w for o in outcomes for w in o.warnings})
     n_anomalies = sum(o.anomalies for o in outcomes) + len(supplier_anomalies)
 
+    kept = _forecasts_kept(engine, day)
     steps = PipelineSteps(
         load=lambda _engine, _as_of: (company, day),
         fingerprint=lambda _ds: data_hash,
+        keep_forecast=lambda _conn, _fc, _day: kept,  # each partition kept its own (assess_partition)
         health=lambda _ds, **_kw: warnings,
         forecast=lambda _ds, **_kw: _Forecasted(sum(o.assessed for o in outcomes)),
         lead_times=lambda _ds, **_kw: lead_times,
@@ -231,6 +233,16 @@ class _Counted(list[None]):
 
     def __init__(self, n: int) -> None:
         super().__init__([None] * n)
+
+
+def _forecasts_kept(engine: Engine, day: dt.date) -> int:
+    """The forecasts the partitions kept for ``day`` (resumed partitions' included)."""
+    import sqlalchemy as sa
+
+    from stockwarden.store.quality import forecast_snapshots
+
+    with engine.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).where(forecast_snapshots.c.as_of == day)).scalar() or 0)
 
 
 def _is_completed(engine: Engine, run_key: str) -> bool:
@@ -344,8 +356,10 @@ def assess_partition(
         worker=_worker_name(),
         cpu_seconds=clock.cpu,
     )
-    with engine.begin() as conn:
-        record_outcome(
+    from stockwarden.store.quality import keep_forecast
+
+    with engine.begin() as conn:  # the partition's results and its kept forecast, together or not at all
+        recorded = record_outcome(
             conn,
             run_key=job.run_key,
             plan=job.plan,
@@ -353,6 +367,8 @@ def assess_partition(
             assessment=assessment,
             now=dt.datetime.now(dt.UTC),
         )
+        if recorded:  # scored once the actuals arrive (stockwarden quality), as the unpartitioned run's
+            keep_forecast(conn, forecast, as_of=job.as_of, locations=job.part.locations, skus=job.part.skus)
     clock.lap("write")
     return outcome
 

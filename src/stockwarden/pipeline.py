@@ -36,7 +36,7 @@ from typing import Any
 
 import pandas as pd
 import structlog
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
 from stockwarden.alerts.build import build_signals
@@ -125,6 +125,7 @@ class PipelineSteps:
     anomalies: Callable[..., Any] = field(default_factory=lambda: _anomalies)
     assess: Callable[..., pd.DataFrame] = field(default_factory=lambda: _assess)
     proposals: Callable[..., dict[str, int]] = field(default_factory=lambda: _proposals)
+    keep_forecast: Callable[[Connection, Any, dt.date], int] = field(default_factory=lambda: _keep_forecast)
 
     @classmethod
     def on_backend(cls, backend: Any) -> PipelineSteps:
@@ -158,6 +159,13 @@ def _health(ds: Dataset, *, as_of: dt.date, rules: RulesConfig) -> list[str]:
 
     report = check_health(ds, as_of=pd.Timestamp(as_of), rules=rules.health)
     return [w.message for w in report.warnings if w.severity is Severity.WARNING]
+
+
+def _keep_forecast(conn: Connection, forecast: Any, day: dt.date) -> int:
+    """Keep the run's forecast compactly, scored once the actuals arrive (``stockwarden quality``)."""
+    from stockwarden.store.quality import keep_forecast
+
+    return keep_forecast(conn, forecast, as_of=day)
 
 
 def _forecast(ds: Dataset, *, as_of: dt.date, rules: RulesConfig, backend: Any = "local") -> Any:
@@ -427,9 +435,7 @@ def _pure_step(
     seconds = time.perf_counter() - started
     with Session(engine) as s, s.begin():
         if step == "forecast":  # kept compactly and scored once the actuals arrive (stockwarden quality)
-            from stockwarden.store.quality import keep_forecast
-
-            counts["forecasts_kept"] = keep_forecast(s.connection(), results[step], as_of=day)
+            counts["forecasts_kept"] = calls.keep_forecast(s.connection(), results[step], day)
         runs.record_step(
             s, run_id, step, started_at=now, finished_at=now + dt.timedelta(seconds=seconds), counts=counts
         )

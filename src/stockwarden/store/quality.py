@@ -13,6 +13,7 @@ The repository functions take a :class:`sqlalchemy.engine.Connection` and never 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -113,12 +114,27 @@ def load_quality_history(conn: sa.Connection, *, group_by: str = "all") -> pd.Da
     return pd.DataFrame(conn.execute(q).mappings().all())
 
 
-def record_forecast(conn: sa.Connection, *, as_of: dt.date, series: pd.DataFrame, mean: np.ndarray) -> int:
+def record_forecast(
+    conn: sa.Connection,
+    *,
+    as_of: dt.date,
+    series: pd.DataFrame,
+    mean: np.ndarray,
+    locations: Sequence[str] | None = None,
+    skus: Sequence[str] | None = None,
+) -> int:
     """Keep a run's forecast: ``series`` (``sku, location_id`` + ``category, demand_class, size``), ``mean`` (n, H).
 
-    A forecast already kept for the same date and SKU-location is replaced.
+    The forecasts already kept for the same date are replaced: all of them, or with ``locations`` (and
+    ``skus``) only those of these locations (and SKUs): the part of the company a partition forecasts.
     """
-    conn.execute(sa.delete(forecast_snapshots).where(forecast_snapshots.c.as_of == as_of))
+    t = forecast_snapshots
+    replaced = sa.delete(t).where(t.c.as_of == as_of)
+    if locations is not None:
+        replaced = replaced.where(t.c.location_id.in_(list(locations)))
+    if skus is not None:
+        replaced = replaced.where(t.c.sku.in_(list(skus)))
+    conn.execute(replaced)
     m = np.asarray(mean, dtype=np.float32)
     rows = [
         {
@@ -161,8 +177,18 @@ def record_forecast_scores(conn: sa.Connection, scores: pd.DataFrame) -> int:
     return len(rows)
 
 
-def keep_forecast(conn: sa.Connection, forecast: object, *, as_of: dt.date) -> int:
-    """Keep a run's demand forecast (anything with ``series``, ``mean`` and optionally ``size``) compactly."""
+def keep_forecast(
+    conn: sa.Connection,
+    forecast: object,
+    *,
+    as_of: dt.date,
+    locations: Sequence[str] | None = None,
+    skus: Sequence[str] | None = None,
+) -> int:
+    """Keep a run's demand forecast (anything with ``series``, ``mean`` and optionally ``size``) compactly.
+
+    ``locations`` / ``skus``: the forecast covers only these (a partition's); see :func:`record_forecast`.
+    """
     series = getattr(forecast, "series", None)
     mean = getattr(forecast, "mean", None)
     if series is None or mean is None or not len(series):
@@ -171,7 +197,7 @@ def keep_forecast(conn: sa.Connection, forecast: object, *, as_of: dt.date) -> i
     size = getattr(forecast, "size", None)
     if size is not None:
         s = s.assign(size=np.asarray(size, dtype=float))
-    return record_forecast(conn, as_of=as_of, series=s, mean=np.asarray(mean))
+    return record_forecast(conn, as_of=as_of, series=s, mean=np.asarray(mean), locations=locations, skus=skus)
 
 
 def load_alert_history(conn: sa.Connection) -> pd.DataFrame:

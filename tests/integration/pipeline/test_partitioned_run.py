@@ -44,13 +44,16 @@ def _rules(tmp_path: Path) -> RulesConfig:
 
 
 def _effects(engine: sa.Engine) -> dict[str, list[tuple[Any, ...]]]:
-    """What a run leaves behind: alerts, proposal lines, messages (ids and times left out)."""
+    """What a run leaves behind: alerts, proposal lines, messages, kept forecasts (ids and times left out)."""
     queries = {
         "alerts": "SELECT kind, sku, location_id, level, state, stockout_probability, reasons, suggested_order_qty "
         "FROM alerts ORDER BY kind, sku, location_id",
         "lines": "SELECT po_id, line_no, sku, location_id, supplier_id, status, qty, need_qty "
         "FROM order_proposal_lines ORDER BY po_id, line_no",
         "messages": "SELECT idempotency_key, channel, kind, title, body FROM outbox ORDER BY idempotency_key",
+        "forecasts": "SELECT as_of, sku, location_id, demand_class, nb_size, mean_f32 FROM forecast_snapshots "
+        "ORDER BY as_of, sku, location_id",
+        "forecasts_kept": "SELECT counts_json FROM run_steps WHERE name = 'forecast'",
     }
     with engine.connect() as conn:
         return {k: [tuple(r) for r in conn.execute(sa.text(q))] for k, q in queries.items()}
