@@ -171,7 +171,13 @@ def part_simulate(  # type: ignore[no-untyped-def]
     }
 
 
-def part_warnings(ds, out: Path, *, learned: str = "rules") -> dict:  # type: ignore[no-untyped-def]
+WARNING_ORACLES = ("level_around_horizon", "true_horizon_total")
+"""``--warnings-oracle``: the backtest's forecast rescaled to a hindsight level (benchmarks/warning_ceiling.py)."""
+
+
+def part_warnings(  # type: ignore[no-untyped-def]
+    ds, out: Path, *, learned: str = "rules", oracle: str | None = None, refit_every: int | None = None
+) -> dict:
     from stockwarden.cli.risk import run_backtest_on
     from stockwarden.quality.effectiveness import (
         alert_effectiveness,
@@ -185,10 +191,29 @@ def part_warnings(ds, out: Path, *, learned: str = "rules") -> dict:  # type: ig
     rules = rules_for_simulation()
     if learned != "rules":
         rules = rules.model_copy(update={"risk": rules.risk.model_copy(update={"learned_model": learned})})
-    bt = run_backtest_on(ds, start=START, end=END, every_days=1, rules=rules, refit_every=7, warmup_days=0)
+    demand = read_demand_file(DATA / "true_demand.csv.gz")
+    adjust = None
+    if refit_every is None:
+        refit_every = 1 if oracle is not None else 7  # the product refits weekly and rolls the forecast daily
+    if oracle is not None:
+        # A ceiling: each refit's forecast rescaled to the truth (refit daily by default: no week-old oracle).
+        from warning_ceiling import rescale_to_truth
+
+        wide = demand.pivot_table(index="date", columns=["sku", "location_id"], values="qty", aggfunc="sum")
+        wide = wide.asfreq("D").fillna(0.0)
+        adjust = rescale_to_truth(oracle, wide, ds.items.set_index("sku")["lead_time_days"])
+    bt = run_backtest_on(
+        ds,
+        start=START,
+        end=END,
+        every_days=1,
+        rules=rules,
+        refit_every=refit_every,
+        warmup_days=0,
+        adjust_forecast=adjust,
+    )
     out.mkdir(parents=True, exist_ok=True)
     bt.to_csv(out / "daily_backtest.csv.gz", index=False, date_format="%Y-%m-%d")
-    demand = read_demand_file(DATA / "true_demand.csv.gz")
     alerts = alerts_from_levels(bt)
     at_open = bt.loc[:, ["sku", "location_id", "as_of", "on_hand", "horizon_days"]]
     rows = alerts.merge(at_open, left_on=["sku", "location_id", "first_day"], right_on=["sku", "location_id", "as_of"])
@@ -227,6 +252,18 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "closed_loop")
     ap.add_argument(
         "--learned", choices=["rules", "auto", "never", "always"], default="rules", help="learned model (warnings part)"
+    )
+    ap.add_argument(
+        "--warnings-oracle",
+        choices=WARNING_ORACLES,
+        default=None,
+        help="warnings part: the forecast rescaled each day to a hindsight level (a ceiling; see warning_ceiling.py)",
+    )
+    ap.add_argument(
+        "--warnings-refit-every",
+        type=int,
+        default=None,
+        help="warnings part: refit the forecast every N days (default 7, the product's; 1 with --warnings-oracle)",
     )
     ap.add_argument("--workers", type=int, default=1, help="processes for the simulate part (2 on 2 cores)")
     ap.add_argument(
@@ -309,7 +346,11 @@ def main() -> None:
             noise=args.forecast_noise,
         )
     if args.part in ("warnings", "all"):
-        result["warnings"] = part_warnings(ds, args.out, learned=args.learned)
+        result["warnings"] = part_warnings(
+            ds, args.out, learned=args.learned, oracle=args.warnings_oracle, refit_every=args.warnings_refit_every
+        )
+        result["warnings"]["oracle"] = args.warnings_oracle
+        result["warnings"]["refit_every"] = args.warnings_refit_every
     path = args.out.with_name(args.out.name + (f"_{args.part}" if args.part != "all" else "") + ".json")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2, default=str))
