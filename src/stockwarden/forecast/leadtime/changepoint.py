@@ -108,13 +108,18 @@ def delivery_batches(history: pd.DataFrame) -> pd.DataFrame:
     Returns:
         ``supplier_id, order_date, received_date, delay_days, lead_time_days, n_lines`` in receipt order.
     """
+    return _deliveries(history)[0]
+
+
+def _deliveries(history: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """:func:`delivery_batches`, and for each line of ``history`` the row of its delivery (-1: no supplier or date)."""
     # Grouped by one integer key per line, in the output's order (supplier, receipt, order date): a group-by
     # on the three columns held 2.2 GB at a million SKU-locations' 23.6M lines.
     sup_codes, sups = pd.factorize(history["supplier_id"], sort=True)
     od_codes, ods = pd.factorize(history["order_date"].to_numpy("datetime64[ns]"), sort=True)
     rd_codes, rds = pd.factorize(history["received_date"].to_numpy("datetime64[ns]"), sort=True)
     n_od, n_rd = max(len(ods), 1), max(len(rds), 1)
-    keep = np.flatnonzero((sup_codes >= 0) & (od_codes >= 0) & (rd_codes >= 0))  # -1: no supplier or date
+    keep = np.flatnonzero((sup_codes >= 0) & (od_codes >= 0) & (rd_codes >= 0))
     key = (sup_codes[keep].astype(np.int64) * n_rd + rd_codes[keep]) * n_od + od_codes[keep]
     del sup_codes, od_codes, rd_codes
     lines = pd.DataFrame(
@@ -127,8 +132,11 @@ def delivery_batches(history: pd.DataFrame) -> pd.DataFrame:
     agg = lines.groupby("key", sort=True).agg(
         delay_days=("delay_days", "median"), lead_time_days=("lead_time_days", "median"), n_lines=("key", "size")
     )
+    del lines
     k = agg.index.to_numpy(np.int64)
-    return pd.DataFrame(
+    line_delivery = np.full(len(history), -1, dtype=np.int64)
+    line_delivery[keep] = np.searchsorted(k, key)  # k is sorted and holds every key
+    batches = pd.DataFrame(
         {
             "supplier_id": pd.Series(np.asarray(sups, dtype=object)[k // (n_rd * n_od)], dtype=object),
             "order_date": pd.Series(ods[k % n_od]),
@@ -138,6 +146,7 @@ def delivery_batches(history: pd.DataFrame) -> pd.DataFrame:
             "n_lines": agg["n_lines"].to_numpy(np.int64),
         }
     )
+    return batches, line_delivery
 
 
 DELAY_KNOWN_SHARE = 0.8
@@ -172,9 +181,10 @@ def compute_regime_shifts(history: pd.DataFrame, *, rules: LeadTimeRules) -> pd.
     out["regime_start"] = pd.to_datetime(out["regime_start"])
     if not rules.adapt_to_shifts or history.empty:
         return out
-    keys = ["supplier_id", "order_date", "received_date"]
-    batches = delivery_batches(history)
-    batch_shift: list[pd.DataFrame] = []
+    batches, line_delivery = _deliveries(history)
+    # per delivery (a row of ``batches``): its shift and the start of its supplier's current regime
+    shift = np.zeros(len(batches))
+    start = np.full(len(batches), np.datetime64("NaT"), dtype="datetime64[ns]")
     for _sup, g in batches.groupby("supplier_id", sort=True):
         values = _stream(g)
         ok = ~np.isnan(values)
@@ -200,59 +210,14 @@ def compute_regime_shifts(history: pd.DataFrame, *, rules: LeadTimeRules) -> pd.
         rec = gv["received_date"].to_numpy()
         pos = np.searchsorted(rec, g["received_date"].to_numpy(), side="right") - 1
         reg_all = np.where(pos >= 0, regime[np.clip(pos, 0, None)], 0)
-        batch_shift.append(
-            g[keys].assign(shift_days=deltas[reg_all], regime_start=gv["received_date"].iloc[starts[-1]])
-        )
-    if not batch_shift:
-        return out
-    shifts = pd.concat(batch_shift, ignore_index=True)
-    # Each line takes its delivery's shift, found by an integer key (a merge on the three key columns
-    # built a frame of every line: 3.3 GB at a million SKU-locations' 23.6M lines).
-    pos = _batch_of_line(history, shifts)
-    found = pos >= 0
-    shift = np.zeros(len(history))
-    shift[found] = shifts["shift_days"].to_numpy(float)[pos[found]]
-    start = np.full(len(history), np.datetime64("NaT"), dtype="datetime64[ns]")
-    start[found] = shifts["regime_start"].to_numpy("datetime64[ns]")[pos[found]]
-    return pd.DataFrame({"shift_days": shift, "regime_start": start}, index=history.index)
-
-
-_CHUNK = 1 << 20
-"""Lines matched to their delivery at a time (bounds the temporary arrays of a long history)."""
-
-
-def _batch_of_line(lines: pd.DataFrame, batches: pd.DataFrame) -> np.ndarray:
-    """For each line of ``lines`` (columns ``supplier_id, order_date, received_date``), the row of
-    ``batches`` with the same keys (unique there), or -1."""
-    pos = np.full(len(lines), -1, dtype=np.int64)
-    if batches.empty or lines.empty:
-        return pos
-    sup = pd.Index(batches["supplier_id"].unique())
-
-    def days(values: np.ndarray) -> np.ndarray:
-        return values.astype("datetime64[D]").astype(np.int64)  # NaT: the smallest int64, outside any span
-
-    b_od = days(batches["order_date"].to_numpy("datetime64[ns]"))
-    b_rd = days(batches["received_date"].to_numpy("datetime64[ns]"))
-    lo_od, lo_rd = int(b_od.min()), int(b_rd.min())
-    span_od, span_rd = int(b_od.max()) - lo_od + 1, int(b_rd.max()) - lo_rd + 1
-
-    def key(s: np.ndarray, od: np.ndarray, rd: np.ndarray) -> np.ndarray:
-        return (s * span_od + (od - lo_od)) * span_rd + (rd - lo_rd)  # type: ignore[no-any-return]
-
-    batch_key = key(sup.get_indexer(batches["supplier_id"]), b_od, b_rd)
-    order = np.argsort(batch_key, kind="stable")
-    sorted_keys = batch_key[order]
-    l_sup = lines["supplier_id"]
-    l_od = lines["order_date"].to_numpy("datetime64[ns]")
-    l_rd = lines["received_date"].to_numpy("datetime64[ns]")
-    for start in range(0, len(lines), _CHUNK):
-        stop = min(start + _CHUNK, len(lines))
-        s = sup.get_indexer(l_sup.iloc[start:stop])
-        od, rd = days(l_od[start:stop]), days(l_rd[start:stop])
-        inside = (s >= 0) & (od >= lo_od) & (od - lo_od < span_od) & (rd >= lo_rd) & (rd - lo_rd < span_rd)
-        k = key(s, od, rd)
-        at = np.clip(np.searchsorted(sorted_keys, k), 0, len(order) - 1)
-        hit = inside & (sorted_keys[at] == k)
-        pos[start:stop][hit] = order[at[hit]]
-    return pos
+        rows = g.index.to_numpy()
+        shift[rows] = deltas[reg_all]
+        start[rows] = gv["received_date"].to_numpy("datetime64[ns]")[starts[-1]]
+    # Each line takes its delivery's (a merge of the lines' three key columns with the deliveries held
+    # 3.3 GB at a million SKU-locations' 23.6M lines).
+    found = line_delivery >= 0
+    line_shift = np.zeros(len(history))
+    line_shift[found] = shift[line_delivery[found]]
+    line_start = np.full(len(history), np.datetime64("NaT"), dtype="datetime64[ns]")
+    line_start[found] = start[line_delivery[found]]
+    return pd.DataFrame({"shift_days": line_shift, "regime_start": line_start}, index=history.index)
